@@ -1,0 +1,27 @@
+// Package mempool holds the transactions a validator has accepted but not
+// yet seen committed, and hands them to the block builder in the order a
+// block should contain them.
+//
+// Data flow:
+//
+//   - Add (from JSON-RPC or from gossip) recovers each sender once (the
+//     signer caches it in the transaction), runs the injected Validate
+//     against the current state (chain id, signature, size, gas, fee cap,
+//     nonce not too low, funds), then files the transaction under its
+//     sender by nonce. A transaction with the nonce of one already in the
+//     pool replaces it only if both its tip and fee cap are at least
+//     PriceBump percent higher. Every rejection is returned as an error
+//     that says why.
+//   - The pool is bounded by count and by bytes. When full, the cheapest
+//     transaction that ends a sender's nonce chain is evicted to make room
+//     for a better-paying one; a transaction cheaper than all of those is
+//     refused with ErrPoolFull.
+//   - Executable returns, for the block builder, an iterator over the
+//     transactions whose nonces follow the state's without a gap, best
+//     effective tip first while keeping each sender's nonce order.
+//   - Reset runs after every committed block with the new state and base
+//     fee: it drops transactions whose nonce is now used, re-validates the
+//     rest, and drops a sender's transactions from the first invalid one on.
+//
+// The pool is safe for concurrent use.
+package mempool

@@ -1,0 +1,98 @@
+package mempool
+
+import (
+	"container/heap"
+	"math/big"
+
+	"github.com/ethereum/go-ethereum/core/types"
+)
+
+// Iterator yields executable transactions for a block: best effective tip
+// first, each sender's transactions in nonce order starting at its state
+// nonce. It works on a snapshot taken by Executable and does not change
+// the pool.
+type Iterator struct {
+	baseFee *big.Int
+	heads   txHeap
+}
+
+type chain struct {
+	txs []*entry // consecutive nonces from the state nonce
+}
+
+type txHeap struct {
+	chains  []*chain
+	baseFee *big.Int
+}
+
+func (h *txHeap) Len() int { return len(h.chains) }
+func (h *txHeap) Less(i, j int) bool {
+	a, b := h.chains[i].txs[0], h.chains[j].txs[0]
+	if c := effectiveTip(a, h.baseFee).Cmp(effectiveTip(b, h.baseFee)); c != 0 {
+		return c > 0
+	}
+	return a.seq < b.seq
+}
+func (h *txHeap) Swap(i, j int) { h.chains[i], h.chains[j] = h.chains[j], h.chains[i] }
+func (h *txHeap) Push(x any)    { h.chains = append(h.chains, x.(*chain)) }
+func (h *txHeap) Pop() any {
+	last := h.chains[len(h.chains)-1]
+	h.chains = h.chains[:len(h.chains)-1]
+	return last
+}
+
+// Executable returns an iterator over the transactions that can be executed
+// now: for each sender, the run of consecutive nonces from its state nonce,
+// cut before the first whose fee cap is below baseFee.
+func (p *Pool) Executable(baseFee *big.Int) *Iterator {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	it := &Iterator{baseFee: new(big.Int).Set(baseFee)}
+	it.heads.baseFee = it.baseFee
+	for _, acc := range p.accounts {
+		var c chain
+		for n := acc.stateNonce; ; n++ {
+			e, ok := acc.byNonce[n]
+			if !ok || belowBaseFee(e.tx, baseFee) {
+				break
+			}
+			c.txs = append(c.txs, e)
+		}
+		if len(c.txs) > 0 {
+			it.heads.chains = append(it.heads.chains, &c)
+		}
+	}
+	heap.Init(&it.heads)
+	return it
+}
+
+// Peek returns the best transaction left, or nil when none is left.
+func (it *Iterator) Peek() *types.Transaction {
+	if it.heads.Len() == 0 {
+		return nil
+	}
+	return it.heads.chains[0].txs[0].tx
+}
+
+// Shift moves past the transaction Peek returned (it was included) to the
+// next one of the same sender.
+func (it *Iterator) Shift() {
+	if it.heads.Len() == 0 {
+		return
+	}
+	c := it.heads.chains[0]
+	c.txs = c.txs[1:]
+	if len(c.txs) == 0 {
+		heap.Pop(&it.heads)
+		return
+	}
+	heap.Fix(&it.heads, 0)
+}
+
+// Pop drops the sender of the transaction Peek returned: its later
+// transactions cannot follow one that was not included.
+func (it *Iterator) Pop() {
+	if it.heads.Len() > 0 {
+		heap.Pop(&it.heads)
+	}
+}

@@ -1,0 +1,281 @@
+package mempool
+
+import (
+	"fmt"
+	"math/big"
+	"sync"
+
+	"github.com/ethereum/go-ethereum/common"
+	"github.com/ethereum/go-ethereum/core/types"
+	"github.com/holiman/uint256"
+)
+
+// Config bounds the pool.
+type Config struct {
+	// MaxTxs is the most transactions the pool holds.
+	MaxTxs int
+	// MaxBytes is the most encoded transaction bytes the pool holds.
+	MaxBytes uint64
+	// MaxPerSender is the most transactions one sender may have pooled.
+	MaxPerSender int
+	// MaxNonceGap is how far above its state nonce a sender's transaction
+	// may be (future transactions wait for the gap to fill).
+	MaxNonceGap uint64
+	// PriceBump is the percentage by which a replacement must raise both
+	// the tip cap and the fee cap.
+	PriceBump uint64
+}
+
+// DefaultConfig returns bounds suited to a devnet validator.
+func DefaultConfig() Config {
+	return Config{MaxTxs: 20_000, MaxBytes: 64 << 20, MaxPerSender: 128, MaxNonceGap: 128, PriceBump: 10}
+}
+
+// StateView is the state the pool validates against; *state.StateDB
+// satisfies it.
+type StateView interface {
+	GetNonce(common.Address) uint64
+	GetBalance(common.Address) *uint256.Int
+}
+
+// ValidateFunc checks that tx from sender could be included on top of st
+// with the given base fee. It must accept nonces above the state nonce (the
+// pool queues those) and must refuse nonces below it.
+type ValidateFunc func(tx *types.Transaction, sender common.Address, st StateView, baseFee *big.Int) error
+
+type entry struct {
+	tx     *types.Transaction
+	sender common.Address
+	size   uint64
+	seq    uint64 // arrival order, to break price ties deterministically
+}
+
+type account struct {
+	stateNonce uint64
+	byNonce    map[uint64]*entry
+}
+
+// Pool is the mempool. Create it with New.
+type Pool struct {
+	cfg      Config
+	signer   types.Signer
+	validate ValidateFunc
+
+	mu       sync.Mutex
+	st       StateView
+	baseFee  *big.Int
+	byHash   map[common.Hash]*entry
+	accounts map[common.Address]*account
+	bytes    uint64
+	seq      uint64
+}
+
+// New returns an empty pool validating against st at baseFee.
+func New(cfg Config, signer types.Signer, validate ValidateFunc, st StateView, baseFee *big.Int) *Pool {
+	return &Pool{
+		cfg: cfg, signer: signer, validate: validate, st: st, baseFee: new(big.Int).Set(baseFee),
+		byHash: make(map[common.Hash]*entry), accounts: make(map[common.Address]*account),
+	}
+}
+
+// Add validates and pools each transaction, returning one error (or nil)
+// per transaction, in order.
+func (p *Pool) Add(txs ...*types.Transaction) []error {
+	errs := make([]error, len(txs))
+	// Recover senders before taking the lock: recovery is the expensive
+	// part and the signer caches the result in the transaction.
+	senders := make([]common.Address, len(txs))
+	for i, tx := range txs {
+		if tx == nil {
+			errs[i] = ErrNotTransaction
+			continue
+		}
+		from, err := types.Sender(p.signer, tx)
+		if err != nil {
+			errs[i] = fmt.Errorf("invalid sender: %w", err)
+			continue
+		}
+		senders[i] = from
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for i, tx := range txs {
+		if errs[i] != nil {
+			continue
+		}
+		errs[i] = p.addLocked(tx, senders[i])
+	}
+	return errs
+}
+
+func (p *Pool) addLocked(tx *types.Transaction, from common.Address) error {
+	hash := tx.Hash()
+	if _, ok := p.byHash[hash]; ok {
+		return fmt.Errorf("%w: %s", ErrAlreadyKnown, hash)
+	}
+	if err := p.validate(tx, from, p.st, p.baseFee); err != nil {
+		return err
+	}
+	acc := p.account(from)
+	defer p.dropEmpty(from) // an account that ends up with nothing pooled is forgotten
+	nonce := tx.Nonce()
+	if nonce > acc.stateNonce+p.cfg.MaxNonceGap {
+		return fmt.Errorf("%w: nonce %d, next nonce is %d, at most %d ahead are pooled",
+			ErrNonceGap, nonce, acc.stateNonce, p.cfg.MaxNonceGap)
+	}
+	e := &entry{tx: tx, sender: from, size: tx.Size(), seq: p.seq}
+	old, replacing := acc.byNonce[nonce]
+	if replacing {
+		if err := p.checkReplacement(old.tx, tx); err != nil {
+			return err
+		}
+		p.remove(old)
+	} else if len(acc.byNonce) >= p.cfg.MaxPerSender {
+		return fmt.Errorf("%w: %d pooled, limit %d", ErrSenderLimit, len(acc.byNonce), p.cfg.MaxPerSender)
+	}
+	if err := p.makeRoom(e); err != nil {
+		if replacing {
+			p.insert(acc, old)
+		}
+		return err
+	}
+	p.seq++
+	p.insert(acc, e)
+	return nil
+}
+
+func (p *Pool) insert(acc *account, e *entry) {
+	acc.byNonce[e.tx.Nonce()] = e
+	p.byHash[e.tx.Hash()] = e
+	p.bytes += e.size
+}
+
+func (p *Pool) account(from common.Address) *account {
+	acc, ok := p.accounts[from]
+	if !ok {
+		acc = &account{stateNonce: p.st.GetNonce(from), byNonce: make(map[uint64]*entry)}
+		p.accounts[from] = acc
+	}
+	return acc
+}
+
+func (p *Pool) dropEmpty(from common.Address) {
+	if acc, ok := p.accounts[from]; ok && len(acc.byNonce) == 0 {
+		delete(p.accounts, from)
+	}
+}
+
+// checkReplacement requires both caps of the replacement to be at least
+// PriceBump percent above the old ones.
+func (p *Pool) checkReplacement(old, repl *types.Transaction) error {
+	minTip := bumped(old.GasTipCap(), p.cfg.PriceBump)
+	minFee := bumped(old.GasFeeCap(), p.cfg.PriceBump)
+	if repl.GasTipCap().Cmp(minTip) < 0 || repl.GasFeeCap().Cmp(minFee) < 0 {
+		return fmt.Errorf("%w: a replacement needs a tip of at least %s wei and a fee cap of at least %s wei",
+			ErrReplaceUnderpriced, minTip, minFee)
+	}
+	return nil
+}
+
+func bumped(x *big.Int, percent uint64) *big.Int {
+	v := new(big.Int).Mul(x, new(big.Int).SetUint64(100+percent))
+	// Round up, so a bump of a small value is never zero.
+	v.Add(v, big.NewInt(99))
+	return v.Quo(v, big.NewInt(100))
+}
+
+// remove deletes e from every index.
+func (p *Pool) remove(e *entry) {
+	delete(p.byHash, e.tx.Hash())
+	if acc, ok := p.accounts[e.sender]; ok {
+		if cur, ok := acc.byNonce[e.tx.Nonce()]; ok && cur == e {
+			delete(acc.byNonce, e.tx.Nonce())
+		}
+	}
+	p.bytes -= e.size
+}
+
+// Get returns the pooled transaction with the given hash, or nil.
+func (p *Pool) Get(hash common.Hash) *types.Transaction {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if e, ok := p.byHash[hash]; ok {
+		return e.tx
+	}
+	return nil
+}
+
+// Has reports whether a transaction with the given hash is pooled.
+func (p *Pool) Has(hash common.Hash) bool { return p.Get(hash) != nil }
+
+// Len returns the number of pooled transactions.
+func (p *Pool) Len() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return len(p.byHash)
+}
+
+// Bytes returns the encoded size of all pooled transactions.
+func (p *Pool) Bytes() uint64 {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.bytes
+}
+
+// PendingNonce returns the nonce the sender's next transaction should use:
+// the state nonce plus the sender's pooled transactions that follow it
+// without a gap.
+func (p *Pool) PendingNonce(from common.Address) uint64 {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	acc, ok := p.accounts[from]
+	if !ok {
+		return p.st.GetNonce(from)
+	}
+	n := acc.stateNonce
+	for {
+		if _, ok := acc.byNonce[n]; !ok {
+			return n
+		}
+		n++
+	}
+}
+
+// Reset adopts the state and base fee after a committed block: it drops
+// transactions whose nonce the state has used, re-validates the others in
+// nonce order, and drops each sender's transactions from the first one that
+// is no longer valid. It returns how many transactions it dropped.
+func (p *Pool) Reset(st StateView, baseFee *big.Int) int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.st = st
+	p.baseFee = new(big.Int).Set(baseFee)
+	dropped := 0
+	for from, acc := range p.accounts {
+		acc.stateNonce = st.GetNonce(from)
+		invalidFrom := ^uint64(0)
+		for _, nonce := range sortedNonces(acc) {
+			e := acc.byNonce[nonce]
+			switch {
+			case nonce < acc.stateNonce || nonce >= invalidFrom:
+			case p.validate(e.tx, from, st, p.baseFee) != nil && !belowBaseFee(e.tx, p.baseFee):
+				invalidFrom = nonce
+			default:
+				continue
+			}
+			p.remove(e)
+			dropped++
+		}
+		if len(acc.byNonce) == 0 {
+			delete(p.accounts, from)
+		}
+	}
+	return dropped
+}
+
+// belowBaseFee reports whether tx only fails because its fee cap is below
+// the current base fee: such a transaction stays pooled, since the base fee
+// may fall again, but is not executable until it does.
+func belowBaseFee(tx *types.Transaction, baseFee *big.Int) bool {
+	return tx.GasFeeCap().Cmp(baseFee) < 0
+}

@@ -1,0 +1,326 @@
+package mempool
+
+import (
+	"crypto/ecdsa"
+	"errors"
+	"fmt"
+	"math/big"
+	"testing"
+
+	"github.com/ethereum/go-ethereum/common"
+	"github.com/ethereum/go-ethereum/core/types"
+	"github.com/ethereum/go-ethereum/crypto"
+	"github.com/holiman/uint256"
+)
+
+var (
+	chainID = big.NewInt(1337)
+	signer  = types.LatestSignerForChainID(chainID)
+	gwei    = big.NewInt(1_000_000_000)
+)
+
+// testState is a map-backed StateView.
+type testState struct {
+	nonces   map[common.Address]uint64
+	balances map[common.Address]*uint256.Int
+}
+
+func newTestState() *testState {
+	return &testState{nonces: map[common.Address]uint64{}, balances: map[common.Address]*uint256.Int{}}
+}
+
+func (s *testState) GetNonce(a common.Address) uint64 { return s.nonces[a] }
+func (s *testState) GetBalance(a common.Address) *uint256.Int {
+	if b, ok := s.balances[a]; ok {
+		return b
+	}
+	return new(uint256.Int)
+}
+
+var (
+	errTestNonceLow  = errors.New("nonce too low")
+	errTestFunds     = errors.New("insufficient funds")
+	errTestFeeTooLow = errors.New("max fee per gas below base fee")
+)
+
+// testValidate applies the stateful rules the node's real validation
+// applies, so the pool's handling of them can be tested here.
+func testValidate(tx *types.Transaction, from common.Address, st StateView, baseFee *big.Int) error {
+	if tx.Nonce() < st.GetNonce(from) {
+		return fmt.Errorf("%w: next nonce is %d", errTestNonceLow, st.GetNonce(from))
+	}
+	if tx.GasFeeCap().Cmp(baseFee) < 0 {
+		return errTestFeeTooLow
+	}
+	if st.GetBalance(from).ToBig().Cmp(tx.Cost()) < 0 {
+		return errTestFunds
+	}
+	return nil
+}
+
+type keyring struct {
+	keys []*ecdsa.PrivateKey
+	st   *testState
+}
+
+func newKeyring(t testing.TB, n int) *keyring {
+	t.Helper()
+	kr := &keyring{st: newTestState()}
+	for i := range n {
+		k, err := crypto.ToECDSA(common.LeftPadBytes(big.NewInt(int64(i+1)).Bytes(), 32))
+		if err != nil {
+			t.Fatal(err)
+		}
+		kr.keys = append(kr.keys, k)
+		kr.st.balances[kr.addr(i)] = uint256.MustFromBig(new(big.Int).Mul(big.NewInt(1e18), big.NewInt(100)))
+	}
+	return kr
+}
+
+func (kr *keyring) addr(i int) common.Address { return crypto.PubkeyToAddress(kr.keys[i].PublicKey) }
+
+// tx signs a transfer from account i with the given nonce, tip and fee cap
+// (in gwei).
+func (kr *keyring) tx(t testing.TB, i int, nonce uint64, tipGwei, capGwei int64) *types.Transaction {
+	t.Helper()
+	to := common.HexToAddress("0xdead")
+	tx, err := types.SignNewTx(kr.keys[i], signer, &types.DynamicFeeTx{
+		ChainID: chainID, Nonce: nonce, Gas: 21000, To: &to, Value: big.NewInt(1),
+		GasTipCap: new(big.Int).Mul(big.NewInt(tipGwei), gwei), GasFeeCap: new(big.Int).Mul(big.NewInt(capGwei), gwei),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tx
+}
+
+func newPool(kr *keyring, cfg Config) *Pool {
+	return New(cfg, signer, testValidate, kr.st, gwei)
+}
+
+func mustAdd(t *testing.T, p *Pool, txs ...*types.Transaction) {
+	t.Helper()
+	for i, err := range p.Add(txs...) {
+		if err != nil {
+			t.Fatalf("add tx %d: %v", i, err)
+		}
+	}
+}
+
+// drain returns the iterator's order, including every transaction.
+func drain(it *Iterator) []*types.Transaction {
+	var out []*types.Transaction
+	for tx := it.Peek(); tx != nil; tx = it.Peek() {
+		out = append(out, tx)
+		it.Shift()
+	}
+	return out
+}
+
+func TestAddRejections(t *testing.T) {
+	kr := newKeyring(t, 2)
+	kr.st.nonces[kr.addr(0)] = 5
+	p := newPool(kr, DefaultConfig())
+	mustAdd(t, p, kr.tx(t, 0, 5, 1, 10))
+	poor := kr.tx(t, 1, 0, 1, 10)
+	kr.st.balances[kr.addr(1)] = uint256.NewInt(1)
+
+	wrongChain, err := types.SignNewTx(kr.keys[0], types.LatestSignerForChainID(big.NewInt(1)), &types.DynamicFeeTx{
+		ChainID: big.NewInt(1), Nonce: 6, Gas: 21000, GasTipCap: gwei, GasFeeCap: gwei, To: &common.Address{},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cases := []struct {
+		name string
+		tx   *types.Transaction
+		want error
+	}{
+		{"duplicate", kr.tx(t, 0, 5, 1, 10), ErrAlreadyKnown},
+		{"nonce too low", kr.tx(t, 0, 4, 1, 10), errTestNonceLow},
+		{"nonce gap", kr.tx(t, 0, 5+DefaultConfig().MaxNonceGap+1, 1, 10), ErrNonceGap},
+		{"fee cap below base fee", kr.tx(t, 0, 6, 0, 0), errTestFeeTooLow},
+		{"insufficient funds", poor, errTestFunds},
+		{"replacement underpriced", kr.tx(t, 0, 5, 1, 11), ErrReplaceUnderpriced},
+		{"wrong chain id", wrongChain, types.ErrInvalidChainId},
+		{"nil", nil, ErrNotTransaction},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			if err := p.Add(tc.tx)[0]; !errors.Is(err, tc.want) {
+				t.Fatalf("got %v, want %v", err, tc.want)
+			}
+		})
+	}
+	if p.Len() != 1 {
+		t.Fatalf("pool holds %d transactions after rejections, want 1", p.Len())
+	}
+}
+
+func TestReplacementNeedsTenPercentOnBothCaps(t *testing.T) {
+	kr := newKeyring(t, 1)
+	p := newPool(kr, DefaultConfig())
+	orig := kr.tx(t, 0, 0, 10, 100)
+	mustAdd(t, p, orig)
+	if err := p.Add(kr.tx(t, 0, 0, 10, 200))[0]; !errors.Is(err, ErrReplaceUnderpriced) {
+		t.Fatalf("tip not bumped: got %v", err)
+	}
+	if err := p.Add(kr.tx(t, 0, 0, 20, 109))[0]; !errors.Is(err, ErrReplaceUnderpriced) {
+		t.Fatalf("fee cap bumped 9%%: got %v", err)
+	}
+	repl := kr.tx(t, 0, 0, 11, 110)
+	mustAdd(t, p, repl)
+	if p.Has(orig.Hash()) || !p.Has(repl.Hash()) || p.Len() != 1 {
+		t.Fatal("replacement did not replace")
+	}
+	if p.Bytes() != repl.Size() {
+		t.Fatalf("byte count %d after replacement, want %d", p.Bytes(), repl.Size())
+	}
+}
+
+func TestExecutableOrdersByTipKeepingNonceOrder(t *testing.T) {
+	kr := newKeyring(t, 3)
+	p := newPool(kr, DefaultConfig())
+	// Sender 0: cheap first tx, rich second; sender 1: medium; sender 2: a gap.
+	mustAdd(t, p,
+		kr.tx(t, 0, 1, 50, 100), kr.tx(t, 0, 0, 1, 100),
+		kr.tx(t, 1, 0, 5, 100),
+		kr.tx(t, 2, 1, 90, 100))
+	got := drain(p.Executable(gwei))
+	want := []struct {
+		sender int
+		nonce  uint64
+	}{{1, 0}, {0, 0}, {0, 1}}
+	if len(got) != len(want) {
+		t.Fatalf("got %d executable, want %d", len(got), len(want))
+	}
+	for i, w := range want {
+		from, _ := types.Sender(signer, got[i])
+		if from != kr.addr(w.sender) || got[i].Nonce() != w.nonce {
+			t.Fatalf("position %d: got sender %s nonce %d, want sender %d nonce %d", i, from, got[i].Nonce(), w.sender, w.nonce)
+		}
+	}
+	if n := p.PendingNonce(kr.addr(0)); n != 2 {
+		t.Fatalf("pending nonce %d, want 2", n)
+	}
+	if n := p.PendingNonce(kr.addr(2)); n != 0 {
+		t.Fatalf("pending nonce with a gap %d, want 0", n)
+	}
+}
+
+func TestIteratorPopDropsSender(t *testing.T) {
+	kr := newKeyring(t, 2)
+	p := newPool(kr, DefaultConfig())
+	mustAdd(t, p, kr.tx(t, 0, 0, 9, 100), kr.tx(t, 0, 1, 9, 100), kr.tx(t, 1, 0, 1, 100))
+	it := p.Executable(gwei)
+	it.Pop() // sender 0's first tx failed: its second must not be offered
+	if tx := it.Peek(); tx == nil || tx.Nonce() != 0 {
+		t.Fatal("expected sender 1's tx after popping sender 0")
+	}
+	if from, _ := types.Sender(signer, it.Peek()); from != kr.addr(1) {
+		t.Fatal("sender 0 was offered again after Pop")
+	}
+	it.Shift()
+	if it.Peek() != nil {
+		t.Fatal("iterator not exhausted")
+	}
+}
+
+func TestExecutableSkipsFeeCapBelowBaseFee(t *testing.T) {
+	kr := newKeyring(t, 1)
+	p := newPool(kr, DefaultConfig())
+	mustAdd(t, p, kr.tx(t, 0, 0, 1, 5), kr.tx(t, 0, 1, 1, 50))
+	if got := drain(p.Executable(big.NewInt(10e9))); len(got) != 0 {
+		t.Fatalf("%d executable at a base fee above the first fee cap, want 0", len(got))
+	}
+	if got := drain(p.Executable(gwei)); len(got) != 2 {
+		t.Fatalf("%d executable at 1 gwei, want 2", len(got))
+	}
+}
+
+func TestResetDropsIncludedAndInvalid(t *testing.T) {
+	kr := newKeyring(t, 2)
+	p := newPool(kr, DefaultConfig())
+	mustAdd(t, p, kr.tx(t, 0, 0, 1, 10), kr.tx(t, 0, 1, 1, 10), kr.tx(t, 0, 2, 1, 10),
+		kr.tx(t, 1, 0, 1, 10), kr.tx(t, 1, 1, 1, 10))
+	kr.st.nonces[kr.addr(0)] = 1                  // tx 0 of sender 0 was included
+	kr.st.balances[kr.addr(1)] = uint256.NewInt(1) // sender 1 is broke now
+	if dropped := p.Reset(kr.st, gwei); dropped != 3 {
+		t.Fatalf("dropped %d, want 3", dropped)
+	}
+	got := drain(p.Executable(gwei))
+	if len(got) != 2 || got[0].Nonce() != 1 || got[1].Nonce() != 2 {
+		t.Fatalf("after reset: %d executable", len(got))
+	}
+	if p.Len() != 2 {
+		t.Fatalf("pool holds %d, want 2", p.Len())
+	}
+}
+
+func TestFullPoolEvictsCheapestChainEnd(t *testing.T) {
+	kr := newKeyring(t, 4)
+	cfg := DefaultConfig()
+	cfg.MaxTxs = 3
+	p := newPool(kr, cfg)
+	cheapHead := kr.tx(t, 0, 0, 1, 100)
+	cheapTail := kr.tx(t, 0, 1, 2, 100)
+	mid := kr.tx(t, 1, 0, 5, 100)
+	mustAdd(t, p, cheapHead, cheapTail, mid)
+	// Cheaper than every chain end: refused, pool unchanged.
+	if err := p.Add(kr.tx(t, 2, 0, 1, 100))[0]; !errors.Is(err, ErrPoolFull) {
+		t.Fatalf("got %v, want ErrPoolFull", err)
+	}
+	rich := kr.tx(t, 3, 0, 10, 100)
+	mustAdd(t, p, rich)
+	// The cheapest chain end was sender 0's nonce 1 (tip 2), not its nonce
+	// 0 (tip 1), which would have left a gap.
+	if p.Has(cheapTail.Hash()) || !p.Has(cheapHead.Hash()) || !p.Has(mid.Hash()) || !p.Has(rich.Hash()) {
+		t.Fatal("wrong victim")
+	}
+	if p.Len() != 3 {
+		t.Fatalf("pool holds %d, want 3", p.Len())
+	}
+}
+
+func TestByteBound(t *testing.T) {
+	kr := newKeyring(t, 3)
+	first := kr.tx(t, 0, 0, 1, 100)
+	cfg := DefaultConfig()
+	cfg.MaxBytes = 2 * first.Size()
+	p := newPool(kr, cfg)
+	mustAdd(t, p, first, kr.tx(t, 1, 0, 2, 100))
+	mustAdd(t, p, kr.tx(t, 2, 0, 3, 100))
+	if p.Bytes() > cfg.MaxBytes || p.Has(first.Hash()) {
+		t.Fatalf("byte bound not kept: %d bytes, limit %d", p.Bytes(), cfg.MaxBytes)
+	}
+}
+
+func TestSenderLimit(t *testing.T) {
+	kr := newKeyring(t, 1)
+	cfg := DefaultConfig()
+	cfg.MaxPerSender = 2
+	p := newPool(kr, cfg)
+	mustAdd(t, p, kr.tx(t, 0, 0, 1, 100), kr.tx(t, 0, 1, 1, 100))
+	if err := p.Add(kr.tx(t, 0, 2, 1, 100))[0]; !errors.Is(err, ErrSenderLimit) {
+		t.Fatalf("got %v, want ErrSenderLimit", err)
+	}
+	// Replacing within the limit still works.
+	mustAdd(t, p, kr.tx(t, 0, 1, 2, 200))
+}
+
+// TestSenderRecoveredOnce checks that the pool relies on the transaction's
+// cached sender: a second Add of the same object does not recover again
+// (the signer cache holds it) and is refused as known.
+func TestSenderRecoveredOnce(t *testing.T) {
+	kr := newKeyring(t, 1)
+	p := newPool(kr, DefaultConfig())
+	tx := kr.tx(t, 0, 0, 1, 100)
+	mustAdd(t, p, tx)
+	if err := p.Add(tx)[0]; !errors.Is(err, ErrAlreadyKnown) {
+		t.Fatalf("got %v", err)
+	}
+	recovered := testing.AllocsPerRun(100, func() { _, _ = types.Sender(signer, tx) })
+	if recovered > 1 {
+		t.Fatalf("sender recovery allocates %.0f times per call after caching: not cached", recovered)
+	}
+}
