@@ -243,7 +243,7 @@ func TestResetDropsIncludedAndInvalid(t *testing.T) {
 	p := newPool(kr, DefaultConfig())
 	mustAdd(t, p, kr.tx(t, 0, 0, 1, 10), kr.tx(t, 0, 1, 1, 10), kr.tx(t, 0, 2, 1, 10),
 		kr.tx(t, 1, 0, 1, 10), kr.tx(t, 1, 1, 1, 10))
-	kr.st.nonces[kr.addr(0)] = 1                  // tx 0 of sender 0 was included
+	kr.st.nonces[kr.addr(0)] = 1                   // tx 0 of sender 0 was included
 	kr.st.balances[kr.addr(1)] = uint256.NewInt(1) // sender 1 is broke now
 	if dropped := p.Reset(kr.st, gwei); dropped != 3 {
 		t.Fatalf("dropped %d, want 3", dropped)
