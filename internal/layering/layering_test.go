@@ -95,6 +95,7 @@ var forbiddenInternal = []struct {
 	{"node/signer", []string{"node/chain", "node/mempool", "p2p", "rollup", "devnet", "cmd"}},
 	{"node", []string{"rollup/sequencer", "rollup/batcher", "rollup/challenger", "rollup/derive", "rollup/l1", "devnet", "cmd"}},
 	{"rollup", []string{"node", "p2p/libp2p", "devnet", "cmd"}},
+	{"ethrpc", []string{"store", "node", "rollup", "bridge", "p2p", "devnet", "cmd"}},
 	{"bridge", []string{"node", "rollup/sequencer", "rollup/challenger", "devnet", "cmd"}},
 }
 
