@@ -207,8 +207,12 @@ func (c *chainBackend) PendingNonce(addr common.Address) uint64 {
 	}
 	return n
 }
-func (c *chainBackend) NextBaseFee(context.Context) (*big.Int, error) { return big.NewInt(875_000_000), nil }
-func (c *chainBackend) SuggestTip(context.Context) (*big.Int, error)  { return big.NewInt(1_000_000), nil }
+func (c *chainBackend) NextBaseFee(context.Context) (*big.Int, error) {
+	return big.NewInt(875_000_000), nil
+}
+func (c *chainBackend) SuggestTip(context.Context) (*big.Int, error) {
+	return big.NewInt(1_000_000), nil
+}
 func (c *chainBackend) Call(_ context.Context, _ CallArgs, _ uint64) ([]byte, error) {
 	return c.callRet, c.callErr
 }
