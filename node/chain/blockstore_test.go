@@ -32,6 +32,7 @@ func testBlockWithReceipts(t *testing.T) (*block.Block, types.Receipts) {
 		if i == 1 {
 			r.Logs = []*types.Log{{Address: to, Topics: []common.Hash{{1}}, Data: []byte{2}}, {Address: to}}
 		}
+		r.Bloom = types.CreateBloom(r)
 		receipts = append(receipts, r)
 	}
 	b := block.Assemble(&types.Header{Number: big.NewInt(5), ParentHash: common.Hash{4}, GasLimit: 30e6,
