@@ -1,0 +1,182 @@
+package pebblestore
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/cockroachdb/pebble/v2/vfs"
+
+	"github.com/bilayer/bilayer/store"
+)
+
+// countingReplayer counts replayed puts and their bytes.
+type countingReplayer struct{ puts, bytes int }
+
+func (c *countingReplayer) Put(k, v []byte) error {
+	c.puts++
+	c.bytes += len(k) + len(v)
+	return nil
+}
+func (c *countingReplayer) Delete([]byte) error           { return nil }
+func (c *countingReplayer) DeleteRange(_, _ []byte) error { return nil }
+
+// TestReplayAfterLargeCommit commits a batch big enough that pebble commits
+// it as a "large batch" and drops its contents; Replay must still work.
+func TestReplayAfterLargeCommit(t *testing.T) {
+	db := openMem(t) // minMemTableSize: pebble's large-batch threshold is ~2 MiB
+	for _, size := range []int{1 << 10, 3 << 20} {
+		b := db.NewBatch()
+		if err := b.Put([]byte("big"), make([]byte, size)); err != nil {
+			t.Fatal(err)
+		}
+		if err := b.Put([]byte("small"), []byte("x")); err != nil {
+			t.Fatal(err)
+		}
+		if err := b.Commit(false); err != nil {
+			t.Fatal(err)
+		}
+		var c countingReplayer
+		if err := b.Replay(&c); err != nil {
+			t.Fatalf("replay of a committed %d-byte batch: %v", size, err)
+		}
+		if c.puts != 2 || c.bytes != b.Size() {
+			t.Fatalf("replayed %d puts / %d bytes of a %d-byte batch, want 2 / %d", c.puts, c.bytes, size, b.Size())
+		}
+	}
+}
+
+// recordingHandler is a slog.Handler that keeps records.
+type recordingHandler struct {
+	mu   sync.Mutex
+	recs []slog.Record
+}
+
+func (h *recordingHandler) Enabled(context.Context, slog.Level) bool { return true }
+func (h *recordingHandler) Handle(_ context.Context, r slog.Record) error {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.recs = append(h.recs, r)
+	return nil
+}
+func (h *recordingHandler) WithAttrs([]slog.Attr) slog.Handler { return h }
+func (h *recordingHandler) WithGroup(string) slog.Handler      { return h }
+
+func (h *recordingHandler) find(msg string) (slog.Record, bool) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	for _, r := range h.recs {
+		if strings.Contains(r.Message, msg) {
+			return r, true
+		}
+	}
+	return slog.Record{}, false
+}
+
+func TestLoggerLevels(t *testing.T) {
+	h := &recordingHandler{}
+	l := &slogLogger{log: slog.New(h)}
+	l.Infof("chatter %d\n", 1)
+	l.Errorf("trouble %d", 2)
+	func() {
+		defer func() {
+			if _, ok := recover().(*fatalError); !ok {
+				t.Error("Fatalf did not panic with *fatalError")
+			}
+		}()
+		l.Fatalf("doom %d", 3)
+	}()
+	for msg, level := range map[string]slog.Level{"chatter 1": slog.LevelDebug, "trouble 2": slog.LevelError, "pebble fatal error": slog.LevelError} {
+		r, ok := h.find(msg)
+		if !ok || r.Level != level {
+			t.Errorf("message %q: found %v at %v, want %v", msg, ok, r.Level, level)
+		}
+	}
+}
+
+func TestNonFatalPanicPropagates(t *testing.T) {
+	db := openMem(t)
+	defer func() {
+		if r := recover(); r != "boom" {
+			t.Fatalf("recovered %v, want the original panic", r)
+		}
+	}()
+	_ = db.write("test", func() error { panic("boom") })
+}
+
+func TestReopenKeepsData(t *testing.T) {
+	dir := t.TempDir()
+	db, err := Open(dir, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := db.NewBatch()
+	for _, k := range []string{"a", "b", "c"} {
+		if err := b.Put([]byte(k), []byte(k+k)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := b.Commit(true); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Put([]byte("d"), []byte("dd")); err != nil { // unsynced, kept by a clean Close
+		t.Fatal(err)
+	}
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+	db, err = Open(dir, Options{ReadOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = db.Close() }()
+	for _, k := range []string{"a", "b", "c", "d"} {
+		if v, err := db.Get([]byte(k)); err != nil || string(v) != k+k {
+			t.Errorf("after reopen %q = %q, %v", k, v, err)
+		}
+	}
+	if err := db.Put([]byte("e"), nil); err == nil {
+		t.Error("put on a read-only database succeeded")
+	}
+}
+
+func TestStatAndCompact(t *testing.T) {
+	db := openMem(t)
+	for i := range 100 {
+		if err := db.Put([]byte{byte(i)}, []byte("v")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := db.Compact(nil, nil); err != nil {
+		t.Fatalf("compact: %v", err)
+	}
+	if v, err := db.Get([]byte{7}); err != nil || string(v) != "v" {
+		t.Fatalf("after compaction: %q, %v", v, err)
+	}
+	s, err := db.Stat()
+	if err != nil || !strings.Contains(s, "L6") && !strings.Contains(s, "6") {
+		t.Fatalf("stat = %q, %v", s, err)
+	}
+	_ = db.Close()
+	if _, err := db.Stat(); !errors.Is(err, store.ErrClosed) {
+		t.Fatalf("stat after close: %v", err)
+	}
+	if err := db.Compact(nil, nil); !errors.Is(err, store.ErrClosed) {
+		t.Fatalf("compact after close: %v", err)
+	}
+}
+
+func TestOpenFailsCleanly(t *testing.T) {
+	fs := NewMemFS()
+	f, err := fs.Create("notadir", vfs.WriteCategoryUnspecified)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = f.Close()
+	if _, err := Open("notadir", Options{FS: fs, Logger: slog.New(slog.DiscardHandler)}); err == nil {
+		t.Fatal("open over a regular file succeeded")
+	}
+}

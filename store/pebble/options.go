@@ -1,0 +1,90 @@
+package pebblestore
+
+import (
+	"log/slog"
+	"runtime"
+
+	"github.com/cockroachdb/pebble/v2"
+	"github.com/cockroachdb/pebble/v2/bloom"
+	"github.com/cockroachdb/pebble/v2/vfs"
+)
+
+// Defaults sized for a devnet machine that runs several nodes at once.
+const (
+	// DefaultCacheSize is the block cache size.
+	DefaultCacheSize = 64 << 20
+	// DefaultMemTableSize is the size of one memtable.
+	DefaultMemTableSize = 16 << 20
+	// DefaultMaxOpenFiles bounds the table file handles kept open.
+	DefaultMaxOpenFiles = 1000
+	// minCacheSize and minMemTableSize keep tiny settings workable.
+	minCacheSize    = 8 << 20
+	minMemTableSize = 4 << 20
+)
+
+// Options configure Open. The zero value gives the defaults above, the OS
+// filesystem and slog.Default().
+type Options struct {
+	// CacheSize is the block cache size in bytes (0: DefaultCacheSize).
+	CacheSize int64
+	// MemTableSize is the size of one memtable in bytes; up to four may be
+	// in memory at once (0: DefaultMemTableSize).
+	MemTableSize uint64
+	// MaxOpenFiles bounds open table files (0: DefaultMaxOpenFiles).
+	MaxOpenFiles int
+	// ReadOnly opens the database without write access.
+	ReadOnly bool
+	// Logger receives pebble's messages: its chatter at Debug, stalls and slow
+	// disks at Warn, background errors and corruption at Error.
+	Logger *slog.Logger
+	// FS is the filesystem; nil means the OS filesystem. Tests pass
+	// NewCrashableMemFS() to simulate crashes.
+	FS vfs.FS
+}
+
+// withDefaults fills unset fields.
+func (o Options) withDefaults() Options {
+	if o.CacheSize == 0 {
+		o.CacheSize = DefaultCacheSize
+	}
+	o.CacheSize = max(o.CacheSize, minCacheSize)
+	if o.MemTableSize == 0 {
+		o.MemTableSize = DefaultMemTableSize
+	}
+	o.MemTableSize = max(o.MemTableSize, minMemTableSize)
+	if o.MaxOpenFiles == 0 {
+		o.MaxOpenFiles = DefaultMaxOpenFiles
+	}
+	if o.Logger == nil {
+		o.Logger = slog.Default()
+	}
+	if o.FS == nil {
+		o.FS = vfs.Default
+	}
+	return o
+}
+
+// pebbleOptions translates o (with defaults applied) into pebble options.
+// The returned cache must be Unref'd after Open.
+func (o Options) pebbleOptions(log *slogLogger) (*pebble.Options, *pebble.Cache) {
+	cache := pebble.NewCache(o.CacheSize)
+	opts := &pebble.Options{
+		Cache:                       cache,
+		MaxOpenFiles:                o.MaxOpenFiles,
+		MemTableSize:                o.MemTableSize,
+		MemTableStopWritesThreshold: 4,
+		L0CompactionThreshold:       2,
+		CompactionConcurrencyRange:  func() (int, int) { return 1, max(1, runtime.NumCPU()/2) },
+		FormatMajorVersion:          pebble.FormatNewest,
+		ReadOnly:                    o.ReadOnly,
+		FS:                          o.FS,
+		Logger:                      log,
+		EventListener:               log.eventListener(),
+	}
+	// Bloom filters make Get of absent keys (hash lookups) cheap; the last
+	// level holds most data and most lookups that reach it hit.
+	for i := range len(opts.Levels) - 1 {
+		opts.Levels[i].FilterPolicy = bloom.FilterPolicy(10)
+	}
+	return opts, cache
+}
