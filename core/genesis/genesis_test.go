@@ -7,13 +7,10 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/bilayer/bilayer/core/statedb"
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/core/rawdb"
-	"github.com/ethereum/go-ethereum/core/state"
 	"github.com/ethereum/go-ethereum/core/types"
-	"github.com/ethereum/go-ethereum/params"
-	"github.com/ethereum/go-ethereum/triedb"
-	"github.com/ethereum/go-ethereum/triedb/hashdb"
 )
 
 const exampleGenesis = `{
@@ -33,6 +30,21 @@ const exampleGenesis = `{
     {"address": "0x1000000000000000000000000000000000000002", "stake": "250 ETH"}
   ]
 }`
+
+func TestExecutionConfigFollowsGenesis(t *testing.T) {
+	g, err := Parse([]byte(exampleGenesis))
+	if err != nil {
+		t.Fatal(err)
+	}
+	g.BaseFee.ChangeDenominator = 50
+	cfg := g.ExecutionConfig()
+	if cfg.ChainID.Uint64() != 1337 || cfg.BaseFeeChangeDenominator != 50 || cfg.MinBaseFee.Cmp(DefaultMinBaseFee) != 0 {
+		t.Fatalf("execution config %+v", cfg)
+	}
+	if err := cfg.Validate(); err != nil {
+		t.Fatal(err)
+	}
+}
 
 func TestParseExampleFillsDefaults(t *testing.T) {
 	g, err := Parse([]byte(exampleGenesis))
@@ -77,15 +89,7 @@ func TestSaveLoadRoundTrip(t *testing.T) {
 
 func genesisRoot(t *testing.T, g *Genesis) common.Hash {
 	t.Helper()
-	tdb := triedb.NewDatabase(rawdb.NewMemoryDatabase(), &triedb.Config{HashDB: hashdb.Defaults})
-	st, err := state.New(types.EmptyRootHash, state.NewDatabase(tdb, nil))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := g.ApplyState(st); err != nil {
-		t.Fatal(err)
-	}
-	root, err := st.Commit(params.Rules{IsEIP158: true}, 0)
+	root, err := statedb.New(rawdb.NewMemoryDatabase()).ApplyAlloc(g.StateAlloc())
 	if err != nil {
 		t.Fatal(err)
 	}

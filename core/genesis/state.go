@@ -2,42 +2,33 @@ package genesis
 
 import (
 	"bytes"
-	"fmt"
+	"maps"
 	"math/big"
 	"slices"
 
 	"github.com/bilayer/bilayer/core/block"
+	"github.com/bilayer/bilayer/core/execution"
 	"github.com/ethereum/go-ethereum/common"
-	"github.com/ethereum/go-ethereum/core/state"
-	"github.com/ethereum/go-ethereum/core/tracing"
 	"github.com/ethereum/go-ethereum/core/types"
-	"github.com/holiman/uint256"
 )
 
-// ApplyState writes the genesis allocations into st. The caller commits st
-// and passes the resulting root to Block.
-func (g *Genesis) ApplyState(st *state.StateDB) error {
-	addrs := make([]common.Address, 0, len(g.Alloc))
-	for a := range g.Alloc {
-		addrs = append(addrs, a)
+// StateAlloc returns the genesis allocations in go-ethereum's form, for
+// statedb.DB.ApplyAlloc. The caller adds the system contracts' accounts.
+func (g *Genesis) StateAlloc() map[common.Address]types.Account {
+	out := make(map[common.Address]types.Account, len(g.Alloc))
+	for addr, acc := range g.Alloc {
+		out[addr] = types.Account{Balance: acc.Balance.Big(), Nonce: acc.Nonce, Storage: maps.Clone(acc.Storage)}
 	}
-	slices.SortFunc(addrs, func(a, b common.Address) int { return bytes.Compare(a[:], b[:]) })
-	for _, addr := range addrs {
-		acc := g.Alloc[addr]
-		bal, overflow := uint256.FromBig(acc.Balance.Big())
-		if overflow {
-			return fmt.Errorf("genesis alloc %s: balance overflows 256 bits", addr)
-		}
-		st.SetBalance(addr, bal, tracing.BalanceIncreaseGenesisBalance)
-		st.SetNonce(addr, acc.Nonce, tracing.NonceChangeGenesis)
-		for k, v := range acc.Storage {
-			st.SetState(addr, k, v)
-		}
-	}
-	if err := st.Error(); err != nil {
-		return fmt.Errorf("apply genesis state: %w", err)
-	}
-	return nil
+	return out
+}
+
+// ExecutionConfig returns the state-transition parameters of the chain.
+func (g *Genesis) ExecutionConfig() execution.Config {
+	cfg := execution.DefaultConfig(new(big.Int).SetUint64(g.ChainID))
+	cfg.ElasticityMultiplier = g.BaseFee.ElasticityMultiplier
+	cfg.BaseFeeChangeDenominator = g.BaseFee.ChangeDenominator
+	cfg.MinBaseFee = g.BaseFee.Minimum.Big()
+	return cfg
 }
 
 // ValidatorSet returns the genesis validators in canonical order (sorted by

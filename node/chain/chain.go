@@ -1,0 +1,187 @@
+package chain
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"maps"
+	"math/big"
+	"sync"
+
+	"github.com/bilayer/bilayer/core/block"
+	"github.com/bilayer/bilayer/core/execution"
+	"github.com/bilayer/bilayer/core/genesis"
+	"github.com/bilayer/bilayer/core/statedb"
+	"github.com/bilayer/bilayer/core/syscontract"
+	"github.com/bilayer/bilayer/store"
+	"github.com/bilayer/bilayer/store/ethdbadapter"
+	"github.com/ethereum/go-ethereum/common"
+	"github.com/ethereum/go-ethereum/core/rawdb"
+	"github.com/ethereum/go-ethereum/core/state"
+	"github.com/ethereum/go-ethereum/core/types"
+)
+
+// Errors of the chain.
+var (
+	ErrGenesisMismatch = errors.New("database holds another chain")
+	ErrNotNext         = errors.New("block does not extend the head")
+	ErrBadHeader       = errors.New("invalid block header")
+	ErrUnknownBlock    = errors.New("block was not executed")
+)
+
+// Chain is the L1 node's chain: its committed blocks and state, and the
+// execution of new blocks on top of the head. It is safe for concurrent
+// use; block execution and commits are serialised by the caller (the
+// consensus driver).
+type Chain struct {
+	db      store.Store
+	state   *statedb.DB
+	gen     *genesis.Genesis
+	cfg     execution.Config
+	reg     *syscontract.Registry
+	signer  types.Signer
+	genHash common.Hash
+	log     *slog.Logger
+
+	mu   sync.RWMutex
+	head *block.Block
+}
+
+// Open opens the chain in db, writing the genesis block and state if db is
+// empty, and refusing a db that holds a different genesis.
+func Open(db store.Store, gen *genesis.Genesis, reg *syscontract.Registry, log *slog.Logger) (*Chain, error) {
+	disk := rawdb.NewDatabase(ethdbadapter.New(db, store.TrieNamespace()))
+	c := &Chain{
+		db: db, state: statedb.New(disk), gen: gen, cfg: gen.ExecutionConfig(), reg: reg,
+		signer: execution.Signer(new(big.Int).SetUint64(gen.ChainID)), log: log,
+	}
+	if err := c.cfg.Validate(); err != nil {
+		return nil, fmt.Errorf("open chain: %w", err)
+	}
+	genBlock, err := c.genesisBlock()
+	if err != nil {
+		return nil, err
+	}
+	c.genHash = genBlock.Hash()
+	stored, err := store.ReadGenesisHash(db)
+	switch {
+	case IsNotFound(err):
+		if err := c.writeGenesis(genBlock); err != nil {
+			return nil, err
+		}
+		log.Info("Wrote genesis", "hash", c.genHash, "chainId", gen.ChainID, "validators", len(gen.Validators))
+	case err != nil:
+		return nil, fmt.Errorf("open chain: %w", err)
+	case common.Hash(stored) != c.genHash:
+		return nil, fmt.Errorf("%w: database genesis %s, genesis file %s", ErrGenesisMismatch, common.Hash(stored), c.genHash)
+	}
+	height, err := store.ReadHeadHeight(db)
+	if err != nil {
+		return nil, fmt.Errorf("open chain: head height: %w", err)
+	}
+	head, err := ReadBlock(db, height)
+	if err != nil {
+		return nil, fmt.Errorf("open chain: head block %d: %w", height, err)
+	}
+	if !c.state.HasState(head.Header.Root) {
+		return nil, fmt.Errorf("open chain: state of head block %d (root %s): %w", height, head.Header.Root, statedb.ErrMissingState)
+	}
+	c.head = head
+	return c, nil
+}
+
+// genesisBlock computes the genesis state (committing its trie nodes) and
+// block.
+func (c *Chain) genesisBlock() (*block.Block, error) {
+	alloc := c.gen.StateAlloc()
+	maps.Copy(alloc, c.reg.Accounts())
+	root, err := c.state.ApplyAlloc(alloc)
+	if err != nil {
+		return nil, fmt.Errorf("genesis state: %w", err)
+	}
+	return c.gen.Block(root), nil
+}
+
+func (c *Chain) writeGenesis(b *block.Block) error {
+	batch := c.db.NewBatch()
+	if err := WriteBlock(batch, b, nil); err != nil {
+		return fmt.Errorf("write genesis: %w", err)
+	}
+	if err := store.WriteGenesisHash(batch, b.Hash()); err != nil {
+		return fmt.Errorf("write genesis: %w", err)
+	}
+	if err := store.WriteSchemaVersion(batch, store.SchemaVersion); err != nil {
+		return fmt.Errorf("write genesis: %w", err)
+	}
+	if err := store.WriteHeadHeight(batch, 0); err != nil {
+		return fmt.Errorf("write genesis: %w", err)
+	}
+	if err := batch.Commit(true); err != nil {
+		return fmt.Errorf("write genesis: %w", err)
+	}
+	return nil
+}
+
+// Genesis returns the genesis the chain runs.
+func (c *Chain) Genesis() *genesis.Genesis { return c.gen }
+
+// GenesisHash returns the hash of the genesis block.
+func (c *Chain) GenesisHash() common.Hash { return c.genHash }
+
+// Config returns the execution config.
+func (c *Chain) Config() execution.Config { return c.cfg }
+
+// Signer returns the transaction signer of the chain.
+func (c *Chain) Signer() types.Signer { return c.signer }
+
+// Registry returns the system contracts.
+func (c *Chain) Registry() *syscontract.Registry { return c.reg }
+
+// Head returns the last committed block.
+func (c *Chain) Head() *block.Block {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	return c.head
+}
+
+// BlockByNumber returns the committed block at height n.
+func (c *Chain) BlockByNumber(n uint64) (*block.Block, error) {
+	if n > c.Head().Number() {
+		return nil, fmt.Errorf("block %d: %w", n, store.ErrNotFound)
+	}
+	return ReadBlock(c.db, n)
+}
+
+// BlockByHash returns the committed block with the given hash.
+func (c *Chain) BlockByHash(h common.Hash) (*block.Block, error) { return ReadBlockByHash(c.db, h) }
+
+// Receipts returns the receipts of a committed block.
+func (c *Chain) Receipts(b *block.Block) (types.Receipts, error) { return ReadReceipts(c.db, b) }
+
+// TxLocation returns the height and index of a committed transaction.
+func (c *Chain) TxLocation(h common.Hash) (store.TxLocation, error) { return store.ReadTxLookup(c.db, h) }
+
+// Commit returns the commit certificate of block n, which is stored with
+// the block that carries it (n+1) and, for the head, beside the head.
+func (c *Chain) Commit(n uint64) (*block.Commit, error) { return ReadCommit(c.db, n) }
+
+// StateAt opens the state after block n. The StateDB is the caller's to
+// change and discard; it is never committed.
+func (c *Chain) StateAt(n uint64) (*state.StateDB, error) {
+	b, err := c.BlockByNumber(n)
+	if err != nil {
+		return nil, err
+	}
+	return c.state.StateAt(b.Header.Root)
+}
+
+// HeadState opens the state after the head block.
+func (c *Chain) HeadState() (*state.StateDB, error) { return c.state.StateAt(c.Head().Header.Root) }
+
+// StateDatabase returns the state database (for proofs).
+func (c *Chain) StateDatabase() *statedb.DB { return c.state }
+
+// NextBaseFee returns the base fee of the block after parent.
+func (c *Chain) NextBaseFee(parent *types.Header) *big.Int {
+	return execution.NextBaseFee(c.cfg, parent.GasLimit, parent.GasUsed, parent.BaseFee)
+}

@@ -1,0 +1,201 @@
+package chain
+
+import (
+	"errors"
+	"fmt"
+	"math/big"
+
+	"github.com/bilayer/bilayer/core/block"
+	"github.com/bilayer/bilayer/core/execution"
+	"github.com/bilayer/bilayer/store"
+	"github.com/ethereum/go-ethereum/common"
+	"github.com/ethereum/go-ethereum/core/state"
+	"github.com/ethereum/go-ethereum/core/types"
+)
+
+// blockOverhead is the room Build leaves in MaxBlockSize for the header,
+// the extras and the commit certificate the block carries.
+const blockOverhead = 128 << 10
+
+// Executed is a block executed on top of the head: its receipts and its
+// post-state, ready to commit. Commit it at most once.
+type Executed struct {
+	Block    *block.Block
+	Receipts types.Receipts
+	state    *state.StateDB
+}
+
+// TxSource yields candidate transactions for a new block, best first; the
+// mempool's iterator is one.
+type TxSource interface {
+	// Peek returns the next candidate, or nil when there is none.
+	Peek() *types.Transaction
+	// Shift moves past an included candidate to its sender's next one.
+	Shift()
+	// Pop drops the candidate's sender: its later transactions cannot
+	// follow one that was not included.
+	Pop()
+}
+
+// BuildParams are the proposer's choices for a new block.
+type BuildParams struct {
+	// Proposer receives the tips (the header's Coinbase).
+	Proposer common.Address
+	// Time is the block timestamp in Unix seconds; Build raises it to one
+	// second past the parent's if it is not later.
+	Time uint64
+	// Extras are the consensus extras the block commits to.
+	Extras block.Extras
+}
+
+// Build executes a new block on the head with as many transactions from
+// txs as fit its gas limit and size limit, skipping invalid ones.
+func (c *Chain) Build(p BuildParams, txs TxSource) (*Executed, error) {
+	parent := c.Head()
+	ph := parent.Header
+	header := &types.Header{
+		ParentHash: parent.Hash(),
+		Coinbase:   p.Proposer,
+		Number:     new(big.Int).SetUint64(parent.Number() + 1),
+		GasLimit:   c.gen.GasLimit,
+		Time:       max(p.Time, ph.Time+1),
+		BaseFee:    c.NextBaseFee(ph),
+	}
+	sdb, err := c.state.StateAt(ph.Root)
+	if err != nil {
+		return nil, fmt.Errorf("build block %d: %w", header.Number, err)
+	}
+	ex, err := execution.NewBlockExecutor(c.cfg, sdb, header, c.reg, execution.Options{})
+	if err != nil {
+		return nil, fmt.Errorf("build block %d: %w", header.Number, err)
+	}
+	budget := int(c.gen.MaxBlockSize) - blockOverhead
+	skipped := 0
+	for tx := txs.Peek(); tx != nil; tx = txs.Peek() {
+		if ex.GasLeft() < execution.TxGas {
+			break
+		}
+		size := int(tx.Size())
+		if size > budget {
+			txs.Pop()
+			continue
+		}
+		if _, err := ex.ApplyTx(tx); err != nil {
+			if !execution.IsInvalidTx(err) {
+				ex.Abort()
+				return nil, fmt.Errorf("build block %d: %w", header.Number, err)
+			}
+			skipped++
+			txs.Pop()
+			continue
+		}
+		budget -= size
+		txs.Shift()
+	}
+	res, err := ex.Finish()
+	if err != nil {
+		return nil, fmt.Errorf("build block %d: %w", header.Number, err)
+	}
+	header.Root, header.ReceiptHash, header.Bloom, header.GasUsed = res.StateRoot, res.ReceiptsRoot, res.Bloom, res.GasUsed
+	b := block.Assemble(header, res.Transactions, p.Extras)
+	execution.StampBlockHash(b.Hash(), res.Receipts, res.SystemLogs)
+	if skipped > 0 {
+		c.log.Debug("Skipped invalid transactions while building", "height", b.Number(), "skipped", skipped)
+	}
+	return &Executed{Block: b, Receipts: res.Receipts, state: sdb}, nil
+}
+
+// Execute checks a proposed block against the head (parent link, time,
+// gas limit, base fee, its own commitments) and re-executes it, comparing
+// every root with its header. Checking the consensus extras (validator
+// sets, the last commit's signatures, the proposer) is the caller's.
+func (c *Chain) Execute(b *block.Block) (*Executed, error) {
+	parent := c.Head()
+	if err := c.checkHeader(b, parent); err != nil {
+		return nil, err
+	}
+	sdb, err := c.state.StateAt(parent.Header.Root)
+	if err != nil {
+		return nil, fmt.Errorf("execute block %d: %w", b.Number(), err)
+	}
+	res, err := execution.ApplyBlock(c.cfg, sdb, b.Header, b.Transactions, c.reg, execution.RejectInvalid, execution.Options{})
+	if err != nil {
+		return nil, fmt.Errorf("execute block %d: %w", b.Number(), err)
+	}
+	if err := res.CheckHeader(b.Header); err != nil {
+		return nil, fmt.Errorf("execute block %d: %w", b.Number(), err)
+	}
+	execution.StampBlockHash(b.Hash(), res.Receipts, res.SystemLogs)
+	return &Executed{Block: b, Receipts: res.Receipts, state: sdb}, nil
+}
+
+func (c *Chain) checkHeader(b *block.Block, parent *block.Block) error {
+	h, ph := b.Header, parent.Header
+	if h == nil || h.Number == nil {
+		return fmt.Errorf("%w: %w", ErrBadHeader, block.ErrNoHeader)
+	}
+	n := h.Number.Uint64()
+	if !h.Number.IsUint64() || n != parent.Number()+1 || h.ParentHash != parent.Hash() {
+		return fmt.Errorf("%w: block %s (parent %s) on head %d (%s)", ErrNotNext, h.Number, h.ParentHash, parent.Number(), parent.Hash())
+	}
+	if err := b.CheckCommitments(); err != nil {
+		return fmt.Errorf("%w: %w", ErrBadHeader, err)
+	}
+	switch {
+	case h.Time <= ph.Time:
+		return fmt.Errorf("%w: block %d time %d is not after its parent's %d", ErrBadHeader, n, h.Time, ph.Time)
+	case h.GasLimit != c.gen.GasLimit:
+		return fmt.Errorf("%w: block %d gas limit %d, genesis says %d", ErrBadHeader, n, h.GasLimit, c.gen.GasLimit)
+	}
+	if want := c.NextBaseFee(ph); h.BaseFee.Cmp(want) != 0 {
+		return fmt.Errorf("%w: block %d base fee %s, want %s", ErrBadHeader, n, h.BaseFee, want)
+	}
+	return nil
+}
+
+// ErrAlreadyCommitted is returned when an Executed block is committed twice.
+var ErrAlreadyCommitted = errors.New("block already committed")
+
+// CommitBlock makes ex the new head: its state, block, receipts,
+// transaction index and commit certificate are written, the last of them
+// in one synced batch. commit may be nil only for tests that have none.
+func (c *Chain) CommitBlock(ex *Executed, commit *block.Commit) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	b := ex.Block
+	n := b.Number()
+	if ex.state == nil {
+		return fmt.Errorf("commit block %d: %w", n, ErrAlreadyCommitted)
+	}
+	if b.Header.ParentHash != c.head.Hash() || n != c.head.Number()+1 {
+		return fmt.Errorf("commit block %d: %w: head is %d", n, ErrNotNext, c.head.Number())
+	}
+	if commit != nil && (commit.Height != n || commit.BlockHash != b.Hash()) {
+		return fmt.Errorf("commit block %d: certificate is for block %d %s", n, commit.Height, commit.BlockHash)
+	}
+	root, err := c.state.Commit(ex.state, n)
+	if err != nil {
+		return fmt.Errorf("commit block %d: %w", n, err)
+	}
+	ex.state = nil
+	if root != b.Header.Root {
+		return fmt.Errorf("commit block %d: state root %s, header says %s", n, root, b.Header.Root)
+	}
+	batch := c.db.NewBatch()
+	if err := WriteBlock(batch, b, ex.Receipts); err != nil {
+		return err
+	}
+	if commit != nil {
+		if err := WriteCommit(batch, commit); err != nil {
+			return err
+		}
+	}
+	if err := store.WriteHeadHeight(batch, n); err != nil {
+		return fmt.Errorf("commit block %d: %w", n, err)
+	}
+	if err := batch.Commit(true); err != nil {
+		return fmt.Errorf("commit block %d: %w", n, err)
+	}
+	c.head = b
+	return nil
+}
