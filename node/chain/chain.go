@@ -159,7 +159,9 @@ func (c *Chain) BlockByHash(h common.Hash) (*block.Block, error) { return ReadBl
 func (c *Chain) Receipts(b *block.Block) (types.Receipts, error) { return ReadReceipts(c.db, b) }
 
 // TxLocation returns the height and index of a committed transaction.
-func (c *Chain) TxLocation(h common.Hash) (store.TxLocation, error) { return store.ReadTxLookup(c.db, h) }
+func (c *Chain) TxLocation(h common.Hash) (store.TxLocation, error) {
+	return store.ReadTxLookup(c.db, h)
+}
 
 // Commit returns the commit certificate of block n, which is stored with
 // the block that carries it (n+1) and, for the head, beside the head.
