@@ -1,0 +1,187 @@
+package execution
+
+import (
+	"fmt"
+
+	"github.com/ethereum/go-ethereum/common"
+	"github.com/ethereum/go-ethereum/core/state"
+	"github.com/ethereum/go-ethereum/core/stateless"
+	"github.com/ethereum/go-ethereum/core/tracing"
+	"github.com/ethereum/go-ethereum/core/types"
+	"github.com/holiman/uint256"
+
+	"github.com/bilayer/bilayer/core/statedb"
+	"github.com/bilayer/bilayer/core/syscontract"
+)
+
+// Options tune a BlockExecutor.
+type Options struct {
+	// CollectWitness records every trie node the block reads or needs to
+	// compute its post-state root; Finish returns them in Result.Witness.
+	// The StateDB must be fresh (opened at the parent root, never read).
+	CollectWitness bool
+}
+
+// BlockExecutor applies transactions one by one to a block's state. Block
+// builders (proposer, sequencer) use it to try transactions and skip the
+// invalid ones; verifiers use it through ApplyBlock. It is not safe for
+// concurrent use.
+type BlockExecutor struct {
+	cfg      Config
+	signer   types.Signer
+	state    *state.StateDB
+	header   *types.Header
+	reg      *syscontract.Registry
+	block    syscontract.BlockInfo
+	baseFee  *uint256.Int
+	gasUsed  uint64
+	txs      []*types.Transaction
+	receipts types.Receipts
+	witness  *stateless.Witness
+	finished bool
+}
+
+// NewBlockExecutor prepares the execution of the block described by header
+// (Number, Time, Coinbase, GasLimit and BaseFee are used) on sdb, the state
+// at the parent's root. reg may be nil (no system contracts).
+func NewBlockExecutor(cfg Config, sdb *state.StateDB, header *types.Header, reg *syscontract.Registry, opts Options) (*BlockExecutor, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if header.Number == nil || header.BaseFee == nil {
+		return nil, fmt.Errorf("%w: header lacks a number or base fee", ErrInvalidBlock)
+	}
+	baseFee, overflow := uint256.FromBig(header.BaseFee)
+	if overflow || header.BaseFee.Sign() < 0 {
+		return nil, fmt.Errorf("%w: base fee %s out of range", ErrInvalidBlock, header.BaseFee)
+	}
+	e := &BlockExecutor{
+		cfg: cfg, signer: Signer(cfg.ChainID), state: sdb, header: header, reg: reg,
+		block: syscontract.BlockInfoFromHeader(cfg.ChainID, header), baseFee: baseFee,
+	}
+	if opts.CollectWitness {
+		w, err := stateless.NewWitness(header, nil, false)
+		if err != nil {
+			return nil, fmt.Errorf("start witness of block %d: %w", header.Number, err)
+		}
+		e.witness = w
+		sdb.StartPrefetcher("bilayer", w)
+	}
+	return e, nil
+}
+
+// GasUsed is the gas used by the transactions applied so far.
+func (e *BlockExecutor) GasUsed() uint64 { return e.gasUsed }
+
+// GasLeft is the block gas still available.
+func (e *BlockExecutor) GasLeft() uint64 { return e.header.GasLimit - e.gasUsed }
+
+// Receipts returns the receipts of the transactions applied so far.
+func (e *BlockExecutor) Receipts() types.Receipts { return e.receipts }
+
+// ApplyTx validates tx and, if it is valid, applies it and returns its
+// receipt. A failed system-contract call is still a valid transaction
+// (receipt status 0, fee charged). If tx is invalid, ApplyTx returns an
+// *InvalidTxError (see IsInvalidTx) and the state is untouched, so the
+// caller may skip it. Any other error (ErrStateUnavailable, ErrFinished)
+// means the block cannot be completed; the executor is then unusable.
+func (e *BlockExecutor) ApplyTx(tx *types.Transaction) (*types.Receipt, error) {
+	if e.finished {
+		return nil, ErrFinished
+	}
+	from, err := e.validate(tx)
+	if dbErr := e.state.Error(); dbErr != nil {
+		return nil, e.fail(fmt.Errorf("apply tx %s: %w: %w", tx.Hash(), ErrStateUnavailable, dbErr))
+	}
+	if err != nil {
+		return nil, err
+	}
+	receipt := e.execute(tx, from)
+	if dbErr := e.state.Error(); dbErr != nil {
+		return nil, e.fail(fmt.Errorf("apply tx %s: %w: %w", tx.Hash(), ErrStateUnavailable, dbErr))
+	}
+	return receipt, nil
+}
+
+// fail makes the executor unusable after a failure of the block (not of a
+// transaction) and returns err.
+func (e *BlockExecutor) fail(err error) error {
+	e.Abort()
+	return err
+}
+
+func (e *BlockExecutor) validate(tx *types.Transaction) (common.Address, error) {
+	from, err := CheckTx(e.cfg, e.signer, e.reg, tx, e.header.BaseFee, e.header.GasLimit)
+	if err != nil {
+		return from, err
+	}
+	if tx.Gas() > e.GasLeft() {
+		return from, invalid(ErrBlockGasLimit, "gas limit %d, block has %d left", tx.Gas(), e.GasLeft())
+	}
+	return from, CheckState(e.state, tx, from)
+}
+
+// execute applies a validated transaction: nonce, fee purchase, the value
+// transfer or system call, refund, tip; then the receipt.
+func (e *BlockExecutor) execute(tx *types.Transaction, from common.Address) *types.Receipt {
+	sdb, index, hash := e.state, len(e.txs), tx.Hash()
+	sdb.SetTxContext(hash, index, 0)
+
+	price := effectiveGasPrice(tx, e.baseFee)
+	gasLimit := tx.Gas()
+	sdb.SetNonce(from, tx.Nonce()+1, tracing.NonceChangeUnspecified)
+	sdb.SubBalance(from, new(uint256.Int).Mul(price, uint256.NewInt(gasLimit)), tracing.BalanceDecreaseGasBuy)
+
+	value, _ := uint256.FromBig(tx.Value()) // range checked by CheckState
+	intrinsic := IntrinsicGas(tx.Data())
+	gasUsed, status := intrinsic, types.ReceiptStatusSuccessful
+	if to := *tx.To(); e.reg.IsSystemContract(to) {
+		_, left, callErr := e.reg.Run(sdb, e.block, from, to, value, tx.Data(), gasLimit-intrinsic)
+		gasUsed = gasLimit - left
+		if callErr != nil {
+			status = types.ReceiptStatusFailed
+		}
+	} else if !value.IsZero() {
+		sdb.SubBalance(from, value, tracing.BalanceChangeTransfer)
+		sdb.AddBalance(to, value, tracing.BalanceChangeTransfer)
+	}
+	if refund := gasLimit - gasUsed; refund > 0 {
+		sdb.AddBalance(from, new(uint256.Int).Mul(price, uint256.NewInt(refund)), tracing.BalanceIncreaseGasReturn)
+	}
+	if tip := new(uint256.Int).Sub(price, e.baseFee); !tip.IsZero() {
+		sdb.AddBalance(e.header.Coinbase, tip.Mul(tip, uint256.NewInt(gasUsed)), tracing.BalanceIncreaseRewardTransactionFee)
+	}
+	sdb.Finalise(statedb.Rules())
+
+	e.gasUsed += gasUsed
+	e.txs = append(e.txs, tx)
+	receipt := &types.Receipt{
+		Type:              tx.Type(),
+		Status:            status,
+		CumulativeGasUsed: e.gasUsed,
+		TxHash:            hash,
+		GasUsed:           gasUsed,
+		EffectiveGasPrice: price.ToBig(),
+		BlockNumber:       e.header.Number,
+		TransactionIndex:  uint(index),
+		Logs:              sdb.GetLogs(hash, e.header.Number.Uint64(), common.Hash{}, e.header.Time),
+	}
+	if receipt.Logs == nil {
+		receipt.Logs = []*types.Log{}
+	}
+	receipt.Bloom = types.CreateBloom(receipt)
+	e.receipts = append(e.receipts, receipt)
+	return receipt
+}
+
+// effectiveGasPrice is baseFee + min(tip cap, fee cap − baseFee); the
+// caller has checked fee cap ≥ baseFee and both fit 256 bits.
+func effectiveGasPrice(tx *types.Transaction, baseFee *uint256.Int) *uint256.Int {
+	feeCap, _ := uint256.FromBig(tx.GasFeeCap())
+	tip, _ := uint256.FromBig(tx.GasTipCap())
+	headroom := new(uint256.Int).Sub(feeCap, baseFee)
+	if tip.Lt(headroom) {
+		headroom = tip
+	}
+	return headroom.Add(headroom, baseFee)
+}

@@ -1,0 +1,98 @@
+package statedb
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/ethereum/go-ethereum/common"
+	"github.com/ethereum/go-ethereum/core/state"
+	"github.com/ethereum/go-ethereum/ethdb"
+	"github.com/ethereum/go-ethereum/params"
+	"github.com/ethereum/go-ethereum/triedb"
+	"github.com/ethereum/go-ethereum/triedb/hashdb"
+)
+
+// ErrMissingState is returned when a state root is not present in the
+// database (never committed, or the database is incomplete).
+var ErrMissingState = errors.New("state not available")
+
+// DB is a state database over an ethdb.Database using the hash trie scheme.
+// It is safe for concurrent use to the extent go-ethereum's trie database is:
+// many readers, one committer at a time.
+type DB struct {
+	disk   ethdb.Database
+	triedb *triedb.Database
+	state  state.Database
+}
+
+// New returns a state database over disk with the hash trie scheme and no
+// pruning.
+func New(disk ethdb.Database) *DB {
+	tdb := triedb.NewDatabase(disk, &triedb.Config{HashDB: hashdb.Defaults})
+	return &DB{
+		disk:   disk,
+		triedb: tdb,
+		state:  state.NewMPTDatabase(tdb, state.NewCodeDB(disk)),
+	}
+}
+
+// Rules returns the fixed fork rules bilayer runs its StateDBs with: EIP-158
+// empty-account deletion and Cancun's ban on storage wiping. Every
+// Finalise/IntermediateRoot/Commit call in bilayer uses these rules.
+func Rules() params.Rules {
+	return params.Rules{
+		IsHomestead: true, IsEIP150: true, IsEIP155: true, IsEIP158: true,
+		IsByzantium: true, IsConstantinople: true, IsPetersburg: true,
+		IsIstanbul: true, IsBerlin: true, IsLondon: true,
+		IsMerge: true, IsShanghai: true, IsCancun: true,
+	}
+}
+
+// StateAt opens a mutable StateDB at root. It fails with ErrMissingState when
+// the root's trie node is not in the database.
+func (d *DB) StateAt(root common.Hash) (*state.StateDB, error) {
+	sdb, err := state.New(root, d.state)
+	if err != nil {
+		return nil, fmt.Errorf("open state %s: %w: %w", root, ErrMissingState, err)
+	}
+	return sdb, nil
+}
+
+// Commit writes the StateDB's changes and flushes the trie nodes reachable
+// from the new root to disk: call it once per block. The StateDB must not be
+// used afterwards; open a new one with StateAt.
+func (d *DB) Commit(sdb *state.StateDB, blockNumber uint64) (common.Hash, error) {
+	if err := sdb.Error(); err != nil {
+		return common.Hash{}, fmt.Errorf("commit state of block %d: %w", blockNumber, err)
+	}
+	root, err := sdb.Commit(Rules(), blockNumber)
+	if err != nil {
+		return common.Hash{}, fmt.Errorf("commit state of block %d: %w", blockNumber, err)
+	}
+	if err := d.triedb.Commit(root, false); err != nil {
+		return common.Hash{}, fmt.Errorf("flush trie of block %d (root %s): %w", blockNumber, root, err)
+	}
+	return root, nil
+}
+
+// HasState reports whether the state with the given root is available.
+func (d *DB) HasState(root common.Hash) bool {
+	_, err := d.state.OpenTrie(root)
+	return err == nil
+}
+
+// StateDatabase returns the underlying go-ethereum state database (for
+// eth_getProof and other read paths that need tries directly).
+func (d *DB) StateDatabase() state.Database { return d.state }
+
+// TrieDB returns the underlying trie database.
+func (d *DB) TrieDB() *triedb.Database { return d.triedb }
+
+// Close releases the trie database's caches. It does not close the disk
+// database, which the caller owns.
+func (d *DB) Close() error {
+	if err := d.triedb.Close(); err != nil {
+		return fmt.Errorf("close trie database: %w", err)
+	}
+	return nil
+}
