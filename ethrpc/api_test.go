@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/bilayer/bilayer/core/syscontract"
 	"io"
 	"log/slog"
 	"math/big"
@@ -291,12 +292,9 @@ func TestFees(t *testing.T) {
 
 func TestRevertCarriesCodeAndData(t *testing.T) {
 	f := newFixture(t)
-	// ABI encoding of Error("not enough stake").
-	revert := common.FromHex("0x08c379a0" +
-		"0000000000000000000000000000000000000000000000000000000000000020" +
-		"0000000000000000000000000000000000000000000000000000000000000010" +
-		"6e6f7420656e6f756768207374616b6500000000000000000000000000000000")
-	f.chain.callErr = NewRevertError(revert)
+	rev := syscontract.NewRevertError("not enough stake")
+	revert := rev.Data
+	f.chain.callErr = rev
 	_, err := f.client.CallContract(ctx(t), ethereum.CallMsg{To: &logEmitter}, nil)
 	if err == nil || err.Error() != "execution reverted: not enough stake" {
 		t.Fatalf("revert: %v", err)

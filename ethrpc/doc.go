@@ -11,5 +11,6 @@
 // Limits: request bodies of at most MaxRequestSize, batches of at most
 // MaxBatchItems calls, responses of at most MaxResponseSize, log queries
 // over at most MaxLogRange blocks. Errors say what was wrong; a reverted
-// system-contract call returns code 3 with the revert data, as geth does.
+// system-contract call returns code 3 with the revert data, as geth does
+// (syscontract.RevertError carries both).
 package ethrpc
