@@ -49,6 +49,7 @@ const (
 	metaGenesisHash   = "mGenesisHash"
 	metaHeadHeight    = "mHeadHeight"
 	metaSignerState   = "mSignerState"
+	metaConsensus     = "mConsensusState"
 )
 
 // SchemaVersion is the version of this schema that WriteSchemaVersion
@@ -63,7 +64,7 @@ func prefixes() []byte {
 
 // metaKeys lists every singleton key, for the overlap test.
 func metaKeys() []string {
-	return []string{metaSchemaVersion, metaGenesisHash, metaHeadHeight, metaSignerState}
+	return []string{metaSchemaVersion, metaGenesisHash, metaHeadHeight, metaSignerState, metaConsensus}
 }
 
 // SchemaVersionKey holds the schema version. Value: 8 bytes BE.
@@ -80,6 +81,12 @@ func HeadHeightKey() []byte { return []byte(metaHeadHeight) }
 // height/round/step. Value: encoding owned by node/signer. It must be
 // written with a synced commit before the signature leaves the process.
 func SignerStateKey() []byte { return []byte(metaSignerState) }
+
+// ConsensusStateKey holds the consensus machine's persisted state (its
+// height, round, step, lock, valid value and own votes). Value: JSON owned
+// by the node driver. It is written with a synced commit before the driver
+// signs or sends anything that depends on it.
+func ConsensusStateKey() []byte { return []byte(metaConsensus) }
 
 // HeaderKey = PrefixHeader + height(8).
 func HeaderKey(height uint64) []byte { return heightKey(PrefixHeader, height) }

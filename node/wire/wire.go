@@ -42,16 +42,22 @@ type proposal struct {
 	Signature []byte
 }
 
-// ProposalMsg is a signed proposal with the encoded block it proposes.
+// ProposalMsg is a signed proposal with the encoded block it proposes and,
+// for a re-proposal (POLRound set), the prevotes that justify it.
 type ProposalMsg struct {
 	Proposal consensus.Proposal
 	Block    []byte
+	POL      []consensus.Vote
 }
 
 type proposalMsg struct {
 	Proposal proposal
 	Block    []byte
+	POL      []vote
 }
+
+// MaxPOLVotes bounds the justification votes a proposal may carry.
+const MaxPOLVotes = 1024
 
 func encodeRound(r consensus.Round) (uint32, error) {
 	if r < 0 {
@@ -123,6 +129,13 @@ func EncodeProposal(m ProposalMsg) ([]byte, error) {
 	}
 	w := proposalMsg{Proposal: proposal{Height: uint64(p.Height), Round: r, POLRound: uint32(p.POLRound + 1),
 		BlockID: common.Hash(p.BlockID), Proposer: p.Proposer, Signature: p.Signature}, Block: m.Block}
+	for _, v := range m.POL {
+		wv, err := toWireVote(v)
+		if err != nil {
+			return nil, fmt.Errorf("encode proposal: pol: %w", err)
+		}
+		w.POL = append(w.POL, wv)
+	}
 	return rlp.EncodeToBytes(&w)
 }
 
@@ -144,9 +157,20 @@ func DecodeProposal(data []byte, maxSize int) (ProposalMsg, error) {
 	if err != nil {
 		return ProposalMsg{}, err
 	}
-	return ProposalMsg{Proposal: consensus.Proposal{Height: consensus.Height(w.Proposal.Height), Round: r,
+	if len(w.POL) > MaxPOLVotes {
+		return ProposalMsg{}, fmt.Errorf("%w: %d justification votes, limit %d", ErrTooLarge, len(w.POL), MaxPOLVotes)
+	}
+	m := ProposalMsg{Proposal: consensus.Proposal{Height: consensus.Height(w.Proposal.Height), Round: r,
 		POLRound: pol - 1, BlockID: consensus.BlockID(w.Proposal.BlockID), Proposer: w.Proposal.Proposer,
-		Signature: w.Proposal.Signature}, Block: w.Block}, nil
+		Signature: w.Proposal.Signature}, Block: w.Block}
+	for _, wv := range w.POL {
+		v, err := fromWireVote(wv)
+		if err != nil {
+			return ProposalMsg{}, fmt.Errorf("proposal pol: %w", err)
+		}
+		m.POL = append(m.POL, v)
+	}
+	return m, nil
 }
 
 // ToBlockCommit converts the machine's commit certificate to the form blocks
@@ -180,4 +204,39 @@ func FromBlockCommit(c *block.Commit) (consensus.Commit, error) {
 			BlockID: out.BlockID, Validator: s.Validator, Signature: slices.Clone(s.Signature)})
 	}
 	return out, nil
+}
+
+// Kinds of consensus gossip message.
+const (
+	KindProposal uint8 = 1
+	KindVote     uint8 = 2
+)
+
+type envelope struct {
+	Kind    uint8
+	Nonce   uint64
+	Payload []byte
+}
+
+// EncodeEnvelope wraps a consensus message for gossip. The nonce makes a
+// re-sent message differ from the original, so gossip (which drops
+// messages it has seen) carries it again to peers that missed it.
+func EncodeEnvelope(kind uint8, nonce uint64, payload []byte) ([]byte, error) {
+	return rlp.EncodeToBytes(&envelope{Kind: kind, Nonce: nonce, Payload: payload})
+}
+
+// DecodeEnvelope unwraps a consensus gossip message of at most maxSize
+// bytes.
+func DecodeEnvelope(data []byte, maxSize int) (kind uint8, payload []byte, err error) {
+	if len(data) > maxSize {
+		return 0, nil, fmt.Errorf("%w: %d bytes, limit %d", ErrTooLarge, len(data), maxSize)
+	}
+	var e envelope
+	if err := rlp.DecodeBytes(data, &e); err != nil {
+		return 0, nil, fmt.Errorf("%w: envelope: %v", ErrBadMessage, err)
+	}
+	if e.Kind != KindProposal && e.Kind != KindVote {
+		return 0, nil, fmt.Errorf("%w: kind %d", ErrBadMessage, e.Kind)
+	}
+	return e.Kind, e.Payload, nil
 }

@@ -49,6 +49,10 @@ func TestProposalRoundTrip(t *testing.T) {
 	for _, pol := range []consensus.Round{consensus.NilRound, 0, 5} {
 		m := ProposalMsg{Proposal: consensus.Proposal{Height: 3, Round: 6, POLRound: pol, BlockID: consensus.BlockID{7},
 			Proposer: common.Address{8}, Signature: sig(9)}, Block: []byte("block bytes")}
+		if pol >= 0 {
+			m.POL = []consensus.Vote{{Type: consensus.Prevote, Height: 3, Round: pol, BlockID: consensus.BlockID{7},
+				Validator: common.Address{1}, Signature: sig(2)}}
+		}
 		enc, err := EncodeProposal(m)
 		if err != nil {
 			t.Fatal(err)
@@ -116,4 +120,23 @@ func FuzzDecodeVote(f *testing.F) {
 			t.Fatalf("decoded vote does not encode: %v", err)
 		}
 	})
+}
+
+func TestEnvelope(t *testing.T) {
+	a, _ := EncodeEnvelope(KindVote, 1, []byte{1, 2})
+	b, _ := EncodeEnvelope(KindVote, 2, []byte{1, 2})
+	if bytes.Equal(a, b) {
+		t.Fatal("re-sent envelope is identical to the original")
+	}
+	kind, payload, err := DecodeEnvelope(b, len(b))
+	if err != nil || kind != KindVote || !bytes.Equal(payload, []byte{1, 2}) {
+		t.Fatalf("envelope: %d %x %v", kind, payload, err)
+	}
+	bad, _ := EncodeEnvelope(9, 0, nil)
+	if _, _, err := DecodeEnvelope(bad, len(bad)); !errors.Is(err, ErrBadMessage) {
+		t.Fatalf("unknown kind: %v", err)
+	}
+	if _, _, err := DecodeEnvelope(a, len(a)-1); !errors.Is(err, ErrTooLarge) {
+		t.Fatalf("size: %v", err)
+	}
 }
