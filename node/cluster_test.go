@@ -1,0 +1,185 @@
+package node
+
+import (
+	"context"
+	"crypto/ecdsa"
+	"fmt"
+	"log/slog"
+	"math/big"
+	"os"
+	"testing"
+	"time"
+
+	"github.com/bilayer/bilayer/core/genesis"
+	"github.com/bilayer/bilayer/node/signer"
+	"github.com/bilayer/bilayer/p2p"
+	"github.com/bilayer/bilayer/p2p/memnet"
+	"github.com/bilayer/bilayer/store"
+	"github.com/bilayer/bilayer/store/memdb"
+	"github.com/ethereum/go-ethereum/common"
+	"github.com/ethereum/go-ethereum/core/types"
+	"github.com/ethereum/go-ethereum/crypto"
+)
+
+// memCluster runs validators in one process over memnet.
+type memCluster struct {
+	t      *testing.T
+	net    *memnet.Network
+	gen    *genesis.Genesis
+	keys   []*ecdsa.PrivateKey
+	user   *ecdsa.PrivateKey
+	nodes  []*Node
+	dbs    []store.Store
+	hosts  []*memnet.Host
+	logDir string
+}
+
+func testKey(i int) *ecdsa.PrivateKey {
+	k, err := crypto.ToECDSA(common.LeftPadBytes(big.NewInt(int64(1000+i)).Bytes(), 32))
+	if err != nil {
+		panic(err)
+	}
+	return k
+}
+
+func newMemCluster(t *testing.T, validators int) *memCluster {
+	t.Helper()
+	net, err := memnet.New(memnet.Config{Seed: 1, MinDelay: time.Millisecond, MaxDelay: 5 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := &memCluster{t: t, net: net, user: testKey(999)}
+	c.gen = &genesis.Genesis{ChainID: 1337, Devnet: true, GasLimit: 30_000_000, Timestamp: uint64(time.Now().Unix()) - 10,
+		Alloc: map[common.Address]genesis.Account{crypto.PubkeyToAddress(c.user.PublicKey): {Balance: genesis.Ether(100)}}}
+	c.gen.BlockTime.Duration = 200 * time.Millisecond
+	c.gen.Consensus = genesis.DefaultConsensus()
+	c.gen.Consensus.TimeoutPropose.Duration = 600 * time.Millisecond
+	for i := range validators {
+		k := testKey(i)
+		c.keys = append(c.keys, k)
+		c.gen.Validators = append(c.gen.Validators, genesis.Validator{Address: crypto.PubkeyToAddress(k.PublicKey), Stake: genesis.Ether(100)})
+	}
+	c.gen.FillDefaults()
+	if err := c.gen.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(c.stop)
+	return c
+}
+
+// start adds a node: a validator with key i, or a full node for i < 0.
+func (c *memCluster) start(i int, db store.Store) *Node {
+	c.t.Helper()
+	id := p2p.PeerID(fmt.Sprintf("node-%d-%d", i, len(c.nodes)))
+	host, err := c.net.NewHost(id)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	c.net.ConnectAll()
+	cfg := Config{Genesis: c.gen, DB: db, Network: host,
+		Logger: slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})).With("node", id)}
+	if i >= 0 {
+		cfg.ValidatorKey, cfg.SignerStore = c.keys[i], signer.NewMemStore()
+	}
+	n, err := New(cfg)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	if err := n.Start(); err != nil {
+		c.t.Fatal(err)
+	}
+	c.nodes = append(c.nodes, n)
+	c.dbs = append(c.dbs, db)
+	c.hosts = append(c.hosts, host)
+	return n
+}
+
+func (c *memCluster) stop() {
+	for _, n := range c.nodes {
+		n.Stop()
+	}
+	for _, h := range c.hosts {
+		h.Close()
+	}
+	c.net.Close()
+}
+
+// waitFor polls cond until it holds or the deadline passes.
+func waitFor(t *testing.T, timeout time.Duration, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out after %s waiting for %s", timeout, what)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+func TestFourValidatorsCommitTheSameChain(t *testing.T) {
+	c := newMemCluster(t, 4)
+	for i := range 4 {
+		c.start(i, memdb.New())
+	}
+	waitFor(t, 30*time.Second, "height 5 on every node", func() bool {
+		for _, n := range c.nodes {
+			if n.Chain().Head().Number() < 5 {
+				return false
+			}
+		}
+		return true
+	})
+	for h := uint64(1); h <= 5; h++ {
+		want, err := c.nodes[0].Chain().BlockByNumber(h)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i, n := range c.nodes[1:] {
+			got, err := n.Chain().BlockByNumber(h)
+			if err != nil || got.Hash() != want.Hash() {
+				t.Fatalf("node %d holds another block at height %d", i+1, h)
+			}
+		}
+	}
+
+	// A transfer through the RPC backend of node 2 is committed everywhere.
+	to := common.HexToAddress("0xdead")
+	tx, err := types.SignNewTx(c.user, types.LatestSignerForChainID(big.NewInt(1337)), &types.DynamicFeeTx{
+		ChainID: big.NewInt(1337), Nonce: 0, GasTipCap: big.NewInt(1e9), GasFeeCap: big.NewInt(100e9), Gas: 21000, To: &to, Value: big.NewInt(12345)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.nodes[2].RPCBackend().SendTransaction(context.Background(), tx); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 30*time.Second, "the transfer on every node", func() bool {
+		for _, n := range c.nodes {
+			if _, err := n.Chain().TxLocation(tx.Hash()); err != nil {
+				return false
+			}
+		}
+		return true
+	})
+	for i, n := range c.nodes {
+		st, err := n.Chain().HeadState()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if st.GetBalance(to).Uint64() != 12345 {
+			t.Fatalf("node %d: recipient balance %s", i, st.GetBalance(to))
+		}
+	}
+
+	// A full node started now syncs from genesis and follows.
+	full := c.start(-1, memdb.New())
+	target := c.nodes[0].Chain().Head().Number() + 2
+	waitFor(t, 30*time.Second, "the full node to catch up", func() bool { return full.Chain().Head().Number() >= target })
+	b, err := full.Chain().BlockByNumber(target)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ref, err := c.nodes[0].Chain().BlockByNumber(target)
+	if err != nil || ref.Hash() != b.Hash() {
+		t.Fatalf("full node diverged at %d", target)
+	}
+}

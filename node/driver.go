@@ -1,0 +1,513 @@
+package node
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/bilayer/bilayer/core/block"
+	"github.com/bilayer/bilayer/node/chain"
+	"github.com/bilayer/bilayer/node/consensus"
+	"github.com/bilayer/bilayer/node/signer"
+	"github.com/bilayer/bilayer/node/wire"
+	"github.com/ethereum/go-ethereum/common"
+)
+
+// Driver timing.
+const (
+	// resendInterval is how often the driver re-sends its own messages of
+	// the current height, so a message lost before the gossip mesh formed
+	// (or while a peer was away) still arrives.
+	resendInterval = time.Second
+	// maxFuture bounds the messages buffered for the next height.
+	maxFuture = 4096
+)
+
+// Events the driver loop handles.
+type event interface{}
+
+// evMessage is a verified consensus message from gossip.
+type evMessage struct{ msg consensusMsg }
+
+// evTimeout is a consensus timeout that elapsed.
+type evTimeout struct{ t consensus.TimeoutFired }
+
+// evApply starts the next height once the block time has passed.
+type evApply struct{ height consensus.Height }
+
+// evSynced is a block with its commit certificate fetched from a peer.
+type evSynced struct {
+	block  *block.Block
+	commit *block.Commit
+}
+
+// driver owns the consensus machine; only the loop goroutine touches it.
+type driver struct {
+	n        *Node
+	m        *consensus.Machine
+	blocks   map[consensus.BlockID]*block.Block
+	executed map[consensus.BlockID]*chain.Executed
+	synced   map[consensus.BlockID]bool
+	future   []consensusMsg
+	own      [][]byte // own messages of the current height, for re-sending
+	nonce    uint64
+
+	heightStart time.Time
+	lastCommit  time.Time
+	halted      error
+}
+
+func (n *Node) newDriver() (*driver, error) {
+	h := consensus.Height(n.chain.Head().Number() + 1)
+	vals, err := n.validatorsAt(h)
+	if err != nil {
+		return nil, err
+	}
+	d := &driver{n: n}
+	d.resetHeight()
+	st, ok, err := loadConsensusState(n.cfg.DB)
+	if err != nil {
+		return nil, err
+	}
+	if ok && st.Height == h && n.signer != nil {
+		d.m = consensus.RestoreMachine(n.ccfg, n.self, st, vals)
+		n.log.Info("Restored consensus state", "height", st.Height, "round", st.Round, "step", st.Step)
+	} else {
+		d.m = consensus.NewMachine(n.ccfg, n.self, h, vals)
+	}
+	return d, nil
+}
+
+func (d *driver) resetHeight() {
+	d.blocks = make(map[consensus.BlockID]*block.Block)
+	d.executed = make(map[consensus.BlockID]*chain.Executed)
+	d.synced = make(map[consensus.BlockID]bool)
+	d.own = nil
+	d.heightStart = time.Now()
+}
+
+func (d *driver) run(ctx context.Context) {
+	d.exec(ctx, d.m.Start())
+	d.publishStatus()
+	resend := time.NewTicker(resendInterval)
+	defer resend.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case ev := <-d.n.events:
+			d.handle(ctx, ev)
+		case <-resend.C:
+			d.resend(ctx)
+		}
+		d.publishStatus()
+	}
+}
+
+func (d *driver) handle(ctx context.Context, ev event) {
+	if d.halted != nil {
+		return
+	}
+	switch ev := ev.(type) {
+	case evMessage:
+		d.onMessage(ctx, ev.msg)
+	case evTimeout:
+		d.exec(ctx, d.m.Step(ev.t))
+	case evApply:
+		d.apply(ctx, ev.height)
+	case evSynced:
+		d.onSynced(ctx, ev)
+	}
+}
+
+// onMessage feeds a verified message of the current height to the machine
+// and buffers one of the next height until the machine gets there.
+func (d *driver) onMessage(ctx context.Context, m consensusMsg) {
+	h := messageHeight(m)
+	switch {
+	case h == d.m.Height() && !d.m.Decided():
+	case h > d.m.Height() || (h == d.m.Height() && d.m.Decided()):
+		if h <= d.m.Height()+1 && len(d.future) < maxFuture {
+			d.future = append(d.future, m)
+		}
+		return
+	default:
+		return
+	}
+	if m.vote != nil {
+		d.exec(ctx, d.m.Step(consensus.VoteReceived{Vote: *m.vote}))
+		return
+	}
+	id := m.proposal.Proposal.BlockID
+	d.blocks[id] = m.block
+	for _, v := range m.proposal.POL {
+		d.exec(ctx, d.m.Step(consensus.VoteReceived{Vote: v}))
+	}
+	d.exec(ctx, d.m.Step(consensus.ProposalReceived{Proposal: m.proposal.Proposal}))
+}
+
+func messageHeight(m consensusMsg) consensus.Height {
+	if m.vote != nil {
+		return m.vote.Height
+	}
+	return m.proposal.Proposal.Height
+}
+
+// onSynced verifies a fetched block's certificate and lets the machine
+// decide it.
+func (d *driver) onSynced(ctx context.Context, ev evSynced) {
+	h := consensus.Height(ev.block.Number())
+	if h != d.m.Height() || d.m.Decided() {
+		return
+	}
+	c, err := d.verifyCommit(ev.commit, h)
+	if err == nil && ev.commit.BlockHash != ev.block.Hash() {
+		err = errors.New("certificate is for another block")
+	}
+	if err != nil {
+		d.n.log.Warn("Discarded synced block", "height", h, "err", err)
+		return
+	}
+	d.blocks[c.BlockID] = ev.block
+	d.synced[c.BlockID] = true
+	d.exec(ctx, d.m.Step(consensus.CommitReceived{Commit: c}))
+}
+
+// verifyCommit checks a block certificate against the validator set of
+// height h.
+func (d *driver) verifyCommit(bc *block.Commit, h consensus.Height) (consensus.Commit, error) {
+	if bc == nil {
+		return consensus.Commit{}, errors.New("no commit certificate")
+	}
+	if bc.Height != uint64(h) {
+		return consensus.Commit{}, fmt.Errorf("certificate for height %d, want %d", bc.Height, h)
+	}
+	c, err := wire.FromBlockCommit(bc)
+	if err != nil {
+		return consensus.Commit{}, err
+	}
+	vals, err := d.n.validatorsAt(h)
+	if err != nil {
+		return consensus.Commit{}, err
+	}
+	if err := consensus.VerifyCommit(d.n.chainID, c, vals); err != nil {
+		return consensus.Commit{}, err
+	}
+	return c, nil
+}
+
+// exec performs the actions of one Step in order; answers become later
+// inputs, stepped after the current actions are done.
+func (d *driver) exec(ctx context.Context, actions []consensus.Action) {
+	queue := [][]consensus.Action{actions}
+	for len(queue) > 0 && d.halted == nil {
+		batch := queue[0]
+		queue = queue[1:]
+		var answers []consensus.Input
+		for _, a := range batch {
+			in, err := d.perform(ctx, a)
+			if err != nil {
+				// Nothing after a failed action may run: a failed persist
+				// must not be followed by a signature.
+				d.halt(err)
+				return
+			}
+			if in != nil {
+				answers = append(answers, in)
+			}
+		}
+		for _, in := range answers {
+			queue = append(queue, d.m.Step(in))
+		}
+	}
+}
+
+// halt stops the driver after an error it cannot recover from (a failed
+// fsync, a decided block that does not execute): continuing could break
+// safety. The node keeps serving RPC; an operator restarts it.
+func (d *driver) halt(err error) {
+	d.halted = err
+	d.n.log.Error("Consensus halted: restart the node after fixing the cause", "height", d.m.Height(), "err", err)
+}
+
+func (d *driver) perform(ctx context.Context, a consensus.Action) (consensus.Input, error) {
+	n := d.n
+	switch a := a.(type) {
+	case consensus.Persist:
+		return nil, saveConsensusState(n.cfg.DB, a.State)
+	case consensus.SignVote:
+		return d.signVote(a.Vote), nil
+	case consensus.SignProposal:
+		return d.signProposal(a.Proposal), nil
+	case consensus.BroadcastVote:
+		d.broadcastVote(ctx, a.Vote)
+	case consensus.BroadcastProposal:
+		d.broadcastProposal(ctx, a)
+	case consensus.ScheduleTimeout:
+		t := consensus.TimeoutFired{Height: a.Height, Round: a.Round, Step: a.Step}
+		time.AfterFunc(a.Duration, func() { n.post(ctx, evTimeout{t: t}) })
+	case consensus.BuildValue:
+		return d.build(a), nil
+	case consensus.Validate:
+		return d.validate(a), nil
+	case consensus.CommitBlock:
+		return d.commit(ctx, a.Commit)
+	case consensus.ReportEvidence:
+		if n.evidence.add(a.Evidence) {
+			n.log.Warn("Equivocation detected", "evidence", a.Evidence.String())
+			if n.metrics != nil {
+				n.metrics.Evidence.Inc()
+			}
+		}
+	}
+	return nil, nil
+}
+
+func (d *driver) signVote(v consensus.Vote) consensus.Input {
+	digest := consensus.VoteSignBytes(d.n.chainID, v)
+	sig, err := d.n.signer.Sign(signer.Request{Height: uint64(v.Height), Round: int32(v.Round), Step: signer.Step(v.Type.Step()), Digest: digest})
+	if err != nil {
+		d.n.log.Warn("Double-sign guard refused a vote", "vote", v.String(), "err", err)
+		return nil
+	}
+	v.Signature = sig
+	return consensus.VoteSigned{Vote: v}
+}
+
+func (d *driver) signProposal(p consensus.Proposal) consensus.Input {
+	digest := consensus.ProposalSignBytes(d.n.chainID, p)
+	sig, err := d.n.signer.Sign(signer.Request{Height: uint64(p.Height), Round: int32(p.Round), Step: signer.Step(consensus.StepPropose), Digest: digest})
+	if err != nil {
+		d.n.log.Warn("Double-sign guard refused a proposal", "proposal", p.String(), "err", err)
+		return nil
+	}
+	p.Signature = sig
+	return consensus.ProposalSigned{Proposal: p}
+}
+
+func (d *driver) publish(ctx context.Context, kind uint8, payload []byte) []byte {
+	d.nonce++
+	data, err := wire.EncodeEnvelope(kind, d.nonce, payload)
+	if err == nil {
+		err = d.n.consTopic.Publish(ctx, data)
+	}
+	if err != nil && ctx.Err() == nil {
+		d.n.log.Warn("Could not publish consensus message", "err", err)
+	}
+	return payload
+}
+
+func (d *driver) broadcastVote(ctx context.Context, v consensus.Vote) {
+	payload, err := wire.EncodeVote(v)
+	if err != nil {
+		d.n.log.Error("Encode own vote", "err", err)
+		return
+	}
+	d.own = append(d.own, append([]byte{wire.KindVote}, d.publish(ctx, wire.KindVote, payload)...))
+}
+
+func (d *driver) broadcastProposal(ctx context.Context, a consensus.BroadcastProposal) {
+	b := d.blocks[a.Proposal.BlockID]
+	if b == nil {
+		d.n.log.Error("Proposal for a block this node does not hold", "proposal", a.Proposal.String())
+		return
+	}
+	enc, err := b.Encode()
+	if err != nil {
+		d.n.log.Error("Encode proposed block", "err", err)
+		return
+	}
+	payload, err := wire.EncodeProposal(wire.ProposalMsg{Proposal: a.Proposal, Block: enc, POL: a.POL})
+	if err != nil {
+		d.n.log.Error("Encode own proposal", "err", err)
+		return
+	}
+	d.own = append(d.own, append([]byte{wire.KindProposal}, d.publish(ctx, wire.KindProposal, payload)...))
+	d.n.log.Debug("Proposed block", "height", b.Number(), "round", a.Proposal.Round, "hash", b.Hash(), "txs", len(b.Transactions))
+}
+
+// resend re-publishes the own messages of the current height.
+func (d *driver) resend(ctx context.Context) {
+	if d.halted != nil || d.m.Decided() {
+		return
+	}
+	for _, m := range d.own {
+		d.publish(ctx, m[0], m[1:])
+	}
+}
+
+// expectedExtras returns the consensus extras a block of height h carries.
+func (d *driver) expectedExtras(h consensus.Height) (block.Extras, error) {
+	vals, err := d.n.validatorsAt(h)
+	if err != nil {
+		return block.Extras{}, err
+	}
+	next, err := d.n.validatorsAt(h + 1)
+	if err != nil {
+		return block.Extras{}, err
+	}
+	ex := block.Extras{ValidatorsHash: valsHash(vals), NextValidatorsHash: valsHash(next)}
+	if h >= 2 {
+		if ex.LastCommit, err = d.n.chain.Commit(uint64(h - 1)); err != nil {
+			return block.Extras{}, fmt.Errorf("commit of block %d: %w", h-1, err)
+		}
+	}
+	return ex, nil
+}
+
+// build is the paper's getValue(): a new block from the mempool.
+func (d *driver) build(a consensus.BuildValue) consensus.Input {
+	n := d.n
+	extras, err := d.expectedExtras(a.Height)
+	if err != nil {
+		n.log.Error("Cannot build a block", "height", a.Height, "err", err)
+		return nil
+	}
+	ex, err := n.chain.Build(chain.BuildParams{Proposer: n.self, Time: uint64(time.Now().Unix()), Extras: extras},
+		n.pool.Executable(n.chain.NextBaseFee(n.chain.Head().Header)))
+	if err != nil {
+		n.log.Error("Cannot build a block", "height", a.Height, "err", err)
+		return nil
+	}
+	id := consensus.BlockID(ex.Block.Hash())
+	d.blocks[id] = ex.Block
+	d.executed[id] = ex
+	return consensus.ValueBuilt{Height: a.Height, Round: a.Round, BlockID: id}
+}
+
+// validate is the paper's valid(v): the block's consensus extras, its last
+// commit, and its execution.
+func (d *driver) validate(a consensus.Validate) consensus.Input {
+	err := d.check(a.Height, a.BlockID)
+	if err != nil {
+		d.n.log.Warn("Invalid proposed block", "height", a.Height, "block", a.BlockID.String(), "err", err)
+	}
+	return consensus.ValidationResult{Height: a.Height, BlockID: a.BlockID, Valid: err == nil}
+}
+
+func (d *driver) check(h consensus.Height, id consensus.BlockID) error {
+	if _, ok := d.executed[id]; ok {
+		return nil
+	}
+	b := d.blocks[id]
+	if b == nil {
+		return errors.New("block not received")
+	}
+	want, err := d.expectedExtras(h)
+	if err != nil {
+		return err
+	}
+	got := b.Extras
+	if got.ValidatorsHash != want.ValidatorsHash || got.NextValidatorsHash != want.NextValidatorsHash {
+		return errors.New("block names the wrong validator sets")
+	}
+	if h >= 2 {
+		if _, err := d.verifyCommit(got.LastCommit, h-1); err != nil {
+			return fmt.Errorf("last commit: %w", err)
+		}
+	}
+	vals, _ := d.n.validatorsAt(h)
+	if _, ok := vals.Power(b.Header.Coinbase); !ok {
+		return fmt.Errorf("fee recipient %s is not a validator", b.Header.Coinbase)
+	}
+	ex, err := d.n.chain.Execute(b)
+	if err != nil {
+		return err
+	}
+	d.executed[id] = ex
+	return nil
+}
+
+// commit stores the decided block with its certificate, then starts the
+// next height once the block time has passed since this one started (at
+// once for a block learned from sync).
+func (d *driver) commit(ctx context.Context, c consensus.Commit) (consensus.Input, error) {
+	n := d.n
+	b := d.blocks[c.BlockID]
+	if b == nil {
+		// Decided by 2/3+ precommits for a block we never received: sync
+		// fetches it (with this certificate) from a peer.
+		n.log.Info("Decided a block this node has not received; fetching it", "height", c.Height, "block", c.BlockID.String())
+		n.syncer.poke()
+		return nil, nil
+	}
+	if err := d.check(c.Height, c.BlockID); err != nil {
+		return nil, fmt.Errorf("decided block %d %s does not execute: %w", c.Height, common.Hash(c.BlockID), err)
+	}
+	bc, err := wire.ToBlockCommit(c)
+	if err != nil {
+		return nil, err
+	}
+	if err := n.chain.CommitBlock(d.executed[c.BlockID], bc); err != nil {
+		return nil, err
+	}
+	st, err := n.chain.HeadState()
+	if err != nil {
+		return nil, err
+	}
+	n.pool.Reset(st, n.chain.NextBaseFee(b.Header))
+	now := time.Now()
+	n.log.Info("Committed block", "height", b.Number(), "hash", b.Hash(), "txs", len(b.Transactions), "round", c.Round,
+		"gasUsed", b.Header.GasUsed, "synced", d.synced[c.BlockID])
+	if m := n.metrics; m != nil {
+		m.Height.Set(float64(b.Number()))
+		m.BlockTxs.Observe(float64(len(b.Transactions)))
+		m.MempoolSize.Set(float64(n.pool.Len()))
+		m.Peers.Set(float64(len(n.net.Peers())))
+		if !d.lastCommit.IsZero() {
+			m.BlockInterval.Observe(now.Sub(d.lastCommit).Seconds())
+		}
+	}
+	d.lastCommit = now
+	wait := n.cfg.Genesis.BlockTime.Duration - now.Sub(d.heightStart)
+	if d.synced[c.BlockID] || wait <= 0 {
+		return d.appliedInput(c.Height)
+	}
+	h := c.Height
+	time.AfterFunc(wait, func() { n.post(ctx, evApply{height: h}) })
+	return nil, nil
+}
+
+func (d *driver) appliedInput(h consensus.Height) (consensus.Input, error) {
+	next, err := d.n.validatorsAt(h + 1)
+	if err != nil {
+		return nil, err
+	}
+	d.resetHeight()
+	return consensus.Applied{Height: h, Next: next}, nil
+}
+
+// apply starts the height after h and replays the messages buffered for it.
+func (d *driver) apply(ctx context.Context, h consensus.Height) {
+	if h != d.m.Height() || !d.m.Decided() {
+		return
+	}
+	in, err := d.appliedInput(h)
+	if err != nil {
+		d.halt(err)
+		return
+	}
+	d.exec(ctx, d.m.Step(in))
+	d.replayFuture(ctx)
+}
+
+func (d *driver) replayFuture(ctx context.Context) {
+	buffered := d.future
+	d.future = nil
+	for _, m := range buffered {
+		d.onMessage(ctx, m)
+	}
+}
+
+func (d *driver) publishStatus() {
+	st := &ConsensusStatus{Height: uint64(d.m.Height()), Round: int32(d.m.Round()), Step: d.m.CurrentStep().String(),
+		Proposer: d.m.Proposer(d.m.Round()).Hex(), Decided: d.m.Decided()}
+	if d.halted != nil {
+		st.Step = "halted: " + d.halted.Error()
+	}
+	d.n.status.Store(st)
+	if m := d.n.metrics; m != nil {
+		m.Round.Set(float64(d.m.Round()))
+	}
+}

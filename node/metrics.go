@@ -1,0 +1,42 @@
+package node
+
+import (
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// Metrics are the node's Prometheus metrics.
+type Metrics struct {
+	Height        prometheus.Gauge
+	Round         prometheus.Gauge
+	Peers         prometheus.Gauge
+	MempoolSize   prometheus.Gauge
+	BlockInterval prometheus.Histogram
+	BlockTxs      prometheus.Histogram
+	Evidence      prometheus.Counter
+}
+
+// NewMetrics creates the node's metrics and registers them with reg.
+func NewMetrics(reg prometheus.Registerer) (*Metrics, error) {
+	m := &Metrics{
+		Height: prometheus.NewGauge(prometheus.GaugeOpts{Namespace: "bilayer", Name: "height",
+			Help: "Height of the last committed block."}),
+		Round: prometheus.NewGauge(prometheus.GaugeOpts{Namespace: "bilayer", Name: "consensus_round",
+			Help: "Consensus round of the height being decided."}),
+		Peers: prometheus.NewGauge(prometheus.GaugeOpts{Namespace: "bilayer", Name: "peers",
+			Help: "Connected peers."}),
+		MempoolSize: prometheus.NewGauge(prometheus.GaugeOpts{Namespace: "bilayer", Name: "mempool_transactions",
+			Help: "Transactions in the mempool."}),
+		BlockInterval: prometheus.NewHistogram(prometheus.HistogramOpts{Namespace: "bilayer", Name: "block_interval_seconds",
+			Help: "Time between consecutive committed blocks, by this node's clock.", Buckets: []float64{.25, .5, .75, 1, 1.25, 1.5, 2, 3, 5, 10}}),
+		BlockTxs: prometheus.NewHistogram(prometheus.HistogramOpts{Namespace: "bilayer", Name: "block_transactions",
+			Help: "Transactions per committed block.", Buckets: prometheus.ExponentialBuckets(1, 4, 9)}),
+		Evidence: prometheus.NewCounter(prometheus.CounterOpts{Namespace: "bilayer", Name: "evidence_total",
+			Help: "Equivocations observed."}),
+	}
+	for _, c := range []prometheus.Collector{m.Height, m.Round, m.Peers, m.MempoolSize, m.BlockInterval, m.BlockTxs, m.Evidence} {
+		if err := reg.Register(c); err != nil {
+			return nil, err
+		}
+	}
+	return m, nil
+}

@@ -1,0 +1,299 @@
+package node
+
+import (
+	"context"
+	"crypto/ecdsa"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/bilayer/bilayer/core/block"
+	"github.com/bilayer/bilayer/core/genesis"
+	"github.com/bilayer/bilayer/core/syscontract"
+	"github.com/bilayer/bilayer/ethrpc"
+	"github.com/bilayer/bilayer/node/chain"
+	"github.com/bilayer/bilayer/node/consensus"
+	"github.com/bilayer/bilayer/node/mempool"
+	"github.com/bilayer/bilayer/node/signer"
+	"github.com/bilayer/bilayer/p2p"
+	"github.com/bilayer/bilayer/store"
+	"github.com/ethereum/go-ethereum/common"
+	"github.com/ethereum/go-ethereum/core/types"
+	"github.com/ethereum/go-ethereum/crypto"
+)
+
+// Version is the node software version reported over RPC.
+const Version = "0.1.0"
+
+// Config is what a node is made of. The caller opens the database and the
+// network; the node owns neither and closes neither.
+type Config struct {
+	Genesis *genesis.Genesis
+	DB      store.Store
+	Network p2p.Network
+	// ValidatorKey signs votes and proposals; nil runs a full node that
+	// follows the chain without voting.
+	ValidatorKey *ecdsa.PrivateKey
+	// SignerStore persists the double-sign guard's state; required with a
+	// ValidatorKey.
+	SignerStore signer.StateStore
+	// Registry holds the system contracts (nil: none).
+	Registry *syscontract.Registry
+	// Mempool bounds the transaction pool.
+	Mempool mempool.Config
+	// Logger receives the node's logs.
+	Logger *slog.Logger
+	// Metrics, if set, receives the node's metrics.
+	Metrics *Metrics
+}
+
+// Node is a running L1 node.
+type Node struct {
+	cfg     Config
+	log     *slog.Logger
+	chain   *chain.Chain
+	pool    *mempool.Pool
+	net     p2p.Network
+	signer  *signer.Signer
+	self    common.Address
+	chainID string
+	ccfg    consensus.Config
+	metrics *Metrics
+
+	events    chan event
+	consTopic p2p.Topic
+	txTopic   p2p.Topic
+	handshake *p2p.Handshake
+	txGossip  *txBatcher
+	syncer    *syncer
+
+	valsMu    sync.Mutex
+	valsCache map[consensus.Height]*consensus.ValidatorSet
+	status   atomic.Pointer[ConsensusStatus]
+	evidence evidenceLog
+
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+}
+
+// ConsensusStatus is a snapshot of the driver's position, for RPC and logs.
+type ConsensusStatus struct {
+	Height   uint64 `json:"height"`
+	Round    int32  `json:"round"`
+	Step     string `json:"step"`
+	Proposer string `json:"proposer"`
+	Decided  bool   `json:"decided"`
+}
+
+// New opens the chain and prepares the node; Start runs it.
+func New(cfg Config) (*Node, error) {
+	if cfg.Genesis == nil || cfg.DB == nil || cfg.Network == nil {
+		return nil, errors.New("node: genesis, database and network are required")
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.Mempool.MaxTxs == 0 {
+		cfg.Mempool = mempool.DefaultConfig()
+	}
+	c, err := chain.Open(cfg.DB, cfg.Genesis, cfg.Registry, cfg.Logger)
+	if err != nil {
+		return nil, err
+	}
+	n := &Node{
+		cfg: cfg, log: cfg.Logger, chain: c, net: cfg.Network,
+		chainID: strconv.FormatUint(cfg.Genesis.ChainID, 10),
+		ccfg:    consensusConfig(cfg.Genesis), metrics: cfg.Metrics,
+		events:  make(chan event, 1024),
+	}
+	if cfg.ValidatorKey != nil {
+		if cfg.SignerStore == nil {
+			return nil, errors.New("node: a validator needs a signer state store")
+		}
+		n.self = crypto.PubkeyToAddress(cfg.ValidatorKey.PublicKey)
+		if n.signer, err = signer.New(cfg.ValidatorKey, cfg.SignerStore); err != nil {
+			return nil, fmt.Errorf("node: %w", err)
+		}
+	}
+	st, err := c.HeadState()
+	if err != nil {
+		return nil, fmt.Errorf("node: head state: %w", err)
+	}
+	n.pool = mempool.New(cfg.Mempool, c.Signer(), c.ValidatePoolTx, st, c.NextBaseFee(c.Head().Header))
+	if _, err := n.validatorsAt(consensus.Height(c.Head().Number() + 1)); err != nil {
+		return nil, err
+	}
+	return n, nil
+}
+
+func consensusConfig(g *genesis.Genesis) consensus.Config {
+	cfg := consensus.DefaultConfig()
+	c := g.Consensus
+	cfg.TimeoutPropose, cfg.TimeoutProposeDelta = c.TimeoutPropose.Duration, c.TimeoutProposeDelta.Duration
+	cfg.TimeoutPrevote, cfg.TimeoutPrevoteDelta = c.TimeoutPrevote.Duration, c.TimeoutPrevoteDelta.Duration
+	cfg.TimeoutPrecommit, cfg.TimeoutPrecommitDelta = c.TimeoutPrecommit.Duration, c.TimeoutPrecommitDelta.Duration
+	return cfg
+}
+
+// Chain returns the node's chain.
+func (n *Node) Chain() *chain.Chain { return n.chain }
+
+// Pool returns the node's mempool.
+func (n *Node) Pool() *mempool.Pool { return n.pool }
+
+// Address returns the validator address, or the zero address for a full
+// node.
+func (n *Node) Address() common.Address { return n.self }
+
+// Status returns the driver's position.
+func (n *Node) Status() ConsensusStatus {
+	if s := n.status.Load(); s != nil {
+		return *s
+	}
+	return ConsensusStatus{Height: n.chain.Head().Number() + 1}
+}
+
+// genesisValidators returns the genesis set with voting power.
+func (n *Node) genesisValidators() (*consensus.ValidatorSet, error) {
+	var vals []consensus.Validator
+	for _, v := range n.cfg.Genesis.ValidatorSet() {
+		vals = append(vals, consensus.Validator{Address: v.Address, Power: int64(v.Power)})
+	}
+	vs, err := consensus.NewValidatorSet(vals)
+	if err != nil {
+		return nil, fmt.Errorf("genesis validator set: %w", err)
+	}
+	return vs, nil
+}
+
+// validatorsAt returns the validator set of height h (h >= 1): the genesis
+// set with its proposer priorities advanced once per height. Recent
+// heights are cached; others are computed forward from the nearest cached
+// lower height, or from genesis.
+func (n *Node) validatorsAt(h consensus.Height) (*consensus.ValidatorSet, error) {
+	if h < 1 {
+		return nil, fmt.Errorf("validator set of height %d: heights start at 1", h)
+	}
+	n.valsMu.Lock()
+	defer n.valsMu.Unlock()
+	if vs, ok := n.valsCache[h]; ok {
+		return vs, nil
+	}
+	base, vs := consensus.Height(0), (*consensus.ValidatorSet)(nil)
+	for ch, cvs := range n.valsCache {
+		if ch < h && ch > base {
+			base, vs = ch, cvs
+		}
+	}
+	if vs == nil {
+		g, err := n.genesisValidators()
+		if err != nil {
+			return nil, err
+		}
+		base, vs = 1, g
+	}
+	for ; base < h; base++ {
+		vs = vs.NextHeight()
+	}
+	if n.valsCache == nil {
+		n.valsCache = make(map[consensus.Height]*consensus.ValidatorSet)
+	}
+	n.valsCache[h] = vs
+	if len(n.valsCache) > valsCacheSize {
+		for ch := range n.valsCache {
+			if ch+valsCacheSize/2 < h {
+				delete(n.valsCache, ch)
+			}
+		}
+	}
+	return vs, nil
+}
+
+// valsCacheSize bounds the cached validator sets.
+const valsCacheSize = 32
+
+// valsHash is the header commitment to a validator set.
+func valsHash(vs *consensus.ValidatorSet) common.Hash {
+	var out []block.Validator
+	for _, v := range vs.Validators() {
+		out = append(out, block.Validator{Address: v.Address, Power: uint64(v.Power)})
+	}
+	return block.ValidatorSetHash(out)
+}
+
+// RPCBackend returns the Ethereum JSON-RPC backend of the node.
+func (n *Node) RPCBackend() ethrpc.Backend {
+	return &rpcBackend{
+		chain: n.chain, pool: n.pool, peers: func() int { return len(n.net.Peers()) },
+		onTx: func(tx *types.Transaction) { n.txGossip.add(tx) }, syncing: n.syncProgress,
+		version: "bilayer-validator/v" + Version,
+	}
+}
+
+// Start joins the network and runs the driver until Stop.
+func (n *Node) Start() error {
+	ctx, cancel := context.WithCancel(context.Background())
+	n.cancel = cancel
+	if err := n.startGossip(ctx); err != nil {
+		cancel()
+		return err
+	}
+	if err := n.startSync(ctx); err != nil {
+		cancel()
+		return err
+	}
+	d, err := n.newDriver()
+	if err != nil {
+		cancel()
+		return err
+	}
+	n.wg.Add(1)
+	go func() {
+		defer n.wg.Done()
+		d.run(ctx)
+	}()
+	head := n.chain.Head()
+	n.log.Info("Node started", "head", head.Number(), "hash", head.Hash(), "validator", n.signer != nil, "address", n.self)
+	return nil
+}
+
+// Stop stops the driver, gossip and sync and waits for them. It does not
+// close the database or the network.
+func (n *Node) Stop() {
+	if n.cancel != nil {
+		n.cancel()
+	}
+	n.wg.Wait()
+	if n.handshake != nil {
+		n.handshake.Close()
+	}
+	for _, t := range []p2p.Topic{n.consTopic, n.txTopic} {
+		if t != nil {
+			t.Close()
+		}
+	}
+}
+
+// post hands an event to the driver unless the node is stopping.
+func (n *Node) post(ctx context.Context, ev event) {
+	select {
+	case n.events <- ev:
+	case <-ctx.Done():
+	}
+}
+
+// sleepOrDone waits d or until ctx ends, reporting whether d passed.
+func sleepOrDone(ctx context.Context, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-ctx.Done():
+		return false
+	}
+}
