@@ -106,7 +106,7 @@ func (b *rpcBackend) SendTransaction(_ context.Context, tx *types.Transaction) e
 }
 
 func (b *rpcBackend) PendingTransaction(h common.Hash) *types.Transaction { return b.pool.Get(h) }
-func (b *rpcBackend) PendingNonce(a common.Address) uint64             { return b.pool.PendingNonce(a) }
+func (b *rpcBackend) PendingNonce(a common.Address) uint64                { return b.pool.PendingNonce(a) }
 
 func (b *rpcBackend) NextBaseFee(context.Context) (*big.Int, error) {
 	return b.chain.NextBaseFee(b.chain.Head().Header), nil

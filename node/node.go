@@ -73,8 +73,8 @@ type Node struct {
 
 	valsMu    sync.Mutex
 	valsCache map[consensus.Height]*consensus.ValidatorSet
-	status   atomic.Pointer[ConsensusStatus]
-	evidence evidenceLog
+	status    atomic.Pointer[ConsensusStatus]
+	evidence  evidenceLog
 
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
@@ -108,7 +108,7 @@ func New(cfg Config) (*Node, error) {
 		cfg: cfg, log: cfg.Logger, chain: c, net: cfg.Network,
 		chainID: strconv.FormatUint(cfg.Genesis.ChainID, 10),
 		ccfg:    consensusConfig(cfg.Genesis), metrics: cfg.Metrics,
-		events:  make(chan event, 1024),
+		events: make(chan event, 1024),
 	}
 	if cfg.ValidatorKey != nil {
 		if cfg.SignerStore == nil {
