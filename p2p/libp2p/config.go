@@ -1,6 +1,7 @@
 package libp2p
 
 import (
+	"crypto/ecdsa"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -12,8 +13,12 @@ import (
 // Config configures a Host.
 type Config struct {
 	// KeyFile is the path of the node key; it is created (mode 0600) on
-	// first use. Required.
+	// first use. Required unless PrivateKey is set.
 	KeyFile string
+	// PrivateKey, if set, is the node key (secp256k1, as the validator
+	// binary keeps it in a Web3 Secret Storage keystore); KeyFile is then
+	// not used.
+	PrivateKey *ecdsa.PrivateKey
 	// ListenAddrs are multiaddrs to listen on
 	// (default "/ip4/127.0.0.1/tcp/0").
 	ListenAddrs []string
@@ -54,7 +59,7 @@ var ErrBadConfig = errors.New("libp2p: invalid config")
 
 // withDefaults returns c with zero fields defaulted, or an error.
 func (c Config) withDefaults() (Config, error) {
-	if c.KeyFile == "" {
+	if c.KeyFile == "" && c.PrivateKey == nil {
 		return c, fmt.Errorf("%w: no key file", ErrBadConfig)
 	}
 	if len(c.ListenAddrs) == 0 {

@@ -68,7 +68,7 @@ func New(cfg Config) (*Host, error) {
 			return nil, fmt.Errorf("%w: listen address %s is not loopback", ErrBadConfig, a)
 		}
 	}
-	key, err := loadOrCreateKey(cfg.KeyFile)
+	key, err := nodeKey(cfg)
 	if err != nil {
 		return nil, err
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	gethcrypto "github.com/ethereum/go-ethereum/crypto"
 	"os"
 	"path/filepath"
 	"strings"
@@ -205,5 +206,28 @@ func TestBadConfig(t *testing.T) {
 	}
 	if err := h.Block("not a peer id"); err == nil {
 		t.Error("blocking an invalid peer id succeeded")
+	}
+}
+
+// TestSecp256k1NodeKey checks that a host given a secp256k1 key (as the
+// validator keeps it in a keystore) has the peer id PeerIDOf predicts.
+func TestSecp256k1NodeKey(t *testing.T) {
+	k, err := gethcrypto.GenerateKey()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := testConfig(t, t.TempDir(), 0)
+	cfg.KeyFile, cfg.PrivateKey = "", k
+	h, err := New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer h.Close()
+	want, err := PeerIDOf(k)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if h.ID() != want {
+		t.Fatalf("host id %s, PeerIDOf says %s", h.ID(), want)
 	}
 }

@@ -1,6 +1,7 @@
 package libp2p
 
 import (
+	"crypto/ecdsa"
 	"crypto/rand"
 	"errors"
 	"fmt"
@@ -10,6 +11,8 @@ import (
 
 	"github.com/libp2p/go-libp2p/core/crypto"
 	"github.com/libp2p/go-libp2p/core/peer"
+
+	gethcrypto "github.com/ethereum/go-ethereum/crypto"
 
 	"github.com/bilayer/bilayer/p2p"
 )
@@ -25,6 +28,36 @@ func NodeID(path string) (p2p.PeerID, error) {
 	id, err := peer.IDFromPrivateKey(k)
 	if err != nil {
 		return "", fmt.Errorf("peer id of %s: %w", path, err)
+	}
+	return p2p.PeerID(id.String()), nil
+}
+
+// nodeKey returns the configured node key: PrivateKey if set, else the key
+// in KeyFile.
+func nodeKey(cfg Config) (crypto.PrivKey, error) {
+	if cfg.PrivateKey != nil {
+		return secp256k1Key(cfg.PrivateKey)
+	}
+	return loadOrCreateKey(cfg.KeyFile)
+}
+
+func secp256k1Key(k *ecdsa.PrivateKey) (crypto.PrivKey, error) {
+	pk, err := crypto.UnmarshalSecp256k1PrivateKey(gethcrypto.FromECDSA(k))
+	if err != nil {
+		return nil, fmt.Errorf("node key: %w", err)
+	}
+	return pk, nil
+}
+
+// PeerIDOf returns the peer id a host with the secp256k1 node key k has.
+func PeerIDOf(k *ecdsa.PrivateKey) (p2p.PeerID, error) {
+	pk, err := secp256k1Key(k)
+	if err != nil {
+		return "", err
+	}
+	id, err := peer.IDFromPrivateKey(pk)
+	if err != nil {
+		return "", fmt.Errorf("peer id: %w", err)
 	}
 	return p2p.PeerID(id.String()), nil
 }

@@ -1,0 +1,218 @@
+package main
+
+import (
+	"context"
+	"crypto/ecdsa"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/bilayer/bilayer/core/genesis"
+	"github.com/bilayer/bilayer/ethrpc"
+	"github.com/bilayer/bilayer/node"
+	"github.com/bilayer/bilayer/node/keyfile"
+	"github.com/bilayer/bilayer/node/signer"
+	"github.com/bilayer/bilayer/p2p/libp2p"
+	pebblestore "github.com/bilayer/bilayer/store/pebble"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"github.com/urfave/cli/v2"
+)
+
+var (
+	p2pListenFlag = &cli.StringSliceFlag{Name: "p2p.listen", Usage: "libp2p listen multiaddrs",
+		Value: cli.NewStringSlice("/ip4/127.0.0.1/tcp/30303"), EnvVars: []string{"BILAYER_P2P_LISTEN"}}
+	bootnodesFlag = &cli.StringSliceFlag{Name: "bootnodes", Usage: "peers to keep connected, as multiaddrs ending in /p2p/<peer id> (comma separated)",
+		EnvVars: []string{"BILAYER_BOOTNODES"}}
+	rpcAddrFlag = &cli.StringFlag{Name: "rpc.addr", Usage: "JSON-RPC listen address (HTTP and WebSocket on one port); empty disables",
+		Value: "127.0.0.1:8545", EnvVars: []string{"BILAYER_RPC_ADDR"}}
+	metricsAddrFlag = &cli.StringFlag{Name: "metrics.addr", Usage: "Prometheus metrics listen address (/metrics); empty disables",
+		EnvVars: []string{"BILAYER_METRICS_ADDR"}}
+	adminFlag = &cli.BoolFlag{Name: "admin", Usage: "serve the admin_ RPC namespace (isolate/rejoin peers) for tests and demos; never on a public port",
+		EnvVars: []string{"BILAYER_ADMIN"}}
+)
+
+func runCommand() *cli.Command {
+	return &cli.Command{
+		Name:  "run",
+		Usage: "run the node from a data directory made by init",
+		Description: `Runs the node until SIGINT or SIGTERM, then stops cleanly: nothing committed is lost, and
+running it again resumes at the last committed block. Without <datadir>/keystore/validator.json
+it runs as a full node. The p2p layer dials only the given bootnodes: no public bootstrap
+peers, DHT, mDNS, NAT port mapping or relays.`,
+		Flags: []cli.Flag{datadirFlag, genesisFlag, passwordFileFlag, p2pListenFlag, bootnodesFlag, rpcAddrFlag,
+			metricsAddrFlag, adminFlag, logLevelFlag, logFormatFlag},
+		Action: runNode,
+	}
+}
+
+// splitList flattens comma-separated values given in one flag or env var.
+func splitList(values []string) []string {
+	var out []string
+	for _, v := range values {
+		for _, part := range strings.Split(v, ",") {
+			if p := strings.TrimSpace(part); p != "" {
+				out = append(out, p)
+			}
+		}
+	}
+	return out
+}
+
+// loopbackOnly reports whether every listen address is a loopback one.
+func loopbackOnly(addrs []string) bool {
+	for _, a := range addrs {
+		parts := strings.Split(a, "/")
+		if len(parts) < 3 {
+			return false
+		}
+		ip := net.ParseIP(parts[2])
+		if ip == nil || !ip.IsLoopback() {
+			return false
+		}
+	}
+	return true
+}
+
+func runNode(c *cli.Context) error {
+	log, err := newLogger(c)
+	if err != nil {
+		return err
+	}
+	genPath := c.String(genesisFlag.Name)
+	if genPath == "" {
+		genPath = datadirPath(c, genesisFile)
+	}
+	g, err := genesis.Load(genPath)
+	if err != nil {
+		return fmt.Errorf("%w (run \"validator init\" first?)", err)
+	}
+	pw, err := readPassword(c)
+	if err != nil {
+		return err
+	}
+	nodeKey, err := keyfile.Load(datadirPath(c, keystoreDir, nodeKeyFile), pw)
+	if err != nil {
+		return fmt.Errorf("node key: %w", err)
+	}
+	var validatorKey *ecdsa.PrivateKey
+	if _, err := os.Stat(datadirPath(c, keystoreDir, validatorKeyFile)); err == nil {
+		if validatorKey, err = keyfile.Load(datadirPath(c, keystoreDir, validatorKeyFile), pw); err != nil {
+			return fmt.Errorf("validator key: %w", err)
+		}
+	}
+
+	db, err := pebblestore.Open(datadirPath(c, chainDir), pebblestore.Options{Logger: log.With("module", "pebble")})
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+
+	listen := splitList(c.StringSlice(p2pListenFlag.Name))
+	host, err := libp2p.New(libp2p.Config{
+		PrivateKey: nodeKey, ListenAddrs: listen, Bootnodes: splitList(c.StringSlice(bootnodesFlag.Name)),
+		LoopbackOnly: loopbackOnly(listen), MaxMessageSize: int(g.MaxBlockSize) + (1 << 20) + (1 << 20),
+		Logger: log.With("module", "p2p"),
+	})
+	if err != nil {
+		return err
+	}
+	defer host.Close()
+
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	metrics, err := node.NewMetrics(reg)
+	if err != nil {
+		return err
+	}
+	cfg := node.Config{Genesis: g, DB: db, Network: host, Logger: log, Metrics: metrics}
+	if validatorKey != nil {
+		cfg.ValidatorKey = validatorKey
+		cfg.SignerStore = signer.NewFileStore(datadirPath(c, signerStateFile))
+	}
+	n, err := node.New(cfg)
+	if err != nil {
+		return err
+	}
+	if err := n.Start(); err != nil {
+		return err
+	}
+	defer n.Stop()
+	for _, a := range host.Multiaddrs() {
+		log.Info("P2P listening", "addr", a)
+	}
+
+	var rpcServer *ethrpc.Server
+	if addr := c.String(rpcAddrFlag.Name); addr != "" {
+		if rpcServer, err = startRPC(n, addr, c.Bool(adminFlag.Name), log); err != nil {
+			return err
+		}
+	}
+	var metricsServer *http.Server
+	if addr := c.String(metricsAddrFlag.Name); addr != "" {
+		if metricsServer, err = startMetrics(addr, reg, log); err != nil {
+			return err
+		}
+	}
+
+	sig := make(chan os.Signal, 1)
+	signal.Notify(sig, syscall.SIGINT, syscall.SIGTERM)
+	s := <-sig
+	log.Info("Shutting down", "signal", s.String())
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if rpcServer != nil {
+		if err := rpcServer.Stop(ctx); err != nil {
+			log.Warn("RPC server did not stop cleanly", "err", err)
+		}
+	}
+	if metricsServer != nil {
+		metricsServer.Shutdown(ctx)
+	}
+	return nil
+}
+
+func startRPC(n *node.Node, addr string, admin bool, log *slog.Logger) (*ethrpc.Server, error) {
+	srv, err := ethrpc.NewServer(n.RPCBackend(), log.With("module", "rpc"))
+	if err != nil {
+		return nil, err
+	}
+	if err := srv.Register("bilayer", n.API()); err != nil {
+		return nil, err
+	}
+	if admin {
+		if err := srv.Register("admin", n.AdminAPI()); err != nil {
+			return nil, err
+		}
+		log.Warn("Admin RPC namespace enabled: anyone who reaches the RPC port can cut this node off its peers")
+	}
+	if err := srv.Start(addr); err != nil {
+		return nil, err
+	}
+	return srv, nil
+}
+
+func startMetrics(addr string, reg *prometheus.Registry, log *slog.Logger) (*http.Server, error) {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("metrics listen on %s: %w", addr, err)
+	}
+	mux := http.NewServeMux()
+	mux.Handle("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	go func() {
+		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			log.Error("Metrics server failed", "err", err)
+		}
+	}()
+	log.Info("Metrics listening", "url", "http://"+ln.Addr().String()+"/metrics")
+	return srv, nil
+}
