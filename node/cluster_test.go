@@ -31,7 +31,7 @@ type memCluster struct {
 	nodes  []*Node
 	dbs    []store.Store
 	hosts  []*memnet.Host
-	logDir string
+	guards map[int]*signer.MemStore
 }
 
 func testKey(i int) *ecdsa.PrivateKey {
@@ -79,7 +79,13 @@ func (c *memCluster) start(i int, db store.Store) *Node {
 	cfg := Config{Genesis: c.gen, DB: db, Network: host,
 		Logger: slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})).With("node", id)}
 	if i >= 0 {
-		cfg.ValidatorKey, cfg.SignerStore = c.keys[i], signer.NewMemStore()
+		if c.guards == nil {
+			c.guards = map[int]*signer.MemStore{}
+		}
+		if c.guards[i] == nil {
+			c.guards[i] = signer.NewMemStore()
+		}
+		cfg.ValidatorKey, cfg.SignerStore = c.keys[i], c.guards[i]
 	}
 	n, err := New(cfg)
 	if err != nil {
@@ -182,4 +188,108 @@ func TestFourValidatorsCommitTheSameChain(t *testing.T) {
 	if err != nil || ref.Hash() != b.Hash() {
 		t.Fatalf("full node diverged at %d", target)
 	}
+}
+
+func (c *memCluster) heads() []uint64 {
+	var out []uint64
+	for _, n := range c.nodes {
+		out = append(out, n.Chain().Head().Number())
+	}
+	return out
+}
+
+// TestPartitionHaltsThenHeals splits four equal validators 2/2: neither side
+// has 2/3, so nothing commits; after healing both sides continue on one
+// chain.
+func TestPartitionHaltsThenHeals(t *testing.T) {
+	c := newMemCluster(t, 4)
+	for i := range 4 {
+		c.start(i, memdb.New())
+	}
+	waitFor(t, 30*time.Second, "height 2", func() bool { return c.nodes[0].Chain().Head().Number() >= 2 })
+	ids := func(idx ...int) []p2p.PeerID {
+		var out []p2p.PeerID
+		for _, i := range idx {
+			out = append(out, c.nodes[i].net.ID())
+		}
+		return out
+	}
+	c.net.Partition(ids(0, 1), ids(2, 3))
+	// Let whatever was in flight land, then the heads must stay put.
+	var frozen []uint64
+	waitFor(t, 10*time.Second, "heads to stop moving", func() bool {
+		before := c.heads()
+		time.Sleep(4 * c.gen.BlockTime.Duration)
+		after := c.heads()
+		frozen = after
+		for i := range before {
+			if before[i] != after[i] {
+				return false
+			}
+		}
+		return true
+	})
+	time.Sleep(5 * c.gen.BlockTime.Duration)
+	for i, h := range c.heads() {
+		if h != frozen[i] {
+			t.Fatalf("node %d committed during a 2/2 partition: %d -> %d", i, frozen[i], h)
+		}
+	}
+	c.net.Heal()
+	target := max(frozen[0], frozen[2]) + 3
+	waitFor(t, 60*time.Second, "progress after healing", func() bool {
+		for _, h := range c.heads() {
+			if h < target {
+				return false
+			}
+		}
+		return true
+	})
+	for h := uint64(1); h <= target; h++ {
+		want, _ := c.nodes[0].Chain().BlockByNumber(h)
+		for i, n := range c.nodes[1:] {
+			got, err := n.Chain().BlockByNumber(h)
+			if err != nil || got.Hash() != want.Hash() {
+				t.Fatalf("node %d diverged at height %d", i+1, h)
+			}
+		}
+	}
+}
+
+// TestRestartResumesFromItsDatabase stops a validator and starts it again on
+// the same database and signer state: it resumes at its head, catches up and
+// the others never stop.
+func TestRestartResumesFromItsDatabase(t *testing.T) {
+	c := newMemCluster(t, 4)
+	dbs := make([]store.Store, 4)
+	for i := range 4 {
+		dbs[i] = memdb.New()
+		c.start(i, dbs[i])
+	}
+	waitFor(t, 30*time.Second, "height 3", func() bool { return c.nodes[3].Chain().Head().Number() >= 3 })
+	c.nodes[3].Stop()
+	c.hosts[3].Close()
+	stoppedAt := c.nodes[3].Chain().Head().Number()
+	waitFor(t, 30*time.Second, "the other three to go on", func() bool { return c.nodes[0].Chain().Head().Number() >= stoppedAt+3 })
+
+	host, err := c.net.NewHost("node-3-restarted")
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.net.ConnectAll()
+	n, err := New(Config{Genesis: c.gen, DB: dbs[3], Network: host, ValidatorKey: c.keys[3], SignerStore: c.guards[3],
+		Logger: slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := n.Chain().Head().Number(); got != stoppedAt {
+		t.Fatalf("restarted at %d, stopped at %d", got, stoppedAt)
+	}
+	if err := n.Start(); err != nil {
+		t.Fatal(err)
+	}
+	c.nodes = append(c.nodes, n)
+	c.hosts = append(c.hosts, host)
+	target := c.nodes[0].Chain().Head().Number() + 2
+	waitFor(t, 30*time.Second, "the restarted node to catch up", func() bool { return n.Chain().Head().Number() >= target })
 }

@@ -22,6 +22,9 @@ const (
 	resendInterval = time.Second
 	// maxFuture bounds the messages buffered for the next height.
 	maxFuture = 4096
+	// maxClockDrift is how far ahead of the local clock a proposed block's
+	// timestamp may be.
+	maxClockDrift = 15 * time.Second
 )
 
 // Events the driver loop handles.
@@ -127,8 +130,8 @@ func (d *driver) onMessage(ctx context.Context, m consensusMsg) {
 	h := messageHeight(m)
 	switch {
 	case h == d.m.Height() && !d.m.Decided():
-	case h > d.m.Height() || (h == d.m.Height() && d.m.Decided()):
-		if h <= d.m.Height()+1 && len(d.future) < maxFuture {
+	case h == d.m.Height()+1:
+		if len(d.future) < maxFuture {
 			d.future = append(d.future, m)
 		}
 		return
@@ -410,6 +413,12 @@ func (d *driver) check(h consensus.Height, id consensus.BlockID) error {
 	vals, _ := d.n.validatorsAt(h)
 	if _, ok := vals.Power(b.Header.Coinbase); !ok {
 		return fmt.Errorf("fee recipient %s is not a validator", b.Header.Coinbase)
+	}
+	// A block already certified by 2/3+ (learned from sync) is history; a
+	// proposal must not claim a time far in this node's future, or one
+	// faulty proposer could drag every later timestamp forward.
+	if limit := time.Now().Add(maxClockDrift).Unix(); !d.synced[id] && b.Header.Time > uint64(limit) {
+		return fmt.Errorf("block time %d is more than %s ahead of this node's clock", b.Header.Time, maxClockDrift)
 	}
 	ex, err := d.n.chain.Execute(b)
 	if err != nil {
