@@ -1,0 +1,319 @@
+package loadgen
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/big"
+	"math/rand/v2"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/ethereum/go-ethereum/common"
+	"github.com/ethereum/go-ethereum/common/hexutil"
+	"github.com/ethereum/go-ethereum/core/types"
+	"github.com/ethereum/go-ethereum/rpc"
+)
+
+type signedTx struct {
+	hash common.Hash
+	raw  []byte
+}
+
+// Load is a set of presigned transfers, per account in nonce order.
+type Load struct {
+	perAccount [][]signedTx
+	total      int
+}
+
+// Len returns the number of transfers in the load.
+func (l *Load) Len() int { return l.total }
+
+// Presign signs count transfers spread over accounts (each account's
+// nonces consecutive) to random recipients, advancing the accounts' nonces.
+func Presign(chainID *big.Int, accounts []*Account, count int, fees Fees, seed uint64) (*Load, error) {
+	if len(accounts) == 0 {
+		return nil, errors.New("presign: no accounts")
+	}
+	signer := types.LatestSignerForChainID(chainID)
+	rng := rand.New(rand.NewPCG(seed, uint64(count)))
+	l := &Load{perAccount: make([][]signedTx, len(accounts))}
+	for i := range count {
+		ai := i % len(accounts)
+		a := accounts[ai]
+		var to common.Address
+		for j := range to {
+			to[j] = byte(rng.UintN(256))
+		}
+		tx, err := types.SignNewTx(a.Key, signer, &types.DynamicFeeTx{ChainID: chainID, Nonce: a.Nonce,
+			GasTipCap: fees.TipCap, GasFeeCap: fees.FeeCap, Gas: 21000, To: &to, Value: big.NewInt(1)})
+		if err != nil {
+			return nil, fmt.Errorf("presign: %w", err)
+		}
+		raw, err := tx.MarshalBinary()
+		if err != nil {
+			return nil, err
+		}
+		a.Nonce++
+		l.perAccount[ai] = append(l.perAccount[ai], signedTx{hash: tx.Hash(), raw: raw})
+		l.total++
+	}
+	return l, nil
+}
+
+// Config sets up one run.
+type Config struct {
+	// URLs are the RPC endpoints transactions are sent to (round robin by
+	// connection).
+	URLs []string
+	// WatchURL is the endpoint whose blocks are read.
+	WatchURL string
+	// Rate is the offered load in transactions per second.
+	Rate float64
+	// Connections is the number of concurrent sending connections.
+	Connections int
+	// Drain is how long to keep watching after the last send for the rest
+	// to be included.
+	Drain time.Duration
+}
+
+// Result is what one run measured.
+type Result struct {
+	OfferedRate   float64       `json:"offered_tps"`
+	Sent          int           `json:"sent"`
+	SendErrors    int           `json:"send_errors"`
+	Included      int           `json:"included"`
+	FinalizedTPS  float64       `json:"finalized_tps"`
+	LatencyP50    time.Duration `json:"latency_p50_ns"`
+	LatencyP99    time.Duration `json:"latency_p99_ns"`
+	Blocks        int           `json:"blocks"`
+	BlockInterval time.Duration `json:"block_interval_ns"`
+	FirstError    string        `json:"first_error,omitempty"`
+}
+
+// Run offers the whole load at cfg.Rate and measures what is finalized.
+func Run(ctx context.Context, cfg Config, load *Load) (Result, error) {
+	if cfg.Rate <= 0 || len(cfg.URLs) == 0 {
+		return Result{}, errors.New("run: need a positive rate and at least one URL")
+	}
+	if cfg.Connections <= 0 {
+		cfg.Connections = 4
+	}
+	w, err := newWatcher(ctx, cfg.WatchURL)
+	if err != nil {
+		return Result{}, err
+	}
+	defer w.close()
+	watchCtx, stopWatch := context.WithCancel(ctx)
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() { defer wg.Done(); w.run(watchCtx) }()
+
+	start := time.Now()
+	sent, errs, firstErr := sendAll(ctx, cfg, load, w)
+	sendEnd := time.Now()
+	// Keep watching until everything sent is included or Drain passes.
+	deadline := sendEnd.Add(cfg.Drain)
+	for time.Now().Before(deadline) && w.includedCount() < sent-errs {
+		select {
+		case <-ctx.Done():
+		case <-time.After(50 * time.Millisecond):
+		}
+		if ctx.Err() != nil {
+			break
+		}
+	}
+	stopWatch()
+	wg.Wait()
+	res := w.result(start, sendEnd)
+	res.OfferedRate, res.Sent, res.SendErrors = cfg.Rate, sent, errs
+	if firstErr != nil {
+		res.FirstError = firstErr.Error()
+	}
+	return res, ctx.Err()
+}
+
+// sendAll sends the load at the configured rate over several connections;
+// each account belongs to one connection, so its nonces arrive in order.
+func sendAll(ctx context.Context, cfg Config, load *Load, w *watcher) (sent, errs int, firstErr error) {
+	var sentN, errN atomic.Int64
+	var errOnce sync.Once
+	var wg sync.WaitGroup
+	perConn := cfg.Rate / float64(cfg.Connections)
+	for c := range cfg.Connections {
+		var queue []signedTx
+		var lists [][]signedTx
+		for ai := c; ai < len(load.perAccount); ai += cfg.Connections {
+			lists = append(lists, load.perAccount[ai])
+		}
+		// Interleave the connection's accounts so each batch spreads over
+		// many senders.
+		for i := 0; ; i++ {
+			added := false
+			for _, l := range lists {
+				if i < len(l) {
+					queue = append(queue, l[i])
+					added = true
+				}
+			}
+			if !added {
+				break
+			}
+		}
+		url := cfg.URLs[c%len(cfg.URLs)]
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			client, err := rpc.DialContext(ctx, url)
+			if err != nil {
+				errOnce.Do(func() { firstErr = err })
+				errN.Add(int64(len(queue)))
+				return
+			}
+			defer client.Close()
+			start := time.Now()
+			done := 0
+			tick := time.NewTicker(10 * time.Millisecond)
+			defer tick.Stop()
+			for done < len(queue) && ctx.Err() == nil {
+				due := min(int(time.Since(start).Seconds()*perConn), len(queue))
+				for done < due {
+					end := min(done+batchSize, due)
+					batch := queue[done:end]
+					elems := make([]rpc.BatchElem, len(batch))
+					hashes := make([]common.Hash, len(batch))
+					now := time.Now()
+					for i, tx := range batch {
+						w.markSent(tx.hash, now)
+						elems[i] = rpc.BatchElem{Method: "eth_sendRawTransaction", Args: []any{hexutil.Bytes(tx.raw)}, Result: &hashes[i]}
+					}
+					if err := client.BatchCallContext(ctx, elems); err != nil {
+						errOnce.Do(func() { firstErr = err })
+						errN.Add(int64(len(batch)))
+					} else {
+						for _, e := range elems {
+							if e.Error != nil {
+								errOnce.Do(func() { firstErr = e.Error })
+								errN.Add(1)
+							}
+						}
+					}
+					sentN.Add(int64(len(batch)))
+					done = end
+				}
+				select {
+				case <-ctx.Done():
+				case <-tick.C:
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	return int(sentN.Load()), int(errN.Load()), firstErr
+}
+
+// watcher reads every new block and matches transactions to send times.
+type watcher struct {
+	client *rpc.Client
+	mu     sync.Mutex
+	sentAt map[common.Hash]time.Time
+	lat    []time.Duration
+	blocks []time.Time
+	txsIn  []int // our transactions per observed block
+	next   uint64
+}
+
+func newWatcher(ctx context.Context, url string) (*watcher, error) {
+	client, err := rpc.DialContext(ctx, url)
+	if err != nil {
+		return nil, fmt.Errorf("watch %s: %w", url, err)
+	}
+	var head hexutil.Uint64
+	if err := client.CallContext(ctx, &head, "eth_blockNumber"); err != nil {
+		client.Close()
+		return nil, fmt.Errorf("watch %s: %w", url, err)
+	}
+	return &watcher{client: client, sentAt: make(map[common.Hash]time.Time), next: uint64(head) + 1}, nil
+}
+
+func (w *watcher) close() { w.client.Close() }
+
+func (w *watcher) markSent(h common.Hash, t time.Time) {
+	w.mu.Lock()
+	w.sentAt[h] = t
+	w.mu.Unlock()
+}
+
+func (w *watcher) includedCount() int {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return len(w.lat)
+}
+
+func (w *watcher) run(ctx context.Context) {
+	for ctx.Err() == nil {
+		var head hexutil.Uint64
+		if err := w.client.CallContext(ctx, &head, "eth_blockNumber"); err == nil {
+			for ; w.next <= uint64(head) && ctx.Err() == nil; w.next++ {
+				var blk struct {
+					Transactions []common.Hash `json:"transactions"`
+				}
+				if err := w.client.CallContext(ctx, &blk, "eth_getBlockByNumber", hexutil.Uint64(w.next), false); err != nil {
+					break
+				}
+				w.observe(blk.Transactions, time.Now())
+			}
+		}
+		select {
+		case <-ctx.Done():
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+}
+
+func (w *watcher) observe(txs []common.Hash, at time.Time) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	ours := 0
+	for _, h := range txs {
+		if t, ok := w.sentAt[h]; ok {
+			w.lat = append(w.lat, at.Sub(t))
+			delete(w.sentAt, h)
+			ours++
+		}
+	}
+	w.blocks = append(w.blocks, at)
+	w.txsIn = append(w.txsIn, ours)
+}
+
+// result summarises the blocks observed between start and the end of
+// sending: throughput is the load's transactions in blocks seen in that
+// window over its length.
+func (w *watcher) result(start, sendEnd time.Time) Result {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	var res Result
+	inWindow := 0
+	for i, at := range w.blocks {
+		if !at.After(sendEnd) {
+			inWindow += w.txsIn[i]
+		}
+	}
+	if d := sendEnd.Sub(start).Seconds(); d > 0 {
+		res.FinalizedTPS = float64(inWindow) / d
+	}
+	res.Included = len(w.lat)
+	res.Blocks = len(w.blocks)
+	if len(w.blocks) > 1 {
+		res.BlockInterval = w.blocks[len(w.blocks)-1].Sub(w.blocks[0]) / time.Duration(len(w.blocks)-1)
+	}
+	if len(w.lat) > 0 {
+		lat := slices.Clone(w.lat)
+		slices.Sort(lat)
+		res.LatencyP50 = lat[len(lat)*50/100]
+		res.LatencyP99 = lat[min(len(lat)-1, len(lat)*99/100)]
+	}
+	return res
+}
