@@ -26,7 +26,7 @@ TEST_TIMEOUT ?= 25m
 FUZZTIME ?= 60s
 BENCHTIME ?= 1x
 
-.PHONY: help build test test-short lint fmt bench fuzz devnet clean
+.PHONY: help build test test-short lint fmt bench bench-go fuzz devnet clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
@@ -55,8 +55,11 @@ lint: ## gofmt must list nothing; go vet must be clean
 fmt: ## gofmt every Go file in place
 	gofmt -w $$(git ls-files -co --exclude-standard '*.go')
 
-bench: ## run the Go benchmarks and print a table
+bench: build ## L1 devnet throughput vs this machine's ceiling: a markdown table and bench/results/latest.json
 	@$(CGO_NOTICE)
+	$(BIN)/bench --bin $(BIN)
+
+bench-go: ## run every Go micro-benchmark once and print a table
 	@bash scripts/bench.sh
 
 fuzz: ## run every fuzz target for FUZZTIME (default 60s) each

@@ -1,0 +1,253 @@
+package l1bench
+
+import (
+	"context"
+	"crypto/ecdsa"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"math/big"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"syscall"
+	"time"
+
+	"github.com/bilayer/bilayer/bench/loadgen"
+	"github.com/bilayer/bilayer/devnet/devkeys"
+	"github.com/ethereum/go-ethereum/ethclient"
+)
+
+// Options configure a benchmark run.
+type Options struct {
+	// Root is the module root (for the Go benchmark and git).
+	Root string
+	// Bin holds the devnet and validator binaries.
+	Bin string
+	// Validators is the devnet size.
+	Validators int
+	// Accounts is the number of load accounts.
+	Accounts int
+	// StartRate, Factor, StepDuration and MaxSteps shape the saturation
+	// search.
+	StartRate, Factor float64
+	StepDuration      time.Duration
+	MaxSteps          int
+	// Log receives progress lines.
+	Log io.Writer
+}
+
+// Report is the outcome, written to bench/results/latest.json.
+type Report struct {
+	L1TPS         float64          `json:"l1_tps"`
+	L1CeilingTPS  float64          `json:"l1_ceiling_tps"`
+	L1Ratio       float64          `json:"l1_ratio_to_ceiling"`
+	TxCostMicros  float64          `json:"state_transition_us_per_tx"`
+	BlockInterval float64          `json:"l1_block_interval_s"`
+	LatencyP50    float64          `json:"l1_latency_p50_ms"`
+	LatencyP99    float64          `json:"l1_latency_p99_ms"`
+	DevnetStart   float64          `json:"devnet_start_s"`
+	RSSMB         float64          `json:"rss_mb"`
+	RSSPerNodeMB  []float64        `json:"rss_per_node_mb"`
+	Validators    int              `json:"validators"`
+	Steps         []loadgen.Result `json:"steps"`
+	Machine       Machine          `json:"machine"`
+	FinishedAt    string           `json:"finished_at"`
+}
+
+type endpoints struct {
+	ChainID uint64 `json:"chainId"`
+	Nodes   []struct {
+		Name string `json:"name"`
+		RPC  string `json:"rpc"`
+		PID  int    `json:"pid"`
+		Log  string `json:"log"`
+	} `json:"nodes"`
+}
+
+// Run runs the benchmark.
+func Run(ctx context.Context, o Options) (*Report, error) {
+	rep := &Report{Validators: o.Validators, Machine: describeMachine(o.Root)}
+	logf := func(format string, args ...any) { fmt.Fprintf(o.Log, format+"\n", args...) }
+
+	logf("Measuring the state transition on one core (1,000 transfers over 100k accounts)...")
+	txps, _, err := measureTxCost(o.Root, "5x")
+	if err != nil {
+		return nil, err
+	}
+	rep.TxCostMicros = 1e6 / txps
+	rep.L1CeilingTPS = txps * float64(rep.Machine.Cores) / float64(o.Validators)
+	logf("  %.0f tx/s on one core (%.1f µs/tx): ceiling with %d validators on %d cores = %.0f tx/s",
+		txps, rep.TxCostMicros, o.Validators, rep.Machine.Cores, rep.L1CeilingTPS)
+
+	dir, err := os.MkdirTemp("", "bilayer-bench-")
+	if err != nil {
+		return nil, err
+	}
+	defer os.RemoveAll(dir)
+	datadir := filepath.Join(dir, "devnet")
+	offset, err := freePortOffset(o.Validators)
+	if err != nil {
+		return nil, err
+	}
+	logf("Starting a %d-validator devnet (port offset %d)...", o.Validators, offset)
+	start := time.Now()
+	cmd := exec.Command(filepath.Join(o.Bin, "devnet"), "up", "--datadir", datadir, "--validators", strconv.Itoa(o.Validators),
+		"--port-offset", strconv.Itoa(offset), "--quiet")
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	devLog, err := os.Create(filepath.Join(dir, "devnet.log"))
+	if err != nil {
+		return nil, err
+	}
+	defer devLog.Close()
+	cmd.Stdout, cmd.Stderr = devLog, devLog
+	if err := cmd.Start(); err != nil {
+		return nil, fmt.Errorf("start devnet: %w", err)
+	}
+	defer stopDevnet(cmd)
+	eps, err := waitFirstBlock(ctx, datadir, o.Validators, 90*time.Second)
+	if err != nil {
+		tail, _ := os.ReadFile(devLog.Name())
+		return nil, fmt.Errorf("%w\ndevnet output:\n%s", err, lastBytes(tail, 4000))
+	}
+	rep.DevnetStart = time.Since(start).Seconds()
+	logf("  first block on every node %.2f s after `devnet up`", rep.DevnetStart)
+
+	var urls []string
+	for _, n := range eps.Nodes {
+		urls = append(urls, n.RPC)
+	}
+	chainID := new(big.Int).SetUint64(eps.ChainID)
+	accounts, err := loadgen.DeriveAccounts("bilayer-bench", o.Accounts)
+	if err != nil {
+		return nil, err
+	}
+	dev, err := devkeys.Accounts(devkeys.Count)
+	if err != nil {
+		return nil, err
+	}
+	var funders []*ecdsa.PrivateKey
+	for _, a := range dev {
+		funders = append(funders, a.Key)
+	}
+	logf("Funding %d load accounts...", len(accounts))
+	if err := loadgen.Fund(ctx, urls[0], chainID, funders, accounts, new(big.Int).Mul(big.NewInt(5), big.NewInt(1e18)),
+		loadgen.DefaultFees(), 60*time.Second); err != nil {
+		return nil, err
+	}
+	logf("Searching for the finalized throughput (%.0f tx/s, ×%.2f per %s step)...", o.StartRate, o.Factor, o.StepDuration)
+	steps, best, err := loadgen.Search(ctx, loadgen.SearchConfig{
+		Config:  loadgen.Config{URLs: urls, WatchURL: urls[0], Connections: 2 * o.Validators, Drain: 10 * time.Second},
+		ChainID: chainID, Fees: loadgen.DefaultFees(), StartRate: o.StartRate, Factor: o.Factor,
+		StepDuration: o.StepDuration, MaxSteps: o.MaxSteps, Seed: 1, Log: func(s string) { logf("  %s", s) },
+	}, accounts)
+	if err != nil {
+		return nil, err
+	}
+	rep.Steps = steps
+	rep.L1TPS = best.FinalizedTPS
+	rep.L1Ratio = rep.L1TPS / rep.L1CeilingTPS
+	rep.BlockInterval = best.BlockInterval.Seconds()
+	rep.LatencyP50 = float64(best.LatencyP50.Microseconds()) / 1000
+	rep.LatencyP99 = float64(best.LatencyP99.Microseconds()) / 1000
+	for _, n := range eps.Nodes {
+		mb, err := rssMB(n.PID)
+		if err != nil {
+			return nil, fmt.Errorf("memory of %s: %w", n.Name, err)
+		}
+		rep.RSSPerNodeMB = append(rep.RSSPerNodeMB, mb)
+		rep.RSSMB = max(rep.RSSMB, mb)
+	}
+	rep.FinishedAt = time.Now().UTC().Format(time.RFC3339)
+	return rep, nil
+}
+
+func lastBytes(b []byte, n int) string {
+	if len(b) > n {
+		b = b[len(b)-n:]
+	}
+	return string(b)
+}
+
+// freePortOffset finds an offset at which every devnet port is free.
+func freePortOffset(validators int) (int, error) {
+	for offset := 20000; offset < 30000; offset += 137 {
+		ok := true
+		for i := 0; i < validators && ok; i++ {
+			for _, base := range []int{8545, 30303, 6060} {
+				ln, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", base+offset+i))
+				if err != nil {
+					ok = false
+					break
+				}
+				ln.Close()
+			}
+		}
+		if ok {
+			return offset, nil
+		}
+	}
+	return 0, errors.New("no free port range for the devnet")
+}
+
+// waitFirstBlock waits for endpoints.json and for block 1 on every node.
+func waitFirstBlock(ctx context.Context, datadir string, validators int, timeout time.Duration) (*endpoints, error) {
+	deadline := time.Now().Add(timeout)
+	for {
+		if time.Now().After(deadline) {
+			return nil, fmt.Errorf("devnet did not commit a block on every node within %s", timeout)
+		}
+		if eps, err := readEndpoints(datadir); err == nil && len(eps.Nodes) >= validators && allAtBlock(ctx, eps) {
+			return eps, nil
+		}
+		select {
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-time.After(25 * time.Millisecond):
+		}
+	}
+}
+
+func readEndpoints(datadir string) (*endpoints, error) {
+	data, err := os.ReadFile(filepath.Join(datadir, "endpoints.json"))
+	if err != nil {
+		return nil, err
+	}
+	var eps endpoints
+	if err := json.Unmarshal(data, &eps); err != nil {
+		return nil, err
+	}
+	return &eps, nil
+}
+
+func allAtBlock(ctx context.Context, eps *endpoints) bool {
+	for _, n := range eps.Nodes {
+		c, err := ethclient.DialContext(ctx, n.RPC)
+		if err != nil {
+			return false
+		}
+		h, err := c.BlockNumber(ctx)
+		c.Close()
+		if err != nil || h < 1 {
+			return false
+		}
+	}
+	return true
+}
+
+// stopDevnet interrupts `devnet up` (which stops its nodes) and waits,
+// killing the process group if it does not exit in time.
+func stopDevnet(cmd *exec.Cmd) {
+	_ = cmd.Process.Signal(syscall.SIGINT)
+	done := make(chan struct{})
+	go func() { cmd.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(20 * time.Second):
+		_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+		<-done
+	}
+}
