@@ -1,0 +1,23 @@
+// Command wallet sends and inspects transactions on a bilayer devnet, on
+// the L1 or (with --layer l2) the L2:
+//
+//	wallet account new|import|list     Web3 Secret Storage keystore
+//	wallet balance [ADDRESS]           balance in ETH (wei with --json)
+//	wallet transfer --to ADDR --amount 1.5
+//	wallet tx HASH                     transaction and receipt, or pending
+//
+// The signing key is the devnet's N-th well-known test account with
+// --dev-account N, else the keystore account --from names, else the
+// keystore's first account; a keystore key is unlocked with the password
+// from --password-file, $BILAYER_PASSWORD, or a prompt when stdin is a
+// terminal.
+//
+// This command holds only flags and wiring; the logic is package wallet.
+// Data flow: main → run (builds the urfave/cli app with injected stdio and
+// environment, prints errors, picks the exit code) → a command action in
+// this package, which reads the flags (global flags are declared on the
+// app and again on every command, so they work before or after the command
+// name; the innermost one given wins), calls package wallet, and prints
+// text or, with --json, one JSON value on stdout. Progress goes to stderr,
+// only when stderr is a terminal.
+package main

@@ -1,0 +1,26 @@
+// Package wallet is the logic behind the wallet CLI (cmd/wallet): ether
+// amounts, a Web3 Secret Storage keystore, the choice of signing key, fee
+// math, and the JSON-RPC flows that read balances, send transfers and look
+// transactions up on the L1 or the L2.
+//
+// Data flow of a transfer:
+//
+//  1. The caller picks a signer: a devnet account (DevAccount) or a key
+//     from the keystore (Keystore.Load), and parses the amount
+//     (ParseEther).
+//  2. Client.PrepareTransfer reads the chain id, the pending nonce, the
+//     suggested tip and the latest base fee, estimates the gas, and builds
+//     an EIP-1559 transaction with fee cap 2×baseFee + tip (FeeCap). It
+//     checks the balance against amount + gas × fee cap (MaxCost) first and
+//     returns an *InsufficientFundsError without sending anything.
+//  3. Client.Send signs and submits it; Client.WaitReceipt polls for the
+//     receipt until it arrives or the context ends, reporting progress
+//     through a callback.
+//  4. NewTransferResult turns the receipt into the summary the CLI prints
+//     (block, status, gas, effective gas price, fee paid).
+//
+// Every error that a user can cause or fix says what to do, for example
+// ErrUnreachable: "cannot reach the node at URL: is the devnet running?
+// (make devnet)". Nothing here reads flags, the environment or a terminal:
+// cmd/wallet does that and passes values in.
+package wallet
