@@ -28,8 +28,8 @@ type ValidatorsResult struct {
 	Height     hexutil.Uint64  `json:"height"`
 	TotalPower int64           `json:"totalPower"`
 	Validators []ValidatorInfo `json:"validators"`
-	// Pending lists the set taking effect at the next epoch; it equals the
-	// active set until staking changes it.
+	// Pending lists the set the next epoch change would produce from the
+	// current stakes (priorities are assigned when it takes effect).
 	Pending []ValidatorInfo `json:"pending"`
 }
 
@@ -45,6 +45,16 @@ func (api *BilayerAPI) Validators() (*ValidatorsResult, error) {
 		res.Validators = append(res.Validators, ValidatorInfo{Address: v.Address, VotingPower: v.Power, ProposerPriority: v.ProposerPriority})
 	}
 	res.Pending = res.Validators
+	if api.n.staking != nil {
+		st, err := api.n.chain.HeadState()
+		if err != nil {
+			return nil, err
+		}
+		res.Pending = nil
+		for _, v := range api.n.staking.PendingSet(st) {
+			res.Pending = append(res.Pending, ValidatorInfo{Address: v.Address, VotingPower: int64(v.Power)})
+		}
+	}
 	return res, nil
 }
 

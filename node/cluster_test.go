@@ -32,6 +32,8 @@ type memCluster struct {
 	dbs    []store.Store
 	hosts  []*memnet.Host
 	guards map[int]*signer.MemStore
+	// devEquivocate marks validators that equivocate on purpose.
+	devEquivocate map[int]bool
 }
 
 func testKey(i int) *ecdsa.PrivateKey {
@@ -43,6 +45,12 @@ func testKey(i int) *ecdsa.PrivateKey {
 }
 
 func newMemCluster(t *testing.T, validators int) *memCluster {
+	t.Helper()
+	return newMemClusterWith(t, validators, nil)
+}
+
+// newMemClusterWith lets a test change the genesis before it is validated.
+func newMemClusterWith(t *testing.T, validators int, mutate func(*genesis.Genesis)) *memCluster {
 	t.Helper()
 	net, err := memnet.New(memnet.Config{Seed: 1, MinDelay: time.Millisecond, MaxDelay: 5 * time.Millisecond})
 	if err != nil {
@@ -58,6 +66,9 @@ func newMemCluster(t *testing.T, validators int) *memCluster {
 		k := testKey(i)
 		c.keys = append(c.keys, k)
 		c.gen.Validators = append(c.gen.Validators, genesis.Validator{Address: crypto.PubkeyToAddress(k.PublicKey), Stake: genesis.Ether(100)})
+	}
+	if mutate != nil {
+		mutate(c.gen)
 	}
 	c.gen.FillDefaults()
 	if err := c.gen.Validate(); err != nil {
@@ -86,6 +97,7 @@ func (c *memCluster) start(i int, db store.Store) *Node {
 			c.guards[i] = signer.NewMemStore()
 		}
 		cfg.ValidatorKey, cfg.SignerStore = c.keys[i], c.guards[i]
+		cfg.DevEquivocate = c.devEquivocate[i]
 	}
 	n, err := New(cfg)
 	if err != nil {

@@ -12,6 +12,7 @@ import (
 	"github.com/bilayer/bilayer/node/signer"
 	"github.com/bilayer/bilayer/node/wire"
 	"github.com/ethereum/go-ethereum/common"
+	"github.com/ethereum/go-ethereum/crypto"
 )
 
 // Driver timing.
@@ -59,6 +60,7 @@ type driver struct {
 	heightStart time.Time
 	lastCommit  time.Time
 	halted      error
+	equivocated bool
 }
 
 func (n *Node) newDriver() (*driver, error) {
@@ -262,6 +264,9 @@ func (d *driver) perform(ctx context.Context, a consensus.Action) (consensus.Inp
 			if n.metrics != nil {
 				n.metrics.Evidence.Inc()
 			}
+			if err := n.submitEvidence(a.Evidence); err != nil {
+				n.log.Warn("Could not submit evidence", "err", err)
+			}
 		}
 	}
 	return nil, nil
@@ -275,7 +280,38 @@ func (d *driver) signVote(v consensus.Vote) consensus.Input {
 		return nil
 	}
 	v.Signature = sig
+	if d.n.cfg.DevEquivocate && !d.equivocated && v.Type == consensus.Prevote && v.Height >= devEquivocateHeight {
+		d.equivocate(v)
+	}
 	return consensus.VoteSigned{Vote: v}
+}
+
+// devEquivocateHeight is the first height at which a --dev.equivocate
+// validator equivocates (the chain has some history by then).
+const devEquivocateHeight = 3
+
+// equivocate is the development switch: it signs a second prevote for
+// another value, bypassing the double-sign guard, and sends it, so the
+// whole evidence and slashing path can be shown. New refuses it unless the
+// genesis is a devnet's.
+func (d *driver) equivocate(v consensus.Vote) {
+	twin := v
+	twin.BlockID = consensus.BlockID(crypto.Keccak256Hash([]byte("bilayer dev equivocate"), v.BlockID[:]))
+	digest := consensus.VoteSignBytes(d.n.chainID, twin)
+	sig, err := crypto.Sign(digest[:], d.n.cfg.ValidatorKey)
+	if err != nil {
+		d.n.log.Error("Dev equivocation: sign", "err", err)
+		return
+	}
+	twin.Signature = sig
+	payload, err := wire.EncodeVote(twin)
+	if err != nil {
+		d.n.log.Error("Dev equivocation: encode", "err", err)
+		return
+	}
+	d.equivocated = true
+	d.n.log.Warn("DEV: signed two conflicting prevotes on purpose (--dev.equivocate)", "height", v.Height, "round", v.Round)
+	d.publish(context.Background(), wire.KindVote, payload)
 }
 
 func (d *driver) signProposal(p consensus.Proposal) consensus.Input {
@@ -340,34 +376,28 @@ func (d *driver) resend(ctx context.Context) {
 	}
 }
 
-// expectedExtras returns the consensus extras a block of height h carries.
-func (d *driver) expectedExtras(h consensus.Height) (block.Extras, error) {
-	vals, err := d.n.validatorsAt(h)
+// parentCommit returns the certificate a block of height h carries: that of
+// block h-1 (none for block 1).
+func (d *driver) parentCommit(h consensus.Height) (*block.Commit, error) {
+	if h < 2 {
+		return nil, nil
+	}
+	c, err := d.n.chain.Commit(uint64(h - 1))
 	if err != nil {
-		return block.Extras{}, err
+		return nil, fmt.Errorf("commit of block %d: %w", h-1, err)
 	}
-	next, err := d.n.validatorsAt(h + 1)
-	if err != nil {
-		return block.Extras{}, err
-	}
-	ex := block.Extras{ValidatorsHash: valsHash(vals), NextValidatorsHash: valsHash(next)}
-	if h >= 2 {
-		if ex.LastCommit, err = d.n.chain.Commit(uint64(h - 1)); err != nil {
-			return block.Extras{}, fmt.Errorf("commit of block %d: %w", h-1, err)
-		}
-	}
-	return ex, nil
+	return c, nil
 }
 
 // build is the paper's getValue(): a new block from the mempool.
 func (d *driver) build(a consensus.BuildValue) consensus.Input {
 	n := d.n
-	extras, err := d.expectedExtras(a.Height)
+	last, err := d.parentCommit(a.Height)
 	if err != nil {
 		n.log.Error("Cannot build a block", "height", a.Height, "err", err)
 		return nil
 	}
-	ex, err := n.chain.Build(chain.BuildParams{Proposer: n.self, Time: uint64(time.Now().Unix()), Extras: extras},
+	ex, err := n.chain.Build(chain.BuildParams{Proposer: n.self, Time: uint64(time.Now().Unix()), LastCommit: last},
 		n.pool.Executable(n.chain.NextBaseFee(n.chain.Head().Header)))
 	if err != nil {
 		n.log.Error("Cannot build a block", "height", a.Height, "err", err)
@@ -397,20 +427,18 @@ func (d *driver) check(h consensus.Height, id consensus.BlockID) error {
 	if b == nil {
 		return errors.New("block not received")
 	}
-	want, err := d.expectedExtras(h)
+	vals, err := d.n.validatorsAt(h)
 	if err != nil {
 		return err
 	}
-	got := b.Extras
-	if got.ValidatorsHash != want.ValidatorsHash || got.NextValidatorsHash != want.NextValidatorsHash {
-		return errors.New("block names the wrong validator sets")
+	if b.Extras.ValidatorsHash != valsHash(vals) {
+		return errors.New("block names another validator set than the one deciding this height")
 	}
 	if h >= 2 {
-		if _, err := d.verifyCommit(got.LastCommit, h-1); err != nil {
+		if _, err := d.verifyCommit(b.Extras.LastCommit, h-1); err != nil {
 			return fmt.Errorf("last commit: %w", err)
 		}
 	}
-	vals, _ := d.n.validatorsAt(h)
 	if _, ok := vals.Power(b.Header.Coinbase); !ok {
 		return fmt.Errorf("fee recipient %s is not a validator", b.Header.Coinbase)
 	}

@@ -11,7 +11,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/bilayer/bilayer/core/block"
 	"github.com/bilayer/bilayer/core/genesis"
 	"github.com/bilayer/bilayer/core/syscontract"
 	"github.com/bilayer/bilayer/ethrpc"
@@ -19,6 +18,7 @@ import (
 	"github.com/bilayer/bilayer/node/consensus"
 	"github.com/bilayer/bilayer/node/mempool"
 	"github.com/bilayer/bilayer/node/signer"
+	"github.com/bilayer/bilayer/node/staking"
 	"github.com/bilayer/bilayer/p2p"
 	"github.com/bilayer/bilayer/store"
 	"github.com/ethereum/go-ethereum/common"
@@ -49,6 +49,9 @@ type Config struct {
 	Logger *slog.Logger
 	// Metrics, if set, receives the node's metrics.
 	Metrics *Metrics
+	// DevEquivocate makes the validator sign two conflicting prevotes once
+	// (development only: refused unless the genesis is a devnet's).
+	DevEquivocate bool
 }
 
 // Node is a running L1 node.
@@ -73,6 +76,7 @@ type Node struct {
 
 	valsMu    sync.Mutex
 	valsCache map[consensus.Height]*consensus.ValidatorSet
+	staking   *staking.Contract
 	status    atomic.Pointer[ConsensusStatus]
 	evidence  evidenceLog
 
@@ -97,8 +101,22 @@ func New(cfg Config) (*Node, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
+	if cfg.DevEquivocate && (!cfg.Genesis.Devnet || cfg.ValidatorKey == nil) {
+		return nil, errors.New("node: the equivocation switch is refused: it needs a validator key and a devnet genesis (\"devnet\": true)")
+	}
 	if cfg.Mempool.MaxTxs == 0 {
 		cfg.Mempool = mempool.DefaultConfig()
+	}
+	var stakingContract *staking.Contract
+	if cfg.Registry == nil {
+		sc, err := staking.New(staking.ConfigFromGenesis(cfg.Genesis))
+		if err != nil {
+			return nil, fmt.Errorf("node: %w", err)
+		}
+		if cfg.Registry, err = syscontract.NewRegistry(sc); err != nil {
+			return nil, fmt.Errorf("node: %w", err)
+		}
+		stakingContract = sc
 	}
 	c, err := chain.Open(cfg.DB, cfg.Genesis, cfg.Registry, cfg.Logger)
 	if err != nil {
@@ -108,7 +126,7 @@ func New(cfg Config) (*Node, error) {
 		cfg: cfg, log: cfg.Logger, chain: c, net: cfg.Network,
 		chainID: strconv.FormatUint(cfg.Genesis.ChainID, 10),
 		ccfg:    consensusConfig(cfg.Genesis), metrics: cfg.Metrics,
-		events: make(chan event, 1024),
+		events: make(chan event, 1024), staking: stakingContract,
 	}
 	if cfg.ValidatorKey != nil {
 		if cfg.SignerStore == nil {
@@ -155,74 +173,6 @@ func (n *Node) Status() ConsensusStatus {
 		return *s
 	}
 	return ConsensusStatus{Height: n.chain.Head().Number() + 1}
-}
-
-// genesisValidators returns the genesis set with voting power.
-func (n *Node) genesisValidators() (*consensus.ValidatorSet, error) {
-	var vals []consensus.Validator
-	for _, v := range n.cfg.Genesis.ValidatorSet() {
-		vals = append(vals, consensus.Validator{Address: v.Address, Power: int64(v.Power)})
-	}
-	vs, err := consensus.NewValidatorSet(vals)
-	if err != nil {
-		return nil, fmt.Errorf("genesis validator set: %w", err)
-	}
-	return vs, nil
-}
-
-// validatorsAt returns the validator set of height h (h >= 1): the genesis
-// set with its proposer priorities advanced once per height. Recent
-// heights are cached; others are computed forward from the nearest cached
-// lower height, or from genesis.
-func (n *Node) validatorsAt(h consensus.Height) (*consensus.ValidatorSet, error) {
-	if h < 1 {
-		return nil, fmt.Errorf("validator set of height %d: heights start at 1", h)
-	}
-	n.valsMu.Lock()
-	defer n.valsMu.Unlock()
-	if vs, ok := n.valsCache[h]; ok {
-		return vs, nil
-	}
-	base, vs := consensus.Height(0), (*consensus.ValidatorSet)(nil)
-	for ch, cvs := range n.valsCache {
-		if ch < h && ch > base {
-			base, vs = ch, cvs
-		}
-	}
-	if vs == nil {
-		g, err := n.genesisValidators()
-		if err != nil {
-			return nil, err
-		}
-		base, vs = 1, g
-	}
-	for ; base < h; base++ {
-		vs = vs.NextHeight()
-	}
-	if n.valsCache == nil {
-		n.valsCache = make(map[consensus.Height]*consensus.ValidatorSet)
-	}
-	n.valsCache[h] = vs
-	if len(n.valsCache) > valsCacheSize {
-		for ch := range n.valsCache {
-			if ch+valsCacheSize/2 < h {
-				delete(n.valsCache, ch)
-			}
-		}
-	}
-	return vs, nil
-}
-
-// valsCacheSize bounds the cached validator sets.
-const valsCacheSize = 32
-
-// valsHash is the header commitment to a validator set.
-func valsHash(vs *consensus.ValidatorSet) common.Hash {
-	var out []block.Validator
-	for _, v := range vs.Validators() {
-		out = append(out, block.Validator{Address: v.Address, Power: uint64(v.Power)})
-	}
-	return block.ValidatorSetHash(out)
 }
 
 // RPCBackend returns the Ethereum JSON-RPC backend of the node.

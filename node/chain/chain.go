@@ -13,6 +13,7 @@ import (
 	"github.com/bilayer/bilayer/core/genesis"
 	"github.com/bilayer/bilayer/core/statedb"
 	"github.com/bilayer/bilayer/core/syscontract"
+	"github.com/bilayer/bilayer/node/staking"
 	"github.com/bilayer/bilayer/store"
 	"github.com/bilayer/bilayer/store/ethdbadapter"
 	"github.com/ethereum/go-ethereum/common"
@@ -95,6 +96,13 @@ func Open(db store.Store, gen *genesis.Genesis, reg *syscontract.Registry, log *
 func (c *Chain) genesisBlock() (*block.Block, error) {
 	alloc := c.gen.StateAlloc()
 	maps.Copy(alloc, c.reg.Accounts())
+	if c.hasStaking() {
+		acc, err := staking.GenesisAccount(c.gen)
+		if err != nil {
+			return nil, err
+		}
+		alloc[staking.Address] = acc
+	}
 	root, err := c.state.ApplyAlloc(alloc)
 	if err != nil {
 		return nil, fmt.Errorf("genesis state: %w", err)
@@ -120,6 +128,33 @@ func (c *Chain) writeGenesis(b *block.Block) error {
 		return fmt.Errorf("write genesis: %w", err)
 	}
 	return nil
+}
+
+// hasStaking reports whether the chain runs the staking contract, whose
+// state then decides the validator set.
+func (c *Chain) hasStaking() bool { return c.reg.IsSystemContract(staking.Address) }
+
+// ValidatorSetAfter returns the validator set that signs block n+1: the
+// staking contract's active set in the state after block n, or the genesis
+// set on a chain without staking.
+func (c *Chain) ValidatorSetAfter(n uint64) ([]block.Validator, error) {
+	if !c.hasStaking() {
+		return c.gen.ValidatorSet(), nil
+	}
+	st, err := c.StateAt(n)
+	if err != nil {
+		return nil, fmt.Errorf("validator set after block %d: %w", n, err)
+	}
+	return staking.ReadActiveSet(st), nil
+}
+
+// nextValidatorsHash is the commitment, in a block's header, to the set
+// that signs the following block: from the block's post-state.
+func (c *Chain) nextValidatorsHash(post *state.StateDB, parent *block.Block) common.Hash {
+	if !c.hasStaking() {
+		return parent.Extras.NextValidatorsHash
+	}
+	return block.ValidatorSetHash(staking.ReadActiveSet(post))
 }
 
 // Genesis returns the genesis the chain runs.

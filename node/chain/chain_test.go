@@ -105,7 +105,7 @@ func TestBuildExecuteCommitOnTwoNodes(t *testing.T) {
 	}
 	var last *block.Commit
 	for h := uint64(1); h <= 3; h++ {
-		built, err := proposer.Build(BuildParams{Proposer: common.Address{0xaa}, Time: 1_700_000_000 + h, Extras: block.Extras{LastCommit: last}},
+		built, err := proposer.Build(BuildParams{Proposer: common.Address{0xaa}, Time: 1_700_000_000 + h, LastCommit: last},
 			pool.Executable(proposer.NextBaseFee(proposer.Head().Header)))
 		if err != nil {
 			t.Fatal(err)
@@ -172,7 +172,7 @@ func TestExecuteRejectsBadBlocks(t *testing.T) {
 	}{
 		"wrong parent":   {reseal(func(h *types.Header) { h.ParentHash = common.Hash{1} }), ErrNotNext},
 		"wrong number":   {reseal(func(h *types.Header) { h.Number = big.NewInt(5) }), ErrNotNext},
-		"time not after": {reseal(func(h *types.Header) { h.Time = env.gen.Timestamp }), ErrBadHeader},
+		"time before parent": {reseal(func(h *types.Header) { h.Time = env.gen.Timestamp - 1 }), ErrBadHeader},
 		"gas limit":      {reseal(func(h *types.Header) { h.GasLimit++ }), ErrBadHeader},
 		"base fee":       {reseal(func(h *types.Header) { h.BaseFee = big.NewInt(1) }), ErrBadHeader},
 		"state root":     {reseal(func(h *types.Header) { h.Root = common.Hash{9} }), execution.ErrInvalidBlock},

@@ -41,11 +41,14 @@ type TxSource interface {
 type BuildParams struct {
 	// Proposer receives the tips (the header's Coinbase).
 	Proposer common.Address
-	// Time is the block timestamp in Unix seconds; Build raises it to one
-	// second past the parent's if it is not later.
+	// Time is the block timestamp in Unix seconds; Build raises it to the
+	// parent's if it is earlier. Equal timestamps are allowed: blocks may
+	// come faster than one a second, and strictly increasing seconds would
+	// drag block time ahead of the clock.
 	Time uint64
-	// Extras are the consensus extras the block commits to.
-	Extras block.Extras
+	// LastCommit is the certificate of the parent block (nil for block 1).
+	// The validator-set hashes of the extras come from the chain.
+	LastCommit *block.Commit
 }
 
 // Build executes a new block on the head with as many transactions from
@@ -58,7 +61,7 @@ func (c *Chain) Build(p BuildParams, txs TxSource) (*Executed, error) {
 		Coinbase:   p.Proposer,
 		Number:     new(big.Int).SetUint64(parent.Number() + 1),
 		GasLimit:   c.gen.GasLimit,
-		Time:       max(p.Time, ph.Time+1),
+		Time:       max(p.Time, ph.Time),
 		BaseFee:    c.NextBaseFee(ph),
 	}
 	sdb, err := c.state.StateAt(ph.Root)
@@ -97,7 +100,9 @@ func (c *Chain) Build(p BuildParams, txs TxSource) (*Executed, error) {
 		return nil, fmt.Errorf("build block %d: %w", header.Number, err)
 	}
 	header.Root, header.ReceiptHash, header.Bloom, header.GasUsed = res.StateRoot, res.ReceiptsRoot, res.Bloom, res.GasUsed
-	b := block.Assemble(header, res.Transactions, p.Extras)
+	extras := block.Extras{ValidatorsHash: parent.Extras.NextValidatorsHash, NextValidatorsHash: c.nextValidatorsHash(sdb, parent),
+		LastCommit: p.LastCommit}
+	b := block.Assemble(header, res.Transactions, extras)
 	execution.StampBlockHash(b.Hash(), res.Receipts, res.SystemLogs)
 	if skipped > 0 {
 		c.log.Debug("Skipped invalid transactions while building", "height", b.Number(), "skipped", skipped)
@@ -125,6 +130,10 @@ func (c *Chain) Execute(b *block.Block) (*Executed, error) {
 	if err := res.CheckHeader(b.Header); err != nil {
 		return nil, fmt.Errorf("execute block %d: %w", b.Number(), err)
 	}
+	if want := c.nextValidatorsHash(sdb, parent); b.Extras.NextValidatorsHash != want {
+		return nil, fmt.Errorf("execute block %d: %w: next validator set hash %s, the state says %s",
+			b.Number(), ErrBadHeader, b.Extras.NextValidatorsHash, want)
+	}
 	execution.StampBlockHash(b.Hash(), res.Receipts, res.SystemLogs)
 	return &Executed{Block: b, Receipts: res.Receipts, state: sdb}, nil
 }
@@ -142,10 +151,14 @@ func (c *Chain) checkHeader(b *block.Block, parent *block.Block) error {
 		return fmt.Errorf("%w: %w", ErrBadHeader, err)
 	}
 	switch {
-	case h.Time <= ph.Time:
-		return fmt.Errorf("%w: block %d time %d is not after its parent's %d", ErrBadHeader, n, h.Time, ph.Time)
+	case h.Time < ph.Time:
+		return fmt.Errorf("%w: block %d time %d is before its parent's %d", ErrBadHeader, n, h.Time, ph.Time)
 	case h.GasLimit != c.gen.GasLimit:
 		return fmt.Errorf("%w: block %d gas limit %d, genesis says %d", ErrBadHeader, n, h.GasLimit, c.gen.GasLimit)
+	}
+	if b.Extras.ValidatorsHash != parent.Extras.NextValidatorsHash {
+		return fmt.Errorf("%w: block %d names validator set %s, its parent committed to %s",
+			ErrBadHeader, n, b.Extras.ValidatorsHash, parent.Extras.NextValidatorsHash)
 	}
 	if want := c.NextBaseFee(ph); h.BaseFee.Cmp(want) != 0 {
 		return fmt.Errorf("%w: block %d base fee %s, want %s", ErrBadHeader, n, h.BaseFee, want)

@@ -236,9 +236,10 @@ func (c *Contract) eligible(r reader) []block.Validator {
 	return out
 }
 
-// nextSet moves from the current set towards the target one, applying
-// changes in address order while the voting power changed stays strictly
-// below a third of the current total; the rest waits for later epochs.
+// nextSet moves from the current set towards the target one, changing
+// less than a third of the current total power: changes are applied in
+// address order, each as far as the remaining budget allows (a joiner may
+// enter with part of its power), and the rest waits for later epochs.
 func nextSet(current, target []block.Validator) []block.Validator {
 	var total uint64
 	cur := map[common.Address]uint64{}
@@ -247,13 +248,10 @@ func nextSet(current, target []block.Validator) []block.Validator {
 		total += v.Power
 	}
 	want := map[common.Address]uint64{}
-	var addrs []common.Address
 	for _, v := range target {
 		want[v.Address] = v.Power
 	}
-	for a := range cur {
-		addrs = append(addrs, a)
-	}
+	addrs := slices.Collect(maps.Keys(cur))
 	for a := range want {
 		if _, ok := cur[a]; !ok {
 			addrs = append(addrs, a)
@@ -261,21 +259,25 @@ func nextSet(current, target []block.Validator) []block.Validator {
 	}
 	slices.SortFunc(addrs, common.Address.Cmp)
 	next := maps.Clone(cur)
-	var changed uint64
+	budget := uint64(0)
+	if total > 0 {
+		budget = (total - 1) / 3 // 3 × changed < total
+	}
 	for _, a := range addrs {
 		from, to := cur[a], want[a]
-		delta := max(from, to) - min(from, to)
-		if delta == 0 {
+		step := min(max(from, to)-min(from, to), budget)
+		if step == 0 {
 			continue
 		}
-		if 3*(changed+delta) >= total {
-			continue
+		budget -= step
+		p := from + step
+		if to < from {
+			p = from - step
 		}
-		changed += delta
-		if to == 0 {
+		if p == 0 {
 			delete(next, a)
 		} else {
-			next[a] = to
+			next[a] = p
 		}
 	}
 	out := make([]block.Validator, 0, len(next))

@@ -73,3 +73,25 @@ func GenesisAccount(g *genesis.Genesis) (types.Account, error) {
 // TotalStake returns the staking contract's balance: all bonded and
 // unbonding stake.
 func TotalStake(st *state.StateDB) *big.Int { return st.GetBalance(Address).ToBig() }
+
+// PendingSet returns the set the next epoch change would produce from the
+// stakes in st.
+func (c *Contract) PendingSet(st *state.StateDB) []block.Validator {
+	r := stateReader{st}
+	return nextSet(activeSet(r), c.eligible(r))
+}
+
+// IsJailed reports whether addr was slashed for equivocation in st.
+func IsJailed(st *state.StateDB, addr common.Address) bool {
+	return flags(stateReader{st}, addr)&flagJailed != 0
+}
+
+// StakeOf returns the bonded stake of addr in st.
+func StakeOf(st *state.StateDB, addr common.Address) *big.Int {
+	return getU(stateReader{st}, mapSlot(addr, slotStake)).ToBig()
+}
+
+// EvidenceInput returns the calldata of submitEvidence(voteA, voteB).
+func (c *Contract) EvidenceInput(voteA, voteB []byte) ([]byte, error) {
+	return c.abi.Pack("submitEvidence", voteA, voteB)
+}
