@@ -1,4 +1,26 @@
-// Package devnet builds and runs local bilayer networks: it generates the
-// devnet genesis and keys, and (with the devnet issue) supervises the node
-// processes and provides the cluster harness integration tests use.
+// Package devnet builds and runs local bilayer networks.
+//
+// Data flow of "devnet up" (cmd/devnet wires these together):
+//
+//  1. AcquireLock takes <datadir>/devnet.pid so that one devnet process at
+//     a time uses a data directory ("devnet reset" refuses while it is held).
+//  2. Generate, on the first run only, writes a password file (0600), makes
+//     one validator key per node, the genesis (NewGenesis: chain 1337, the ten
+//     development accounts of package devkeys with 10,000 ETH each) and runs
+//     "validator init" and "validator peer-id" for each node; devnet.json
+//     (Config) records the result, so later runs resume the same network.
+//  3. CheckPortsFree checks every port (PortsFor: RPC 8545+i, p2p 30303+i,
+//     metrics 6060+i, plus the port offset) before anything starts.
+//  4. Start (Supervisor) runs "validator run" (RunArgs) for each node as a
+//     child process in its own process group, tied to this process's life
+//     on Linux; every log line goes to <datadir>/logs/<name>.log and, unless
+//     quiet, to the terminal prefixed with "[<name>] ".
+//  5. WriteEndpoints records what runs where (endpoints.json); WaitForHeight
+//     waits for a committed block on every node; WriteSummary prints what a
+//     user needs, as anvil does.
+//  6. Stop sends SIGINT to every node and kills any that outlives a bound.
+//
+// In ModeDocker, Generate writes the same files for containers that find
+// each other by host name ("/dns4/validator-<i>/tcp/30303/p2p/<id>"), and
+// "devnet node" turns them into the arguments of "validator run".
 package devnet

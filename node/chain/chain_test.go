@@ -170,12 +170,12 @@ func TestExecuteRejectsBadBlocks(t *testing.T) {
 		b    *block.Block
 		want error
 	}{
-		"wrong parent":   {reseal(func(h *types.Header) { h.ParentHash = common.Hash{1} }), ErrNotNext},
-		"wrong number":   {reseal(func(h *types.Header) { h.Number = big.NewInt(5) }), ErrNotNext},
+		"wrong parent":       {reseal(func(h *types.Header) { h.ParentHash = common.Hash{1} }), ErrNotNext},
+		"wrong number":       {reseal(func(h *types.Header) { h.Number = big.NewInt(5) }), ErrNotNext},
 		"time before parent": {reseal(func(h *types.Header) { h.Time = env.gen.Timestamp - 1 }), ErrBadHeader},
-		"gas limit":      {reseal(func(h *types.Header) { h.GasLimit++ }), ErrBadHeader},
-		"base fee":       {reseal(func(h *types.Header) { h.BaseFee = big.NewInt(1) }), ErrBadHeader},
-		"state root":     {reseal(func(h *types.Header) { h.Root = common.Hash{9} }), execution.ErrInvalidBlock},
+		"gas limit":          {reseal(func(h *types.Header) { h.GasLimit++ }), ErrBadHeader},
+		"base fee":           {reseal(func(h *types.Header) { h.BaseFee = big.NewInt(1) }), ErrBadHeader},
+		"state root":         {reseal(func(h *types.Header) { h.Root = common.Hash{9} }), execution.ErrInvalidBlock},
 		"invalid tx": {block.Assemble(good.Block.Header, types.Transactions{env.transfer(t, 0, 7, 1)}, good.Block.Extras),
 			execution.ErrInvalidBlock},
 	}
