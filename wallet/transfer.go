@@ -18,6 +18,7 @@ type TransferPlan struct {
 	From    common.Address
 	To      common.Address
 	Value   *big.Int
+	Data    []byte // calldata, for a system-contract call
 	Nonce   uint64
 	Gas     uint64
 	BaseFee *big.Int // of the latest block
@@ -31,7 +32,14 @@ type TransferPlan struct {
 // value from from to to. It returns an *InsufficientFundsError, without
 // sending anything, when the balance does not cover value + gas × fee cap.
 func (c *Client) PlanTransfer(ctx context.Context, from, to common.Address, value *big.Int) (*TransferPlan, error) {
-	p := &TransferPlan{From: from, To: to, Value: new(big.Int).Set(value)}
+	return c.PlanCall(ctx, from, to, value, nil)
+}
+
+// PlanCall is PlanTransfer for a call with calldata (a system contract's
+// method): the gas estimate runs the call, so a call that would revert is
+// refused here with the contract's reason, before anything is signed.
+func (c *Client) PlanCall(ctx context.Context, from, to common.Address, value *big.Int, data []byte) (*TransferPlan, error) {
+	p := &TransferPlan{From: from, To: to, Value: new(big.Int).Set(value), Data: data}
 	var err error
 	if p.ChainID, err = c.ChainID(ctx); err != nil {
 		return nil, err
@@ -49,7 +57,10 @@ func (c *Client) PlanTransfer(ctx context.Context, from, to common.Address, valu
 		return nil, err
 	}
 	p.FeeCap = FeeCap(p.BaseFee, p.Tip)
-	p.Gas, err = c.eth.EstimateGas(ctx, ethereum.CallMsg{From: from, To: &to, Value: value})
+	p.Gas, err = c.eth.EstimateGas(ctx, ethereum.CallMsg{From: from, To: &to, Value: value, Data: data})
+	if err != nil && len(data) > 0 {
+		return nil, c.wrap(fmt.Sprintf("call %s", to), err)
+	}
 	if err != nil {
 		// A node may refuse to estimate for a sender that cannot pay; say
 		// so in the wallet's words, with a plain transfer's gas.
@@ -75,6 +86,7 @@ func (p *TransferPlan) Tx() *types.DynamicFeeTx {
 		Gas:       p.Gas,
 		To:        &to,
 		Value:     new(big.Int).Set(p.Value),
+		Data:      p.Data,
 	}
 }
 

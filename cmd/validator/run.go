@@ -36,6 +36,8 @@ var (
 		Value: "127.0.0.1:8545", EnvVars: []string{"BILAYER_RPC_ADDR"}}
 	metricsAddrFlag = &cli.StringFlag{Name: "metrics.addr", Usage: "Prometheus metrics listen address (/metrics); empty disables",
 		EnvVars: []string{"BILAYER_METRICS_ADDR"}}
+	devEquivocateFlag = &cli.BoolFlag{Name: "dev.equivocate", Usage: "DEVELOPMENT ONLY: sign two conflicting prevotes once (at height 3 or later), to show evidence and slashing; refused unless the genesis is a devnet's",
+		EnvVars: []string{"BILAYER_DEV_EQUIVOCATE"}}
 	adminFlag = &cli.BoolFlag{Name: "admin", Usage: "serve the admin_ RPC namespace (isolate/rejoin peers) for tests and demos; never on a public port",
 		EnvVars: []string{"BILAYER_ADMIN"}}
 )
@@ -49,7 +51,7 @@ running it again resumes at the last committed block. Without <datadir>/keystore
 it runs as a full node. The p2p layer dials only the given bootnodes: no public bootstrap
 peers, DHT, mDNS, NAT port mapping or relays.`,
 		Flags: []cli.Flag{datadirFlag, genesisFlag, passwordFileFlag, p2pListenFlag, bootnodesFlag, rpcAddrFlag,
-			metricsAddrFlag, adminFlag, logLevelFlag, logFormatFlag},
+			metricsAddrFlag, adminFlag, devEquivocateFlag, logLevelFlag, logFormatFlag},
 		Action: runNode,
 	}
 }
@@ -133,7 +135,7 @@ func runNode(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	cfg := node.Config{Genesis: g, DB: db, Network: host, Logger: log, Metrics: metrics}
+	cfg := node.Config{Genesis: g, DB: db, Network: host, Logger: log, Metrics: metrics, DevEquivocate: c.Bool(devEquivocateFlag.Name)}
 	if validatorKey != nil {
 		cfg.ValidatorKey = validatorKey
 		cfg.SignerStore = signer.NewFileStore(datadirPath(c, signerStateFile))

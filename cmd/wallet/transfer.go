@@ -32,6 +32,12 @@ func (e *env) transfer(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
+	return e.signSendWait(c, client, from, plan)
+}
+
+// signSendWait unlocks the sender, signs and sends the planned transaction,
+// waits for its receipt and prints it.
+func (e *env) signSendWait(c *cli.Context, client *wallet.Client, from account, plan *wallet.TransferPlan) error {
 	signer, err := from.unlock()
 	if err != nil {
 		return err

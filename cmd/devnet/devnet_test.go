@@ -1,0 +1,324 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"math/big"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/bilayer/bilayer/devnet"
+	"github.com/bilayer/bilayer/devnet/devkeys"
+	"github.com/ethereum/go-ethereum/ethclient"
+)
+
+// summaryMarker is a line of the summary, printed once every node has
+// committed a block.
+const summaryMarker = "Listening on http://"
+
+// syncBuffer is a bytes.Buffer safe for a process writer and a reader.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+// buildBinaries builds devnet and validator into one directory, as
+// "make build" puts them in bin/.
+func buildBinaries(t *testing.T) string {
+	t.Helper()
+	dir := t.TempDir()
+	cmd := exec.Command("go", "build", "-o", dir+string(os.PathSeparator),
+		"github.com/bilayer/bilayer/cmd/devnet", "github.com/bilayer/bilayer/cmd/validator")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	return dir
+}
+
+// freeOffset returns a port offset whose ports are all free now.
+func freeOffset(t *testing.T, validators int) int {
+	t.Helper()
+	for off := 1500 + os.Getpid()%400; off < 20000; off += 211 {
+		if devnet.CheckPortsFree(validators, off) == nil {
+			return off
+		}
+	}
+	t.Fatal("no port offset with free ports")
+	return 0
+}
+
+// upProcess is a running "devnet up".
+type upProcess struct {
+	cmd  *exec.Cmd
+	out  *syncBuffer
+	done chan struct{}
+	err  error
+}
+
+func startUp(t *testing.T, bin string, args ...string) *upProcess {
+	t.Helper()
+	p := &upProcess{out: &syncBuffer{}, done: make(chan struct{})}
+	p.cmd = exec.Command(filepath.Join(bin, "devnet"), append([]string{"up"}, args...)...)
+	p.cmd.Stdout, p.cmd.Stderr = p.out, p.out
+	if err := p.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	go func() { p.err = p.cmd.Wait(); close(p.done) }()
+	t.Cleanup(func() {
+		select {
+		case <-p.done:
+		default:
+			p.cmd.Process.Signal(syscall.SIGINT)
+			select {
+			case <-p.done:
+			case <-time.After(30 * time.Second):
+				p.cmd.Process.Kill()
+			}
+		}
+	})
+	return p
+}
+
+// waitOutput waits until the process prints s.
+func (p *upProcess) waitOutput(t *testing.T, s string, timeout time.Duration) {
+	t.Helper()
+	deadline := time.NewTimer(timeout)
+	defer deadline.Stop()
+	tick := time.NewTicker(50 * time.Millisecond)
+	defer tick.Stop()
+	for !strings.Contains(p.out.String(), s) {
+		select {
+		case <-p.done:
+			t.Fatalf("devnet up exited (%v) before printing %q:\n%s", p.err, s, p.out)
+		case <-deadline.C:
+			t.Fatalf("devnet up did not print %q within %s:\n%s", s, timeout, p.out)
+		case <-tick.C:
+		}
+	}
+}
+
+// interrupt sends SIGINT and waits for a clean exit.
+func (p *upProcess) interrupt(t *testing.T) {
+	t.Helper()
+	if err := p.cmd.Process.Signal(syscall.SIGINT); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-p.done:
+	case <-time.After(30 * time.Second):
+		t.Fatalf("devnet up still running 30s after SIGINT:\n%s", p.out)
+	}
+	if p.err != nil {
+		t.Fatalf("devnet up exited with %v after SIGINT:\n%s", p.err, p.out)
+	}
+}
+
+// dumpLogsOnFailure prints every node's log tail if the test fails.
+func dumpLogsOnFailure(t *testing.T, l devnet.Layout) {
+	t.Cleanup(func() {
+		if !t.Failed() {
+			return
+		}
+		paths, _ := filepath.Glob(filepath.Join(l.LogsDir(), "*.log"))
+		for _, p := range paths {
+			tail, err := devnet.Tail(p, 40)
+			t.Logf("---- %s ----\n%s%v", p, tail, errOrEmpty(err))
+		}
+	})
+}
+
+func errOrEmpty(err error) string {
+	if err == nil {
+		return ""
+	}
+	return err.Error()
+}
+
+// alive reports whether pid runs. A zombie (exited, not yet reaped by
+// whoever inherited it) does not count.
+func alive(pid int) bool {
+	if stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid)); err == nil {
+		// The state follows the parenthesised command name.
+		if i := bytes.LastIndexByte(stat, ')'); i >= 0 && i+2 < len(stat) {
+			return stat[i+2] != 'Z'
+		}
+	}
+	err := syscall.Kill(pid, 0)
+	return err == nil || errors.Is(err, syscall.EPERM)
+}
+
+// TestUpStopResumeReset is the end-to-end test of the one-command devnet:
+// up prints the summary once every node commits, standard clients work
+// against the printed URLs, Ctrl-C leaves no process behind, up again
+// resumes at or above the old height, and reset wipes the directory.
+func TestUpStopResumeReset(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds binaries and runs a 4-process devnet")
+	}
+	bin := buildBinaries(t)
+	l := devnet.Layout{Dir: filepath.Join(t.TempDir(), "devnet")}
+	dumpLogsOnFailure(t, l)
+	offset := freeOffset(t, 4)
+
+	up := startUp(t, bin, "--datadir", l.Dir, "--port-offset", fmt.Sprint(offset))
+	up.waitOutput(t, summaryMarker, 60*time.Second)
+	up.waitOutput(t, "[validator-3] ", 10*time.Second) // logs are streamed with a prefix
+	eps, err := devnet.ReadEndpoints(l.EndpointsFile())
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkEndpoints(t, l, eps, offset)
+	height := checkClients(t, eps)
+
+	up.interrupt(t)
+	for _, n := range eps.Nodes {
+		if alive(n.PID) {
+			t.Errorf("%s (pid %d) still runs after the devnet stopped", n.Name, n.PID)
+		}
+	}
+	if after, err := devnet.ReadEndpoints(l.EndpointsFile()); err != nil || after.Nodes[0].PID != 0 {
+		t.Errorf("endpoints.json after the stop: pid %d, %v; want 0", after.Nodes[0].PID, err)
+	}
+	if _, err := os.Stat(l.LockFile()); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("lock file left behind: %v", err)
+	}
+
+	again := startUp(t, bin, "--datadir", l.Dir, "--quiet") // the offset is remembered
+	again.waitOutput(t, summaryMarker, 60*time.Second)
+	if eps, err = devnet.ReadEndpoints(l.EndpointsFile()); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(again.out.String(), "resumed") {
+		t.Errorf("second run did not say it resumed:\n%s", again.out)
+	}
+	if strings.Contains(again.out.String(), "[validator-0] ") {
+		t.Errorf("--quiet streamed the logs:\n%s", again.out)
+	}
+	if resumed := checkClients(t, eps); resumed < height {
+		t.Errorf("resumed at height %d, below the %d reached before the stop", resumed, height)
+	}
+	out, err := exec.Command(filepath.Join(bin, "devnet"), "reset", "--datadir", l.Dir).CombinedOutput()
+	if err == nil || !strings.Contains(string(out), "running") {
+		t.Errorf("reset of a running devnet: err %v, output %s", err, out)
+	}
+	// If the devnet process itself dies, its nodes must not linger (Linux:
+	// Pdeathsig); the stale lock does not block a reset.
+	if err := again.cmd.Process.Kill(); err != nil {
+		t.Fatal(err)
+	}
+	<-again.done
+	waitGone(t, eps)
+
+	if out, err := exec.Command(filepath.Join(bin, "devnet"), "reset", "--datadir", l.Dir).CombinedOutput(); err != nil {
+		t.Fatalf("reset: %v\n%s", err, out)
+	}
+	if _, err := os.Stat(l.Dir); !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("reset left %s: %v", l.Dir, err)
+	}
+}
+
+// waitGone waits until no node process of eps is left.
+func waitGone(t *testing.T, eps devnet.Endpoints) {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for _, n := range eps.Nodes {
+		for alive(n.PID) {
+			if time.Now().After(deadline) {
+				t.Fatalf("%s (pid %d) outlived the killed devnet process", n.Name, n.PID)
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+	}
+}
+
+// checkEndpoints checks endpoints.json against the devnet's conventions.
+func checkEndpoints(t *testing.T, l devnet.Layout, eps devnet.Endpoints, offset int) {
+	t.Helper()
+	if eps.ChainID != devnet.L1ChainID || len(eps.Nodes) != 4 {
+		t.Fatalf("endpoints: chain %d with %d nodes, want %d with 4", eps.ChainID, len(eps.Nodes), devnet.L1ChainID)
+	}
+	for i, n := range eps.Nodes {
+		p := devnet.PortsFor(i, offset)
+		want := devnet.Endpoint{Name: devnet.NodeName(i), Role: "validator",
+			RPC: fmt.Sprintf("http://127.0.0.1:%d", p.RPC), Metrics: fmt.Sprintf("http://127.0.0.1:%d/metrics", p.Metrics),
+			Log: l.LogFile(devnet.NodeName(i)), Datadir: l.NodeDir(i)}
+		if n.Name != want.Name || n.Role != want.Role || n.RPC != want.RPC || n.Metrics != want.Metrics ||
+			n.Log != want.Log || n.Datadir != want.Datadir {
+			t.Errorf("node %d: %+v, want %+v", i, n, want)
+		}
+		if !strings.HasPrefix(n.P2P, fmt.Sprintf("/ip4/127.0.0.1/tcp/%d/p2p/16Uiu2", p.P2P)) {
+			t.Errorf("node %d p2p address %q", i, n.P2P)
+		}
+		if n.PID <= 0 || !alive(n.PID) {
+			t.Errorf("node %d pid %d is not running", i, n.PID)
+		}
+		if st, err := os.Stat(n.Log); err != nil || st.Size() == 0 {
+			t.Errorf("node %d log %s: %v", i, n.Log, err)
+		}
+	}
+}
+
+// checkClients drives every node with go-ethereum's ethclient: chain id,
+// a development account's balance, and a head that advances on all of
+// them. It returns the lowest head seen after the advance.
+func checkClients(t *testing.T, eps devnet.Endpoints) uint64 {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	acct, err := devkeys.Get(0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	urls := make([]string, len(eps.Nodes))
+	var top uint64
+	for i, n := range eps.Nodes {
+		urls[i] = n.RPC
+		c, err := ethclient.DialContext(ctx, n.RPC)
+		if err != nil {
+			t.Fatal(err)
+		}
+		id, err := c.ChainID(ctx)
+		if err != nil || id.Cmp(big.NewInt(devnet.L1ChainID)) != 0 {
+			t.Fatalf("%s chain id %v, %v", n.Name, id, err)
+		}
+		bal, err := c.BalanceAt(ctx, acct.Address, nil)
+		if err != nil || bal.Cmp(devnet.DevAccountBalance.Big()) != 0 {
+			t.Fatalf("%s balance of dev account 0: %v, %v", n.Name, bal, err)
+		}
+		h, err := c.BlockNumber(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		top = max(top, h)
+		c.Close()
+	}
+	heads, err := devnet.WaitForHeight(ctx, urls, top+1, nil)
+	if err != nil {
+		t.Fatalf("blocks do not advance on every node: %v", err)
+	}
+	low := heads[0]
+	for _, h := range heads {
+		low = min(low, h)
+	}
+	return low
+}

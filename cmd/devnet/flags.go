@@ -1,0 +1,66 @@
+package main
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+
+	"github.com/bilayer/bilayer/devnet"
+	"github.com/urfave/cli/v2"
+)
+
+var (
+	datadirFlag = &cli.StringFlag{Name: "datadir", Usage: "devnet data directory: keys, genesis, chain data, logs",
+		Value: "./.devnet", EnvVars: []string{"DEVNET_DATADIR"}}
+	validatorsFlag = &cli.IntFlag{Name: "validators", Usage: "number of validators (first run only; later runs resume the same set)",
+		Value: 4, EnvVars: []string{"DEVNET_VALIDATORS"}}
+	portOffsetFlag = &cli.IntFlag{Name: "port-offset", Usage: "shift every port by this much, to run two devnets side by side (default: the data dir's, else 0)",
+		EnvVars: []string{"DEVNET_PORT_OFFSET"}}
+	binDirFlag = &cli.StringFlag{Name: "bin-dir", Usage: "directory holding the validator binary (default: next to this devnet binary, then $PATH)",
+		EnvVars: []string{"DEVNET_BIN_DIR"}}
+)
+
+// validatorBinary finds the validator binary: in --bin-dir, next to this
+// executable, or on $PATH.
+func validatorBinary(c *cli.Context) (string, error) {
+	const name = "validator"
+	if dir := c.String(binDirFlag.Name); dir != "" {
+		p := filepath.Join(dir, name)
+		if _, err := os.Stat(p); err != nil {
+			return "", fmt.Errorf("--bin-dir %s: no %s binary there (build it with \"make build\")", dir, name)
+		}
+		return p, nil
+	}
+	if self, err := os.Executable(); err == nil {
+		p := filepath.Join(filepath.Dir(self), name)
+		if _, err := os.Stat(p); err == nil {
+			return p, nil
+		}
+	}
+	if p, err := exec.LookPath(name); err == nil {
+		return p, nil
+	}
+	return "", fmt.Errorf("cannot find the %s binary next to devnet or on $PATH: run \"make build\" (or \"make devnet\"), or pass --bin-dir", name)
+}
+
+// layout returns the data directory layout, with an absolute path so that
+// the summary and endpoints.json are usable from anywhere.
+func layout(c *cli.Context) (devnet.Layout, error) {
+	dir, err := filepath.Abs(c.String(datadirFlag.Name))
+	if err != nil {
+		return devnet.Layout{}, fmt.Errorf("--datadir: %w", err)
+	}
+	return devnet.Layout{Dir: dir}, nil
+}
+
+// randomPassword returns 16 random bytes as hex.
+func randomPassword() (string, error) {
+	b := make([]byte, 16)
+	if _, err := rand.Read(b); err != nil {
+		return "", err
+	}
+	return hex.EncodeToString(b), nil
+}

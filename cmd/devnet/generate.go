@@ -1,0 +1,52 @@
+package main
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/bilayer/bilayer/devnet"
+	"github.com/ethereum/go-ethereum/crypto"
+	"github.com/urfave/cli/v2"
+)
+
+func generateCommand() *cli.Command {
+	return &cli.Command{
+		Name:  "generate",
+		Usage: "generate a devnet's keys, genesis and data directories without starting it (the docker-compose one-shot)",
+		Description: `With --docker the nodes will run in containers named validator-0, validator-1, ... on one
+network: they listen on 0.0.0.0 at the base ports and find each other by host name. Run each
+with "devnet node --name validator-<i>". If --datadir already holds a devnet, nothing changes.`,
+		Flags: []cli.Flag{datadirFlag, validatorsFlag, portOffsetFlag, binDirFlag,
+			&cli.BoolFlag{Name: "docker", Usage: "generate for containers addressed by host name", EnvVars: []string{"DEVNET_DOCKER"}}},
+		Action: func(c *cli.Context) error {
+			bin, err := validatorBinary(c)
+			if err != nil {
+				return err
+			}
+			l, err := layout(c)
+			if err != nil {
+				return err
+			}
+			mode := devnet.ModeLocal
+			if c.Bool("docker") {
+				mode = devnet.ModeDocker
+			}
+			cfg, created, err := devnet.Generate(c.Context, devnet.GenerateOptions{
+				Layout: l, Validators: c.Int(validatorsFlag.Name), PortOffset: c.Int(portOffsetFlag.Name), Mode: mode,
+				ValidatorBin: bin, Now: time.Now, NewKey: crypto.GenerateKey, NewPassword: randomPassword,
+			})
+			if err != nil {
+				return err
+			}
+			if !created {
+				fmt.Printf("devnet: %s already holds a %d-validator %s devnet; left as it is\n", l.Dir, cfg.Validators, cfg.Mode)
+				return nil
+			}
+			fmt.Printf("devnet: generated a %d-validator %s devnet (chain id %d) in %s\n", cfg.Validators, cfg.Mode, cfg.ChainID, l.Dir)
+			for _, n := range cfg.Nodes {
+				fmt.Printf("  %-12s validator %s  peer %s\n", n.Name, n.Validator, n.PeerID)
+			}
+			return nil
+		},
+	}
+}

@@ -1,0 +1,57 @@
+package devnet
+
+import (
+	"fmt"
+	"path/filepath"
+)
+
+// Files and directories inside a devnet data directory.
+const (
+	configFileName    = "devnet.json"
+	endpointsFileName = "endpoints.json"
+	genesisFileName   = "genesis.json"
+	passwordFileName  = "password"
+	lockFileName      = "devnet.pid"
+	logsDirName       = "logs"
+)
+
+// Layout names the files of a devnet data directory:
+//
+//	<dir>/devnet.json      the devnet's settings (validator count, port offset, mode)
+//	<dir>/genesis.json     the genesis every node was initialised with
+//	<dir>/password         the key files' password (mode 0600)
+//	<dir>/validator-<i>/   validator i's data directory (validator init)
+//	<dir>/logs/<name>.log  each node's log
+//	<dir>/endpoints.json   what is running where (written by up)
+//	<dir>/devnet.pid       the lock held while a devnet runs on <dir>
+type Layout struct {
+	// Dir is the devnet data directory.
+	Dir string
+}
+
+// NodeName is the name of validator i: validator-<i>.
+func NodeName(i int) string { return fmt.Sprintf("validator-%d", i) }
+
+// NodeDir is validator i's data directory.
+func (l Layout) NodeDir(i int) string { return filepath.Join(l.Dir, NodeName(i)) }
+
+// LogFile is the log file of the named node.
+func (l Layout) LogFile(name string) string { return filepath.Join(l.Dir, logsDirName, name+".log") }
+
+// LogsDir is the directory holding every node's log.
+func (l Layout) LogsDir() string { return filepath.Join(l.Dir, logsDirName) }
+
+// ConfigFile is the devnet settings file.
+func (l Layout) ConfigFile() string { return filepath.Join(l.Dir, configFileName) }
+
+// EndpointsFile is endpoints.json.
+func (l Layout) EndpointsFile() string { return filepath.Join(l.Dir, endpointsFileName) }
+
+// GenesisFile is the devnet genesis.
+func (l Layout) GenesisFile() string { return filepath.Join(l.Dir, genesisFileName) }
+
+// PasswordFile holds the password of every key file of the devnet.
+func (l Layout) PasswordFile() string { return filepath.Join(l.Dir, passwordFileName) }
+
+// LockFile holds the pid of the devnet process running on the directory.
+func (l Layout) LockFile() string { return filepath.Join(l.Dir, lockFileName) }

@@ -1,0 +1,124 @@
+#!/usr/bin/env bash
+# docker-test.sh: the docker-compose devnet under faults (run by `make test-docker`,
+# which first builds the image with `make docker`).
+#
+#   1. docker compose up: 4 validators commit blocks (finality is instant in BFT);
+#   2. kill one validator container: the other 3 (> 2/3 of the stake) keep committing;
+#      start it again: it catches up;
+#   3. cut one validator off (docker network disconnect): it stops advancing while the
+#      others continue; reconnect it: it catches up;
+#   4. docker compose down -v, always (trap), with the containers' logs on failure.
+#
+# Every wait is bounded. Host ports: validator i's RPC is published on a free
+# 127.0.0.1 port chosen here, so a local devnet on 8545 does not get in the way.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+IMAGE="${DOCKER_IMAGE:-bilayer:dev}"
+export DOCKER_IMAGE="$IMAGE"
+export COMPOSE_PROJECT_NAME="bilayertest$$"
+HC="${HEALTHCHECK_BIN:-bin/docker/validator}" # host-side copy of the image's validator
+
+if [ ! -x "$HC" ]; then
+	echo "docker-test: $HC not found: run \"make docker\" first (or set HEALTHCHECK_BIN)" >&2
+	exit 1
+fi
+
+if docker compose version >/dev/null 2>&1; then
+	compose() { docker compose "$@"; }
+else
+	compose() { docker-compose "$@"; }
+fi
+
+log() { printf '[docker-test %s] %s\n' "$(date -u +%H:%M:%S)" "$*"; }
+
+ok=0
+cleanup() {
+	if [ "$ok" != 1 ]; then
+		log "FAILED: container logs follow"
+		compose logs --no-color --tail 60 || true
+	fi
+	log "tearing down"
+	compose down -v --remove-orphans >/dev/null 2>&1 || true
+}
+trap cleanup EXIT
+
+# port_free P: nothing accepts connections on 127.0.0.1:P.
+port_free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
+base=$((20000 + $$ % 20000))
+for i in 0 1 2 3; do
+	p=$((base + i))
+	while ! port_free "$p"; do p=$((p + 7)); done
+	export "BILAYER_RPC_PORT_$i=$p"
+done
+RPC0="http://127.0.0.1:${BILAYER_RPC_PORT_0}"
+
+# head_host: validator-0's head through its published port.
+head_host() { "$HC" healthcheck --rpc "$RPC0" --timeout 2s 2>/dev/null | awk '{print $3}'; }
+
+# head_in N: validator-N's head asked inside its container (works while it is cut off).
+# (Container ids are looked up once: "docker compose ps" v2 omits stopped containers.)
+declare -a ids
+head_in() {
+	docker exec "${ids[$1]}" /bin/validator healthcheck --rpc http://127.0.0.1:8545 --timeout 2s 2>/dev/null | awk '{print $3}'
+}
+
+# wait_for SECONDS DESCRIPTION COMMAND...: run COMMAND until it succeeds.
+wait_for() {
+	local limit=$1 what=$2 start=$SECONDS
+	shift 2
+	until "$@"; do
+		if ((SECONDS - start >= limit)); then
+			log "timed out after ${limit}s waiting for: $what"
+			return 1
+		fi
+		sleep 0.5
+	done
+	log "ok: $what ($((SECONDS - start))s)"
+}
+
+# at_least HEAD MIN: HEAD is a number >= MIN.
+at_least() { [ -n "$1" ] && [ "$1" -ge "$2" ]; }
+host_at_least() { at_least "$(head_host)" "$1"; }
+in_at_least() { at_least "$(head_in "$1")" "$2"; }
+
+log "project $COMPOSE_PROJECT_NAME, image $IMAGE, validator-0 RPC $RPC0"
+compose up -d
+for i in 0 1 2 3; do ids[i]="$(compose ps -q "validator-$i")"; done
+
+wait_for 90 "validator-0 commits blocks (head >= 3)" host_at_least 3
+for i in 0 1 2 3; do
+	wait_for 60 "validator-$i has committed blocks" in_at_least "$i" 1
+done
+
+log "killing validator-3"
+docker kill "${ids[3]}" >/dev/null
+h=$(head_host)
+wait_for 60 "3 of 4 validators keep committing (head >= $((h + 3)))" host_at_least $((h + 3))
+log "starting validator-3 again"
+docker start "${ids[3]}" >/dev/null
+h=$(head_host)
+wait_for 60 "validator-3 catches up (head >= $h)" in_at_least 3 "$h"
+
+net="${COMPOSE_PROJECT_NAME}_devnet"
+id2="${ids[2]}"
+log "cutting validator-2 off ($net)"
+docker network disconnect "$net" "$id2"
+cut=$(head_in 2)
+h=$(head_host)
+wait_for 60 "the other 3 keep committing (head >= $((h + 5)))" host_at_least $((h + 5))
+behind=$(head_in 2)
+if ! at_least "$((cut + 1))" "$behind"; then
+	log "validator-2 advanced from $cut to $behind while cut off"
+	exit 1
+fi
+log "ok: validator-2 stays at $behind while the others are at $(head_host)"
+log "reconnecting validator-2"
+docker network connect --alias validator-2 "$net" "$id2"
+h=$(head_host)
+wait_for 90 "validator-2 catches up (head >= $h)" in_at_least 2 "$h"
+wait_for 30 "the chain still advances (head >= $((h + 2)))" host_at_least $((h + 2))
+
+ok=1
+log "PASS"
