@@ -40,9 +40,10 @@ build: ## build every binary in cmd/ into bin/ (cgo, statically linked)
 		$(GO) build -tags $(BUILD_TAGS) -ldflags '$(LDFLAGS)' -o $(BIN)/$$c ./cmd/$$c || exit 1; \
 	done
 
-test: lint ## lint, then every test: unit, consensus simulation, integration
+test: lint ## lint, then every test: unit, consensus simulation, process-cluster integration, and the Docker devnet when Docker runs
 	@$(CGO_NOTICE)
 	$(GO) test -count=1 -timeout $(TEST_TIMEOUT) ./...
+	@$(MAKE) --no-print-directory test-docker-if-available
 
 test-short: ## unit tests only (skips the slow simulations and clusters)
 	$(GO) test -short -count=1 ./...
