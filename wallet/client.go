@@ -101,3 +101,13 @@ func (c *Client) BaseFee(ctx context.Context) (*big.Int, error) {
 
 // notFound reports whether err is the "null result" of ethclient.
 func notFound(err error) bool { return errors.Is(err, ethereum.NotFound) }
+
+// Call runs a read-only call (a system contract's view method) on the
+// latest state.
+func (c *Client) Call(ctx context.Context, to common.Address, data []byte) ([]byte, error) {
+	out, err := c.eth.CallContract(ctx, ethereum.CallMsg{To: &to, Data: data}, nil)
+	if err != nil {
+		return nil, c.wrap(fmt.Sprintf("call %s", to), err)
+	}
+	return out, nil
+}

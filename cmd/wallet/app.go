@@ -76,6 +76,7 @@ func newApp(std stdio, getenv func(string) string) *cli.App {
 				"Exits non-zero if the transaction failed or was not included within --timeout."},
 		{Name: "tx", Usage: "show a transaction and its receipt, or that it is pending", ArgsUsage: "HASH", Action: e.tx},
 	}
+	commands = append(commands, e.stakingCommands()...)
 	addGlobalFlags(commands)
 	return &cli.App{
 		Name:  "wallet",

@@ -313,3 +313,7 @@ func (c *Contract) EndBlock(ctx *syscontract.Context) error {
 	}
 	return ctx.Emit("EpochChanged", epoch.ToBig(), big.NewInt(int64(len(next))), new(big.Int).SetUint64(total))
 }
+
+// ParseABI returns the staking contract's ABI, for clients (the wallet)
+// that encode calls to it.
+func ParseABI() (*abi.ABI, error) { return syscontract.ParseABI(stakingABI) }
