@@ -18,7 +18,7 @@ func (e *env) stakingCommands() []*cli.Command {
 	}
 	return []*cli.Command{
 		{Name: "stake", Usage: "bond stake with the staking contract: you validate from the next epoch (L1)",
-			Flags: []cli.Flag{amount("`AMOUNT` of ether to bond (the total must reach the genesis minimum, 100 ETH on the devnet)")},
+			Flags:  []cli.Flag{amount("`AMOUNT` of ether to bond (the total must reach the genesis minimum, 100 ETH on the devnet)")},
 			Action: func(c *cli.Context) error { return e.stakingCall(c, "stake", true) }},
 		{Name: "unstake", Usage: "start unbonding stake: your power drops at the next epoch; withdraw after the unbonding period (L1)",
 			Flags:  []cli.Flag{amount("`AMOUNT` of ether to unbond (what remains must be 0 or at least the minimum)")},
