@@ -145,7 +145,7 @@ func (d *driver) onMessage(ctx context.Context, m consensusMsg) {
 		return
 	}
 	id := m.proposal.Proposal.BlockID
-	d.blocks[id] = m.block
+	d.blocks[id] = d.n.withPooledTxs(m.block)
 	for _, v := range m.proposal.POL {
 		d.exec(ctx, d.m.Step(consensus.VoteReceived{Vote: v}))
 	}
@@ -174,7 +174,7 @@ func (d *driver) onSynced(ctx context.Context, ev evSynced) {
 		d.n.log.Warn("Discarded synced block", "height", h, "err", err)
 		return
 	}
-	d.blocks[c.BlockID] = ev.block
+	d.blocks[c.BlockID] = d.n.withPooledTxs(ev.block)
 	d.synced[c.BlockID] = true
 	d.exec(ctx, d.m.Step(consensus.CommitReceived{Commit: c}))
 }

@@ -282,3 +282,17 @@ func (b *txBatcher) flush(ctx context.Context) {
 		}
 	}
 }
+
+// withPooledTxs replaces the transactions of b that are also in the pool by
+// the pool's objects, which carry their already recovered senders: a
+// validator then recovers each transaction's sender once (on admission),
+// not again when it executes the block. Equal hashes mean equal signed
+// transactions, so the block is unchanged.
+func (n *Node) withPooledTxs(b *block.Block) *block.Block {
+	for i, tx := range b.Transactions {
+		if p := n.pool.Get(tx.Hash()); p != nil {
+			b.Transactions[i] = p
+		}
+	}
+	return b
+}

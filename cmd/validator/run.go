@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"os"
 	"os/signal"
 	"strings"
@@ -38,6 +39,8 @@ var (
 		EnvVars: []string{"BILAYER_METRICS_ADDR"}}
 	devEquivocateFlag = &cli.BoolFlag{Name: "dev.equivocate", Usage: "DEVELOPMENT ONLY: sign two conflicting prevotes once (at height 3 or later), to show evidence and slashing; refused unless the genesis is a devnet's",
 		EnvVars: []string{"BILAYER_DEV_EQUIVOCATE"}}
+	pprofFlag = &cli.BoolFlag{Name: "pprof", Usage: "serve Go's profiler under /debug/pprof/ on the metrics address",
+		EnvVars: []string{"BILAYER_PPROF"}}
 	adminFlag = &cli.BoolFlag{Name: "admin", Usage: "serve the admin_ RPC namespace (isolate/rejoin peers) for tests and demos; never on a public port",
 		EnvVars: []string{"BILAYER_ADMIN"}}
 )
@@ -51,7 +54,7 @@ running it again resumes at the last committed block. Without <datadir>/keystore
 it runs as a full node. The p2p layer dials only the given bootnodes: no public bootstrap
 peers, DHT, mDNS, NAT port mapping or relays.`,
 		Flags: []cli.Flag{datadirFlag, genesisFlag, passwordFileFlag, p2pListenFlag, bootnodesFlag, rpcAddrFlag,
-			metricsAddrFlag, adminFlag, devEquivocateFlag, logLevelFlag, logFormatFlag},
+			metricsAddrFlag, pprofFlag, adminFlag, devEquivocateFlag, logLevelFlag, logFormatFlag},
 		Action: runNode,
 	}
 }
@@ -160,7 +163,7 @@ func runNode(c *cli.Context) error {
 	}
 	var metricsServer *http.Server
 	if addr := c.String(metricsAddrFlag.Name); addr != "" {
-		if metricsServer, err = startMetrics(addr, reg, log); err != nil {
+		if metricsServer, err = startMetrics(addr, reg, c.Bool(pprofFlag.Name), log); err != nil {
 			return err
 		}
 	}
@@ -202,13 +205,19 @@ func startRPC(n *node.Node, addr string, admin bool, log *slog.Logger) (*ethrpc.
 	return srv, nil
 }
 
-func startMetrics(addr string, reg *prometheus.Registry, log *slog.Logger) (*http.Server, error) {
+func startMetrics(addr string, reg *prometheus.Registry, profile bool, log *slog.Logger) (*http.Server, error) {
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return nil, fmt.Errorf("metrics listen on %s: %w", addr, err)
 	}
 	mux := http.NewServeMux()
 	mux.Handle("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
+	if profile {
+		mux.HandleFunc("/debug/pprof/", pprof.Index)
+		mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+		mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+		mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	}
 	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 	go func() {
 		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
