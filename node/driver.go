@@ -12,6 +12,7 @@ import (
 	"github.com/bilayer/bilayer/node/signer"
 	"github.com/bilayer/bilayer/node/wire"
 	"github.com/ethereum/go-ethereum/common"
+	"github.com/ethereum/go-ethereum/core/types"
 	"github.com/ethereum/go-ethereum/crypto"
 )
 
@@ -389,6 +390,14 @@ func (d *driver) parentCommit(h consensus.Height) (*block.Commit, error) {
 	return c, nil
 }
 
+// buildBudget bounds the time spent filling a block: validators must
+// receive and re-execute it before their propose timeout, and they share
+// the machine's cores, so the proposer takes at most a quarter of that
+// timeout.
+func (d *driver) buildBudget() time.Duration {
+	return d.n.ccfg.TimeoutPropose / 4
+}
+
 // build is the paper's getValue(): a new block from the mempool.
 func (d *driver) build(a consensus.BuildValue) consensus.Input {
 	n := d.n
@@ -397,7 +406,10 @@ func (d *driver) build(a consensus.BuildValue) consensus.Input {
 		n.log.Error("Cannot build a block", "height", a.Height, "err", err)
 		return nil
 	}
-	ex, err := n.chain.Build(chain.BuildParams{Proposer: n.self, Time: uint64(time.Now().Unix()), LastCommit: last},
+	start := time.Now()
+	budget := d.buildBudget()
+	ex, err := n.chain.Build(chain.BuildParams{Proposer: n.self, Time: uint64(time.Now().Unix()), LastCommit: last,
+		Enough: func() bool { return time.Since(start) > budget }},
 		n.pool.Executable(n.chain.NextBaseFee(n.chain.Head().Header)))
 	if err != nil {
 		n.log.Error("Cannot build a block", "height", a.Height, "err", err)
@@ -483,7 +495,13 @@ func (d *driver) commit(ctx context.Context, c consensus.Commit) (consensus.Inpu
 	if err != nil {
 		return nil, err
 	}
-	n.pool.Reset(st, n.chain.NextBaseFee(b.Header))
+	touched := make(map[common.Address]bool, len(b.Transactions))
+	for _, tx := range b.Transactions {
+		if from, err := types.Sender(n.chain.Signer(), tx); err == nil {
+			touched[from] = true
+		}
+	}
+	n.pool.ResetAccounts(st, n.chain.NextBaseFee(b.Header), touched)
 	now := time.Now()
 	n.log.Info("Committed block", "height", b.Number(), "hash", b.Hash(), "txs", len(b.Transactions), "round", c.Round,
 		"gasUsed", b.Header.GasUsed, "synced", d.synced[c.BlockID])

@@ -38,6 +38,8 @@ type Options struct {
 	MaxSteps          int
 	// Log receives progress lines.
 	Log io.Writer
+	// Keep leaves the devnet's data directory (logs included) in place.
+	Keep bool
 }
 
 // Report is the outcome, written to bench/results/latest.json.
@@ -87,7 +89,11 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 	if err != nil {
 		return nil, err
 	}
-	defer os.RemoveAll(dir)
+	if o.Keep {
+		logf("Keeping the devnet data directory %s", dir)
+	} else {
+		defer os.RemoveAll(dir)
+	}
 	datadir := filepath.Join(dir, "devnet")
 	offset, err := freePortOffset(o.Validators)
 	if err != nil {

@@ -18,8 +18,9 @@ import (
 )
 
 type signedTx struct {
-	hash common.Hash
-	raw  []byte
+	hash    common.Hash
+	raw     []byte
+	account int
 }
 
 // Load is a set of presigned transfers, per account in nonce order.
@@ -57,7 +58,7 @@ func Presign(chainID *big.Int, accounts []*Account, count int, fees Fees, seed u
 			return nil, err
 		}
 		a.Nonce++
-		l.perAccount[ai] = append(l.perAccount[ai], signedTx{hash: tx.Hash(), raw: raw})
+		l.perAccount[ai] = append(l.perAccount[ai], signedTx{hash: tx.Hash(), raw: raw, account: ai})
 		l.total++
 	}
 	return l, nil
@@ -175,13 +176,26 @@ func sendAll(ctx context.Context, cfg Config, load *Load, w *watcher) (sent, err
 			defer client.Close()
 			start := time.Now()
 			done := 0
+			failed := map[int]bool{}
 			tick := time.NewTicker(10 * time.Millisecond)
 			defer tick.Stop()
 			for done < len(queue) && ctx.Err() == nil {
 				due := min(int(time.Since(start).Seconds()*perConn), len(queue))
 				for done < due {
 					end := min(done+batchSize, due)
-					batch := queue[done:end]
+					// A refused transaction leaves a nonce gap: its
+					// account's later transfers could never execute, so
+					// they are not sent (a real client would retry).
+					var batch []signedTx
+					for _, tx := range queue[done:end] {
+						if !failed[tx.account] {
+							batch = append(batch, tx)
+						}
+					}
+					if len(batch) == 0 {
+						done = end
+						continue
+					}
 					elems := make([]rpc.BatchElem, len(batch))
 					hashes := make([]common.Hash, len(batch))
 					now := time.Now()
@@ -193,10 +207,11 @@ func sendAll(ctx context.Context, cfg Config, load *Load, w *watcher) (sent, err
 						errOnce.Do(func() { firstErr = err })
 						errN.Add(int64(len(batch)))
 					} else {
-						for _, e := range elems {
+						for i, e := range elems {
 							if e.Error != nil {
 								errOnce.Do(func() { firstErr = e.Error })
 								errN.Add(1)
+								failed[batch[i].account] = true
 							}
 						}
 					}

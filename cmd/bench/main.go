@@ -32,6 +32,7 @@ minutes; every load loop is bounded in count and time and talks only to the loca
 			&cli.DurationFlag{Name: "step", Value: 10 * time.Second, Usage: "duration of each search step"},
 			&cli.IntFlag{Name: "max-steps", Value: 7, Usage: "most search steps"},
 			&cli.StringFlag{Name: "out", Value: "bench/results/latest.json", Usage: "JSON results file"},
+			&cli.BoolFlag{Name: "keep", Usage: "keep the devnet's data directory and logs for inspection"},
 		},
 		Action: func(c *cli.Context) error {
 			ctx, stop := signal.NotifyContext(c.Context, syscall.SIGINT, syscall.SIGTERM)
@@ -41,7 +42,7 @@ minutes; every load loop is bounded in count and time and talks only to the loca
 			rep, err := l1bench.Run(ctx, l1bench.Options{
 				Root: c.String("root"), Bin: c.String("bin"), Validators: c.Int("validators"), Accounts: c.Int("accounts"),
 				StartRate: c.Float64("start-rate"), Factor: c.Float64("factor"), StepDuration: c.Duration("step"),
-				MaxSteps: c.Int("max-steps"), Log: os.Stderr,
+				MaxSteps: c.Int("max-steps"), Log: os.Stderr, Keep: c.Bool("keep"),
 			})
 			if err != nil {
 				return err

@@ -49,6 +49,11 @@ type BuildParams struct {
 	// LastCommit is the certificate of the parent block (nil for block 1).
 	// The validator-set hashes of the extras come from the chain.
 	LastCommit *block.Commit
+	// Enough, if set, is asked before each transaction; when it returns
+	// true the block is closed. The proposer uses it to bound building
+	// time, so validators can execute the block within the consensus
+	// timeouts however large the backlog.
+	Enough func() bool
 }
 
 // Build executes a new block on the head with as many transactions from
@@ -75,7 +80,7 @@ func (c *Chain) Build(p BuildParams, txs TxSource) (*Executed, error) {
 	budget := int(c.gen.MaxBlockSize) - blockOverhead
 	skipped := 0
 	for tx := txs.Peek(); tx != nil; tx = txs.Peek() {
-		if ex.GasLeft() < execution.TxGas {
+		if ex.GasLeft() < execution.TxGas || (p.Enough != nil && p.Enough()) {
 			break
 		}
 		size := int(tx.Size())

@@ -25,9 +25,10 @@ func sortedNonces(acc *account) []uint64 {
 	return nonces
 }
 
-// makeRoom evicts the cheapest chain-ending transactions until e fits in
-// the count and byte bounds. It refuses e when e pays no more than every
-// transaction it would have to evict. The choice of victims is made before
+// makeRoom evicts chain-ending transactions until e fits in the count and
+// byte bounds: first those stuck behind a nonce gap, then the cheapest. It
+// refuses e when e pays no more than every executable transaction it would
+// have to evict. The choice of victims is made before
 // anything is removed, so a refused e leaves the pool unchanged.
 func (p *Pool) makeRoom(e *entry) error {
 	count, bytes := len(p.byHash)+1, p.bytes+e.size
@@ -45,6 +46,7 @@ func (p *Pool) makeRoom(e *entry) error {
 	for count > p.cfg.MaxTxs || bytes > p.cfg.MaxBytes {
 		var worst *entry
 		var worstAcc *account
+		worstStuck := false
 		for from, acc := range p.accounts {
 			if from == e.sender {
 				continue
@@ -58,11 +60,12 @@ func (p *Pool) makeRoom(e *entry) error {
 				continue
 			}
 			cand := acc.byNonce[nonces[len(nonces)-1]]
-			if worst == nil || cheaper(cand, worst, p.baseFee) {
-				worst, worstAcc = cand, acc
+			candStuck := !executable(acc, nonces)
+			if worst == nil || (candStuck && !worstStuck) || (candStuck == worstStuck && cheaper(cand, worst, p.baseFee)) {
+				worst, worstAcc, worstStuck = cand, acc, candStuck
 			}
 		}
-		if worst == nil || effectiveTip(worst, p.baseFee).Cmp(newTip) >= 0 {
+		if worst == nil || (!worstStuck && effectiveTip(worst, p.baseFee).Cmp(newTip) >= 0) {
 			return fmt.Errorf("%w: %d transactions, %d bytes; this one's tip (%s wei) does not beat the cheapest",
 				ErrPoolFull, len(p.byHash), p.bytes, newTip)
 		}
@@ -76,6 +79,14 @@ func (p *Pool) makeRoom(e *entry) error {
 		p.dropEmpty(v.sender)
 	}
 	return nil
+}
+
+// executable reports whether an account's pooled nonces (sorted) run
+// without a gap from its state nonce, so its last transaction can execute
+// once the earlier ones do. A transaction behind a gap waits for one that
+// may never come: it is evicted first, whatever it pays.
+func executable(acc *account, nonces []uint64) bool {
+	return len(nonces) > 0 && nonces[0] == acc.stateNonce && nonces[len(nonces)-1]-nonces[0] == uint64(len(nonces)-1)
 }
 
 // cheaper orders entries for eviction: lower effective tip first, then the

@@ -246,12 +246,24 @@ func (p *Pool) PendingNonce(from common.Address) uint64 {
 // nonce order, and drops each sender's transactions from the first one that
 // is no longer valid. It returns how many transactions it dropped.
 func (p *Pool) Reset(st StateView, baseFee *big.Int) int {
+	return p.ResetAccounts(st, baseFee, nil)
+}
+
+// ResetAccounts is Reset limited to the accounts in touched (nil: all):
+// after a block only the accounts that sent its transactions can have a
+// higher nonce or a lower balance, so only their transactions need
+// re-validating; with a large pool this keeps the per-block cost to the
+// block's own size.
+func (p *Pool) ResetAccounts(st StateView, baseFee *big.Int, touched map[common.Address]bool) int {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.st = st
 	p.baseFee = new(big.Int).Set(baseFee)
 	dropped := 0
 	for from, acc := range p.accounts {
+		if touched != nil && !touched[from] {
+			continue
+		}
 		acc.stateNonce = st.GetNonce(from)
 		invalidFrom := ^uint64(0)
 		for _, nonce := range sortedNonces(acc) {

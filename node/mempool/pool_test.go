@@ -324,3 +324,34 @@ func TestSenderRecoveredOnce(t *testing.T) {
 		t.Fatalf("sender recovery allocates %.0f times per call after caching: not cached", recovered)
 	}
 }
+
+func TestResetAccountsOnlyRevalidatesTouched(t *testing.T) {
+	kr := newKeyring(t, 2)
+	p := newPool(kr, DefaultConfig())
+	mustAdd(t, p, kr.tx(t, 0, 0, 1, 10), kr.tx(t, 1, 0, 1, 10))
+	kr.st.nonces[kr.addr(0)] = 1
+	kr.st.nonces[kr.addr(1)] = 1 // not in touched: its tx stays until a full reset
+	if dropped := p.ResetAccounts(kr.st, gwei, map[common.Address]bool{kr.addr(0): true}); dropped != 1 {
+		t.Fatalf("dropped %d, want 1", dropped)
+	}
+	if p.Len() != 1 {
+		t.Fatalf("pool holds %d, want 1", p.Len())
+	}
+	if dropped := p.Reset(kr.st, gwei); dropped != 1 || p.Len() != 0 {
+		t.Fatalf("full reset dropped %d, pool %d", dropped, p.Len())
+	}
+}
+
+func TestFullPoolEvictsTransactionsStuckBehindAGapFirst(t *testing.T) {
+	kr := newKeyring(t, 3)
+	cfg := DefaultConfig()
+	cfg.MaxTxs = 2
+	p := newPool(kr, cfg)
+	stuck := kr.tx(t, 0, 5, 50, 100) // nonce 5 with 0..4 missing: pays well but cannot run
+	cheap := kr.tx(t, 1, 0, 1, 100)
+	mustAdd(t, p, stuck, cheap)
+	mustAdd(t, p, kr.tx(t, 2, 0, 2, 100))
+	if p.Has(stuck.Hash()) || !p.Has(cheap.Hash()) {
+		t.Fatal("evicted an executable transaction before one stuck behind a gap")
+	}
+}
