@@ -27,6 +27,9 @@ type SuperviseOptions struct {
 	// Terminal, if not nil, receives every node's log lines prefixed
 	// with "[<name>] ". Every line also goes to the node's log file.
 	Terminal io.Writer
+	// ExtraArgs are added to the `validator run` arguments of node i (for
+	// example a development switch for one validator).
+	ExtraArgs map[int][]string
 }
 
 // NodeExit reports a node process that exited.
@@ -81,6 +84,7 @@ func (s *Supervisor) startNode(i int, termMu *sync.Mutex) (*nodeProc, error) {
 	if err != nil {
 		return nil, err
 	}
+	args = append(args, s.opts.ExtraArgs[i]...)
 	logPath := s.opts.Layout.LogFile(name)
 	logFile, err := os.OpenFile(logPath, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o644)
 	if err != nil {

@@ -19,6 +19,8 @@ var (
 		Value: 4, EnvVars: []string{"DEVNET_VALIDATORS"}}
 	portOffsetFlag = &cli.IntFlag{Name: "port-offset", Usage: "shift every port by this much, to run two devnets side by side (default: the data dir's, else 0)",
 		EnvVars: []string{"DEVNET_PORT_OFFSET"}}
+	equivocateFlag = &cli.IntFlag{Name: "dev.equivocate", Value: -1,
+		Usage: "DEVELOPMENT: make validator N sign two conflicting prevotes once, to watch evidence and slashing (-1: none)"}
 	binDirFlag = &cli.StringFlag{Name: "bin-dir", Usage: "directory holding the validator binary (default: next to this devnet binary, then $PATH)",
 		EnvVars: []string{"DEVNET_BIN_DIR"}}
 )

@@ -37,7 +37,7 @@ in --datadir; later runs resume the same chain. Every node is a separate "valida
 its log goes to <datadir>/logs/<name>.log and, unless --quiet, to the terminal. Once every node
 has committed a block, devnet prints the RPC URLs and the funded accounts, and writes
 <datadir>/endpoints.json. Ctrl-C (or SIGTERM) stops every node.`,
-		Flags:  []cli.Flag{datadirFlag, validatorsFlag, portOffsetFlag, binDirFlag, quietFlag, startTimeoutFlag, stopTimeoutFlag},
+		Flags:  []cli.Flag{datadirFlag, validatorsFlag, portOffsetFlag, binDirFlag, quietFlag, startTimeoutFlag, stopTimeoutFlag, equivocateFlag},
 		Action: runUp,
 	}
 }
@@ -70,7 +70,14 @@ func runUp(c *cli.Context) error {
 		term = os.Stdout
 	}
 	started := time.Now()
-	sup, err := devnet.Start(devnet.SuperviseOptions{Layout: l, Config: cfg, ValidatorBin: bin, Terminal: term})
+	extra := map[int][]string{}
+	if i := c.Int(equivocateFlag.Name); i >= 0 {
+		if i >= cfg.Validators {
+			return fmt.Errorf("--dev.equivocate %d: the devnet has validators 0 to %d", i, cfg.Validators-1)
+		}
+		extra[i] = []string{"--dev.equivocate"}
+	}
+	sup, err := devnet.Start(devnet.SuperviseOptions{Layout: l, Config: cfg, ValidatorBin: bin, Terminal: term, ExtraArgs: extra})
 	if err != nil {
 		return err
 	}
