@@ -156,6 +156,20 @@ func (c *Context) Transfer(to common.Address, amount *uint256.Int) error {
 	return nil
 }
 
+// Mint creates amount wei in to's account, out of nothing. It is for
+// protocol rules that create money (block rewards on L1, deposits on L2);
+// a contract must only mint what the chain's rules say.
+func (c *Context) Mint(to common.Address, amount *uint256.Int) error {
+	if c.readOnly {
+		return ErrWriteProtection
+	}
+	if err := c.meter(TransferGas); err != nil {
+		return err
+	}
+	c.state.AddBalance(to, amount, tracing.BalanceIncreaseRewardMineBlock)
+	return nil
+}
+
 // Burn destroys amount wei held by the contract (e.g. value withdrawn to L1).
 func (c *Context) Burn(amount *uint256.Int) error {
 	if c.readOnly {

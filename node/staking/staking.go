@@ -60,6 +60,9 @@ type Config struct {
 	// EvidenceMaxAge is how many blocks old an equivocation may be and
 	// still be punished (default: the unbonding period).
 	EvidenceMaxAge uint64
+	// BlockReward is minted at the end of every block and split among the
+	// active validators by voting power (nil or zero: none).
+	BlockReward *uint256.Int
 }
 
 // Storage slots.
@@ -291,9 +294,37 @@ func nextSet(current, target []block.Validator) []block.Validator {
 	return out
 }
 
-// EndBlock implements syscontract.EndBlocker: at the last block of an
-// epoch it moves the active set towards what the stakes ask for.
+// reward mints the block reward to the active validators in proportion to
+// their voting power (the remainder of the division is not minted).
+func (c *Contract) reward(ctx *syscontract.Context) error {
+	if c.cfg.BlockReward == nil || c.cfg.BlockReward.IsZero() {
+		return nil
+	}
+	set := activeSet(ctx)
+	var total uint64
+	for _, v := range set {
+		total += v.Power
+	}
+	if total == 0 {
+		return nil
+	}
+	for _, v := range set {
+		share := new(uint256.Int).Mul(c.cfg.BlockReward, uint256.NewInt(v.Power))
+		share.Div(share, uint256.NewInt(total))
+		if err := ctx.Mint(v.Address, share); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// EndBlock implements syscontract.EndBlocker: it pays the block reward and,
+// at the last block of an epoch, moves the active set towards what the
+// stakes ask for.
 func (c *Contract) EndBlock(ctx *syscontract.Context) error {
+	if err := c.reward(ctx); err != nil {
+		return err
+	}
 	n := ctx.Block().Number
 	if (n+1)%c.cfg.EpochLength != 0 {
 		return nil

@@ -337,3 +337,16 @@ func TestNextSetKeepsChangeBelowAThird(t *testing.T) {
 		}
 	}
 }
+
+func TestBlockRewardSplitByPower(t *testing.T) {
+	e := newEnv(t, 100, 300)
+	e.c.cfg.BlockReward = eth(4)
+	e.block = 1
+	before0, before1 := e.st.GetBalance(e.addr(0)).Clone(), e.st.GetBalance(e.addr(1)).Clone()
+	e.endBlocks(1)
+	got0 := new(uint256.Int).Sub(e.st.GetBalance(e.addr(0)), before0)
+	got1 := new(uint256.Int).Sub(e.st.GetBalance(e.addr(1)), before1)
+	if !got0.Eq(eth(1)) || !got1.Eq(eth(3)) {
+		t.Fatalf("rewards %s and %s, want 1 and 3 ETH", got0, got1)
+	}
+}

@@ -16,9 +16,13 @@ import (
 
 // ConfigFromGenesis returns the contract settings of a genesis.
 func ConfigFromGenesis(g *genesis.Genesis) Config {
-	min, _ := uint256.FromBig(g.Staking.MinStake.Big())
-	return Config{ChainID: g.ChainID, MinStake: min, EpochLength: g.Staking.EpochLength,
+	minStake, _ := uint256.FromBig(g.Staking.MinStake.Big())
+	cfg := Config{ChainID: g.ChainID, MinStake: minStake, EpochLength: g.Staking.EpochLength,
 		UnbondingPeriod: g.Staking.UnbondingPeriod, SlashPercent: g.Staking.SlashPercent}
+	if g.Staking.BlockReward != nil {
+		cfg.BlockReward, _ = uint256.FromBig(g.Staking.BlockReward.Big())
+	}
+	return cfg
 }
 
 // stateReader reads the contract's storage from a StateDB.
