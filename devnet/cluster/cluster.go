@@ -1,0 +1,266 @@
+package cluster
+
+import (
+	"context"
+	"crypto/ecdsa"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/bilayer/bilayer/core/genesis"
+	"github.com/bilayer/bilayer/devnet"
+	"github.com/ethereum/go-ethereum/common"
+	"github.com/ethereum/go-ethereum/crypto"
+)
+
+// Options configure a cluster. Zero values take the defaults noted.
+type Options struct {
+	// Validators is the number of genesis validators (default 4).
+	Validators int
+	// FullNodes is the number of non-validator nodes started with the
+	// validators (default 0).
+	FullNodes int
+	// BlockTime is the genesis block time (default: the genesis default,
+	// 1 s).
+	BlockTime time.Duration
+	// Consensus overrides the genesis BFT timeouts; zero fields keep their
+	// defaults.
+	Consensus genesis.Consensus
+	// Admin serves the admin_ RPC namespace on every node (needed by
+	// Isolate and Rejoin).
+	Admin bool
+	// LogLevel is the nodes' --log.level (default "info").
+	LogLevel string
+	// StartTimeout bounds how long a node may take to answer RPC after its
+	// process starts (default 30 s).
+	StartTimeout time.Duration
+	// EditGenesis, if set, adjusts the genesis before it is validated and
+	// written.
+	EditGenesis func(*genesis.Genesis)
+}
+
+func (o *Options) fillDefaults() {
+	if o.Validators == 0 {
+		o.Validators = 4
+	}
+	if o.LogLevel == "" {
+		o.LogLevel = "info"
+	}
+	if o.StartTimeout == 0 {
+		o.StartTimeout = 30 * time.Second
+	}
+}
+
+// password is the key-file password of every cluster node.
+const password = "bilayer-cluster"
+
+// logTailLines is how much of each node's log a failed test prints.
+const logTailLines = 200
+
+// Cluster is a set of node processes sharing one genesis.
+type Cluster struct {
+	// Genesis is the cluster's genesis.
+	Genesis *genesis.Genesis
+	// GenesisPath is the genesis file every node was initialised with.
+	GenesisPath string
+	// Keys are the validators' private keys, in genesis order.
+	Keys []*ecdsa.PrivateKey
+
+	t            testing.TB
+	opts         Options
+	dir          string
+	bin          string
+	passwordFile string
+
+	mu    sync.Mutex
+	nodes []*Node
+	ports *portSet
+}
+
+// New creates and starts a cluster: it builds the binaries (once per test
+// process), generates validator keys and a devnet genesis in t.TempDir(),
+// initialises every data directory and starts every node on free loopback
+// ports. It fails the test on any error. t.Cleanup kills every process and,
+// if the test failed, prints the tail of every node's log.
+func New(t testing.TB, opts Options) *Cluster {
+	t.Helper()
+	opts.fillDefaults()
+	c := &Cluster{t: t, opts: opts, dir: t.TempDir(), ports: newPortSet(seedFromClock())}
+	t.Cleanup(c.cleanup)
+	var err error
+	if c.bin, err = Binary("validator"); err != nil {
+		t.Fatalf("cluster: %v", err)
+	}
+	if err := c.writeGenesis(); err != nil {
+		t.Fatalf("cluster: %v", err)
+	}
+	var nodes []*Node
+	for i := range opts.Validators + opts.FullNodes {
+		n, err := c.initNode(NodeOptions{Full: i >= opts.Validators})
+		if err != nil {
+			t.Fatalf("cluster: %v", err)
+		}
+		nodes = append(nodes, n)
+	}
+	if err := c.startAll(nodes); err != nil {
+		t.Fatalf("cluster: %v", err)
+	}
+	return c
+}
+
+// writeGenesis generates the validator keys and writes the genesis and the
+// password file.
+func (c *Cluster) writeGenesis() error {
+	var addrs []common.Address
+	for range c.opts.Validators {
+		k, err := crypto.GenerateKey()
+		if err != nil {
+			return fmt.Errorf("generate validator key: %w", err)
+		}
+		c.Keys = append(c.Keys, k)
+		addrs = append(addrs, crypto.PubkeyToAddress(k.PublicKey))
+	}
+	g, err := devnet.NewGenesis(addrs, uint64(time.Now().Unix()))
+	if err != nil {
+		return err
+	}
+	if c.opts.BlockTime != 0 {
+		g.BlockTime.Duration = c.opts.BlockTime
+	}
+	overrideConsensus(&g.Consensus, c.opts.Consensus)
+	if c.opts.EditGenesis != nil {
+		c.opts.EditGenesis(g)
+	}
+	g.FillDefaults()
+	if err := g.Validate(); err != nil {
+		return fmt.Errorf("cluster genesis: %w", err)
+	}
+	c.Genesis = g
+	c.GenesisPath = filepath.Join(c.dir, "genesis.json")
+	if err := g.Save(c.GenesisPath); err != nil {
+		return fmt.Errorf("write genesis: %w", err)
+	}
+	c.passwordFile = filepath.Join(c.dir, "password.txt")
+	if err := os.WriteFile(c.passwordFile, []byte(password+"\n"), 0o600); err != nil {
+		return fmt.Errorf("write password file: %w", err)
+	}
+	return nil
+}
+
+// overrideConsensus copies the non-zero timeouts of o into dst.
+func overrideConsensus(dst *genesis.Consensus, o genesis.Consensus) {
+	set := func(d *genesis.Duration, v genesis.Duration) {
+		if v.Duration != 0 {
+			*d = v
+		}
+	}
+	set(&dst.TimeoutPropose, o.TimeoutPropose)
+	set(&dst.TimeoutProposeDelta, o.TimeoutProposeDelta)
+	set(&dst.TimeoutPrevote, o.TimeoutPrevote)
+	set(&dst.TimeoutPrevoteDelta, o.TimeoutPrevoteDelta)
+	set(&dst.TimeoutPrecommit, o.TimeoutPrecommit)
+	set(&dst.TimeoutPrecommitDelta, o.TimeoutPrecommitDelta)
+}
+
+// startAll starts nodes concurrently and waits for all of them.
+func (c *Cluster) startAll(nodes []*Node) error {
+	errs := make(chan error, len(nodes))
+	for _, n := range nodes {
+		go func() { errs <- n.Start() }()
+	}
+	var first error
+	for range nodes {
+		if err := <-errs; err != nil && first == nil {
+			first = err
+		}
+	}
+	return first
+}
+
+// Nodes returns every node, in the order they were added.
+func (c *Cluster) Nodes() []*Node {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return append([]*Node(nil), c.nodes...)
+}
+
+// Node returns node i.
+func (c *Cluster) Node(i int) *Node {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.nodes[i]
+}
+
+// Running returns the nodes whose processes are running.
+func (c *Cluster) Running() []*Node {
+	var out []*Node
+	for _, n := range c.Nodes() {
+		if n.Running() {
+			out = append(out, n)
+		}
+	}
+	return out
+}
+
+// PasswordFile is the key-file password file every node uses.
+func (c *Cluster) PasswordFile() string { return c.passwordFile }
+
+// Dir is the cluster's working directory (genesis, data directories, logs).
+func (c *Cluster) Dir() string { return c.dir }
+
+// bootnodes returns the p2p addresses of every node but self.
+func (c *Cluster) bootnodes(self *Node) []string {
+	var out []string
+	for _, n := range c.Nodes() {
+		if n != self {
+			out = append(out, n.P2PAddr())
+		}
+	}
+	return out
+}
+
+// repickPorts gives n new free ports after a start failed to bind.
+func (c *Cluster) repickPorts(n *Node) error {
+	c.mu.Lock()
+	p, err := c.ports.pickNodePorts()
+	c.mu.Unlock()
+	if err != nil {
+		return fmt.Errorf("%s: %w", n.Name, err)
+	}
+	n.mu.Lock()
+	n.ports = p
+	n.closeClientsLocked()
+	n.mu.Unlock()
+	return nil
+}
+
+// WaitHeight waits until every running node has committed height h.
+func (c *Cluster) WaitHeight(ctx context.Context, h uint64) error {
+	for _, n := range c.Running() {
+		if err := n.WaitHeight(ctx, h); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// cleanup kills every node and, if the test failed, prints their logs.
+func (c *Cluster) cleanup() {
+	nodes := c.Nodes()
+	for _, n := range nodes {
+		n.shutdown()
+	}
+	if c.t.Failed() {
+		c.DumpLogs()
+	}
+}
+
+// DumpLogs prints the tail of every node's log through the test's log.
+func (c *Cluster) DumpLogs() {
+	for _, n := range c.Nodes() {
+		c.t.Logf("==== last %d lines of %s (%s) ====\n%s", logTailLines, n.Name, n.LogPath, n.LogTail(logTailLines))
+	}
+}

@@ -1,0 +1,253 @@
+package cluster
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+func TestMain(m *testing.M) { os.Exit(RunTests(m)) }
+
+func TestFreePortCanBeBound(t *testing.T) {
+	p, err := FreePort()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:"+strconv.Itoa(p))
+	if err != nil {
+		t.Fatalf("port %d from FreePort cannot be bound: %v", p, err)
+	}
+	ln.Close()
+}
+
+func TestPortSetNeverHandsOutAPortTwice(t *testing.T) {
+	s := newPortSet(1)
+	seen := map[int]bool{}
+	for range 50 {
+		np, err := s.pickNodePorts()
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, p := range []int{np.P2P, np.RPC, np.Metrics} {
+			if seen[p] {
+				t.Fatalf("port %d handed out twice", p)
+			}
+			seen[p] = true
+		}
+	}
+}
+
+func TestEventuallyReturnsOnceTheConditionHolds(t *testing.T) {
+	calls := 0
+	err := Eventually(5*time.Second, func() error {
+		calls++
+		if calls < 3 {
+			return errors.New("not yet")
+		}
+		return nil
+	})
+	if err != nil || calls != 3 {
+		t.Fatalf("Eventually = %v after %d calls, want nil after 3", err, calls)
+	}
+}
+
+func TestEventuallyTimesOutWithTheLastError(t *testing.T) {
+	err := Eventually(100*time.Millisecond, func() error { return errors.New("node 2 at height 3") })
+	if !errors.Is(err, ErrTimeout) {
+		t.Fatalf("err = %v, want ErrTimeout", err)
+	}
+	if want := "node 2 at height 3"; !strings.Contains(err.Error(), want) {
+		t.Fatalf("err = %q, want it to say %q", err, want)
+	}
+}
+
+// groupAlive reports whether any process of group pgid exists.
+func groupAlive(pgid int) bool {
+	return syscall.Kill(-pgid, 0) == nil
+}
+
+func TestKillLeavesNoProcessOfTheGroup(t *testing.T) {
+	// The shell starts a background child: killing only the shell would
+	// leave it running.
+	p, err := startProcess("/bin/sh", []string{"-c", "sleep 300 & sleep 300"}, t.TempDir()+"/log")
+	if err != nil {
+		t.Fatal(err)
+	}
+	pgid := p.cmd.Process.Pid
+	if !groupAlive(pgid) {
+		t.Fatal("process group not running after start")
+	}
+	p.kill()
+	if err := Eventually(5*time.Second, func() error {
+		if groupAlive(pgid) {
+			return errors.New("a process of the group is still alive")
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestStopKillsAProcessThatIgnoresSIGINT(t *testing.T) {
+	logPath := t.TempDir() + "/log"
+	p, err := startProcess("/bin/sh", []string{"-c", `trap "" INT; echo ignoring-sigint; sleep 300 & wait`}, logPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Signal only once the shell ignores SIGINT.
+	if err := Eventually(5*time.Second, func() error {
+		data, err := os.ReadFile(logPath)
+		if err != nil || !strings.Contains(string(data), "\nignoring-sigint\n") {
+			return errors.New("shell has not set its trap yet")
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	pgid := p.cmd.Process.Pid
+	if err := p.stop(200 * time.Millisecond); !errors.Is(err, errStopTimeout) {
+		t.Fatalf("stop = %v, want errStopTimeout (exit %v)", err, p.err)
+	}
+	if err := Eventually(5*time.Second, func() error {
+		if groupAlive(pgid) {
+			return errors.New("a process of the group is still alive")
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestClusterRunsAndCleanupKillsEveryNode(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts validator processes; skipped with -short")
+	}
+	var pgids []int
+	var logs []string
+	t.Run("cluster", func(t *testing.T) {
+		c := New(t, Options{Validators: 1, FullNodes: 1, Admin: true, BlockTime: 300 * time.Millisecond})
+		ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+		defer cancel()
+		if err := c.WaitHeight(ctx, 2); err != nil {
+			t.Fatal(err)
+		}
+		v, full := c.Node(0), c.Node(1)
+		if !v.IsValidator() || full.IsValidator() {
+			t.Fatalf("node roles: %s validator=%v, %s validator=%v", v.Name, v.IsValidator(), full.Name, full.IsValidator())
+		}
+		info, err := v.NodeInfo(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if info.PeerID != v.PeerID || info.Validator == nil || *info.Validator != v.Validator {
+			t.Fatalf("nodeInfo %+v does not match the node (peer %s, validator %s)", info, v.PeerID, v.Validator)
+		}
+		// A full node restarted with SIGINT resumes on the same ports.
+		url := full.RPCURL()
+		if err := full.Restart(); err != nil {
+			t.Fatal(err)
+		}
+		if full.RPCURL() != url {
+			t.Fatalf("restart moved the RPC endpoint from %s to %s", url, full.RPCURL())
+		}
+		head, err := v.Head(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := full.WaitHeight(ctx, head+1); err != nil {
+			t.Fatal(err)
+		}
+		checkIsolateRejoin(ctx, t, v, full)
+		checkPortRetry(ctx, t, c)
+		for _, n := range c.Nodes() {
+			n.mu.Lock()
+			pgids = append(pgids, n.proc.cmd.Process.Pid)
+			n.mu.Unlock()
+			logs = append(logs, n.LogPath)
+		}
+	})
+	if len(pgids) != 3 {
+		t.Fatalf("subtest recorded %d processes, want 3", len(pgids))
+	}
+	for _, pgid := range pgids {
+		if groupAlive(pgid) {
+			t.Errorf("process group %d still alive after the cluster's cleanup", pgid)
+		}
+	}
+}
+
+// checkIsolateRejoin cuts full off its peers through the admin API and
+// lets it back.
+func checkIsolateRejoin(ctx context.Context, t *testing.T, v, full *Node) {
+	t.Helper()
+	if err := Eventually(30*time.Second, func() error {
+		peers, err := full.Peers(ctx)
+		if err != nil || len(peers) == 0 {
+			return fmt.Errorf("%s has no peers yet (err %v)", full.Name, err)
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if blocked, err := full.Isolate(ctx); err != nil || blocked == 0 {
+		t.Fatalf("isolate: blocked %d peers, err %v; want at least 1", blocked, err)
+	}
+	if err := Eventually(30*time.Second, func() error {
+		peers, err := v.Peers(ctx)
+		if err != nil {
+			return err
+		}
+		for _, p := range peers {
+			if p.ID == full.PeerID {
+				return fmt.Errorf("%s still lists the isolated %s", v.Name, full.Name)
+			}
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if unblocked, err := full.Rejoin(ctx); err != nil || unblocked == 0 {
+		t.Fatalf("rejoin: unblocked %d peers, err %v; want at least 1", unblocked, err)
+	}
+	head, err := v.Head(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := full.WaitHeight(ctx, head+1); err != nil {
+		t.Fatalf("after rejoining: %v", err)
+	}
+}
+
+// checkPortRetry adds a node whose RPC port is taken before its first
+// start: the start must pick new ports and succeed.
+func checkPortRetry(ctx context.Context, t *testing.T, c *Cluster) {
+	t.Helper()
+	n, err := c.initNode(NodeOptions{Full: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	n.mu.Lock()
+	taken := n.ports.RPC
+	n.mu.Unlock()
+	ln, err := net.Listen("tcp", "127.0.0.1:"+strconv.Itoa(taken))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	if err := n.Start(); err != nil {
+		t.Fatalf("start with a taken RPC port: %v", err)
+	}
+	if n.RPCURL() == "http://127.0.0.1:"+strconv.Itoa(taken) {
+		t.Fatalf("%s kept the taken RPC port %d", n.Name, taken)
+	}
+	if _, err := n.Head(ctx); err != nil {
+		t.Fatal(err)
+	}
+}
