@@ -96,6 +96,12 @@ func (b *rpcBackend) StateAt(_ context.Context, n uint64) (*state.StateDB, error
 // SendTransaction admits tx to the pool and gossips it. The pool's errors
 // (from the state transition's checks) tell the user what is wrong.
 func (b *rpcBackend) SendTransaction(_ context.Context, tx *types.Transaction) error {
+	// The state transition's own checks first, so a wrong chain id or a
+	// bad signature is reported in its words ("invalid chain id: want
+	// 1337, have 1"), not as a failed sender recovery.
+	if _, err := execution.CheckTx(b.chain.Config(), b.chain.Signer(), b.chain.Registry(), tx, nil, b.chain.Genesis().GasLimit); err != nil {
+		return err
+	}
 	if err := b.pool.Add(tx)[0]; err != nil {
 		return err
 	}
