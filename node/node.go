@@ -226,6 +226,9 @@ func (n *Node) Stop() {
 			t.Close()
 		}
 	}
+	if err := n.chain.Close(); err != nil {
+		n.log.Warn("Closing the chain", "err", err)
+	}
 }
 
 // post hands an event to the driver unless the node is stopping.

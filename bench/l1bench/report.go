@@ -31,7 +31,7 @@ func (r *Report) Markdown(w io.Writer) {
 	fmt.Fprintf(w, "| state transition cost (one core) | %.1f µs/tx | |\n", r.TxCostMicros)
 	fmt.Fprintf(w, "| block interval under load | %.2f s | 1 s |\n", r.BlockInterval)
 	fmt.Fprintf(w, "| inclusion latency p50 / p99 | %.0f / %.0f ms | |\n", r.LatencyP50, r.LatencyP99)
-	fmt.Fprintf(w, "| `devnet up` → first block on every node | %.2f s | ≤ 3 s |\n", r.DevnetStart)
+	fmt.Fprintf(w, "| process start → first block on every node | %.2f s | ≤ 3 s |\n", r.DevnetStart)
 	fmt.Fprintf(w, "| resident memory per node (max) | %.0f MiB | |\n", r.RSSMB)
 	fmt.Fprintln(w)
 	fmt.Fprintln(w, "| offered tx/s | finalized tx/s | included / sent | p50 ms | p99 ms | send errors |")

@@ -27,8 +27,13 @@ type DB struct {
 
 // New returns a state database over disk with the hash trie scheme and no
 // pruning.
-func New(disk ethdb.Database) *DB {
-	tdb := triedb.NewDatabase(disk, &triedb.Config{HashDB: hashdb.Defaults})
+func New(disk ethdb.Database) *DB { return NewCached(disk, 0) }
+
+// NewCached is New with a clean-node cache of cacheBytes in front of disk,
+// so executing blocks reads recently used trie nodes from memory instead of
+// the database. A DB with a cache must be closed to release it.
+func NewCached(disk ethdb.Database, cacheBytes int) *DB {
+	tdb := triedb.NewDatabase(disk, &triedb.Config{HashDB: &hashdb.Config{CleanCacheSize: cacheBytes}})
 	return &DB{
 		disk:   disk,
 		triedb: tdb,

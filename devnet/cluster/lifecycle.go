@@ -100,7 +100,7 @@ func (n *Node) runArgsLocked(bootnodes []string) []string {
 	if n.admin {
 		args = append(args, "--admin")
 	}
-	return args
+	return append(args, n.ExtraArgs...)
 }
 
 // waitReady waits until the node answers eth_chainId and serves its

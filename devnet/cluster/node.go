@@ -48,6 +48,9 @@ type Node struct {
 	PeerID string
 	// Validator is the node's validator address; zero for a full node.
 	Validator common.Address
+	// ExtraArgs are added to "validator run" at the node's next Start
+	// (for example a development switch).
+	ExtraArgs []string
 
 	c     *Cluster
 	bin   string

@@ -48,12 +48,18 @@ type Chain struct {
 	head *block.Block
 }
 
+// trieCacheBytes is the clean trie-node cache of a chain's state database.
+const trieCacheBytes = 64 << 20
+
+// Close releases the chain's caches. It does not close db.
+func (c *Chain) Close() error { return c.state.Close() }
+
 // Open opens the chain in db, writing the genesis block and state if db is
 // empty, and refusing a db that holds a different genesis.
 func Open(db store.Store, gen *genesis.Genesis, reg *syscontract.Registry, log *slog.Logger) (*Chain, error) {
 	disk := rawdb.NewDatabase(ethdbadapter.New(db, store.TrieNamespace()))
 	c := &Chain{
-		db: db, state: statedb.New(disk), gen: gen, cfg: gen.ExecutionConfig(), reg: reg,
+		db: db, state: statedb.NewCached(disk, trieCacheBytes), gen: gen, cfg: gen.ExecutionConfig(), reg: reg,
 		signer: execution.Signer(new(big.Int).SetUint64(gen.ChainID)), log: log,
 	}
 	if err := c.cfg.Validate(); err != nil {
