@@ -8,6 +8,7 @@ import (
 
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/common/hexutil"
+	"github.com/ethereum/go-ethereum/core/state"
 	"github.com/ethereum/go-ethereum/core/types"
 	"github.com/ethereum/go-ethereum/rpc"
 )
@@ -130,13 +131,18 @@ func (api *EthAPI) resolve(ctx context.Context, at *rpc.BlockNumberOrHash) (uint
 	return height, err
 }
 
-// GetBalance returns the balance of an account in wei.
-func (api *EthAPI) GetBalance(ctx context.Context, addr common.Address, at *rpc.BlockNumberOrHash) (*hexutil.Big, error) {
+// stateAt opens the state after the block a number, tag or hash names.
+func (api *EthAPI) stateAt(ctx context.Context, at *rpc.BlockNumberOrHash) (*state.StateDB, error) {
 	n, err := api.resolve(ctx, at)
 	if err != nil {
 		return nil, err
 	}
-	st, err := api.b.StateAt(ctx, n)
+	return api.b.StateAt(ctx, n)
+}
+
+// GetBalance returns the balance of an account in wei.
+func (api *EthAPI) GetBalance(ctx context.Context, addr common.Address, at *rpc.BlockNumberOrHash) (*hexutil.Big, error) {
+	st, err := api.stateAt(ctx, at)
 	if err != nil {
 		return nil, err
 	}
@@ -151,11 +157,7 @@ func (api *EthAPI) GetTransactionCount(ctx context.Context, addr common.Address,
 			return hexutil.Uint64(api.b.PendingNonce(addr)), nil
 		}
 	}
-	n, err := api.resolve(ctx, at)
-	if err != nil {
-		return 0, err
-	}
-	st, err := api.b.StateAt(ctx, n)
+	st, err := api.stateAt(ctx, at)
 	if err != nil {
 		return 0, err
 	}
@@ -165,11 +167,7 @@ func (api *EthAPI) GetTransactionCount(ctx context.Context, addr common.Address,
 // GetCode returns an account's code: a system contract's marker code, or
 // nothing.
 func (api *EthAPI) GetCode(ctx context.Context, addr common.Address, at *rpc.BlockNumberOrHash) (hexutil.Bytes, error) {
-	n, err := api.resolve(ctx, at)
-	if err != nil {
-		return nil, err
-	}
-	st, err := api.b.StateAt(ctx, n)
+	st, err := api.stateAt(ctx, at)
 	if err != nil {
 		return nil, err
 	}
@@ -178,11 +176,7 @@ func (api *EthAPI) GetCode(ctx context.Context, addr common.Address, at *rpc.Blo
 
 // GetStorageAt returns one storage slot of an account.
 func (api *EthAPI) GetStorageAt(ctx context.Context, addr common.Address, slot common.Hash, at *rpc.BlockNumberOrHash) (hexutil.Bytes, error) {
-	n, err := api.resolve(ctx, at)
-	if err != nil {
-		return nil, err
-	}
-	st, err := api.b.StateAt(ctx, n)
+	st, err := api.stateAt(ctx, at)
 	if err != nil {
 		return nil, err
 	}

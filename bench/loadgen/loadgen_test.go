@@ -3,17 +3,11 @@ package loadgen
 import (
 	"context"
 	"crypto/ecdsa"
-	"log/slog"
+	"github.com/bilayer/bilayer/node/nodetest"
 	"math/big"
 	"testing"
 	"time"
 
-	"github.com/bilayer/bilayer/core/genesis"
-	"github.com/bilayer/bilayer/ethrpc"
-	"github.com/bilayer/bilayer/node"
-	"github.com/bilayer/bilayer/node/signer"
-	"github.com/bilayer/bilayer/p2p/memnet"
-	"github.com/bilayer/bilayer/store/memdb"
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/crypto"
 )
@@ -22,42 +16,9 @@ import (
 // returns its URL and a funded key.
 func startNode(t *testing.T) (string, *ecdsa.PrivateKey) {
 	t.Helper()
-	net, err := memnet.New(memnet.Config{Seed: 1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { net.Close() })
-	host, err := net.NewHost("v0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	vkey, _ := crypto.GenerateKey()
 	funder, _ := crypto.GenerateKey()
-	g := &genesis.Genesis{ChainID: 1337, Devnet: true, GasLimit: 30_000_000, Timestamp: uint64(time.Now().Unix()) - 10,
-		Alloc:      map[common.Address]genesis.Account{crypto.PubkeyToAddress(funder.PublicKey): {Balance: genesis.Ether(1_000_000)}},
-		Validators: []genesis.Validator{{Address: crypto.PubkeyToAddress(vkey.PublicKey), Stake: genesis.Ether(100)}}}
-	g.BlockTime.Duration = 200 * time.Millisecond
-	g.FillDefaults()
-	if err := g.Validate(); err != nil {
-		t.Fatal(err)
-	}
-	n, err := node.New(node.Config{Genesis: g, DB: memdb.New(), Network: host, ValidatorKey: vkey, SignerStore: signer.NewMemStore()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := n.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(n.Stop)
-	srv, err := ethrpc.NewServer(n.RPCBackend(), slog.New(slog.DiscardHandler))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := srv.Start("127.0.0.1:0"); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { srv.Stop(context.Background()) })
-	return "http://" + srv.Addr(), funder
+	n := nodetest.Start(t, map[common.Address]int64{crypto.PubkeyToAddress(funder.PublicKey): 1_000_000}, nil)
+	return n.URL, funder
 }
 
 // TestFundPresignRunIncludesEverything drives a real node with a small load

@@ -3,22 +3,14 @@ package main
 import (
 	"bytes"
 	"context"
-	"io"
-	"log/slog"
+	"github.com/bilayer/bilayer/node/nodetest"
 	"math/big"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/bilayer/bilayer/core/genesis"
 	"github.com/bilayer/bilayer/devnet/devkeys"
-	"github.com/bilayer/bilayer/ethrpc"
-	"github.com/bilayer/bilayer/node"
-	"github.com/bilayer/bilayer/node/signer"
-	"github.com/bilayer/bilayer/p2p/memnet"
-	"github.com/bilayer/bilayer/store/memdb"
 	"github.com/ethereum/go-ethereum/common"
-	"github.com/ethereum/go-ethereum/crypto"
 	"github.com/ethereum/go-ethereum/ethclient"
 )
 
@@ -27,63 +19,15 @@ import (
 // port. It returns the RPC URL; everything stops when the test ends.
 func startDevnet(t *testing.T) string {
 	t.Helper()
-	net, err := memnet.New(memnet.Config{Seed: 1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { net.Close() })
-	host, err := net.NewHost("v0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { host.Close() })
-	key, err := crypto.ToECDSA(common.LeftPadBytes([]byte{0x42}, 32))
-	if err != nil {
-		t.Fatal(err)
-	}
 	accounts, err := devkeys.Accounts(devkeys.Count)
 	if err != nil {
 		t.Fatal(err)
 	}
-	gen := &genesis.Genesis{ChainID: 1337, Devnet: true, GasLimit: 30_000_000, Timestamp: uint64(time.Now().Unix()) - 10,
-		Alloc:      map[common.Address]genesis.Account{},
-		Validators: []genesis.Validator{{Address: crypto.PubkeyToAddress(key.PublicKey), Stake: genesis.Ether(100)}}}
+	alloc := map[common.Address]int64{}
 	for _, a := range accounts {
-		gen.Alloc[a.Address] = genesis.Account{Balance: genesis.Ether(10_000)}
+		alloc[a.Address] = 10_000
 	}
-	gen.BlockTime.Duration = 200 * time.Millisecond
-	gen.FillDefaults()
-	if err := gen.Validate(); err != nil {
-		t.Fatal(err)
-	}
-	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
-	n, err := node.New(node.Config{Genesis: gen, DB: memdb.New(), Network: host, ValidatorKey: key,
-		SignerStore: signer.NewMemStore(), Logger: logger})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := n.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(n.Stop)
-	srv, err := ethrpc.NewServer(n.RPCBackend(), logger)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := srv.Register("bilayer", n.API()); err != nil {
-		t.Fatal(err)
-	}
-	if err := srv.Start("127.0.0.1:0"); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		srv.Stop(ctx)
-	})
-	url := "http://" + srv.Addr()
-	waitForBlock(t, url, 1)
-	return url
+	return nodetest.Start(t, alloc, nil).URL
 }
 
 // waitForBlock waits until the node at url has committed block h.
