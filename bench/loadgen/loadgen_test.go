@@ -3,11 +3,11 @@ package loadgen
 import (
 	"context"
 	"crypto/ecdsa"
-	"github.com/bilayer/bilayer/node/nodetest"
 	"math/big"
 	"testing"
 	"time"
 
+	"github.com/bilayer/bilayer/node/nodetest"
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/crypto"
 )

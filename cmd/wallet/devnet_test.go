@@ -3,13 +3,13 @@ package main
 import (
 	"bytes"
 	"context"
-	"github.com/bilayer/bilayer/node/nodetest"
 	"math/big"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/bilayer/bilayer/devnet/devkeys"
+	"github.com/bilayer/bilayer/node/nodetest"
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/ethclient"
 )
