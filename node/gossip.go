@@ -128,13 +128,29 @@ func (n *Node) decodeConsensus(data []byte) (consensusMsg, p2p.Verdict, error) {
 	}
 }
 
-// validateConsensus is the consensus topic's gossip validator.
+// validateConsensus is the consensus topic's gossip validator. A proposal
+// it accepts is remembered, decoded and verified, for the reader.
 func (n *Node) validateConsensus(from p2p.PeerID, data []byte) p2p.Verdict {
-	_, verdict, err := n.decodeConsensus(data)
+	m, verdict, err := n.decodeConsensus(data)
 	if err != nil && verdict == p2p.Reject {
 		n.log.Debug("Rejected consensus message", "peer", from, "err", err)
 	}
+	if verdict == p2p.Accept && m.proposal != nil {
+		if key, ok := proposalKey(data, n.maxConsensusMsg()); ok {
+			n.verified.put(key, m)
+		}
+	}
 	return verdict
+}
+
+// proposalKey returns the cache key of a proposal message, if data is one.
+func proposalKey(data []byte, maxSize int) ([32]byte, bool) {
+	kind, payload, err := wire.DecodeEnvelope(data, maxSize)
+	if err != nil || kind != wire.KindProposal {
+		return [32]byte{}, false
+	}
+	key, err := wire.ProposalKey(payload)
+	return key, err == nil
 }
 
 func (n *Node) readConsensus(ctx context.Context, sub p2p.Subscription) {
@@ -144,6 +160,12 @@ func (n *Node) readConsensus(ctx context.Context, sub p2p.Subscription) {
 		if err != nil {
 			return
 		}
+		if key, ok := proposalKey(msg.Data, n.maxConsensusMsg()); ok {
+			if m, ok := n.verified.take(key); ok {
+				n.post(ctx, evMessage{msg: m})
+				continue
+			}
+		}
 		m, verdict, err := n.decodeConsensus(msg.Data)
 		if verdict != p2p.Accept {
 			n.log.Debug("Dropped consensus message", "peer", msg.From, "err", err)
@@ -151,6 +173,46 @@ func (n *Node) readConsensus(ctx context.Context, sub p2p.Subscription) {
 		}
 		n.post(ctx, evMessage{msg: m})
 	}
+}
+
+// verifiedCacheSize bounds the proposals remembered between the gossip
+// validator and the reader.
+const verifiedCacheSize = 64
+
+// verifiedCache hands proposals the gossip validator decoded and verified
+// to the topic reader, so a proposal (a whole block) is decoded, hashed
+// and its signature recovered once, not twice.
+type verifiedCache struct {
+	mu    sync.Mutex
+	m     map[[32]byte]consensusMsg
+	order [][32]byte
+}
+
+func (c *verifiedCache) put(key [32]byte, m consensusMsg) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.m == nil {
+		c.m = make(map[[32]byte]consensusMsg)
+	}
+	if _, ok := c.m[key]; ok {
+		return
+	}
+	c.m[key] = m
+	c.order = append(c.order, key)
+	for len(c.order) > verifiedCacheSize {
+		delete(c.m, c.order[0])
+		c.order = c.order[1:]
+	}
+}
+
+func (c *verifiedCache) take(key [32]byte) (consensusMsg, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	m, ok := c.m[key]
+	if ok {
+		delete(c.m, key)
+	}
+	return m, ok
 }
 
 // encodeTxBatch encodes transactions for the tx topic.

@@ -72,6 +72,7 @@ type Node struct {
 	txTopic   p2p.Topic
 	handshake *p2p.Handshake
 	txGossip  *txBatcher
+	verified  verifiedCache
 	syncer    *syncer
 
 	valsMu    sync.Mutex

@@ -10,6 +10,7 @@ import (
 	"github.com/bilayer/bilayer/core/block"
 	"github.com/bilayer/bilayer/node/consensus"
 	"github.com/ethereum/go-ethereum/common"
+	"github.com/ethereum/go-ethereum/crypto"
 	"github.com/ethereum/go-ethereum/rlp"
 )
 
@@ -239,4 +240,20 @@ func DecodeEnvelope(data []byte, maxSize int) (kind uint8, payload []byte, err e
 		return 0, nil, fmt.Errorf("%w: kind %d", ErrBadMessage, e.Kind)
 	}
 	return e.Kind, e.Payload, nil
+}
+
+// ProposalKey identifies a proposal message by its signed proposal part
+// alone (height, round, POL round, block id, proposer, signature), without
+// decoding the block it carries: a receiver that verified the message once
+// can recognise it again cheaply.
+func ProposalKey(payload []byte) ([32]byte, error) {
+	content, _, err := rlp.SplitList(payload)
+	if err != nil {
+		return [32]byte{}, fmt.Errorf("%w: proposal: %v", ErrBadMessage, err)
+	}
+	_, _, rest, err := rlp.Split(content)
+	if err != nil {
+		return [32]byte{}, fmt.Errorf("%w: proposal: %v", ErrBadMessage, err)
+	}
+	return crypto.Keccak256Hash(content[:len(content)-len(rest)]), nil
 }

@@ -140,3 +140,26 @@ func TestEnvelope(t *testing.T) {
 		t.Fatalf("size: %v", err)
 	}
 }
+
+func TestProposalKeyIgnoresTheBlockButNotTheProposal(t *testing.T) {
+	m := ProposalMsg{Proposal: consensus.Proposal{Height: 3, Round: 1, POLRound: consensus.NilRound, BlockID: consensus.BlockID{7},
+		Proposer: common.Address{8}, Signature: sig(9)}, Block: []byte("block")}
+	a, _ := EncodeProposal(m)
+	k1, err := ProposalKey(a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m.Block = []byte("other block bytes")
+	b, _ := EncodeProposal(m)
+	if k2, _ := ProposalKey(b); k2 != k1 {
+		t.Fatal("the key depends on the block bytes")
+	}
+	m.Proposal.Round = 2
+	c, _ := EncodeProposal(m)
+	if k3, _ := ProposalKey(c); k3 == k1 {
+		t.Fatal("two proposals share a key")
+	}
+	if _, err := ProposalKey([]byte{0x01}); err == nil {
+		t.Fatal("garbage has a key")
+	}
+}
