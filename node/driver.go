@@ -62,6 +62,7 @@ type driver struct {
 	lastCommit  time.Time
 	halted      error
 	equivocated bool
+	evidence    []pendingEvidence
 }
 
 func (n *Node) newDriver() (*driver, error) {
@@ -265,9 +266,7 @@ func (d *driver) perform(ctx context.Context, a consensus.Action) (consensus.Inp
 			if n.metrics != nil {
 				n.metrics.Evidence.Inc()
 			}
-			if err := n.submitEvidence(a.Evidence); err != nil {
-				n.log.Warn("Could not submit evidence", "err", err)
-			}
+			d.queueEvidence(a.Evidence)
 		}
 	}
 	return nil, nil
@@ -502,6 +501,7 @@ func (d *driver) commit(ctx context.Context, c consensus.Commit) (consensus.Inpu
 		}
 	}
 	n.pool.ResetAccounts(st, n.chain.NextBaseFee(b.Header), touched)
+	d.submitDueEvidence()
 	now := time.Now()
 	n.log.Info("Committed block", "height", b.Number(), "hash", b.Hash(), "txs", len(b.Transactions), "round", c.Round,
 		"gasUsed", b.Header.GasUsed, "synced", d.synced[c.BlockID])

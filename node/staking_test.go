@@ -186,4 +186,21 @@ func TestEquivocatorIsSlashed(t *testing.T) {
 	}
 	target := c.nodes[0].Chain().Head().Number() + 3
 	waitFor(t, 30*time.Second, "the chain to keep finalizing", func() bool { return c.nodes[1].Chain().Head().Number() >= target })
+	// Reporters take turns: not every honest validator pays for the same
+	// evidence.
+	submissions := 0
+	for h := uint64(1); h <= target; h++ {
+		b, err := c.nodes[1].Chain().BlockByNumber(h)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, tx := range b.Transactions {
+			if tx.To() != nil && *tx.To() == staking.Address {
+				submissions++
+			}
+		}
+	}
+	if submissions == 0 || submissions > 2 {
+		t.Fatalf("%d evidence transactions for one equivocation, want 1 (2 at most if the first was slow)", submissions)
+	}
 }
