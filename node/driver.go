@@ -63,6 +63,7 @@ type driver struct {
 	halted      error
 	equivocated bool
 	evidence    []pendingEvidence
+	reported    map[common.Address]uint64 // offender -> head height when this node reported it
 }
 
 func (n *Node) newDriver() (*driver, error) {
@@ -280,14 +281,17 @@ func (d *driver) signVote(v consensus.Vote) consensus.Input {
 		return nil
 	}
 	v.Signature = sig
-	if d.n.cfg.DevEquivocate && !d.equivocated && v.Type == consensus.Prevote && v.Height >= devEquivocateHeight {
+	if d.n.cfg.DevEquivocate && v.Type == consensus.Prevote && v.Height >= devEquivocateHeight && !d.n.selfJailed() {
 		d.equivocate(v)
 	}
 	return consensus.VoteSigned{Vote: v}
 }
 
 // devEquivocateHeight is the first height at which a --dev.equivocate
-// validator equivocates (the chain has some history by then).
+// validator equivocates (the chain has some history by then). It goes on
+// equivocating at every height until it is slashed: a conflicting vote
+// that reaches the others only after they decided its height is stale to
+// them, so a single one may go unseen.
 const devEquivocateHeight = 3
 
 // equivocate is the development switch: it signs a second prevote for
@@ -309,8 +313,10 @@ func (d *driver) equivocate(v consensus.Vote) {
 		d.n.log.Error("Dev equivocation: encode", "err", err)
 		return
 	}
+	if !d.equivocated {
+		d.n.log.Warn("DEV: signing two conflicting prevotes at every height until slashed (--dev.equivocate)", "height", v.Height, "round", v.Round)
+	}
 	d.equivocated = true
-	d.n.log.Warn("DEV: signed two conflicting prevotes on purpose (--dev.equivocate)", "height", v.Height, "round", v.Round)
 	d.publish(context.Background(), wire.KindVote, payload)
 }
 

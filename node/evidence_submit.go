@@ -23,6 +23,10 @@ var evidenceTip = big.NewInt(2_000_000_000)
 // transaction, not all of them.
 const evidenceTurn = 2
 
+// evidenceRetry is how many blocks this node waits for its report to jail
+// an offender before it reports the offender again.
+const evidenceRetry = 10
+
 // pendingEvidence is an equivocation waiting for this validator's turn.
 type pendingEvidence struct {
 	ev       consensus.Evidence
@@ -33,6 +37,15 @@ type pendingEvidence struct {
 func (d *driver) queueEvidence(ev consensus.Evidence) {
 	if d.n.cfg.ValidatorKey == nil || d.n.staking == nil {
 		return
+	}
+	offender := ev.A.Validator
+	if at, ok := d.reported[offender]; ok && d.n.chain.Head().Number() < at+evidenceRetry {
+		return // this node's report against it is still on its way
+	}
+	for _, p := range d.evidence {
+		if p.ev.A.Validator == offender {
+			return // one report per offender is enough
+		}
 	}
 	d.evidence = append(d.evidence, pendingEvidence{ev: ev, detected: d.n.chain.Head().Number()})
 	d.submitDueEvidence()
@@ -66,7 +79,12 @@ func (d *driver) submitDueEvidence() {
 		}
 		if err := n.submitEvidence(p.ev); err != nil {
 			n.log.Warn("Could not submit evidence", "err", err)
+			continue
 		}
+		if d.reported == nil {
+			d.reported = make(map[common.Address]uint64)
+		}
+		d.reported[offender] = head
 	}
 	d.evidence = keep
 }
@@ -129,4 +147,10 @@ func (n *Node) submitEvidence(ev consensus.Evidence) error {
 	n.txGossip.add(tx)
 	n.log.Info("Submitted equivocation evidence", "validator", ev.A.Validator, "height", ev.A.Height, "tx", tx.Hash())
 	return nil
+}
+
+// selfJailed reports whether this validator has been slashed.
+func (n *Node) selfJailed() bool {
+	st, err := n.chain.HeadState()
+	return err == nil && staking.IsJailed(st, n.self)
 }
