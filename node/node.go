@@ -49,7 +49,7 @@ type Config struct {
 	Logger *slog.Logger
 	// Metrics, if set, receives the node's metrics.
 	Metrics *Metrics
-	// DevEquivocate makes the validator sign two conflicting prevotes once
+	// DevEquivocate makes the validator sign conflicting prevotes until slashed
 	// (development only: refused unless the genesis is a devnet's).
 	DevEquivocate bool
 }

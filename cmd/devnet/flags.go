@@ -20,7 +20,7 @@ var (
 	portOffsetFlag = &cli.IntFlag{Name: "port-offset", Usage: "shift every port by this much, to run two devnets side by side (default: the data dir's, else 0)",
 		EnvVars: []string{"DEVNET_PORT_OFFSET"}}
 	equivocateFlag = &cli.IntFlag{Name: "dev.equivocate", Value: -1,
-		Usage: "DEVELOPMENT: make validator N sign two conflicting prevotes once, to watch evidence and slashing (-1: none)"}
+		Usage: "DEVELOPMENT: make validator N sign conflicting prevotes (from height 3, until slashed), to watch evidence and slashing (-1: none)"}
 	binDirFlag = &cli.StringFlag{Name: "bin-dir", Usage: "directory holding the validator binary (default: next to this devnet binary, then $PATH)",
 		EnvVars: []string{"DEVNET_BIN_DIR"}}
 )

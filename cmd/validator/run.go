@@ -37,7 +37,7 @@ var (
 		Value: "127.0.0.1:8545", EnvVars: []string{"BILAYER_RPC_ADDR"}}
 	metricsAddrFlag = &cli.StringFlag{Name: "metrics.addr", Usage: "Prometheus metrics listen address (/metrics); empty disables",
 		EnvVars: []string{"BILAYER_METRICS_ADDR"}}
-	devEquivocateFlag = &cli.BoolFlag{Name: "dev.equivocate", Usage: "DEVELOPMENT ONLY: sign two conflicting prevotes once (at height 3 or later), to show evidence and slashing; refused unless the genesis is a devnet's",
+	devEquivocateFlag = &cli.BoolFlag{Name: "dev.equivocate", Usage: "DEVELOPMENT ONLY: sign two conflicting prevotes at every height from 3 until slashed, to show evidence and slashing; refused unless the genesis is a devnet's",
 		EnvVars: []string{"BILAYER_DEV_EQUIVOCATE"}}
 	pprofFlag = &cli.BoolFlag{Name: "pprof", Usage: "serve Go's profiler under /debug/pprof/ on the metrics address",
 		EnvVars: []string{"BILAYER_PPROF"}}
