@@ -48,15 +48,5 @@ func (h *Host) onConnectedness(e event.EvtPeerConnectednessChanged) {
 	default:
 		return
 	}
-	h.mu.Lock()
-	fns := make([]func(p2p.PeerEvent), 0, len(h.notify))
-	for k := 0; k < h.nextNotify; k++ {
-		if fn, ok := h.notify[k]; ok {
-			fns = append(fns, fn)
-		}
-	}
-	h.mu.Unlock()
-	for _, fn := range fns {
-		fn(ev)
-	}
+	h.notify.Emit(ev)
 }

@@ -37,12 +37,11 @@ type Host struct {
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
 
-	mu         sync.Mutex
-	closed     bool
-	topics     map[string]*topic
-	handlers   map[string]bool
-	notify     map[int]func(p2p.PeerEvent)
-	nextNotify int
+	mu       sync.Mutex
+	closed   bool
+	topics   map[string]*topic
+	handlers map[string]bool
+	notify   p2p.Notifiers
 }
 
 var _ p2p.Network = (*Host)(nil)
@@ -95,7 +94,6 @@ func New(cfg Config) (*Host, error) {
 		cancel:   cancel,
 		topics:   make(map[string]*topic),
 		handlers: make(map[string]bool),
-		notify:   make(map[int]func(p2p.PeerEvent)),
 	}
 	if err := h.startEvents(); err != nil {
 		cancel()
@@ -172,18 +170,7 @@ func (h *Host) Peers() []p2p.PeerInfo {
 }
 
 // Notify registers fn for peer events; see p2p.Network.
-func (h *Host) Notify(fn func(p2p.PeerEvent)) (stop func()) {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	k := h.nextNotify
-	h.nextNotify++
-	h.notify[k] = fn
-	return func() {
-		h.mu.Lock()
-		defer h.mu.Unlock()
-		delete(h.notify, k)
-	}
-}
+func (h *Host) Notify(fn func(p2p.PeerEvent)) (stop func()) { return h.notify.Add(fn) }
 
 // Block bans p in the gater and closes its connections.
 func (h *Host) Block(p p2p.PeerID) error {

@@ -15,12 +15,11 @@ type Host struct {
 	done   chan struct{}
 	wg     sync.WaitGroup // the inbox loop and running request handlers
 
-	mu         sync.Mutex
-	closed     bool
-	topics     map[string]*topic
-	handlers   map[string]handler
-	notify     map[int]func(p2p.PeerEvent)
-	nextNotify int
+	mu       sync.Mutex
+	closed   bool
+	topics   map[string]*topic
+	handlers map[string]handler
+	notify   p2p.Notifiers
 }
 
 var _ p2p.Network = (*Host)(nil)
@@ -34,7 +33,6 @@ func newHost(n *Network, id p2p.PeerID) *Host {
 		done:     make(chan struct{}),
 		topics:   make(map[string]*topic),
 		handlers: make(map[string]handler),
-		notify:   make(map[int]func(p2p.PeerEvent)),
 	}
 	h.wg.Add(1)
 	go h.loop()
@@ -55,18 +53,7 @@ func (h *Host) Peers() []p2p.PeerInfo {
 
 // Notify registers fn for peer events; it runs on the host's inbox
 // goroutine.
-func (h *Host) Notify(fn func(p2p.PeerEvent)) (stop func()) {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	k := h.nextNotify
-	h.nextNotify++
-	h.notify[k] = fn
-	return func() {
-		h.mu.Lock()
-		defer h.mu.Unlock()
-		delete(h.notify, k)
-	}
-}
+func (h *Host) Notify(fn func(p2p.PeerEvent)) (stop func()) { return h.notify.Add(fn) }
 
 // Block takes the link to peer down and keeps it down until Unblock.
 func (h *Host) Block(peer p2p.PeerID) error {
@@ -136,19 +123,7 @@ func (h *Host) loop() {
 	}
 }
 
-func (h *Host) emit(ev p2p.PeerEvent) {
-	h.mu.Lock()
-	fns := make([]func(p2p.PeerEvent), 0, len(h.notify))
-	for k := 0; k < h.nextNotify; k++ {
-		if fn, ok := h.notify[k]; ok {
-			fns = append(fns, fn)
-		}
-	}
-	h.mu.Unlock()
-	for _, fn := range fns {
-		fn(ev)
-	}
-}
+func (h *Host) emit(ev p2p.PeerEvent) { h.notify.Emit(ev) }
 
 // reject counts a rejected message from peer and bans it at the threshold.
 func (h *Host) reject(peer p2p.PeerID) {
