@@ -35,6 +35,19 @@ type Config struct {
 	ChainID uint64 `json:"chainId"`
 	// Nodes holds each validator's identity, in index order.
 	Nodes []NodeIdentity `json:"nodes"`
+	// Sequencer is the rollup sequencer's identity (absent in a devnet
+	// generated before the rollup existed).
+	Sequencer *SequencerIdentity `json:"sequencer,omitempty"`
+}
+
+// SequencerIdentity is what the sequencer process and users need to know
+// about the devnet's sequencer.
+type SequencerIdentity struct {
+	// Address is the sequencer's address (the genesis rollup.sequencer).
+	Address string `json:"address"`
+	// Keystore is its key file, relative to the data directory
+	// (SequencerKeyPath; Layout.SequencerKeyFile gives the full path).
+	Keystore string `json:"keystore"`
 }
 
 // NodeIdentity is what other nodes and users need to know about a node.

@@ -5,10 +5,15 @@
 //  1. AcquireLock takes <datadir>/devnet.pid so that one devnet process at
 //     a time uses a data directory ("devnet reset" refuses while it is held).
 //  2. Generate, on the first run only, writes a password file (0600), makes
-//     one validator key per node, the genesis (NewGenesis: chain 1337, the ten
-//     development accounts of package devkeys with 10,000 ETH each) and runs
-//     "validator init" and "validator peer-id" for each node; devnet.json
-//     (Config) records the result, so later runs resume the same network.
+//     one validator key per node and a sequencer key (a keystore at
+//     <datadir>/keys/sequencer.json, same password), the genesis
+//     (NewGenesis: chain 1337, the ten development accounts of package
+//     devkeys with 10,000 ETH each, the sequencer with 1,000 ETH, and the
+//     rollup section: L2 chain 1338 with the development accounts prefunded
+//     with 10,000 ETH each on L2, backed by the L1 bridge's genesis balance)
+//     and runs "validator init" and "validator peer-id" for each node;
+//     devnet.json (Config) records the result, the sequencer's address and
+//     keystore included, so later runs resume the same network.
 //  3. CheckPortsFree checks every port (PortsFor: RPC 8545+i, p2p 30303+i,
 //     metrics 6060+i, plus the port offset) before anything starts.
 //  4. Start (Supervisor) runs "validator run" (RunArgs) for each node as a

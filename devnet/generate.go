@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/bilayer/bilayer/node/keyfile"
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/crypto"
 )
@@ -44,7 +45,9 @@ type GenerateOptions struct {
 }
 
 // Generate creates a devnet in opts.Layout.Dir: a password file, one
-// validator key per node, the genesis (NewGenesis) and, through
+// validator key per node, the sequencer's keystore (SequencerKeyFile,
+// encrypted with the same password), the genesis (NewGenesis, with the
+// rollup section naming that sequencer) and, through
 // "validator init", each node's data directory; then devnet.json. If the
 // directory already holds a devnet it returns that devnet's config
 // unchanged, so generating is idempotent.
@@ -83,14 +86,28 @@ func Generate(ctx context.Context, opts GenerateOptions) (Config, bool, error) {
 		}
 		addrs[i] = crypto.PubkeyToAddress(keys[i].PublicKey)
 	}
-	g, err := NewGenesis(addrs, uint64(opts.Now().Unix()))
+	seqKey, err := opts.NewKey()
+	if err != nil {
+		return Config{}, false, fmt.Errorf("generate the sequencer key: %w", err)
+	}
+	seqAddr := crypto.PubkeyToAddress(seqKey.PublicKey)
+	// No genesis names a sequencer key left by an interrupted run (the
+	// password it was encrypted with was just replaced): start afresh.
+	if err := os.Remove(l.SequencerKeyFile()); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return Config{}, false, fmt.Errorf("remove a stale sequencer key: %w", err)
+	}
+	if err := keyfile.Create(l.SequencerKeyFile(), seqKey, pw, keyfile.Light); err != nil {
+		return Config{}, false, fmt.Errorf("write the sequencer key: %w", err)
+	}
+	g, err := NewGenesis(addrs, seqAddr, uint64(opts.Now().Unix()))
 	if err != nil {
 		return Config{}, false, err
 	}
 	if err := g.Save(l.GenesisFile()); err != nil {
 		return Config{}, false, fmt.Errorf("write genesis: %w", err)
 	}
-	cfg := Config{Validators: opts.Validators, PortOffset: opts.PortOffset, Mode: opts.Mode, ChainID: g.ChainID}
+	cfg := Config{Validators: opts.Validators, PortOffset: opts.PortOffset, Mode: opts.Mode, ChainID: g.ChainID,
+		Sequencer: &SequencerIdentity{Address: seqAddr.Hex(), Keystore: SequencerKeyPath}}
 	for i, key := range keys {
 		id, err := initNode(ctx, opts, i, key)
 		if err != nil {

@@ -13,6 +13,10 @@ const (
 	passwordFileName  = "password"
 	lockFileName      = "devnet.pid"
 	logsDirName       = "logs"
+	keysDirName       = "keys"
+	// SequencerKeyPath is the sequencer's keystore file, relative to the
+	// data directory.
+	SequencerKeyPath = keysDirName + "/sequencer.json"
 )
 
 // Layout names the files of a devnet data directory:
@@ -21,6 +25,7 @@ const (
 //	<dir>/genesis.json     the genesis every node was initialised with
 //	<dir>/password         the key files' password (mode 0600)
 //	<dir>/validator-<i>/   validator i's data directory (validator init)
+//	<dir>/keys/sequencer.json  the sequencer's key (Web3 Secret Storage, the password file's password)
 //	<dir>/logs/<name>.log  each node's log
 //	<dir>/endpoints.json   what is running where (written by up)
 //	<dir>/devnet.pid       the lock held while a devnet runs on <dir>
@@ -55,3 +60,11 @@ func (l Layout) PasswordFile() string { return filepath.Join(l.Dir, passwordFile
 
 // LockFile holds the pid of the devnet process running on the directory.
 func (l Layout) LockFile() string { return filepath.Join(l.Dir, lockFileName) }
+
+// SequencerKeyFile is the sequencer's keystore file: the key that posts
+// batches, named as the rollup section's sequencer and funded on L1. It is
+// encrypted with the password in PasswordFile, for "sequencer ...
+// --keystore <file> --password-file <dir>/password".
+func (l Layout) SequencerKeyFile() string {
+	return filepath.Join(l.Dir, filepath.FromSlash(SequencerKeyPath))
+}

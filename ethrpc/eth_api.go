@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"math/big"
 
 	"github.com/ethereum/go-ethereum/common"
@@ -11,6 +12,8 @@ import (
 	"github.com/ethereum/go-ethereum/core/state"
 	"github.com/ethereum/go-ethereum/core/types"
 	"github.com/ethereum/go-ethereum/rpc"
+
+	"github.com/bilayer/bilayer/core/block"
 )
 
 // EthAPI is the eth_ namespace.
@@ -259,7 +262,7 @@ func (api *EthAPI) GetTransactionReceipt(ctx context.Context, hash common.Hash) 
 	if index >= len(receipts) || index >= len(b.Transactions) {
 		return nil, fmt.Errorf("tx %s: index %d out of range in block %d", hash, index, number)
 	}
-	return RPCReceipt(receipts[index], b.Transactions[index], api.signer)
+	return api.receipt(b, receipts, index)
 }
 
 // GasPrice returns a gas price that gets a legacy transaction included
@@ -280,4 +283,21 @@ func (api *EthAPI) GasPrice(ctx context.Context) (*hexutil.Big, error) {
 func (api *EthAPI) MaxPriorityFeePerGas(ctx context.Context) (*hexutil.Big, error) {
 	tip, err := api.b.SuggestTip(ctx)
 	return (*hexutil.Big)(tip), err
+}
+
+// receipt renders receipt index of block b, with a ReceiptExtender
+// backend's extra fields.
+func (api *EthAPI) receipt(b *block.Block, receipts types.Receipts, index int) (map[string]any, error) {
+	fields, err := RPCReceipt(receipts[index], b.Transactions[index], api.signer)
+	if err != nil {
+		return nil, err
+	}
+	if ext, ok := api.b.(ReceiptExtender); ok {
+		extra, err := ext.ReceiptFields(b, index)
+		if err != nil {
+			return nil, fmt.Errorf("receipt %d of block %d: %w", index, b.Number(), err)
+		}
+		maps.Copy(fields, extra)
+	}
+	return fields, nil
 }

@@ -2,32 +2,29 @@ package node
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"math/big"
-	"slices"
 
 	"github.com/bilayer/bilayer/core/block"
 	"github.com/bilayer/bilayer/core/execution"
 	"github.com/bilayer/bilayer/core/syscontract"
 	"github.com/bilayer/bilayer/ethrpc"
 	"github.com/bilayer/bilayer/node/chain"
-	"github.com/bilayer/bilayer/node/mempool"
+	"github.com/bilayer/bilayer/txpool"
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/core/state"
 	"github.com/ethereum/go-ethereum/core/types"
 	"github.com/ethereum/go-ethereum/rpc"
-	"github.com/holiman/uint256"
 )
 
 // DefaultTip is the priority fee suggested when recent blocks had room.
-var DefaultTip = big.NewInt(1_000_000_000)
+var DefaultTip = ethrpc.DefaultTip
 
 // rpcBackend serves the Ethereum JSON-RPC API from the node's chain and
 // mempool.
 type rpcBackend struct {
 	chain   *chain.Chain
-	pool    *mempool.Pool
+	pool    *txpool.Pool
 	peers   func() int
 	onTx    func(*types.Transaction)
 	syncing func() *ethrpc.SyncProgress
@@ -121,105 +118,38 @@ func (b *rpcBackend) NextBaseFee(context.Context) (*big.Int, error) {
 // SuggestTip returns DefaultTip, or, when the last block was nearly full,
 // the median tip it paid plus 10 %.
 func (b *rpcBackend) SuggestTip(context.Context) (*big.Int, error) {
-	head := b.chain.Head()
-	h := head.Header
-	if h.GasLimit == 0 || h.GasUsed*10 < h.GasLimit*9 || len(head.Transactions) == 0 {
-		return new(big.Int).Set(DefaultTip), nil
-	}
-	tips := make([]*big.Int, len(head.Transactions))
-	for i, tx := range head.Transactions {
-		tip := new(big.Int).Sub(tx.GasFeeCap(), h.BaseFee)
-		if tip.Cmp(tx.GasTipCap()) > 0 {
-			tip.Set(tx.GasTipCap())
-		}
-		tips[i] = tip
-	}
-	slices.SortFunc(tips, (*big.Int).Cmp)
-	out := new(big.Int).Mul(tips[len(tips)/2], big.NewInt(11))
-	out.Quo(out, big.NewInt(10))
-	if out.Cmp(DefaultTip) < 0 {
-		out.Set(DefaultTip)
-	}
-	return out, nil
+	return ethrpc.SuggestTipAfter(b.chain.Head()), nil
 }
 
-// callContext resolves the parts of a call every path needs.
-func (b *rpcBackend) callContext(args ethrpc.CallArgs, n uint64) (*state.StateDB, syscontract.BlockInfo, []byte, common.Address, *uint256.Int, error) {
-	data, err := args.CallData()
-	if err != nil {
-		return nil, syscontract.BlockInfo{}, nil, common.Address{}, nil, err
-	}
+// callEnv is the state and block of a call on top of block n.
+func (b *rpcBackend) callEnv(n uint64) (ethrpc.CallEnv, error) {
 	blk, err := b.chain.BlockByNumber(n)
 	if err != nil {
-		return nil, syscontract.BlockInfo{}, nil, common.Address{}, nil, notFound(err)
+		return ethrpc.CallEnv{}, notFound(err)
 	}
 	st, err := b.chain.StateAt(n)
 	if err != nil {
-		return nil, syscontract.BlockInfo{}, nil, common.Address{}, nil, err
+		return ethrpc.CallEnv{}, err
 	}
-	var from common.Address
-	if args.From != nil {
-		from = *args.From
-	}
-	value := new(uint256.Int)
-	if args.Value != nil {
-		v, overflow := uint256.FromBig(args.Value.ToInt())
-		if overflow {
-			return nil, syscontract.BlockInfo{}, nil, common.Address{}, nil, errors.New("value does not fit 256 bits")
-		}
-		value = v
-	}
-	return st, syscontract.BlockInfoFromHeader(b.ChainID(), blk.Header), data, from, value, nil
+	return ethrpc.CallEnv{State: st, Block: syscontract.BlockInfoFromHeader(b.ChainID(), blk.Header), Registry: b.chain.Registry()}, nil
 }
 
-// Call runs a system contract method read-only. A call to a plain account
-// returns nothing, as Ethereum does for an account without code.
+// Call runs a system contract method read-only.
 func (b *rpcBackend) Call(_ context.Context, args ethrpc.CallArgs, n uint64) ([]byte, error) {
-	if args.To == nil {
-		return nil, execution.ErrContractCreation
-	}
-	st, info, data, from, value, err := b.callContext(args, n)
+	env, err := b.callEnv(n)
 	if err != nil {
 		return nil, err
 	}
-	reg := b.chain.Registry()
-	if !reg.IsSystemContract(*args.To) {
-		return nil, nil
-	}
-	gas := info.GasLimit
-	if args.Gas != nil {
-		gas = uint64(*args.Gas)
-	}
-	ret, _, err := reg.Call(st, info, from, *args.To, value, data, gas)
-	return ret, err
+	return ethrpc.CallSystem(env, args)
 }
 
-// EstimateGas returns the intrinsic gas, plus, for a system contract, what
-// the method uses (methods have fixed costs, so one run tells).
+// EstimateGas returns the gas a transaction with args needs.
 func (b *rpcBackend) EstimateGas(_ context.Context, args ethrpc.CallArgs, n uint64) (uint64, error) {
-	if args.To == nil {
-		return 0, execution.ErrContractCreation
-	}
-	st, info, data, from, value, err := b.callContext(args, n)
+	env, err := b.callEnv(n)
 	if err != nil {
 		return 0, err
 	}
-	intrinsic := execution.IntrinsicGas(data)
-	reg := b.chain.Registry()
-	if !reg.IsSystemContract(*args.To) {
-		if len(data) > 0 {
-			return 0, fmt.Errorf("%w: %s", execution.ErrCalldataToAccount, args.To)
-		}
-		if args.From != nil && st.GetBalance(from).Lt(value) {
-			return 0, fmt.Errorf("%w: balance %s, value %s", execution.ErrInsufficientFunds, st.GetBalance(from), value)
-		}
-		return intrinsic, nil
-	}
-	_, used, err := reg.Call(st, info, from, *args.To, value, data, info.GasLimit-min(intrinsic, info.GasLimit))
-	if err != nil {
-		return 0, err
-	}
-	return intrinsic + used, nil
+	return ethrpc.EstimateSystemGas(env, args)
 }
 
 func (b *rpcBackend) Syncing(context.Context) (*ethrpc.SyncProgress, error) {

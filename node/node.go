@@ -16,11 +16,11 @@ import (
 	"github.com/bilayer/bilayer/ethrpc"
 	"github.com/bilayer/bilayer/node/chain"
 	"github.com/bilayer/bilayer/node/consensus"
-	"github.com/bilayer/bilayer/node/mempool"
 	"github.com/bilayer/bilayer/node/signer"
 	"github.com/bilayer/bilayer/node/staking"
 	"github.com/bilayer/bilayer/p2p"
 	"github.com/bilayer/bilayer/store"
+	"github.com/bilayer/bilayer/txpool"
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/core/types"
 	"github.com/ethereum/go-ethereum/crypto"
@@ -44,7 +44,7 @@ type Config struct {
 	// Registry holds the system contracts (nil: none).
 	Registry *syscontract.Registry
 	// Mempool bounds the transaction pool.
-	Mempool mempool.Config
+	Mempool txpool.Config
 	// Logger receives the node's logs.
 	Logger *slog.Logger
 	// Metrics, if set, receives the node's metrics.
@@ -59,7 +59,7 @@ type Node struct {
 	cfg     Config
 	log     *slog.Logger
 	chain   *chain.Chain
-	pool    *mempool.Pool
+	pool    *txpool.Pool
 	net     p2p.Network
 	signer  *signer.Signer
 	self    common.Address
@@ -106,18 +106,15 @@ func New(cfg Config) (*Node, error) {
 		return nil, errors.New("node: the equivocation switch is refused: it needs a validator key and a devnet genesis (\"devnet\": true)")
 	}
 	if cfg.Mempool.MaxTxs == 0 {
-		cfg.Mempool = mempool.DefaultConfig()
+		cfg.Mempool = txpool.DefaultConfig()
 	}
 	var stakingContract *staking.Contract
 	if cfg.Registry == nil {
-		sc, err := staking.New(staking.ConfigFromGenesis(cfg.Genesis))
+		reg, sc, err := systemContracts(cfg.Genesis)
 		if err != nil {
-			return nil, fmt.Errorf("node: %w", err)
+			return nil, err
 		}
-		if cfg.Registry, err = syscontract.NewRegistry(sc); err != nil {
-			return nil, fmt.Errorf("node: %w", err)
-		}
-		stakingContract = sc
+		cfg.Registry, stakingContract = reg, sc
 	}
 	c, err := chain.Open(cfg.DB, cfg.Genesis, cfg.Registry, cfg.Logger)
 	if err != nil {
@@ -142,7 +139,7 @@ func New(cfg Config) (*Node, error) {
 	if err != nil {
 		return nil, fmt.Errorf("node: head state: %w", err)
 	}
-	n.pool = mempool.New(cfg.Mempool, c.Signer(), c.ValidatePoolTx, st, c.NextBaseFee(c.Head().Header))
+	n.pool = txpool.New(cfg.Mempool, c.Signer(), c.ValidatePoolTx, st, c.NextBaseFee(c.Head().Header))
 	if _, err := n.validatorsAt(consensus.Height(c.Head().Number() + 1)); err != nil {
 		return nil, err
 	}
@@ -162,7 +159,7 @@ func consensusConfig(g *genesis.Genesis) consensus.Config {
 func (n *Node) Chain() *chain.Chain { return n.chain }
 
 // Pool returns the node's mempool.
-func (n *Node) Pool() *mempool.Pool { return n.pool }
+func (n *Node) Pool() *txpool.Pool { return n.pool }
 
 // Address returns the validator address, or the zero address for a full
 // node.

@@ -39,6 +39,11 @@ type Block struct {
 	Header       *types.Header
 	Transactions types.Transactions
 	Extras       Extras
+	// L2 is set on L2 blocks only: the L1 origin and operations the header
+	// commits to through MixDigest (instead of Extras, which is then empty).
+	// It is an optional trailing RLP field, so L1 block encodings are
+	// unchanged.
+	L2 *L2Extras `rlp:"optional"`
 }
 
 // Assemble completes header with the fields that depend only on the
@@ -98,6 +103,9 @@ func (b *Block) CheckCommitments() error {
 	}
 	if got := TxRoot(b.Transactions); got != h.TxHash {
 		return fmt.Errorf("block %d: %w: header %s, transactions %s", n, ErrTxRoot, h.TxHash, got)
+	}
+	if b.L2 != nil {
+		return b.checkL2()
 	}
 	if got := b.Extras.Hash(); got != h.MixDigest {
 		return fmt.Errorf("block %d: %w: header %s, extras %s", n, ErrExtrasHash, h.MixDigest, got)
@@ -172,4 +180,20 @@ func Decode(data []byte, maxSize int) (*Block, error) {
 		return nil, fmt.Errorf("decode block: %w", ErrNoHeader)
 	}
 	return &b, nil
+}
+
+// checkL2 checks an L2 block's extras: well formed, committed by
+// MixDigest, and no L1 consensus data beside them.
+func (b *Block) checkL2() error {
+	n := b.Header.Number.Uint64()
+	if err := b.L2.Validate(); err != nil {
+		return fmt.Errorf("L2 block %d: %w", n, err)
+	}
+	if got := b.L2.Hash(); got != b.Header.MixDigest {
+		return fmt.Errorf("L2 block %d: %w: header %s, extras %s", n, ErrL2ExtrasHash, b.Header.MixDigest, got)
+	}
+	if b.Extras.LastCommit != nil || b.Extras.ValidatorsHash != (common.Hash{}) || b.Extras.NextValidatorsHash != (common.Hash{}) {
+		return fmt.Errorf("L2 block %d: %w", n, ErrUnexpectedCommit)
+	}
+	return nil
 }

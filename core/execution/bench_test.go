@@ -131,7 +131,7 @@ func BenchmarkStateless500Transfers(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		root, _, err := ExecuteStateless(tb.cfg, w, tb.root, benchHeader(), txs, nil, RejectInvalid)
+		root, _, err := ExecuteStateless(tb.cfg, w, tb.root, benchHeader(), txs, nil, RejectInvalid, nil)
 		if err != nil || root != res.StateRoot {
 			b.Fatalf("stateless root %s, want %s: %v", root, res.StateRoot, err)
 		}

@@ -41,6 +41,10 @@ type Config struct {
 	BaseFeeChangeDenominator uint64
 	// MinBaseFee is the floor of the base fee (nil or 0: no floor).
 	MinBaseFee *big.Int
+	// L2 makes the chain an L2 (nil: the L1): L1 operations before the
+	// transactions, an L1 data fee, every fee to the fee vault, a
+	// transaction cap per block.
+	L2 *L2Rules
 }
 
 // DefaultConfig returns Ethereum's EIP-1559 parameters, a 128 KiB size limit
@@ -68,6 +72,8 @@ func (c Config) Validate() error {
 		return fmt.Errorf("%w: base fee change denominator is 0", ErrBadConfig)
 	case c.MinBaseFee != nil && c.MinBaseFee.Sign() < 0:
 		return fmt.Errorf("%w: negative min base fee", ErrBadConfig)
+	case c.L2 != nil && c.L2.MaxTxsPerBlock < 0:
+		return fmt.Errorf("%w: negative L2 transaction cap", ErrBadConfig)
 	}
 	return nil
 }

@@ -2,6 +2,7 @@ package execution
 
 import (
 	"fmt"
+	"math/big"
 
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/core/state"
@@ -10,6 +11,7 @@ import (
 	"github.com/ethereum/go-ethereum/core/types"
 	"github.com/holiman/uint256"
 
+	"github.com/bilayer/bilayer/core/block"
 	"github.com/bilayer/bilayer/core/statedb"
 	"github.com/bilayer/bilayer/core/syscontract"
 )
@@ -20,6 +22,10 @@ type Options struct {
 	// compute its post-state root; Finish returns them in Result.Witness.
 	// The StateDB must be fresh (opened at the parent root, never read).
 	CollectWitness bool
+	// L2 are the inputs of an L2 block (its L1 origin and the L1
+	// operations applied before its transactions), from the block's
+	// L2Extras. Required when Config.L2 is set, refused otherwise.
+	L2 *block.L2Extras
 }
 
 // BlockExecutor applies transactions one by one to a block's state. Block
@@ -39,6 +45,10 @@ type BlockExecutor struct {
 	receipts types.Receipts
 	witness  *stateless.Witness
 	finished bool
+	// L2 only: the origin's base fee (prices the L1 data fee) and the
+	// outcomes of the block's L1 operations.
+	originBaseFee *big.Int
+	operations    []OperationResult
 }
 
 // NewBlockExecutor prepares the execution of the block described by header
@@ -55,6 +65,9 @@ func NewBlockExecutor(cfg Config, sdb *state.StateDB, header *types.Header, reg 
 	if overflow || header.BaseFee.Sign() < 0 {
 		return nil, fmt.Errorf("%w: base fee %s out of range", ErrInvalidBlock, header.BaseFee)
 	}
+	if err := checkL2Inputs(cfg, header, opts.L2); err != nil {
+		return nil, fmt.Errorf("block %d: %w: %w", header.Number, ErrInvalidBlock, err)
+	}
 	e := &BlockExecutor{
 		cfg: cfg, signer: Signer(cfg.ChainID), state: sdb, header: header, reg: reg,
 		block: syscontract.BlockInfoFromHeader(cfg.ChainID, header), baseFee: baseFee,
@@ -66,6 +79,15 @@ func NewBlockExecutor(cfg Config, sdb *state.StateDB, header *types.Header, reg 
 		}
 		e.witness = w
 		sdb.StartPrefetcher("bilayer", w)
+	}
+	if opts.L2 != nil {
+		e.originBaseFee = new(big.Int).Set(opts.L2.Origin.BaseFee)
+		ops, err := e.applyOperations(opts.L2.Operations)
+		if err != nil {
+			e.Abort()
+			return nil, fmt.Errorf("block %d: %w", header.Number, err)
+		}
+		e.operations = ops
 	}
 	return e, nil
 }
@@ -118,7 +140,30 @@ func (e *BlockExecutor) validate(tx *types.Transaction) (common.Address, error) 
 	if tx.Gas() > e.GasLeft() {
 		return from, invalid(ErrBlockGasLimit, "gas limit %d, block has %d left", tx.Gas(), e.GasLeft())
 	}
-	return from, CheckState(e.state, tx, from)
+	if l2 := e.cfg.L2; l2 != nil && l2.MaxTxsPerBlock > 0 && len(e.txs) >= l2.MaxTxsPerBlock {
+		return from, invalid(ErrBlockTxCap, "%d transactions", len(e.txs))
+	}
+	l1Fee, err := e.l1DataFee(tx)
+	if err != nil {
+		return from, err
+	}
+	return from, checkState(e.state, tx, from, l1Fee)
+}
+
+// l1DataFee is tx's L1 data fee in this block (zero on the L1).
+func (e *BlockExecutor) l1DataFee(tx *types.Transaction) (*uint256.Int, error) {
+	if e.cfg.L2 == nil {
+		return new(uint256.Int), nil
+	}
+	fee, err := L1DataFee(e.cfg.L2, tx, e.originBaseFee)
+	if err != nil {
+		return nil, invalid(ErrTxTooLarge, "%v", err)
+	}
+	f, overflow := uint256.FromBig(fee)
+	if overflow {
+		return nil, invalid(ErrInsufficientFunds, "L1 data fee above 2^256-1")
+	}
+	return f, nil
 }
 
 // execute applies a validated transaction: nonce, fee purchase, the value
@@ -148,7 +193,14 @@ func (e *BlockExecutor) execute(tx *types.Transaction, from common.Address) *typ
 	if refund := gasLimit - gasUsed; refund > 0 {
 		sdb.AddBalance(from, new(uint256.Int).Mul(price, uint256.NewInt(refund)), tracing.BalanceIncreaseGasReturn)
 	}
-	if tip := new(uint256.Int).Sub(price, e.baseFee); !tip.IsZero() {
+	if e.cfg.L2 != nil {
+		// L2: nothing is burned. Base fee, tip and the L1 data fee all go
+		// to the fee vault (the header's Coinbase, checked at the start).
+		l1Fee, _ := e.l1DataFee(tx) // computed without error by validate
+		fees := new(uint256.Int).Mul(price, uint256.NewInt(gasUsed))
+		sdb.SubBalance(from, l1Fee, tracing.BalanceDecreaseGasBuy)
+		sdb.AddBalance(e.header.Coinbase, fees.Add(fees, l1Fee), tracing.BalanceIncreaseRewardTransactionFee)
+	} else if tip := new(uint256.Int).Sub(price, e.baseFee); !tip.IsZero() {
 		sdb.AddBalance(e.header.Coinbase, tip.Mul(tip, uint256.NewInt(gasUsed)), tracing.BalanceIncreaseRewardTransactionFee)
 	}
 	sdb.Finalise(statedb.Rules())

@@ -32,6 +32,9 @@ type Result struct {
 	Witness *Witness
 	// Skipped lists the invalid transactions left out under SkipInvalid.
 	Skipped []SkippedTx
+	// Operations are the outcomes of an L2 block's L1 operations, in
+	// order (nil on the L1).
+	Operations []OperationResult
 }
 
 // SkippedTx is an invalid transaction left out of a block.
@@ -69,6 +72,7 @@ func (e *BlockExecutor) Finish() (*Result, error) {
 		ReceiptsRoot: types.DeriveSha(e.receipts, trie.NewStackTrie(nil)),
 		TxRoot:       types.DeriveSha(types.Transactions(e.txs), trie.NewStackTrie(nil)),
 		Bloom:        blockBloom(e.receipts, systemLogs),
+		Operations:   e.operations,
 	}
 	if e.witness != nil {
 		res.Witness = newWitness(e.witness)

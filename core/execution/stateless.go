@@ -8,6 +8,7 @@ import (
 	"github.com/ethereum/go-ethereum/core/state"
 	"github.com/ethereum/go-ethereum/core/types"
 
+	"github.com/bilayer/bilayer/core/block"
 	"github.com/bilayer/bilayer/core/statedb"
 	"github.com/bilayer/bilayer/core/syscontract"
 )
@@ -28,12 +29,14 @@ func OpenWitnessState(w *Witness, parentRoot common.Hash) (*state.StateDB, error
 // that lacks a node the block needs gives an error wrapping
 // ErrStateUnavailable, never a wrong root. Use OpenWitnessState and
 // ApplyBlock directly to read more of the post-state (e.g. a storage root).
-func ExecuteStateless(cfg Config, w *Witness, parentRoot common.Hash, header *types.Header, txs []*types.Transaction, reg *syscontract.Registry, policy Policy) (postRoot, receiptsRoot common.Hash, err error) {
+//
+// l2 are the L2 block's inputs (nil on the L1), as for Options.L2.
+func ExecuteStateless(cfg Config, w *Witness, parentRoot common.Hash, header *types.Header, txs []*types.Transaction, reg *syscontract.Registry, policy Policy, l2 *block.L2Extras) (postRoot, receiptsRoot common.Hash, err error) {
 	sdb, err := OpenWitnessState(w, parentRoot)
 	if err != nil {
 		return common.Hash{}, common.Hash{}, err
 	}
-	res, err := ApplyBlock(cfg, sdb, header, txs, reg, policy, Options{})
+	res, err := ApplyBlock(cfg, sdb, header, txs, reg, policy, Options{L2: l2})
 	if err != nil {
 		return common.Hash{}, common.Hash{}, fmt.Errorf("stateless execution of block %s: %w", numberOf(header), err)
 	}

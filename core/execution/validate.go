@@ -104,6 +104,12 @@ func checkGasAndFees(tx *types.Transaction, baseFee *big.Int, blockGasLimit uint
 // The caller must check sdb.Error() afterwards: a failed state read makes
 // this verdict meaningless.
 func CheckState(sdb *state.StateDB, tx *types.Transaction, from common.Address) error {
+	return checkState(sdb, tx, from, nil)
+}
+
+// checkState is CheckState with an extra amount the balance must also
+// cover (an L2 transaction's L1 data fee; nil on the L1).
+func checkState(sdb *state.StateDB, tx *types.Transaction, from common.Address, extra *uint256.Int) error {
 	next := sdb.GetNonce(from)
 	switch {
 	case tx.Nonce() < next:
@@ -115,6 +121,9 @@ func CheckState(sdb *state.StateDB, tx *types.Transaction, from common.Address) 
 	}
 	balance := sdb.GetBalance(from)
 	need, overflow := maxCost(tx)
+	if extra != nil && !overflow {
+		need, overflow = new(uint256.Int).AddOverflow(need, extra)
+	}
 	if overflow {
 		return invalid(ErrInsufficientFunds, "balance %s, needed more than 2^256-1", balance)
 	}

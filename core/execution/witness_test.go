@@ -49,7 +49,7 @@ func TestWitnessRoundTrip(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	root, receipts, err := ExecuteStateless(e.cfg, w, e.root, e.header(2), txs, e.reg, SkipInvalid)
+	root, receipts, err := ExecuteStateless(e.cfg, w, e.root, e.header(2), txs, e.reg, SkipInvalid, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -69,7 +69,7 @@ func TestWitnessMissingNode(t *testing.T) {
 		w := &Witness{Codes: res.Witness.Codes}
 		w.State = append(w.State, res.Witness.State[:i]...)
 		w.State = append(w.State, res.Witness.State[i+1:]...)
-		root, _, err := ExecuteStateless(e.cfg, w, e.root, e.header(2), txs, e.reg, SkipInvalid)
+		root, _, err := ExecuteStateless(e.cfg, w, e.root, e.header(2), txs, e.reg, SkipInvalid, nil)
 		switch {
 		case err != nil && errors.Is(err, ErrStateUnavailable):
 			failures++
@@ -83,7 +83,7 @@ func TestWitnessMissingNode(t *testing.T) {
 		t.Fatal("removing nodes never failed: the witness check is not effective")
 	}
 	t.Logf("%d of %d single-node removals detected, the rest unneeded", failures, len(res.Witness.State))
-	if _, _, err := ExecuteStateless(e.cfg, &Witness{}, e.root, e.header(2), txs, e.reg, SkipInvalid); !errors.Is(err, ErrStateUnavailable) {
+	if _, _, err := ExecuteStateless(e.cfg, &Witness{}, e.root, e.header(2), txs, e.reg, SkipInvalid, nil); !errors.Is(err, ErrStateUnavailable) {
 		t.Errorf("empty witness: %v", err)
 	}
 }

@@ -51,18 +51,7 @@ func (g *Genesis) FillDefaults() {
 	if g.MaxBlockSize == 0 {
 		g.MaxBlockSize = DefaultMaxBlockSize
 	}
-	if g.BaseFee.Initial == nil {
-		g.BaseFee.Initial = NewAmount(DefaultInitialBaseFee)
-	}
-	if g.BaseFee.Minimum == nil {
-		g.BaseFee.Minimum = NewAmount(DefaultMinBaseFee)
-	}
-	if g.BaseFee.ElasticityMultiplier == 0 {
-		g.BaseFee.ElasticityMultiplier = DefaultElasticity
-	}
-	if g.BaseFee.ChangeDenominator == 0 {
-		g.BaseFee.ChangeDenominator = DefaultChangeDenom
-	}
+	g.BaseFee.fillDefaults()
 	def := DefaultConsensus()
 	fill := func(d *Duration, v Duration) {
 		if d.Duration == 0 {
@@ -90,5 +79,24 @@ func (g *Genesis) FillDefaults() {
 	}
 	if g.Alloc == nil {
 		g.Alloc = map[common.Address]Account{}
+	}
+	if g.Rollup != nil {
+		g.Rollup.fillDefaults()
+	}
+}
+
+// fillDefaults sets the unset base-fee parameters to their defaults.
+func (b *BaseFee) fillDefaults() {
+	if b.Initial == nil {
+		b.Initial = NewAmount(DefaultInitialBaseFee)
+	}
+	if b.Minimum == nil {
+		b.Minimum = NewAmount(DefaultMinBaseFee)
+	}
+	if b.ElasticityMultiplier == 0 {
+		b.ElasticityMultiplier = DefaultElasticity
+	}
+	if b.ChangeDenominator == 0 {
+		b.ChangeDenominator = DefaultChangeDenom
 	}
 }

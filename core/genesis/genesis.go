@@ -44,6 +44,9 @@ type Genesis struct {
 	Consensus Consensus `json:"consensus"`
 	// Staking holds the staking contract's settings.
 	Staking Staking `json:"staking"`
+	// Rollup holds the optimistic rollup's parameters; nil means the chain
+	// runs no rollup (no bridge), and the genesis hashes as before.
+	Rollup *Rollup `json:"rollup,omitempty"`
 }
 
 // Account is an initial account state.

@@ -60,22 +60,28 @@ func (g *Genesis) Validate() error {
 	if err := g.validateValidators(); err != nil {
 		return err
 	}
-	return g.validateAlloc()
+	if err := g.validateAlloc(); err != nil {
+		return err
+	}
+	return g.validateRollup()
 }
 
-func (g *Genesis) validateBaseFee() error {
-	b := g.BaseFee
+func (g *Genesis) validateBaseFee() error { return g.BaseFee.validate("baseFee") }
+
+// validate checks base-fee parameters; field is where they are in the file
+// ("baseFee", "rollup.l2BaseFee").
+func (b BaseFee) validate(field string) error {
 	if b.Initial == nil || b.Minimum == nil {
-		return fieldErr("baseFee", "initial and minimum must be set")
+		return fieldErr(field, "initial and minimum must be set")
 	}
 	if b.Initial.Big().Cmp(b.Minimum.Big()) < 0 {
-		return fieldErr("baseFee.initial", "%s wei is below baseFee.minimum (%s wei)", b.Initial, b.Minimum)
+		return fieldErr(field+".initial", "%s wei is below %s.minimum (%s wei)", b.Initial, field, b.Minimum)
 	}
 	if b.ElasticityMultiplier == 0 || b.ElasticityMultiplier > 1000 {
-		return fieldErr("baseFee.elasticityMultiplier", "%d is outside [1, 1000]", b.ElasticityMultiplier)
+		return fieldErr(field+".elasticityMultiplier", "%d is outside [1, 1000]", b.ElasticityMultiplier)
 	}
 	if b.ChangeDenominator == 0 || b.ChangeDenominator > 1000 {
-		return fieldErr("baseFee.changeDenominator", "%d is outside [1, 1000]", b.ChangeDenominator)
+		return fieldErr(field+".changeDenominator", "%d is outside [1, 1000]", b.ChangeDenominator)
 	}
 	return nil
 }
@@ -150,12 +156,9 @@ func (g *Genesis) validateValidators() error {
 }
 
 func (g *Genesis) validateAlloc() error {
-	total := new(big.Int)
-	for addr, acc := range g.Alloc {
-		total.Add(total, acc.Balance.Big())
-		if len(acc.Storage) > 1<<16 {
-			return fieldErr(fmt.Sprintf("alloc[%s].storage", addr), "%d slots, at most %d", len(acc.Storage), 1<<16)
-		}
+	total, err := accountsTotal("alloc", g.Alloc)
+	if err != nil {
+		return err
 	}
 	for _, v := range g.Validators {
 		total.Add(total, v.Stake.Big())

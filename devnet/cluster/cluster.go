@@ -123,7 +123,7 @@ func (c *Cluster) writeGenesis() error {
 		c.Keys = append(c.Keys, k)
 		addrs = append(addrs, crypto.PubkeyToAddress(k.PublicKey))
 	}
-	g, err := devnet.NewGenesis(addrs, uint64(time.Now().Unix()))
+	g, err := devnet.NewGenesis(addrs, common.Address{}, uint64(time.Now().Unix())) // L1 only: no sequencer
 	if err != nil {
 		return err
 	}

@@ -4,10 +4,10 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"maps"
 	"math/big"
 	"sync"
 
+	"github.com/bilayer/bilayer/chaindb"
 	"github.com/bilayer/bilayer/core/block"
 	"github.com/bilayer/bilayer/core/execution"
 	"github.com/bilayer/bilayer/core/genesis"
@@ -86,7 +86,7 @@ func Open(db store.Store, gen *genesis.Genesis, reg *syscontract.Registry, log *
 	if err != nil {
 		return nil, fmt.Errorf("open chain: head height: %w", err)
 	}
-	head, err := ReadBlock(db, height)
+	head, err := chaindb.ReadBlock(db, height)
 	if err != nil {
 		return nil, fmt.Errorf("open chain: head block %d: %w", height, err)
 	}
@@ -101,7 +101,14 @@ func Open(db store.Store, gen *genesis.Genesis, reg *syscontract.Registry, log *
 // block.
 func (c *Chain) genesisBlock() (*block.Block, error) {
 	alloc := c.gen.StateAlloc()
-	maps.Copy(alloc, c.reg.Accounts())
+	for addr, acc := range c.reg.Accounts() {
+		// A system contract keeps its genesis balance: the bridge's backs
+		// the L2 prefunds.
+		if prev, ok := alloc[addr]; ok && prev.Balance != nil {
+			acc.Balance = prev.Balance
+		}
+		alloc[addr] = acc
+	}
 	if c.hasStaking() {
 		acc, err := staking.GenesisAccount(c.gen)
 		if err != nil {
@@ -118,7 +125,7 @@ func (c *Chain) genesisBlock() (*block.Block, error) {
 
 func (c *Chain) writeGenesis(b *block.Block) error {
 	batch := c.db.NewBatch()
-	if err := WriteBlock(batch, b, nil); err != nil {
+	if err := chaindb.WriteBlock(batch, b, nil); err != nil {
 		return fmt.Errorf("write genesis: %w", err)
 	}
 	if err := store.WriteGenesisHash(batch, b.Hash()); err != nil {
@@ -190,14 +197,18 @@ func (c *Chain) BlockByNumber(n uint64) (*block.Block, error) {
 	if n > c.Head().Number() {
 		return nil, fmt.Errorf("block %d: %w", n, store.ErrNotFound)
 	}
-	return ReadBlock(c.db, n)
+	return chaindb.ReadBlock(c.db, n)
 }
 
 // BlockByHash returns the committed block with the given hash.
-func (c *Chain) BlockByHash(h common.Hash) (*block.Block, error) { return ReadBlockByHash(c.db, h) }
+func (c *Chain) BlockByHash(h common.Hash) (*block.Block, error) {
+	return chaindb.ReadBlockByHash(c.db, h)
+}
 
 // Receipts returns the receipts of a committed block.
-func (c *Chain) Receipts(b *block.Block) (types.Receipts, error) { return ReadReceipts(c.db, b) }
+func (c *Chain) Receipts(b *block.Block) (types.Receipts, error) {
+	return chaindb.ReadReceipts(c.db, b)
+}
 
 // TxLocation returns the height and index of a committed transaction.
 func (c *Chain) TxLocation(h common.Hash) (store.TxLocation, error) {

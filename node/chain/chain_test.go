@@ -5,15 +5,16 @@ import (
 	"errors"
 	"log/slog"
 	"math/big"
+	"strings"
 	"testing"
 
 	"github.com/bilayer/bilayer/core/block"
 	"github.com/bilayer/bilayer/core/execution"
 	"github.com/bilayer/bilayer/core/genesis"
-	"github.com/bilayer/bilayer/node/mempool"
 	"github.com/bilayer/bilayer/store"
 	"github.com/bilayer/bilayer/store/memdb"
 	pebblestore "github.com/bilayer/bilayer/store/pebble"
+	"github.com/bilayer/bilayer/txpool"
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/core/types"
 	"github.com/ethereum/go-ethereum/crypto"
@@ -66,16 +67,16 @@ func (env *testEnv) transfer(t *testing.T, from int, nonce uint64, value int64) 
 	return tx
 }
 
-func newPool(t *testing.T, c *Chain) *mempool.Pool {
+func newPool(t *testing.T, c *Chain) *txpool.Pool {
 	t.Helper()
 	st, err := c.HeadState()
 	if err != nil {
 		t.Fatal(err)
 	}
-	return mempool.New(mempool.DefaultConfig(), c.Signer(), c.ValidatePoolTx, st, c.NextBaseFee(c.Head().Header))
+	return txpool.New(txpool.DefaultConfig(), c.Signer(), c.ValidatePoolTx, st, c.NextBaseFee(c.Head().Header))
 }
 
-func resetPool(t *testing.T, c *Chain, p *mempool.Pool) {
+func resetPool(t *testing.T, c *Chain, p *txpool.Pool) {
 	t.Helper()
 	st, err := c.HeadState()
 	if err != nil {
@@ -188,6 +189,39 @@ func TestExecuteRejectsBadBlocks(t *testing.T) {
 	}
 	if _, err := c.Execute(good.Block); err != nil {
 		t.Fatalf("the good block: %v", err)
+	}
+}
+
+// TestExecuteRejectsL2Block offers the L1 chain a well-formed L2 block on
+// its head: it must refuse it as a bad header, whatever else matches.
+func TestExecuteRejectsL2Block(t *testing.T) {
+	env := newTestEnv(t, 1)
+	c := env.open(t, memdb.New())
+	good, err := c.Build(BuildParams{Time: 1}, emptySource{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	l2 := block.AssembleL2(good.Block.Header, good.Block.Transactions, block.L2Extras{
+		Origin: block.L1Ref{Number: 7, Hash: common.Hash{7}, BaseFee: big.NewInt(1e9)},
+		Operations: []block.Operation{{Kind: block.OpDeposit, L1Block: 7, To: common.Address{0xb},
+			Amount: big.NewInt(1)}},
+	})
+	if err := l2.CheckCommitments(); err != nil {
+		t.Fatalf("test L2 block is malformed: %v", err)
+	}
+	for name, b := range map[string]*block.Block{
+		"L2 block":                l2,
+		"L2 block with L1 extras": {Header: good.Block.Header, Transactions: good.Block.Transactions, Extras: good.Block.Extras, L2: l2.L2},
+	} {
+		t.Run(name, func(t *testing.T) {
+			_, err := c.Execute(b)
+			if !errors.Is(err, ErrBadHeader) || !strings.Contains(err.Error(), "is an L2 block") {
+				t.Fatalf("got %v, want ErrBadHeader naming an L2 block", err)
+			}
+		})
+	}
+	if _, err := c.Execute(good.Block); err != nil {
+		t.Fatalf("the L1 block: %v", err)
 	}
 }
 

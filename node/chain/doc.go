@@ -1,6 +1,8 @@
-// Package chain is the L1 node's chain: the block store (blocks, receipts,
-// transaction index and commit certificates over the store schema), and the
-// execution of blocks against the state.
+// Package chain is the L1 node's chain: its blocks, receipts and
+// transaction index (stored through package chaindb, which the L2 sequencer
+// shares), the L1-only commit certificates (stored here), and the execution
+// of blocks against the state. It accepts L1 blocks only: a block carrying
+// L2 extras is refused as a bad header.
 //
 // Durability: a committed block is written as one synced batch holding its
 // header, body, receipts, transaction index, commit certificate and the new

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math/big"
 
+	"github.com/bilayer/bilayer/chaindb"
 	"github.com/bilayer/bilayer/core/block"
 	"github.com/bilayer/bilayer/core/execution"
 	"github.com/bilayer/bilayer/store"
@@ -26,16 +27,8 @@ type Executed struct {
 }
 
 // TxSource yields candidate transactions for a new block, best first; the
-// mempool's iterator is one.
-type TxSource interface {
-	// Peek returns the next candidate, or nil when there is none.
-	Peek() *types.Transaction
-	// Shift moves past an included candidate to its sender's next one.
-	Shift()
-	// Pop drops the candidate's sender: its later transactions cannot
-	// follow one that was not included.
-	Pop()
-}
+// pool's iterator is one. It is the state transition's (execution.TxSource).
+type TxSource = execution.TxSource
 
 // BuildParams are the proposer's choices for a new block.
 type BuildParams struct {
@@ -77,29 +70,12 @@ func (c *Chain) Build(p BuildParams, txs TxSource) (*Executed, error) {
 	if err != nil {
 		return nil, fmt.Errorf("build block %d: %w", header.Number, err)
 	}
-	budget := int(c.gen.MaxBlockSize) - blockOverhead
-	skipped := 0
-	for tx := txs.Peek(); tx != nil; tx = txs.Peek() {
-		if ex.GasLeft() < execution.TxGas || (p.Enough != nil && p.Enough()) {
-			break
-		}
-		size := int(tx.Size())
-		if size > budget {
-			txs.Pop()
-			continue
-		}
-		if _, err := ex.ApplyTx(tx); err != nil {
-			if !execution.IsInvalidTx(err) {
-				ex.Abort()
-				return nil, fmt.Errorf("build block %d: %w", header.Number, err)
-			}
-			skipped++
-			txs.Pop()
-			continue
-		}
-		budget -= size
-		txs.Shift()
+	st, err := ex.Fill(txs, execution.FillLimits{MaxBytes: int(c.gen.MaxBlockSize) - blockOverhead, Enough: p.Enough})
+	if err != nil {
+		ex.Abort()
+		return nil, fmt.Errorf("build block %d: %w", header.Number, err)
 	}
+	skipped := st.Skipped
 	res, err := ex.Finish()
 	if err != nil {
 		return nil, fmt.Errorf("build block %d: %w", header.Number, err)
@@ -147,6 +123,10 @@ func (c *Chain) checkHeader(b *block.Block, parent *block.Block) error {
 	h, ph := b.Header, parent.Header
 	if h == nil || h.Number == nil {
 		return fmt.Errorf("%w: %w", ErrBadHeader, block.ErrNoHeader)
+	}
+	if b.L2 != nil {
+		return fmt.Errorf("%w: block %s is an L2 block (L1 origin %d): the L1 chain accepts L1 blocks only",
+			ErrBadHeader, h.Number, b.L2.Origin.Number)
 	}
 	n := h.Number.Uint64()
 	if !h.Number.IsUint64() || n != parent.Number()+1 || h.ParentHash != parent.Hash() {
@@ -200,7 +180,7 @@ func (c *Chain) CommitBlock(ex *Executed, commit *block.Commit) error {
 		return fmt.Errorf("commit block %d: state root %s, header says %s", n, root, b.Header.Root)
 	}
 	batch := c.db.NewBatch()
-	if err := WriteBlock(batch, b, ex.Receipts); err != nil {
+	if err := chaindb.WriteBlock(batch, b, ex.Receipts); err != nil {
 		return err
 	}
 	if commit != nil {

@@ -5,18 +5,18 @@ import (
 	"math/big"
 
 	"github.com/bilayer/bilayer/core/execution"
-	"github.com/bilayer/bilayer/node/mempool"
+	"github.com/bilayer/bilayer/txpool"
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/core/types"
 	"github.com/holiman/uint256"
 )
 
-// ValidatePoolTx is the mempool's admission check (a mempool.ValidateFunc):
+// ValidatePoolTx is the mempool's admission check (a txpool.ValidateFunc):
 // every stateless rule of the state transition against the next block's
 // base fee and the genesis gas limit, a nonce not below the account's, and
 // a balance that covers value + gas × fee cap. Nonces above the account's
 // are accepted: the pool queues them.
-func (c *Chain) ValidatePoolTx(tx *types.Transaction, from common.Address, st mempool.StateView, baseFee *big.Int) error {
+func (c *Chain) ValidatePoolTx(tx *types.Transaction, from common.Address, st txpool.StateView, baseFee *big.Int) error {
 	if _, err := execution.CheckTx(c.cfg, c.signer, c.reg, tx, baseFee, c.gen.GasLimit); err != nil {
 		return err
 	}

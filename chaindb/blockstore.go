@@ -1,7 +1,6 @@
-package chain
+package chaindb
 
 import (
-	"errors"
 	"fmt"
 	"math/big"
 
@@ -13,9 +12,12 @@ import (
 )
 
 // body is the stored form of a block's body: everything but the header.
+// L2 is an optional trailing field, set on L2 blocks only, so an L1 block's
+// body encodes as it did before the field existed.
 type body struct {
 	Transactions types.Transactions
 	Extras       block.Extras
+	L2           *block.L2Extras `rlp:"optional"`
 }
 
 // WriteBlock queues a block, its receipts and its transaction index into w.
@@ -27,7 +29,7 @@ func WriteBlock(w store.Writer, b *block.Block, receipts types.Receipts) error {
 	if err != nil {
 		return fmt.Errorf("encode header %d: %w", n, err)
 	}
-	bd, err := rlp.EncodeToBytes(&body{Transactions: b.Transactions, Extras: b.Extras})
+	bd, err := rlp.EncodeToBytes(&body{Transactions: b.Transactions, Extras: b.Extras, L2: b.L2})
 	if err != nil {
 		return fmt.Errorf("encode body %d: %w", n, err)
 	}
@@ -88,7 +90,7 @@ func ReadBlock(r store.Reader, n uint64) (*block.Block, error) {
 	if err := rlp.DecodeBytes(data, &bd); err != nil {
 		return nil, fmt.Errorf("body of block %d: %w: %v", n, store.ErrCorrupt, err)
 	}
-	return &block.Block{Header: h, Transactions: bd.Transactions, Extras: bd.Extras}, nil
+	return &block.Block{Header: h, Transactions: bd.Transactions, Extras: bd.Extras, L2: bd.L2}, nil
 }
 
 // ReadBlockByHash returns the block with the given hash.
@@ -159,31 +161,3 @@ func effectiveGasPrice(tx *types.Transaction, baseFee *big.Int) *big.Int {
 	}
 	return tip.Add(tip, baseFee)
 }
-
-// WriteCommit queues the commit certificate of the block at its height.
-func WriteCommit(w store.Writer, c *block.Commit) error {
-	data, err := rlp.EncodeToBytes(c)
-	if err != nil {
-		return fmt.Errorf("encode commit %d: %w", c.Height, err)
-	}
-	if err := w.Put(store.CommitKey(c.Height), data); err != nil {
-		return fmt.Errorf("write commit %d: %w", c.Height, err)
-	}
-	return nil
-}
-
-// ReadCommit returns the commit certificate of the block at height n.
-func ReadCommit(r store.Reader, n uint64) (*block.Commit, error) {
-	data, err := r.Get(store.CommitKey(n))
-	if err != nil {
-		return nil, fmt.Errorf("commit %d: %w", n, err)
-	}
-	var c block.Commit
-	if err := rlp.DecodeBytes(data, &c); err != nil {
-		return nil, fmt.Errorf("commit %d: %w: %v", n, store.ErrCorrupt, err)
-	}
-	return &c, nil
-}
-
-// IsNotFound reports whether err means a missing key.
-func IsNotFound(err error) bool { return errors.Is(err, store.ErrNotFound) }

@@ -1,4 +1,4 @@
-package mempool
+package txpool
 
 import (
 	"fmt"
@@ -55,7 +55,7 @@ type account struct {
 	byNonce    map[uint64]*entry
 }
 
-// Pool is the mempool. Create it with New.
+// Pool is the transaction pool. Create it with New.
 type Pool struct {
 	cfg      Config
 	signer   types.Signer

@@ -1,6 +1,9 @@
-// Package mempool holds the transactions a validator has accepted but not
-// yet seen committed, and hands them to the block builder in the order a
-// block should contain them.
+// Package txpool holds the transactions a chain's block producer has
+// accepted but not yet seen committed, and hands them to the block builder
+// in the order a block should contain them. It is used by the L1 node (the
+// validator's mempool) and the L2 sequencer alike, so it imports neither
+// node nor rollup: the chain-specific admission check is injected as a
+// ValidateFunc.
 //
 // Data flow:
 //
@@ -24,4 +27,4 @@
 //     rest, and drops a sender's transactions from the first invalid one on.
 //
 // The pool is safe for concurrent use.
-package mempool
+package txpool

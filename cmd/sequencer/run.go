@@ -1,0 +1,235 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/ethereum/go-ethereum/common"
+	"github.com/ethereum/go-ethereum/crypto"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/urfave/cli/v2"
+
+	"github.com/bilayer/bilayer/core/genesis"
+	"github.com/bilayer/bilayer/ethrpc"
+	"github.com/bilayer/bilayer/internal/cmdutil"
+	"github.com/bilayer/bilayer/node/keyfile"
+	rollupconfig "github.com/bilayer/bilayer/rollup/config"
+	"github.com/bilayer/bilayer/rollup/l1"
+	"github.com/bilayer/bilayer/rollup/l2chain"
+	"github.com/bilayer/bilayer/rollup/sequencer"
+	pebblestore "github.com/bilayer/bilayer/store/pebble"
+	"github.com/bilayer/bilayer/txpool"
+)
+
+var (
+	l1RPCFlag = &cli.StringFlag{Name: "l1.rpc", Usage: "JSON-RPC URL of an L1 node (the sequencer is an L1 client: it reads blocks and deposits, later posts batches)",
+		Value: defaultL1RPC, EnvVars: []string{"BILAYER_L1_RPC"}}
+	rpcAddrFlag = &cli.StringFlag{Name: "rpc.addr", Usage: "L2 JSON-RPC listen address (HTTP and WebSocket on one port); empty disables",
+		Value: defaultRPCAddr, EnvVars: []string{"BILAYER_RPC_ADDR"}}
+	metricsAddrFlag = &cli.StringFlag{Name: "metrics.addr", Usage: "Prometheus metrics listen address (/metrics); empty disables",
+		EnvVars: []string{"BILAYER_METRICS_ADDR"}}
+	pprofFlag = &cli.BoolFlag{Name: "pprof", Usage: "serve Go's profiler under /debug/pprof/ on the metrics address",
+		EnvVars: []string{"BILAYER_PPROF"}}
+	blockTimeFlag = &cli.DurationFlag{Name: "block-time", Usage: "interval between L2 blocks while transactions arrive (default: the genesis's rollup.l2BlockTime)",
+		EnvVars: []string{"BILAYER_L2_BLOCK_TIME"}}
+	minBlockTimeFlag = &cli.DurationFlag{Name: "min-block-time", Usage: "interval between L2 blocks under load (more waiting than one block holds)",
+		Value: 100 * time.Millisecond, EnvVars: []string{"BILAYER_L2_MIN_BLOCK_TIME"}}
+	l1WaitFlag = &cli.DurationFlag{Name: "l1.wait", Usage: "how long to wait for the L1 RPC to answer at start before giving up",
+		Value: 2 * time.Minute, EnvVars: []string{"BILAYER_L1_WAIT"}}
+)
+
+func runCommand() *cli.Command {
+	return &cli.Command{
+		Name:  "run",
+		Usage: "run the sequencer from a data directory made by init",
+		Description: `Follows the L1 at --l1.rpc, produces L2 blocks and serves the L2 JSON-RPC on --rpc.addr
+until SIGINT or SIGTERM, then stops cleanly. Running it again resumes at its last block.
+
+Blocks come every --block-time while transactions arrive (sooner under load, down to
+--min-block-time), and when the L1 origin must advance: the next L1 block carries deposits, or
+the origin trails the L1 head by more than rollup.maxOriginLag. An idle L2 makes no blocks
+otherwise.`,
+		Flags: []cli.Flag{datadirFlag, genesisFlag, passwordFileFlag, l1RPCFlag, l1WaitFlag, rpcAddrFlag, metricsAddrFlag, pprofFlag,
+			blockTimeFlag, minBlockTimeFlag, cmdutil.LogLevelFlag, cmdutil.LogFormatFlag},
+		Action: runSequencer,
+	}
+}
+
+func runSequencer(c *cli.Context) error {
+	log, err := cmdutil.NewLogger(c)
+	if err != nil {
+		return err
+	}
+	genPath := c.String(genesisFlag.Name)
+	if genPath == "" {
+		genPath = datadirPath(c, genesisFile)
+	}
+	g, err := genesis.Load(genPath)
+	if err != nil {
+		return fmt.Errorf("%w (run \"sequencer init\" first?)", err)
+	}
+	if err := rollupconfig.Validate(g); err != nil {
+		return err
+	}
+	pw, err := readPassword(c)
+	if err != nil {
+		return err
+	}
+	key, err := keyfile.Load(datadirPath(c, keystoreDir, sequencerKey), pw)
+	if err != nil {
+		return fmt.Errorf("sequencer key: %w (run \"sequencer init\" first?)", err)
+	}
+	if addr := crypto.PubkeyToAddress(key.PublicKey); addr != g.Rollup.Sequencer {
+		return fmt.Errorf("the sequencer key is %s, but the genesis names %s as rollup.sequencer", addr, g.Rollup.Sequencer)
+	}
+
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+	defer stop()
+	client, l1Genesis, err := connectL1(ctx, c.String(l1RPCFlag.Name), g.ChainID, c.Duration(l1WaitFlag.Name), log)
+	if err != nil {
+		return err
+	}
+	defer client.Close()
+	cfg, err := rollupconfig.FromGenesis(g, l1Genesis)
+	if err != nil {
+		return err
+	}
+
+	db, err := pebblestore.Open(datadirPath(c, l2ChainDir), pebblestore.Options{Logger: log.With("module", "pebble")})
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	chain, err := l2chain.Open(db, cfg.ExecutionConfig(), nil,
+		l2chain.Genesis{Alloc: cfg.L2GenesisAlloc(), Block: cfg.L2GenesisBlock}, log.With("module", "l2chain"))
+	if err != nil {
+		return err
+	}
+	defer chain.Close()
+	pool, err := sequencer.NewPool(txpool.DefaultConfig(), chain)
+	if err != nil {
+		return err
+	}
+
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	metrics, err := sequencer.NewMetrics(reg)
+	if err != nil {
+		return err
+	}
+	scfg := sequencer.DefaultConfig()
+	scfg.BlockTime = cfg.L2BlockTime
+	if d := c.Duration(blockTimeFlag.Name); d > 0 {
+		scfg.BlockTime = d
+	}
+	scfg.MinBlockTime = min(c.Duration(minBlockTimeFlag.Name), scfg.BlockTime)
+	scfg.MaxOriginLag = cfg.MaxOriginLag
+	seq := sequencer.New(scfg, chain, pool, sequencer.RPCL1{Client: client}, metrics, log.With("module", "sequencer"))
+
+	var rpcServer *ethrpc.Server
+	if addr := c.String(rpcAddrFlag.Name); addr != "" {
+		backend := sequencer.NewBackend(chain, pool, seq.Notify, version)
+		if rpcServer, err = startRPC(backend, sequencer.NewRollupAPI(chain, seq), addr, log); err != nil {
+			return err
+		}
+	}
+	var metricsServer *http.Server
+	if addr := c.String(metricsAddrFlag.Name); addr != "" {
+		if metricsServer, err = cmdutil.StartMetrics(addr, reg, c.Bool(pprofFlag.Name), log); err != nil {
+			return err
+		}
+	}
+	head := chain.Head()
+	log.Info("L2 chain", "chainId", cfg.L2ChainID, "genesis", chain.GenesisHash(), "head", head.Number(), "origin", head.L2.Origin.Number,
+		"sequencer", cfg.Sequencer)
+
+	runErr := seq.Run(ctx)
+	if ctx.Err() != nil {
+		log.Info("Shutting down", "head", chain.Head().Number())
+		runErr = nil
+	}
+	shutdown, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if rpcServer != nil {
+		if err := rpcServer.Stop(shutdown); err != nil {
+			log.Warn("RPC server did not stop cleanly", "err", err)
+		}
+	}
+	if metricsServer != nil {
+		if err := metricsServer.Shutdown(shutdown); err != nil {
+			log.Warn("Metrics server did not stop cleanly", "err", err)
+		}
+	}
+	return runErr
+}
+
+// connectL1 dials the L1 and waits (up to wait, logging progress) until it
+// answers with the genesis's chain id; it returns the L1 genesis hash.
+func connectL1(ctx context.Context, url string, chainID uint64, wait time.Duration, log *slog.Logger) (*l1.Client, common.Hash, error) {
+	start := time.Now()
+	deadline := start.Add(wait)
+	lastLog := time.Time{}
+	for {
+		client, hash, err := tryL1(ctx, url, chainID)
+		if err == nil {
+			log.Info("Connected to the L1", "rpc", url, "chainId", chainID, "genesis", hash)
+			return client, hash, nil
+		}
+		if ctx.Err() != nil {
+			return nil, common.Hash{}, ctx.Err()
+		}
+		if time.Now().After(deadline) {
+			return nil, common.Hash{}, fmt.Errorf("the L1 at %s did not answer within %s: %w", url, wait, err)
+		}
+		if time.Since(lastLog) >= 5*time.Second {
+			log.Info("Waiting for the L1", "rpc", url, "elapsed", time.Since(start).Round(time.Second),
+				"left", time.Until(deadline).Round(time.Second), "err", err)
+			lastLog = time.Now()
+		}
+		select {
+		case <-ctx.Done():
+			return nil, common.Hash{}, ctx.Err()
+		case <-time.After(500 * time.Millisecond):
+		}
+	}
+}
+
+func tryL1(ctx context.Context, url string, chainID uint64) (*l1.Client, common.Hash, error) {
+	cctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	client, err := l1.Dial(cctx, url)
+	if err != nil {
+		return nil, common.Hash{}, err
+	}
+	if err := client.CheckChainID(cctx, chainID); err != nil {
+		client.Close()
+		return nil, common.Hash{}, err
+	}
+	ref, err := client.BlockRef(cctx, 0)
+	if err != nil {
+		client.Close()
+		return nil, common.Hash{}, err
+	}
+	return client, ref.Hash, nil
+}
+
+func startRPC(backend *sequencer.Backend, api *sequencer.RollupAPI, addr string, log *slog.Logger) (*ethrpc.Server, error) {
+	srv, err := ethrpc.NewServer(backend, log.With("module", "rpc"))
+	if err != nil {
+		return nil, err
+	}
+	if err := srv.Register("rollup", api); err != nil {
+		return nil, err
+	}
+	if err := srv.Start(addr); err != nil {
+		return nil, err
+	}
+	return srv, nil
+}
+

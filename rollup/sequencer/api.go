@@ -1,0 +1,171 @@
+package sequencer
+
+import (
+	"fmt"
+	"sort"
+
+	"github.com/ethereum/go-ethereum/common"
+	"github.com/ethereum/go-ethereum/common/hexutil"
+
+	"github.com/bilayer/bilayer/core/block"
+	"github.com/bilayer/bilayer/rollup/l2chain"
+)
+
+// RollupAPI is the rollup_ namespace of the sequencer's L2 RPC.
+type RollupAPI struct {
+	chain *l2chain.Chain
+	seq   *Sequencer
+}
+
+// NewRollupAPI returns the rollup_ API over the sequencer's chain.
+func NewRollupAPI(chain *l2chain.Chain, seq *Sequencer) *RollupAPI {
+	return &RollupAPI{chain: chain, seq: seq}
+}
+
+// L1BlockRef is an L1 block as the rollup RPC names it.
+type L1BlockRef struct {
+	Number hexutil.Uint64 `json:"number"`
+	Hash   common.Hash    `json:"hash"`
+}
+
+// L2BlockRef is an L2 block with its L1 origin.
+type L2BlockRef struct {
+	Number    hexutil.Uint64 `json:"number"`
+	Hash      common.Hash    `json:"hash"`
+	Timestamp hexutil.Uint64 `json:"timestamp"`
+	L1Origin  L1BlockRef     `json:"l1origin"`
+}
+
+// SyncStatus is the rollup_syncStatus result: the three L2 heads (DESIGN
+// §6) and the newest L1 block the sequencer has seen.
+type SyncStatus struct {
+	UnsafeL2    L2BlockRef     `json:"unsafeL2"`
+	SafeL2      L2BlockRef     `json:"safeL2"`
+	FinalizedL2 L2BlockRef     `json:"finalizedL2"`
+	HeadL1      hexutil.Uint64 `json:"headL1"`
+}
+
+func refOf(b *block.Block) L2BlockRef {
+	r := L2BlockRef{Number: hexutil.Uint64(b.Number()), Hash: b.Hash(), Timestamp: hexutil.Uint64(b.Header.Time)}
+	if b.L2 != nil {
+		r.L1Origin = L1BlockRef{Number: hexutil.Uint64(b.L2.Origin.Number), Hash: b.L2.Origin.Hash}
+	}
+	return r
+}
+
+// SyncStatus returns the unsafe head (the sequencer's newest block) with
+// its L1 origin. Safe and finalized are the genesis until batches are
+// posted to and accepted by the L1.
+func (api *RollupAPI) SyncStatus() (*SyncStatus, error) {
+	head := api.chain.Head()
+	genesis, err := api.chain.BlockByNumber(0)
+	if err != nil {
+		return nil, fmt.Errorf("L2 genesis: %w", err)
+	}
+	return &SyncStatus{UnsafeL2: refOf(head), SafeL2: refOf(genesis), FinalizedL2: refOf(genesis),
+		HeadL1: hexutil.Uint64(api.seq.L1Head())}, nil
+}
+
+// Deposit statuses.
+const (
+	// StatusApplied: the operation is in an L2 block.
+	StatusApplied = "applied"
+	// StatusPending: the sequencer has seen it on L1; the L2 origin has not
+	// reached its L1 block yet.
+	StatusPending = "pending"
+	// StatusUnknown: the sequencer has not seen it (its L1 block is newer
+	// than what it has read, or there is no such operation).
+	StatusUnknown = "unknown"
+)
+
+// DepositStatus is the rollup_depositStatus result.
+type DepositStatus struct {
+	L1Block hexutil.Uint64  `json:"l1Block"`
+	Index   hexutil.Uint64  `json:"index"`
+	Status  string          `json:"status"`
+	Kind    string          `json:"kind,omitempty"`
+	From    *common.Address `json:"from,omitempty"`
+	To      *common.Address `json:"to,omitempty"`
+	Amount  *hexutil.Big    `json:"amount,omitempty"`
+	// L2Block and L2BlockHash name the block that applied it.
+	L2Block     *hexutil.Uint64 `json:"l2Block,omitempty"`
+	L2BlockHash *common.Hash    `json:"l2BlockHash,omitempty"`
+	// L2Origin is the unsafe head's origin, L1Head the newest L1 block
+	// seen: while pending, the origin must reach L1Block.
+	L2Origin hexutil.Uint64 `json:"l2Origin"`
+	L1Head   hexutil.Uint64 `json:"l1Head"`
+}
+
+func (s *DepositStatus) fill(op *block.Operation) {
+	s.Kind = op.Kind.String()
+	from, to := op.From, op.To
+	s.From, s.To, s.Amount = &from, &to, (*hexutil.Big)(op.Amount)
+}
+
+// DepositStatus says where the L1 operation (deposit or forced operation)
+// number index of L1 block l1Block is: applied in an L2 block, pending, or
+// unknown to the sequencer.
+func (api *RollupAPI) DepositStatus(l1Block, index hexutil.Uint64) (*DepositStatus, error) {
+	head := api.chain.Head()
+	st := &DepositStatus{L1Block: l1Block, Index: index, Status: StatusUnknown,
+		L2Origin: hexutil.Uint64(head.L2.Origin.Number), L1Head: hexutil.Uint64(api.seq.L1Head())}
+	target := block.OperationID{L1Block: block.L1Number(l1Block), Index: uint64(index)}
+	if target.L1Block <= head.L2.Origin.Number {
+		b, err := api.firstWithOrigin(target.L1Block)
+		if err != nil {
+			return nil, err
+		}
+		if b != nil {
+			for i := range b.L2.Operations {
+				if op := &b.L2.Operations[i]; op.ID() == target {
+					n, h := hexutil.Uint64(b.Number()), b.Hash()
+					st.Status, st.L2Block, st.L2BlockHash = StatusApplied, &n, &h
+					st.fill(op)
+					return st, nil
+				}
+			}
+		}
+		return st, nil
+	}
+	for _, op := range api.seq.PendingOperations() {
+		if op.ID() == target {
+			st.Status = StatusPending
+			st.fill(&op)
+			return st, nil
+		}
+	}
+	return st, nil
+}
+
+// firstWithOrigin returns the first L2 block whose origin is l1, or nil if
+// no block has that origin. Origins never decrease along the chain, so a
+// binary search over heights finds it.
+func (api *RollupAPI) firstWithOrigin(l1 block.L1Number) (*block.Block, error) {
+	headNum := int(api.chain.Head().Number())
+	var searchErr error
+	i := sort.Search(headNum+1, func(i int) bool {
+		if searchErr != nil {
+			return true
+		}
+		b, err := api.chain.BlockByNumber(block.L2Number(i))
+		if err != nil {
+			searchErr = err
+			return true
+		}
+		return b.L2.Origin.Number >= l1
+	})
+	if searchErr != nil {
+		return nil, fmt.Errorf("find the L2 block of origin %d: %w", l1, searchErr)
+	}
+	if i > headNum {
+		return nil, nil
+	}
+	b, err := api.chain.BlockByNumber(block.L2Number(i))
+	if err != nil {
+		return nil, fmt.Errorf("find the L2 block of origin %d: %w", l1, err)
+	}
+	if b.L2.Origin.Number != l1 {
+		return nil, nil
+	}
+	return b, nil
+}
