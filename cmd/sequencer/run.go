@@ -232,4 +232,3 @@ func startRPC(backend *sequencer.Backend, api *sequencer.RollupAPI, addr string,
 	}
 	return srv, nil
 }
-
