@@ -3,12 +3,10 @@ package main
 import (
 	"context"
 	"crypto/ecdsa"
-	"errors"
 	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
-	"net/http/pprof"
 	"os"
 	"os/signal"
 	"strings"
@@ -17,6 +15,7 @@ import (
 
 	"github.com/bilayer/bilayer/core/genesis"
 	"github.com/bilayer/bilayer/ethrpc"
+	"github.com/bilayer/bilayer/internal/cmdutil"
 	"github.com/bilayer/bilayer/node"
 	"github.com/bilayer/bilayer/node/keyfile"
 	"github.com/bilayer/bilayer/node/signer"
@@ -24,7 +23,6 @@ import (
 	pebblestore "github.com/bilayer/bilayer/store/pebble"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
-	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/urfave/cli/v2"
 )
 
@@ -54,7 +52,7 @@ running it again resumes at the last committed block. Without <datadir>/keystore
 it runs as a full node. The p2p layer dials only the given bootnodes: no public bootstrap
 peers, DHT, mDNS, NAT port mapping or relays.`,
 		Flags: []cli.Flag{datadirFlag, genesisFlag, passwordFileFlag, p2pListenFlag, bootnodesFlag, rpcAddrFlag,
-			metricsAddrFlag, pprofFlag, adminFlag, devEquivocateFlag, logLevelFlag, logFormatFlag},
+			metricsAddrFlag, pprofFlag, adminFlag, devEquivocateFlag, cmdutil.LogLevelFlag, cmdutil.LogFormatFlag},
 		Action: runNode,
 	}
 }
@@ -88,7 +86,7 @@ func loopbackOnly(addrs []string) bool {
 }
 
 func runNode(c *cli.Context) error {
-	log, err := newLogger(c)
+	log, err := cmdutil.NewLogger(c)
 	if err != nil {
 		return err
 	}
@@ -163,7 +161,7 @@ func runNode(c *cli.Context) error {
 	}
 	var metricsServer *http.Server
 	if addr := c.String(metricsAddrFlag.Name); addr != "" {
-		if metricsServer, err = startMetrics(addr, reg, c.Bool(pprofFlag.Name), log); err != nil {
+		if metricsServer, err = cmdutil.StartMetrics(addr, reg, c.Bool(pprofFlag.Name), log); err != nil {
 			return err
 		}
 	}
@@ -202,28 +200,5 @@ func startRPC(n *node.Node, addr string, admin bool, log *slog.Logger) (*ethrpc.
 	if err := srv.Start(addr); err != nil {
 		return nil, err
 	}
-	return srv, nil
-}
-
-func startMetrics(addr string, reg *prometheus.Registry, profile bool, log *slog.Logger) (*http.Server, error) {
-	ln, err := net.Listen("tcp", addr)
-	if err != nil {
-		return nil, fmt.Errorf("metrics listen on %s: %w", addr, err)
-	}
-	mux := http.NewServeMux()
-	mux.Handle("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
-	if profile {
-		mux.HandleFunc("/debug/pprof/", pprof.Index)
-		mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
-		mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
-		mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
-	}
-	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
-	go func() {
-		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
-			log.Error("Metrics server failed", "err", err)
-		}
-	}()
-	log.Info("Metrics listening", "url", "http://"+ln.Addr().String()+"/metrics")
 	return srv, nil
 }

@@ -12,6 +12,7 @@ import (
 
 	"github.com/bilayer/bilayer/core/genesis"
 	"github.com/bilayer/bilayer/devnet"
+	rollupconfig "github.com/bilayer/bilayer/rollup/config"
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/crypto"
 )
@@ -40,7 +41,24 @@ type Options struct {
 	// EditGenesis, if set, adjusts the genesis before it is validated and
 	// written.
 	EditGenesis func(*genesis.Genesis)
+	// Sequencer adds the L2: the genesis gets the devnet rollup section
+	// (devnet.NewGenesis with the address of a generated sequencer key,
+	// and the challenge and sequencing windows shortened to RollupWindow
+	// L1 blocks so tests that wait for them stay fast), and after the
+	// validators are up New runs "sequencer init" and "sequencer run"
+	// against validator 0's RPC (Cluster.Sequencer). Without it the
+	// genesis is L1 only (a zero sequencer address).
+	Sequencer bool
+	// SequencerArgs are added to "sequencer run" (for example
+	// "--block-time"); Node.ExtraArgs of the sequencer replaces them for
+	// later starts.
+	SequencerArgs []string
 }
+
+// RollupWindow is the challenge window and the sequencing window, in L1
+// blocks, of a cluster with a sequencer (the devnet's are 30 and 20);
+// EditGenesis may change them.
+const RollupWindow = 10
 
 func (o *Options) fillDefaults() {
 	if o.Validators == 0 {
@@ -68,6 +86,9 @@ type Cluster struct {
 	GenesisPath string
 	// Keys are the validators' private keys, in genesis order.
 	Keys []*ecdsa.PrivateKey
+	// SequencerKey is the sequencer's private key (the genesis's
+	// rollup.sequencer); nil without Options.Sequencer.
+	SequencerKey *ecdsa.PrivateKey
 
 	t            testing.TB
 	opts         Options
@@ -77,14 +98,16 @@ type Cluster struct {
 
 	mu    sync.Mutex
 	nodes []*Node
+	seq   *Node
 	ports *portSet
 }
 
 // New creates and starts a cluster: it builds the binaries (once per test
 // process), generates validator keys and a devnet genesis in t.TempDir(),
 // initialises every data directory and starts every node on free loopback
-// ports. It fails the test on any error. t.Cleanup kills every process and,
-// if the test failed, prints the tail of every node's log.
+// ports, then, with Options.Sequencer, the sequencer. It fails the test on
+// any error. t.Cleanup kills every process and, if the test failed, prints
+// the tail of every process's log.
 func New(t testing.TB, opts Options) *Cluster {
 	t.Helper()
 	opts.fillDefaults()
@@ -108,6 +131,11 @@ func New(t testing.TB, opts Options) *Cluster {
 	if err := c.startAll(nodes); err != nil {
 		t.Fatalf("cluster: %v", err)
 	}
+	if opts.Sequencer {
+		if err := c.startSequencer(); err != nil {
+			t.Fatalf("cluster: %v", err)
+		}
+	}
 	return c
 }
 
@@ -123,9 +151,20 @@ func (c *Cluster) writeGenesis() error {
 		c.Keys = append(c.Keys, k)
 		addrs = append(addrs, crypto.PubkeyToAddress(k.PublicKey))
 	}
-	g, err := devnet.NewGenesis(addrs, common.Address{}, uint64(time.Now().Unix())) // L1 only: no sequencer
+	var seqAddr common.Address // zero: an L1-only genesis
+	if c.opts.Sequencer {
+		k, err := crypto.GenerateKey()
+		if err != nil {
+			return fmt.Errorf("generate sequencer key: %w", err)
+		}
+		c.SequencerKey, seqAddr = k, crypto.PubkeyToAddress(k.PublicKey)
+	}
+	g, err := devnet.NewGenesis(addrs, seqAddr, uint64(time.Now().Unix()))
 	if err != nil {
 		return err
+	}
+	if g.Rollup != nil {
+		g.Rollup.ChallengeWindow, g.Rollup.SequencingWindow = RollupWindow, RollupWindow
 	}
 	if c.opts.BlockTime != 0 {
 		g.BlockTime.Duration = c.opts.BlockTime
@@ -137,6 +176,11 @@ func (c *Cluster) writeGenesis() error {
 	g.FillDefaults()
 	if err := g.Validate(); err != nil {
 		return fmt.Errorf("cluster genesis: %w", err)
+	}
+	if g.Rollup != nil {
+		if err := rollupconfig.Validate(g); err != nil {
+			return fmt.Errorf("cluster genesis: %w", err)
+		}
 	}
 	c.Genesis = g
 	c.GenesisPath = filepath.Join(c.dir, "genesis.json")
@@ -247,10 +291,13 @@ func (c *Cluster) WaitHeight(ctx context.Context, h uint64) error {
 	return nil
 }
 
-// cleanup kills every node and, if the test failed, prints their logs.
+// cleanup kills the sequencer and every node and, if the test failed,
+// prints their logs.
 func (c *Cluster) cleanup() {
-	nodes := c.Nodes()
-	for _, n := range nodes {
+	if s := c.Sequencer(); s != nil {
+		s.shutdown()
+	}
+	for _, n := range c.Nodes() {
 		n.shutdown()
 	}
 	if c.t.Failed() {
@@ -258,9 +305,14 @@ func (c *Cluster) cleanup() {
 	}
 }
 
-// DumpLogs prints the tail of every node's log through the test's log.
+// DumpLogs prints the tail of every node's log, and the sequencer's,
+// through the test's log.
 func (c *Cluster) DumpLogs() {
-	for _, n := range c.Nodes() {
+	all := c.Nodes()
+	if s := c.Sequencer(); s != nil {
+		all = append(all, s)
+	}
+	for _, n := range all {
 		c.t.Logf("==== last %d lines of %s (%s) ====\n%s", logTailLines, n.Name, n.LogPath, n.LogTail(logTailLines))
 	}
 }

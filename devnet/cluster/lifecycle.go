@@ -69,13 +69,23 @@ func (n *Node) Start() error {
 
 // startOnce starts the process once and waits for its RPC server.
 func (n *Node) startOnce() error {
-	bootnodes := n.c.bootnodes(n) // before n.mu: it locks the other nodes
+	// Before n.mu: these lock the other nodes.
+	var bootnodes []string
+	var l1URL string
+	if n.kind == kindSequencer {
+		l1URL = n.c.Node(0).RPCURL()
+	} else {
+		bootnodes = n.c.bootnodes(n)
+	}
 	n.mu.Lock()
 	if n.proc != nil && !n.proc.exited() {
 		n.mu.Unlock()
 		return fmt.Errorf("%s: start: %w", n.Name, ErrRunning)
 	}
 	args := n.runArgsLocked(bootnodes)
+	if n.kind == kindSequencer {
+		args = n.sequencerArgsLocked(l1URL)
+	}
 	p, err := startProcess(n.bin, args, n.LogPath)
 	if err != nil {
 		n.mu.Unlock()
@@ -104,8 +114,9 @@ func (n *Node) runArgsLocked(bootnodes []string) []string {
 }
 
 // waitReady waits until the node answers eth_chainId and serves its
-// metrics (the last thing "validator run" starts), or its process exits,
-// or timeout passes.
+// metrics (the last thing "validator run" starts; "sequencer run" answers
+// RPC only once it reached the L1 and opened its chain), or its process
+// exits, or timeout passes.
 func (n *Node) waitReady(p *process, timeout time.Duration) error {
 	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()

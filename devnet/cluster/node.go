@@ -31,13 +31,14 @@ var (
 // stopTimeout bounds how long Stop waits for a node to exit after SIGINT.
 const stopTimeout = 20 * time.Second
 
-// Node is one node process of a cluster: a validator or a full node. Its
-// data directory and ports stay the same across restarts. Its methods may be
-// called from any goroutine.
+// Node is one process of a cluster: a validator, a full node or the L2
+// sequencer. Its data directory and ports stay the same across restarts.
+// Its methods may be called from any goroutine.
 type Node struct {
-	// Index is the node's position in the cluster, from 0.
+	// Index is the node's position in the cluster, from 0 (-1 for the
+	// sequencer, which is not one of Cluster.Nodes).
 	Index int
-	// Name is "validator-<i>" or "full-<i>", used in logs.
+	// Name is "validator-<i>", "full-<i>" or "sequencer", used in logs.
 	Name string
 	// Dir is the node's data directory.
 	Dir string
@@ -48,13 +49,15 @@ type Node struct {
 	PeerID string
 	// Validator is the node's validator address; zero for a full node.
 	Validator common.Address
-	// ExtraArgs are added to "validator run" at the node's next Start
-	// (for example a development switch).
+	// ExtraArgs are added to "validator run" ("sequencer run" for the
+	// sequencer) at the node's next Start (for example a development
+	// switch).
 	ExtraArgs []string
 
 	c     *Cluster
 	bin   string
 	admin bool
+	kind  nodeKind
 
 	mu    sync.Mutex
 	ports nodePorts
@@ -63,8 +66,21 @@ type Node struct {
 	eth   *ethclient.Client
 }
 
+// nodeKind says which binary a node runs.
+type nodeKind int
+
+const (
+	// kindL1 is a validator or full node ("validator run").
+	kindL1 nodeKind = iota
+	// kindSequencer is the L2 sequencer ("sequencer run").
+	kindSequencer
+)
+
 // IsValidator reports whether the node has a validator key.
 func (n *Node) IsValidator() bool { return n.Validator != (common.Address{}) }
+
+// IsSequencer reports whether the node is the cluster's L2 sequencer.
+func (n *Node) IsSequencer() bool { return n.kind == kindSequencer }
 
 // RPCURL is the node's HTTP JSON-RPC endpoint.
 func (n *Node) RPCURL() string {
@@ -81,7 +97,7 @@ func (n *Node) MetricsURL() string {
 }
 
 // P2PAddr is the node's libp2p multiaddr, with its peer id, as a bootnode
-// address.
+// address (meaningless for the sequencer, which has no p2p endpoint yet).
 func (n *Node) P2PAddr() string {
 	n.mu.Lock()
 	defer n.mu.Unlock()
