@@ -27,17 +27,20 @@ var (
 
 // BlockInfo is what a contract may know about the block it runs in.
 type BlockInfo struct {
-	ChainID  *big.Int
-	Number   uint64
-	Time     uint64
-	Coinbase common.Address
-	BaseFee  *big.Int
-	GasLimit uint64
+	ChainID *big.Int
+	// ParentHash is the hash of the previous block (EIP-2935 style: a
+	// contract may record it, since a block cannot know its own hash).
+	ParentHash common.Hash
+	Number     uint64
+	Time       uint64
+	Coinbase   common.Address
+	BaseFee    *big.Int
+	GasLimit   uint64
 }
 
 // BlockInfoFromHeader extracts the BlockInfo of a header.
 func BlockInfoFromHeader(chainID *big.Int, h *types.Header) BlockInfo {
-	info := BlockInfo{ChainID: chainID, Time: h.Time, Coinbase: h.Coinbase, GasLimit: h.GasLimit}
+	info := BlockInfo{ChainID: chainID, ParentHash: h.ParentHash, Time: h.Time, Coinbase: h.Coinbase, GasLimit: h.GasLimit}
 	if h.Number != nil {
 		info.Number = h.Number.Uint64()
 	}
