@@ -22,6 +22,7 @@ import (
 	rollupconfig "github.com/bilayer/bilayer/rollup/config"
 	"github.com/bilayer/bilayer/rollup/l1"
 	"github.com/bilayer/bilayer/rollup/l2chain"
+	"github.com/bilayer/bilayer/rollup/l2rpc"
 	"github.com/bilayer/bilayer/rollup/sequencer"
 	pebblestore "github.com/bilayer/bilayer/store/pebble"
 	"github.com/bilayer/bilayer/txpool"
@@ -134,7 +135,7 @@ func runSequencer(c *cli.Context) error {
 
 	var rpcServer *ethrpc.Server
 	if addr := c.String(rpcAddrFlag.Name); addr != "" {
-		backend := sequencer.NewBackend(chain, pool, seq.Notify, version)
+		backend := l2rpc.NewBackend(chain, pool, nil, seq.Notify, version)
 		if rpcServer, err = startRPC(backend, sequencer.NewRollupAPI(chain, seq), addr, log); err != nil {
 			return err
 		}
@@ -219,7 +220,7 @@ func tryL1(ctx context.Context, url string, chainID uint64) (*l1.Client, common.
 	return client, ref.Hash, nil
 }
 
-func startRPC(backend *sequencer.Backend, api *sequencer.RollupAPI, addr string, log *slog.Logger) (*ethrpc.Server, error) {
+func startRPC(backend *l2rpc.Backend, api *sequencer.RollupAPI, addr string, log *slog.Logger) (*ethrpc.Server, error) {
 	srv, err := ethrpc.NewServer(backend, log.With("module", "rpc"))
 	if err != nil {
 		return nil, err

@@ -1,11 +1,9 @@
 package cluster
 
 import (
-	"bytes"
 	"crypto/ecdsa"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 
@@ -105,11 +103,5 @@ func (c *Cluster) initNode(opts NodeOptions) (*Node, error) {
 
 // runTool runs a short validator subcommand and returns its stdout.
 func (c *Cluster) runTool(args ...string) (string, error) {
-	var stdout, stderr bytes.Buffer
-	cmd := exec.Command(c.bin, args...)
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	if err := cmd.Run(); err != nil {
-		return "", fmt.Errorf("validator %s: %w: %s", args[0], err, strings.TrimSpace(stderr.String()))
-	}
-	return stdout.String(), nil
+	return runBinary(c.bin, args...)
 }

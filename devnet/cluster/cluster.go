@@ -50,8 +50,8 @@ type Options struct {
 	// genesis is L1 only (a zero sequencer address).
 	Sequencer bool
 	// SequencerArgs are added to "sequencer run" (for example
-	// "--block-time"); Node.ExtraArgs of the sequencer replaces them for
-	// later starts.
+	// "--block-time"): they become the sequencer's Node.ExtraArgs, which a
+	// test may change before a later Start.
 	SequencerArgs []string
 }
 

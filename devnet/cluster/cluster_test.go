@@ -11,6 +11,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/ethereum/go-ethereum/crypto"
 )
 
 func TestMain(m *testing.M) { os.Exit(RunTests(m)) }
@@ -138,6 +140,9 @@ func TestClusterRunsAndCleanupKillsEveryNode(t *testing.T) {
 		if err := c.WaitHeight(ctx, 2); err != nil {
 			t.Fatal(err)
 		}
+		if c.Genesis.Rollup != nil || c.Sequencer() != nil || c.SequencerKey != nil {
+			t.Fatalf("a cluster without Options.Sequencer has a rollup section or a sequencer")
+		}
 		v, full := c.Node(0), c.Node(1)
 		if !v.IsValidator() || full.IsValidator() {
 			t.Fatalf("node roles: %s validator=%v, %s validator=%v", v.Name, v.IsValidator(), full.Name, full.IsValidator())
@@ -249,5 +254,89 @@ func checkPortRetry(ctx context.Context, t *testing.T, c *Cluster) {
 	}
 	if _, err := n.Head(ctx); err != nil {
 		t.Fatal(err)
+	}
+}
+
+func TestClusterWithSequencer(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts validator and sequencer processes; skipped with -short")
+	}
+	var pgid int
+	t.Run("cluster", func(t *testing.T) {
+		c := New(t, Options{Validators: 1, Sequencer: true})
+		ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+		defer cancel()
+		r := c.Genesis.Rollup
+		if r == nil || c.SequencerKey == nil || r.Sequencer != crypto.PubkeyToAddress(c.SequencerKey.PublicKey) {
+			t.Fatalf("rollup section %+v does not name the sequencer key", r)
+		}
+		if r.ChallengeWindow != RollupWindow || r.SequencingWindow != RollupWindow {
+			t.Fatalf("rollup windows %d/%d, want %d", r.ChallengeWindow, r.SequencingWindow, RollupWindow)
+		}
+		s := c.Sequencer()
+		if !s.IsSequencer() || s.IsValidator() || len(c.Nodes()) != 1 {
+			t.Fatalf("sequencer handle: sequencer=%v validator=%v, %d L1 nodes", s.IsSequencer(), s.IsValidator(), len(c.Nodes()))
+		}
+		if id, err := s.Client().ChainID(ctx); err != nil || id.Uint64() != r.L2ChainID {
+			t.Fatalf("sequencer chain id %v (err %v), want %d", id, err, r.L2ChainID)
+		}
+		// The sequencer follows the L1: its origin advances.
+		if err := c.Node(0).WaitHeight(ctx, 4); err != nil {
+			t.Fatal(err)
+		}
+		waitOrigin := func(min uint64) {
+			t.Helper()
+			if err := waitCtx(ctx, func() error {
+				st, err := s.SyncStatus(ctx)
+				if err != nil {
+					return err
+				}
+				if uint64(st.UnsafeL2.L1Origin.Number) < min || uint64(st.HeadL1) < min {
+					return fmt.Errorf("sequencer origin %d, L1 head %d; want at least %d", st.UnsafeL2.L1Origin.Number, st.HeadL1, min)
+				}
+				return nil
+			}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		waitOrigin(2)
+		// kill -9 and restart on the same ports and data directory.
+		st, err := s.SyncStatus(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		url := s.RPCURL()
+		before, err := s.Head(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := s.Kill(); err != nil {
+			t.Fatal(err)
+		}
+		if s.Running() {
+			t.Fatal("sequencer still running after Kill")
+		}
+		if err := s.Restart(); err != nil {
+			t.Fatal(err)
+		}
+		if s.RPCURL() != url {
+			t.Fatalf("restart moved the sequencer from %s to %s", url, s.RPCURL())
+		}
+		if after, err := s.Head(ctx); err != nil || after < before {
+			t.Fatalf("L2 head %d after the restart (err %v), %d before", after, err, before)
+		}
+		waitOrigin(uint64(st.UnsafeL2.L1Origin.Number) + 1) // it follows the L1 again
+		s.mu.Lock()
+		pgid = s.proc.cmd.Process.Pid
+		s.mu.Unlock()
+		if logs, err := s.Logs(); err != nil || !strings.Contains(logs, "Sequencer started") {
+			t.Errorf("sequencer log %s (err %v) lacks its start line", s.LogPath, err)
+		}
+	})
+	if pgid == 0 {
+		t.Fatal("subtest recorded no sequencer process")
+	}
+	if groupAlive(pgid) {
+		t.Errorf("sequencer process group %d still alive after the cluster's cleanup", pgid)
 	}
 }

@@ -256,9 +256,17 @@ func (s *Sequencer) produce(plan Plan, now time.Time) (int, error) {
 	if err != nil {
 		return 0, fmt.Errorf("sequencer: %w", err)
 	}
+	if len(ex.Block.Transactions) == 0 && !plan.Forced {
+		// Nothing pooled could be included (a nonce gap, a fee cap below
+		// the base fee): no block is due, so none is committed. An idle
+		// L2 makes blocks only for its origin.
+		return 0, nil
+	}
+	built := time.Now()
 	if err := s.chain.Commit(ex); err != nil {
 		return 0, fmt.Errorf("sequencer: %w", err)
 	}
+	committed := time.Now()
 	b := ex.Block
 	st, err := s.chain.HeadState()
 	if err != nil {
@@ -274,6 +282,7 @@ func (s *Sequencer) produce(plan Plan, now time.Time) (int, error) {
 		touched[op.From] = true
 	}
 	s.pool.ResetAccounts(st, s.chain.NextBaseFee(b.Header), touched)
+	reset := time.Now()
 
 	s.mu.Lock()
 	s.lastBlockAt = now
@@ -294,7 +303,8 @@ func (s *Sequencer) produce(plan Plan, now time.Time) (int, error) {
 		s.log.Info("Applied L1 operations", "l2Block", b.Number(), "l1Block", plan.Attributes.Origin.Number, "operations", len(plan.Attributes.Operations))
 	}
 	s.log.Debug("Produced block", "number", b.Number(), "hash", b.Hash(), "txs", len(b.Transactions),
-		"origin", b.L2.Origin.Number, "gasUsed", b.Header.GasUsed, "took", time.Since(start))
+		"origin", b.L2.Origin.Number, "gasUsed", b.Header.GasUsed, "took", time.Since(start),
+		"build", built.Sub(start), "commit", committed.Sub(built), "poolReset", reset.Sub(committed))
 	s.metrics.observeBlock(b, len(ex.Result.Skipped), time.Since(start), s.pool.Len())
 	return len(b.Transactions), nil
 }

@@ -18,6 +18,7 @@ import (
 	"github.com/bilayer/bilayer/core/block"
 	"github.com/bilayer/bilayer/core/execution"
 	"github.com/bilayer/bilayer/rollup/l2chain"
+	"github.com/bilayer/bilayer/rollup/l2rpc"
 	"github.com/bilayer/bilayer/store"
 	"github.com/bilayer/bilayer/store/memdb"
 	"github.com/bilayer/bilayer/txpool"
@@ -87,7 +88,7 @@ type harness struct {
 	chain *l2chain.Chain
 	pool  *txpool.Pool
 	seq   *Sequencer
-	be    *Backend
+	be    *l2rpc.Backend
 	now   time.Time
 	keys  []*ecdsa.PrivateKey
 }
@@ -137,7 +138,7 @@ func (h *harness) open() {
 	}
 	h.chain, h.pool = chain, pool
 	h.seq = New(DefaultConfig(), chain, pool, h.l1, nil, log)
-	h.be = NewBackend(chain, pool, h.seq.Notify, "test")
+	h.be = l2rpc.NewBackend(chain, pool, nil, h.seq.Notify, "test")
 	origin, _ := h.l1.L1Block(context.Background(), chain.Head().L2.Origin.Number)
 	h.seq.originTime = origin.Time
 }
@@ -302,5 +303,21 @@ func TestWrongChainRefused(t *testing.T) {
 	err = h.be.SendTransaction(context.Background(), tx)
 	if err == nil || err.Error() != "invalid chain id: want 1338, have 1337" {
 		t.Fatalf("got %v", err)
+	}
+}
+
+// TestStuckTransactionMakesNoBlocks proves a pooled transaction that
+// cannot be included (a nonce gap) does not make the L2 commit an empty
+// block every block time: with the origin within the lag, no block is made.
+func TestStuckTransactionMakesNoBlocks(t *testing.T) {
+	l1 := newFakeL1(genesisTime)
+	h := newHarness(t, memdb.New(), l1)
+	h.send(0, 1, crypto.PubkeyToAddress(h.keys[1].PublicKey), big.NewInt(1)) // nonce 0 is missing
+	for range 8 {
+		h.now = h.now.Add(250 * time.Millisecond)
+		h.step()
+	}
+	if n := h.chain.Head().Number(); n != 0 || h.pool.Len() != 1 {
+		t.Fatalf("with only a gapped transaction pooled the L2 grew to %d blocks (pool holds %d)", n, h.pool.Len())
 	}
 }

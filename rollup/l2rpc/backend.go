@@ -1,7 +1,11 @@
-package sequencer
+// Package l2rpc serves an L2 chain's Ethereum JSON-RPC: the sequencer's
+// (with its pool: transactions are accepted) and the challenger's
+// (read-only, at its safe head). Only committed blocks are visible.
+package l2rpc
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math/big"
 
@@ -19,12 +23,26 @@ import (
 	"github.com/bilayer/bilayer/txpool"
 )
 
-// Backend serves the Ethereum JSON-RPC of the L2 from the sequencer's
-// chain and pool. Only committed (soft-confirmed) blocks are visible: a
-// receipt exists once its block is on disk.
+// ErrReadOnly is returned for transactions sent to a read-only L2 RPC.
+var ErrReadOnly = errors.New("this L2 RPC is read-only (a verifier's): send transactions to the sequencer")
+
+// Heads resolves the safe and finalized block tags; nil resolves both to
+// the genesis.
+type Heads interface {
+	// Safe is the newest L2 block whose batch the L1 accepted.
+	Safe() uint64
+	// Finalized is the newest L2 block whose batch outlived the
+	// challenge window.
+	Finalized() uint64
+}
+
+// Backend serves the Ethereum JSON-RPC of an L2 chain. With a pool it
+// accepts transactions (the sequencer); without one it is read-only. Only
+// committed blocks are visible: a receipt exists once its block is on disk.
 type Backend struct {
 	chain   *l2chain.Chain
 	pool    *txpool.Pool
+	heads   Heads
 	onTx    func()
 	version string
 }
@@ -34,10 +52,11 @@ var (
 	_ ethrpc.ReceiptExtender = (*Backend)(nil)
 )
 
-// NewBackend returns the L2 RPC backend; onTx (may be nil) is called after
-// a transaction enters the pool.
-func NewBackend(chain *l2chain.Chain, pool *txpool.Pool, onTx func(), version string) *Backend {
-	return &Backend{chain: chain, pool: pool, onTx: onTx, version: version}
+// NewBackend returns the L2 RPC backend. pool may be nil (read-only);
+// onTx (may be nil) is called after a transaction enters the pool; heads
+// (may be nil) resolves the safe and finalized tags.
+func NewBackend(chain *l2chain.Chain, pool *txpool.Pool, heads Heads, onTx func(), version string) *Backend {
+	return &Backend{chain: chain, pool: pool, heads: heads, onTx: onTx, version: version}
 }
 
 func notFound(err error) error {
@@ -56,13 +75,18 @@ func (b *Backend) ClientVersion() string { return b.version }
 // PeerCount is 0: the sequencer has no L2 peers.
 func (b *Backend) PeerCount() int { return 0 }
 
-// ResolveBlockNumber maps tags to heights. Until batches are posted to the
-// L1, nothing is safe or finalized beyond the genesis: safe and finalized
-// resolve to block 0; latest and pending to the unsafe head.
+// ResolveBlockNumber maps tags to heights: latest and pending to the head,
+// safe and finalized to what Heads says (the genesis without it).
 func (b *Backend) ResolveBlockNumber(_ context.Context, n rpc.BlockNumber) (uint64, error) {
 	head := b.chain.Head().Number()
 	switch {
-	case n == rpc.EarliestBlockNumber, n == rpc.SafeBlockNumber, n == rpc.FinalizedBlockNumber:
+	case n == rpc.EarliestBlockNumber:
+		return 0, nil
+	case n == rpc.SafeBlockNumber && b.heads != nil:
+		return min(b.heads.Safe(), head), nil
+	case n == rpc.FinalizedBlockNumber && b.heads != nil:
+		return min(b.heads.Finalized(), head), nil
+	case n == rpc.SafeBlockNumber, n == rpc.FinalizedBlockNumber:
 		return 0, nil
 	case n < 0:
 		return head, nil
@@ -130,6 +154,9 @@ func (b *Backend) StateAt(_ context.Context, n uint64) (*state.StateDB, error) {
 // wrong chain id reads "invalid chain id: want 1338, have 1337"), then
 // admits it to the pool and wakes the producer.
 func (b *Backend) SendTransaction(_ context.Context, tx *types.Transaction) error {
+	if b.pool == nil {
+		return ErrReadOnly
+	}
 	if _, err := execution.CheckTx(b.chain.Config(), b.chain.Signer(), b.chain.Registry(), tx, nil, b.chain.Head().Header.GasLimit); err != nil {
 		return err
 	}
@@ -143,10 +170,24 @@ func (b *Backend) SendTransaction(_ context.Context, tx *types.Transaction) erro
 }
 
 // PendingTransaction returns a pooled transaction, or nil.
-func (b *Backend) PendingTransaction(h common.Hash) *types.Transaction { return b.pool.Get(h) }
+func (b *Backend) PendingTransaction(h common.Hash) *types.Transaction {
+	if b.pool == nil {
+		return nil
+	}
+	return b.pool.Get(h)
+}
 
 // PendingNonce returns the next nonce of a counting pooled transactions.
-func (b *Backend) PendingNonce(a common.Address) uint64 { return b.pool.PendingNonce(a) }
+func (b *Backend) PendingNonce(a common.Address) uint64 {
+	if b.pool == nil {
+		st, err := b.chain.HeadState()
+		if err != nil {
+			return 0
+		}
+		return st.GetNonce(a)
+	}
+	return b.pool.PendingNonce(a)
+}
 
 // NextBaseFee returns the base fee of the next L2 block.
 func (b *Backend) NextBaseFee(context.Context) (*big.Int, error) {
