@@ -56,9 +56,11 @@ lint: ## gofmt must list nothing; go vet must be clean
 fmt: ## gofmt every Go file in place
 	gofmt -w $$(git ls-files -co --exclude-standard '*.go')
 
-bench: build ## L1 devnet throughput vs this machine's ceiling: a markdown table and bench/results/latest.json
+BENCH_ARGS ?=
+
+bench: build ## L1 devnet throughput vs this machine's ceiling, L2 sequencer throughput and latency: markdown tables and bench/results/latest.json (BENCH_ARGS="--skip-l1" ...)
 	@$(CGO_NOTICE)
-	$(BIN)/bench --bin $(BIN)
+	$(BIN)/bench --bin $(BIN) $(BENCH_ARGS)
 
 bench-go: ## run every Go micro-benchmark once and print a table
 	@bash scripts/bench.sh
@@ -70,7 +72,7 @@ DEVNET_ARGS ?=
 DOCKER ?= docker
 DOCKER_IMAGE ?= bilayer:dev
 DOCKER_CTX := $(BIN)/docker
-DOCKER_CMDS := validator devnet
+DOCKER_CMDS := validator sequencer devnet wallet
 
 devnet: build ## build, then run the 4-validator devnet (DEVNET_ARGS="--port-offset 100 --quiet" ...)
 	$(BIN)/devnet up $(DEVNET_ARGS)

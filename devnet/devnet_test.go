@@ -194,7 +194,7 @@ func TestSummaryShowsWhatAUserNeeds(t *testing.T) {
 		"0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80",
 		"test test test test test test test test test test test junk",
 		"http://127.0.0.1:8555", "wallet --rpc http://127.0.0.1:8555 --dev-account 0 transfer",
-		"/d/logs", "reset --datadir /d",
+		"/d/logs", "reset --datadir /d", "L2:    not running",
 	} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("summary lacks %q:\n%s", want, out.String())

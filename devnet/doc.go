@@ -14,18 +14,27 @@
 //     and runs "validator init" and "validator peer-id" for each node;
 //     devnet.json (Config) records the result, the sequencer's address and
 //     keystore included, so later runs resume the same network.
-//  3. CheckPortsFree checks every port (PortsFor: RPC 8545+i, p2p 30303+i,
-//     metrics 6060+i, plus the port offset) before anything starts.
+//  3. InitSequencer runs "sequencer init" (SequencerInitArgs) once, into
+//     <datadir>/sequencer. CheckPortsFree and CheckSequencerPortsFree check
+//     every port (PortsFor: RPC 8545+i, p2p 30303+i, metrics 6060+i;
+//     SequencerPorts: L2 RPC 9545, metrics 7060; plus the port offset)
+//     before anything starts.
 //  4. Start (Supervisor) runs "validator run" (RunArgs) for each node as a
 //     child process in its own process group, tied to this process's life
 //     on Linux; every log line goes to <datadir>/logs/<name>.log and, unless
 //     quiet, to the terminal prefixed with "[<name>] ".
 //  5. WriteEndpoints records what runs where (endpoints.json); WaitForHeight
-//     waits for a committed block on every node; WriteSummary prints what a
-//     user needs, as anvil does.
-//  6. Stop sends SIGINT to every node and kills any that outlives a bound.
+//     waits for a committed block on every validator; then
+//     Supervisor.StartSequencer runs "sequencer run" (SequencerRunArgs,
+//     following validator 0) the same way and WaitForRPC waits until its
+//     L2 RPC answers the L2 chain id; WriteSummary prints what a user
+//     needs, as anvil does.
+//  6. Stop sends SIGINT to the sequencer, then to every validator, and
+//     kills any that outlives a bound.
 //
 // In ModeDocker, Generate writes the same files for containers that find
 // each other by host name ("/dns4/validator-<i>/tcp/30303/p2p/<id>"), and
-// "devnet node" turns them into the arguments of "validator run".
+// "devnet node" turns them into the arguments of "validator run" (or, for
+// the sequencer container, runs "sequencer init" once and "sequencer run"
+// following http://validator-0:8545).
 package devnet

@@ -17,6 +17,10 @@ const (
 	// SequencerKeyPath is the sequencer's keystore file, relative to the
 	// data directory.
 	SequencerKeyPath = keysDirName + "/sequencer.json"
+	// SequencerName is the sequencer's name: its data directory, its log
+	// file's stem and its name in endpoints.json and the docker-compose
+	// service.
+	SequencerName = "sequencer"
 )
 
 // Layout names the files of a devnet data directory:
@@ -26,6 +30,7 @@ const (
 //	<dir>/password         the key files' password (mode 0600)
 //	<dir>/validator-<i>/   validator i's data directory (validator init)
 //	<dir>/keys/sequencer.json  the sequencer's key (Web3 Secret Storage, the password file's password)
+//	<dir>/sequencer/       the sequencer's data directory (sequencer init, with that key)
 //	<dir>/logs/<name>.log  each node's log
 //	<dir>/endpoints.json   what is running where (written by up)
 //	<dir>/devnet.pid       the lock held while a devnet runs on <dir>
@@ -39,6 +44,9 @@ func NodeName(i int) string { return fmt.Sprintf("validator-%d", i) }
 
 // NodeDir is validator i's data directory.
 func (l Layout) NodeDir(i int) string { return filepath.Join(l.Dir, NodeName(i)) }
+
+// SequencerDir is the sequencer's data directory.
+func (l Layout) SequencerDir() string { return filepath.Join(l.Dir, SequencerName) }
 
 // LogFile is the log file of the named node.
 func (l Layout) LogFile(name string) string { return filepath.Join(l.Dir, logsDirName, name+".log") }

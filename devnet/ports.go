@@ -14,6 +14,14 @@ const (
 	BaseMetricsPort = 6060
 )
 
+// Base ports of the sequencer: the L2 RPC on 9545 (DESIGN section 12) and
+// metrics on 7060, a thousand above the validators' 6060+i as its RPC port
+// is a thousand above theirs. Both are shifted by the port offset.
+const (
+	BaseL2RPCPort            = 9545
+	BaseSequencerMetricsPort = 7060
+)
+
 // MaxValidators bounds --validators so that the port ranges of one devnet
 // never overlap (8545+i stays below 9545, the L2 RPC port).
 const MaxValidators = 64
@@ -33,8 +41,20 @@ func PortsFor(i, offset int) Ports {
 	return Ports{RPC: BaseRPCPort + offset + i, P2P: BaseP2PPort + offset + i, Metrics: BaseMetricsPort + offset + i}
 }
 
-// List returns the ports in a fixed order: RPC, p2p, metrics.
-func (p Ports) List() []int { return []int{p.RPC, p.P2P, p.Metrics} }
+// SequencerPorts returns the sequencer's ports shifted by offset: its L2
+// RPC and metrics (P2P is 0: the sequencer has no p2p listener).
+func SequencerPorts(offset int) Ports {
+	return Ports{RPC: BaseL2RPCPort + offset, Metrics: BaseSequencerMetricsPort + offset}
+}
+
+// List returns the ports in a fixed order: RPC, p2p, metrics, without a
+// p2p port of 0 (the sequencer's).
+func (p Ports) List() []int {
+	if p.P2P == 0 {
+		return []int{p.RPC, p.Metrics}
+	}
+	return []int{p.RPC, p.P2P, p.Metrics}
+}
 
 // ValidateOffset checks that validators nodes shifted by offset stay within
 // the TCP port range.
@@ -53,14 +73,27 @@ func ValidateOffset(validators, offset int) error {
 // choose another offset.
 func CheckPortsFree(validators, offset int) error {
 	for i := range validators {
-		for _, p := range PortsFor(i, offset).List() {
-			ln, err := net.Listen("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(p)))
-			if err != nil {
-				return fmt.Errorf("%w: 127.0.0.1:%d (needed by %s) is taken, perhaps by another devnet; "+
-					"start this one with another --port-offset, e.g. --port-offset %d", ErrPortInUse, p, NodeName(i), offset+100)
-			}
-			ln.Close()
+		if err := checkFree(PortsFor(i, offset), NodeName(i), offset); err != nil {
+			return err
 		}
+	}
+	return nil
+}
+
+// CheckSequencerPortsFree is CheckPortsFree for the sequencer's ports.
+func CheckSequencerPortsFree(offset int) error {
+	return checkFree(SequencerPorts(offset), SequencerName, offset)
+}
+
+// checkFree checks that every port of p can be bound on 127.0.0.1.
+func checkFree(p Ports, name string, offset int) error {
+	for _, port := range p.List() {
+		ln, err := net.Listen("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(port)))
+		if err != nil {
+			return fmt.Errorf("%w: 127.0.0.1:%d (needed by %s) is taken, perhaps by another devnet; "+
+				"start this one with another --port-offset, e.g. --port-offset %d", ErrPortInUse, port, name, offset+100)
+		}
+		ln.Close()
 	}
 	return nil
 }

@@ -24,6 +24,8 @@ type SuperviseOptions struct {
 	Config Config
 	// ValidatorBin is the validator binary to run.
 	ValidatorBin string
+	// SequencerBin is the sequencer binary StartSequencer runs.
+	SequencerBin string
 	// Terminal, if not nil, receives every node's log lines prefixed
 	// with "[<name>] ". Every line also goes to the node's log file.
 	Terminal io.Writer
@@ -42,9 +44,12 @@ type NodeExit struct {
 	Log string
 }
 
-// Supervisor runs the nodes of a devnet as child processes of this one.
+// Supervisor runs the nodes of a devnet as child processes of this one:
+// the validators (Start) and then the sequencer (StartSequencer).
 type Supervisor struct {
 	opts     SuperviseOptions
+	termMu   sync.Mutex // keeps the nodes' terminal lines whole
+	mu       sync.Mutex // guards nodes
 	nodes    []*nodeProc
 	exits    chan NodeExit
 	stopping atomic.Bool
@@ -53,6 +58,7 @@ type Supervisor struct {
 // nodeProc is one running node.
 type nodeProc struct {
 	name    string
+	role    string
 	cmd     *exec.Cmd
 	logFile *os.File
 	term    *prefixWriter
@@ -65,47 +71,68 @@ func Start(opts SuperviseOptions) (*Supervisor, error) {
 	if err := os.MkdirAll(opts.Layout.LogsDir(), 0o700); err != nil {
 		return nil, fmt.Errorf("create logs directory: %w", err)
 	}
-	s := &Supervisor{opts: opts, exits: make(chan NodeExit, opts.Config.Validators)}
-	var termMu sync.Mutex
+	// Room for every node's exit, the sequencer's included, so that wait
+	// never blocks.
+	s := &Supervisor{opts: opts, exits: make(chan NodeExit, opts.Config.Validators+1)}
 	for i := range opts.Config.Validators {
-		n, err := s.startNode(i, &termMu)
+		args, err := RunArgs(opts.Layout, opts.Config, i)
 		if err != nil {
 			s.Stop(5 * time.Second)
 			return nil, err
 		}
-		s.nodes = append(s.nodes, n)
+		if err := s.startNode(NodeName(i), RoleValidator, opts.ValidatorBin, append(args, opts.ExtraArgs[i]...)); err != nil {
+			s.Stop(5 * time.Second)
+			return nil, err
+		}
 	}
 	return s, nil
 }
 
-func (s *Supervisor) startNode(i int, termMu *sync.Mutex) (*nodeProc, error) {
-	name := NodeName(i)
-	args, err := RunArgs(s.opts.Layout, s.opts.Config, i)
-	if err != nil {
-		return nil, err
+// StartSequencer starts "sequencer run" (SequencerRunArgs) with
+// SequencerBin; "sequencer init" must have run (InitSequencer). Its log
+// goes where the validators' do, as "sequencer".
+func (s *Supervisor) StartSequencer() error {
+	if s.opts.SequencerBin == "" {
+		return errors.New("start the sequencer: no sequencer binary")
 	}
-	args = append(args, s.opts.ExtraArgs[i]...)
+	args, err := SequencerRunArgs(s.opts.Layout, s.opts.Config)
+	if err != nil {
+		return err
+	}
+	return s.startNode(SequencerName, RoleSequencer, s.opts.SequencerBin, args)
+}
+
+// startNode starts bin with args as the node name, logging to its log
+// file and, unless quiet, the terminal.
+func (s *Supervisor) startNode(name, role, bin string, args []string) error {
 	logPath := s.opts.Layout.LogFile(name)
 	logFile, err := os.OpenFile(logPath, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o644)
 	if err != nil {
-		return nil, fmt.Errorf("open log of %s: %w", name, err)
+		return fmt.Errorf("open log of %s: %w", name, err)
 	}
 	fmt.Fprintf(logFile, "==== devnet: starting %s at %s\n", name, time.Now().UTC().Format(time.RFC3339))
-	n := &nodeProc{name: name, logFile: logFile, done: make(chan struct{})}
+	n := &nodeProc{name: name, role: role, logFile: logFile, done: make(chan struct{})}
 	var out io.Writer = logFile
 	if s.opts.Terminal != nil {
-		n.term = &prefixWriter{mu: termMu, w: s.opts.Terminal, prefix: "[" + name + "] "}
+		n.term = &prefixWriter{mu: &s.termMu, w: s.opts.Terminal, prefix: "[" + name + "] "}
 		out = io.MultiWriter(logFile, n.term)
 	}
-	n.cmd = exec.Command(s.opts.ValidatorBin, args...)
+	n.cmd = exec.Command(bin, args...)
 	n.cmd.Stdout, n.cmd.Stderr = out, out
 	n.cmd.SysProcAttr = nodeSysProcAttr()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.stopping.Load() {
+		logFile.Close()
+		return fmt.Errorf("start %s: the devnet is stopping", name)
+	}
 	if err := n.cmd.Start(); err != nil {
 		logFile.Close()
-		return nil, fmt.Errorf("start %s: %w", name, err)
+		return fmt.Errorf("start %s: %w", name, err)
 	}
+	s.nodes = append(s.nodes, n)
 	go s.wait(n)
-	return n, nil
+	return nil
 }
 
 // wait reaps a node and reports its exit unless the devnet is stopping.
@@ -124,21 +151,59 @@ func (s *Supervisor) wait(n *nodeProc) {
 // Exits delivers every node that exits before Stop is called.
 func (s *Supervisor) Exits() <-chan NodeExit { return s.exits }
 
-// PIDs returns the process id of every node, in index order.
+// PIDs returns the process id of every validator, in index order.
 func (s *Supervisor) PIDs() []int {
-	out := make([]int, len(s.nodes))
-	for i, n := range s.nodes {
-		out[i] = n.cmd.Process.Pid
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []int
+	for _, n := range s.nodes {
+		if n.role == RoleValidator {
+			out = append(out, n.cmd.Process.Pid)
+		}
 	}
 	return out
 }
 
-// Stop sends SIGINT to every node, waits up to timeout for them to exit
-// and then kills (SIGKILL) the process group of any still running. It
-// returns an error naming the nodes that had to be killed.
-func (s *Supervisor) Stop(timeout time.Duration) error {
-	s.stopping.Store(true)
+// PID returns the process id of the named node (0 if it was not started).
+func (s *Supervisor) PID(name string) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
 	for _, n := range s.nodes {
+		if n.name == name {
+			return n.cmd.Process.Pid
+		}
+	}
+	return 0
+}
+
+// Stop stops the sequencer first (it follows the validators, so it must
+// not see them go), then the validators: each group gets SIGINT, up to
+// timeout to exit, and then SIGKILL to the process group of any still
+// running. It returns an error naming the nodes that had to be killed.
+func (s *Supervisor) Stop(timeout time.Duration) error {
+	s.mu.Lock()
+	s.stopping.Store(true)
+	var first, then []*nodeProc
+	for _, n := range s.nodes {
+		if n.role == RoleValidator {
+			then = append(then, n)
+		} else {
+			first = append(first, n)
+		}
+	}
+	s.mu.Unlock()
+	killed := stopGroup(first, timeout)
+	killed = append(killed, stopGroup(then, timeout)...)
+	if len(killed) > 0 {
+		return fmt.Errorf("killed %v: they did not stop within %s of SIGINT", killed, timeout)
+	}
+	return nil
+}
+
+// stopGroup sends SIGINT to every node of nodes, waits up to timeout for
+// them to exit, then kills the rest; it returns the names of those killed.
+func stopGroup(nodes []*nodeProc, timeout time.Duration) []string {
+	for _, n := range nodes {
 		select {
 		case <-n.done:
 		default:
@@ -149,7 +214,7 @@ func (s *Supervisor) Stop(timeout time.Duration) error {
 	defer deadline.Stop()
 	var killed []string
 	expired := false
-	for _, n := range s.nodes {
+	for _, n := range nodes {
 		if !expired {
 			select {
 			case <-n.done:
@@ -167,8 +232,5 @@ func (s *Supervisor) Stop(timeout time.Duration) error {
 		killGroup(n.cmd.Process.Pid)
 		<-n.done
 	}
-	if len(killed) > 0 {
-		return fmt.Errorf("killed %v: they did not stop within %s of SIGINT", killed, timeout)
-	}
-	return nil
+	return killed
 }

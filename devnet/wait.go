@@ -84,3 +84,80 @@ func blockNumber(ctx context.Context, c **ethclient.Client, url string) (uint64,
 	}
 	return n, nil
 }
+
+// RPCProgress is what WaitForRPC reports while it waits.
+type RPCProgress struct {
+	// Waited is the time waited so far; Left the time before ctx ends
+	// (0 without a deadline).
+	Waited, Left time.Duration
+	// Err is why the last attempt failed.
+	Err error
+}
+
+// WaitForRPC polls the JSON-RPC server at url until it answers
+// eth_chainId with chainID, calling progress (if set) every progressEvery.
+// It fails when ctx ends (the error carries the last failure), when the
+// server answers another chain id, or when a node exits first (an
+// *ExitError).
+func WaitForRPC(ctx context.Context, url string, chainID uint64, exits <-chan NodeExit,
+	progressEvery time.Duration, progress func(RPCProgress)) error {
+	start := time.Now()
+	tick := time.NewTicker(pollInterval)
+	defer tick.Stop()
+	if progressEvery <= 0 {
+		progressEvery = time.Second
+	}
+	report := time.NewTicker(progressEvery)
+	defer report.Stop()
+	var client *ethclient.Client
+	defer func() {
+		if client != nil {
+			client.Close()
+		}
+	}()
+	var lastErr error
+	for {
+		id, err := chainIDOf(ctx, &client, url)
+		switch {
+		case err == nil && id == chainID:
+			return nil
+		case err == nil:
+			return fmt.Errorf("%s answers chain id %d, want %d: is another node on its port?", url, id, chainID)
+		case ctx.Err() == nil: // a call cut short by the deadline says nothing new
+			lastErr = err
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("waiting for %s to answer (last error: %v): %w", url, lastErr, ctx.Err())
+		case e := <-exits:
+			return &ExitError{Exit: e}
+		case <-report.C:
+			if progress != nil {
+				p := RPCProgress{Waited: time.Since(start), Err: lastErr}
+				if d, ok := ctx.Deadline(); ok {
+					p.Left = max(time.Until(d), 0)
+				}
+				progress(p)
+			}
+		case <-tick.C:
+		}
+	}
+}
+
+// chainIDOf asks url for its chain id, dialing it once into *c.
+func chainIDOf(ctx context.Context, c **ethclient.Client, url string) (uint64, error) {
+	if *c == nil {
+		cl, err := ethclient.DialContext(ctx, url)
+		if err != nil {
+			return 0, fmt.Errorf("dial %s: %w", url, err)
+		}
+		*c = cl
+	}
+	callCtx, cancel := context.WithTimeout(ctx, time.Second)
+	defer cancel()
+	id, err := (*c).ChainID(callCtx)
+	if err != nil {
+		return 0, fmt.Errorf("%s eth_chainId: %w", url, err)
+	}
+	return id.Uint64(), nil
+}

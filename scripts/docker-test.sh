@@ -3,14 +3,18 @@
 # which first builds the image with `make docker`).
 #
 #   1. docker compose up: 4 validators commit blocks (finality is instant in BFT);
+#      the sequencer's L2 RPC answers chain id 1338 (0x53a), an L2 transfer (the
+#      image's wallet, run on the host) lands in an L2 block, and a deposit made on
+#      the L1 is applied on the L2;
 #   2. kill one validator container: the other 3 (> 2/3 of the stake) keep committing;
 #      start it again: it catches up;
 #   3. cut one validator off (docker network disconnect): it stops advancing while the
 #      others continue; reconnect it: it catches up;
 #   4. docker compose down -v, always (trap), with the containers' logs on failure.
 #
-# Every wait is bounded. Host ports: validator i's RPC is published on a free
-# 127.0.0.1 port chosen here, so a local devnet on 8545 does not get in the way.
+# Every wait is bounded. Host ports: validator i's RPC and the sequencer's L2 RPC
+# are published on free 127.0.0.1 ports chosen here, so a local devnet on 8545 and
+# 9545 does not get in the way.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -18,11 +22,14 @@ IMAGE="${DOCKER_IMAGE:-bilayer:dev}"
 export DOCKER_IMAGE="$IMAGE"
 export COMPOSE_PROJECT_NAME="bilayertest$$"
 HC="${HEALTHCHECK_BIN:-bin/docker/validator}" # host-side copy of the image's validator
+WALLET="${WALLET_BIN:-bin/docker/wallet}"      # and of its wallet
 
-if [ ! -x "$HC" ]; then
-	echo "docker-test: $HC not found: run \"make docker\" first (or set HEALTHCHECK_BIN)" >&2
-	exit 1
-fi
+for bin in "$HC" "$WALLET"; do
+	if [ ! -x "$bin" ]; then
+		echo "docker-test: $bin not found: run \"make docker\" first (or set HEALTHCHECK_BIN / WALLET_BIN)" >&2
+		exit 1
+	fi
+done
 
 if docker compose version >/dev/null 2>&1; then
 	compose() { docker compose "$@"; }
@@ -47,12 +54,13 @@ trap cleanup EXIT
 port_free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
 base=$((20000 + $$ % 20000))
-for i in 0 1 2 3; do
+for i in 0 1 2 3 4; do
 	p=$((base + i))
 	while ! port_free "$p"; do p=$((p + 7)); done
-	export "BILAYER_RPC_PORT_$i=$p"
+	if [ "$i" = 4 ]; then export BILAYER_L2_RPC_PORT=$p; else export "BILAYER_RPC_PORT_$i=$p"; fi
 done
 RPC0="http://127.0.0.1:${BILAYER_RPC_PORT_0}"
+RPCL2="http://127.0.0.1:${BILAYER_L2_RPC_PORT}"
 
 # head_host: validator-0's head through its published port.
 head_host() { "$HC" healthcheck --rpc "$RPC0" --timeout 2s 2>/dev/null | awk '{print $3}'; }
@@ -78,12 +86,26 @@ wait_for() {
 	log "ok: $what ($((SECONDS - start))s)"
 }
 
+# l2_call METHOD: the JSON-RPC response of the sequencer to METHOD (no params).
+l2_call() {
+	curl -s -m 3 -H 'Content-Type: application/json' \
+		-d "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"$1\",\"params\":[]}" "$RPCL2" 2>/dev/null || true
+}
+# l2_head: the L2 head number (decimal), empty if the sequencer does not answer.
+l2_head() {
+	local hex
+	hex=$(l2_call eth_blockNumber | sed -n 's/.*"result":"0x\([0-9a-fA-F]*\)".*/\1/p')
+	[ -n "$hex" ] && echo $((16#$hex))
+}
+l2_is_1338() { l2_call eth_chainId | grep -q '"result":"0x53a"'; }
+l2_at_least() { at_least "$(l2_head)" "$1"; }
+
 # at_least HEAD MIN: HEAD is a number >= MIN.
 at_least() { [ -n "$1" ] && [ "$1" -ge "$2" ]; }
 host_at_least() { at_least "$(head_host)" "$1"; }
 in_at_least() { at_least "$(head_in "$1")" "$2"; }
 
-log "project $COMPOSE_PROJECT_NAME, image $IMAGE, validator-0 RPC $RPC0"
+log "project $COMPOSE_PROJECT_NAME, image $IMAGE, validator-0 RPC $RPC0, L2 RPC $RPCL2"
 compose up -d
 for i in 0 1 2 3; do ids[i]="$(compose ps -q "validator-$i")"; done
 
@@ -91,6 +113,29 @@ wait_for 90 "validator-0 commits blocks (head >= 3)" host_at_least 3
 for i in 0 1 2 3; do
 	wait_for 60 "validator-$i has committed blocks" in_at_least "$i" 1
 done
+
+wait_for 90 "the sequencer's L2 RPC answers chain id 1338 (0x53a)" l2_is_1338
+dead=0x000000000000000000000000000000000000dEaD
+out=$("$WALLET" --l2-rpc "$RPCL2" --layer l2 --dev-account 0 --timeout 30s transfer --to "$dead" --amount 1.5)
+echo "$out"
+blk=$(echo "$out" | awk '$1 == "block" {print $2}')
+if ! echo "$out" | grep -q "status     success" || [ -z "$blk" ] || [ "$blk" -lt 1 ]; then
+	log "the L2 transfer did not succeed in an L2 block"
+	exit 1
+fi
+wait_for 10 "the L2 head reaches the transfer's block $blk" l2_at_least "$blk"
+out=$("$WALLET" --rpc "$RPC0" --l2-rpc "$RPCL2" --dev-account 1 --timeout 60s deposit --amount 2 --to "$dead")
+echo "$out"
+if ! echo "$out" | grep -q "applied in L2 block"; then
+	log "the deposit was not applied on L2"
+	exit 1
+fi
+bal=$("$WALLET" --l2-rpc "$RPCL2" --layer l2 balance "$dead")
+if [ "$bal" != "$dead: 3.5 ETH" ]; then
+	log "L2 balance of $dead: $bal, want 3.5 ETH"
+	exit 1
+fi
+log "ok: L2 transfer in block $blk, deposit applied, $bal on L2"
 
 log "killing validator-3"
 docker kill "${ids[3]}" >/dev/null

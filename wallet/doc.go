@@ -8,7 +8,7 @@
 //  1. The caller picks a signer: a devnet account (DevAccount) or a key
 //     from the keystore (Keystore.Load), and parses the amount
 //     (ParseEther).
-//  2. Client.PrepareTransfer reads the chain id, the pending nonce, the
+//  2. Client.PlanTransfer reads the chain id, the pending nonce, the
 //     suggested tip and the latest base fee, estimates the gas, and builds
 //     an EIP-1559 transaction with fee cap 2×baseFee + tip (FeeCap). It
 //     checks the balance against amount + gas × fee cap (MaxCost) first and
@@ -16,8 +16,16 @@
 //  3. Client.Send signs and submits it; Client.WaitReceipt polls for the
 //     receipt until it arrives or the context ends, reporting progress
 //     through a callback.
-//  4. NewTransferResult turns the receipt into the summary the CLI prints
+//  4. Client.Receipted turns the receipt into the summary the CLI prints
 //     (block, status, gas, effective gas price, fee paid).
+//
+// Data flow of a deposit: PlanCall to the L1 bridge with
+// bridge.PackDeposit(to) and the amount as value; Send and WaitReceipt on
+// the L1; DepositFromReceipt reads the bridge's Deposit log (its L1 block
+// and index); WaitDeposit polls the L2 sequencer's rollup_depositStatus
+// until it says applied, reporting DepositProgress; NewDepositSummary is
+// what the CLI prints. On the L2, receipts carry l1Fee (the L1 data fee),
+// which WaitReceipt and Lookup keep and TxSummary shows beside the gas fee.
 //
 // Every error that a user can cause or fix says what to do, for example
 // ErrUnreachable: "cannot reach the node at URL: is the devnet running?

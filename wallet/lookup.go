@@ -31,7 +31,7 @@ func (c *Client) Lookup(ctx context.Context, hash common.Hash) (*TxSummary, erro
 	if pending {
 		return Summarize(tx, from, nil, nil), nil
 	}
-	r, err := c.eth.TransactionReceipt(ctx, hash)
+	r, err := c.receipt(ctx, hash)
 	if notFound(err) {
 		// Between the two reads the node may have moved; call it pending.
 		return Summarize(tx, from, nil, nil), nil
@@ -44,7 +44,7 @@ func (c *Client) Lookup(ctx context.Context, hash common.Hash) (*TxSummary, erro
 
 // summarizeMined summarizes a transaction with its receipt, reading the
 // block's base fee when the node's receipt lacks effectiveGasPrice.
-func (c *Client) summarizeMined(ctx context.Context, tx *types.Transaction, from common.Address, r *types.Receipt) (*TxSummary, error) {
+func (c *Client) summarizeMined(ctx context.Context, tx *types.Transaction, from common.Address, r *Receipt) (*TxSummary, error) {
 	price := r.EffectiveGasPrice
 	if price == nil {
 		h, err := c.eth.HeaderByHash(ctx, r.BlockHash)
@@ -56,11 +56,13 @@ func (c *Client) summarizeMined(ctx context.Context, tx *types.Transaction, from
 			price = EffectiveGasPrice(tx.GasFeeCap(), tx.GasTipCap(), h.BaseFee)
 		}
 	}
-	return Summarize(tx, from, r, new(big.Int).Set(price)), nil
+	s := Summarize(tx, from, r.Receipt, new(big.Int).Set(price))
+	s.AddL1Fee(r.L1Fee)
+	return s, nil
 }
 
 // Receipted summarizes a transaction this wallet sent, once its receipt is
 // in (see WaitReceipt).
-func (c *Client) Receipted(ctx context.Context, tx *types.Transaction, from common.Address, r *types.Receipt) (*TxSummary, error) {
+func (c *Client) Receipted(ctx context.Context, tx *types.Transaction, from common.Address, r *Receipt) (*TxSummary, error) {
 	return c.summarizeMined(ctx, tx, from, r)
 }

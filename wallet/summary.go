@@ -42,8 +42,15 @@ type ReceiptSummary struct {
 	BlockHash         common.Hash `json:"blockHash"`
 	GasUsed           uint64      `json:"gasUsed"`
 	EffectiveGasPrice string      `json:"effectiveGasPrice"`
-	Fee               string      `json:"fee"`
-	FeeEth            string      `json:"feeEth"`
+	// Fee is the gas fee: gasUsed × effectiveGasPrice.
+	Fee    string `json:"fee"`
+	FeeEth string `json:"feeEth"`
+	// L1Fee is the L1 data fee an L2 transaction paid beside its gas fee
+	// (absent on the L1); TotalFee is Fee + L1Fee.
+	L1Fee       string `json:"l1Fee,omitempty"`
+	L1FeeEth    string `json:"l1FeeEth,omitempty"`
+	TotalFee    string `json:"totalFee,omitempty"`
+	TotalFeeEth string `json:"totalFeeEth,omitempty"`
 }
 
 // Succeeded reports whether the transaction is in a block and succeeded.
@@ -77,6 +84,22 @@ func Summarize(tx *types.Transaction, from common.Address, r *types.Receipt, pri
 	return s
 }
 
+// AddL1Fee records the L1 data fee an L2 transaction paid (the receipt's
+// l1Fee) beside its gas fee. A nil fee (an L1 receipt) or a summary
+// without a receipt is left as it is.
+func (s *TxSummary) AddL1Fee(l1Fee *big.Int) {
+	if l1Fee == nil || s.Receipt == nil {
+		return
+	}
+	gasFee, ok := new(big.Int).SetString(s.Receipt.Fee, 10)
+	if !ok {
+		return
+	}
+	total := new(big.Int).Add(gasFee, l1Fee)
+	s.Receipt.L1Fee, s.Receipt.L1FeeEth = l1Fee.String(), EtherDecimal(l1Fee)
+	s.Receipt.TotalFee, s.Receipt.TotalFeeEth = total.String(), EtherDecimal(total)
+}
+
 // Text renders the summary for people, one "name  value" line per field.
 func (s *TxSummary) Text() string {
 	var b strings.Builder
@@ -96,7 +119,11 @@ func (s *TxSummary) Text() string {
 		line("block", "%d (%s)", r.BlockNumber, r.BlockHash)
 		line("gas used", "%d of %d", r.GasUsed, s.Gas)
 		line("gas price", "%s", FormatGwei(price))
-		line("fee paid", "%s ETH", r.FeeEth)
+		if r.L1Fee != "" {
+			line("fee paid", "%s ETH = %s ETH gas + %s ETH L1 data fee", r.TotalFeeEth, r.FeeEth, r.L1FeeEth)
+		} else {
+			line("fee paid", "%s ETH", r.FeeEth)
+		}
 	}
 	return b.String()
 }

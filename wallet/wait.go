@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/ethereum/go-ethereum/common"
-	"github.com/ethereum/go-ethereum/core/types"
 )
 
 // ErrNotIncluded is returned when a transaction has no receipt before the
@@ -26,10 +25,10 @@ type WaitOptions struct {
 	ProgressEvery time.Duration
 }
 
-// WaitReceipt polls for the receipt of hash until it arrives, ctx ends or
-// opts.Timeout passes; on timeout the error wraps ErrNotIncluded and says
+// WaitReceipt polls for the receipt of hash (with the L2's l1Fee) until it
+// arrives, ctx ends or opts.Timeout passes; on timeout the error wraps ErrNotIncluded and says
 // how to check later.
-func (c *Client) WaitReceipt(ctx context.Context, hash common.Hash, opts WaitOptions) (*types.Receipt, error) {
+func (c *Client) WaitReceipt(ctx context.Context, hash common.Hash, opts WaitOptions) (*Receipt, error) {
 	if opts.Poll <= 0 {
 		opts.Poll = 200 * time.Millisecond
 	}
@@ -44,7 +43,7 @@ func (c *Client) WaitReceipt(ctx context.Context, hash common.Hash, opts WaitOpt
 	defer progress.Stop()
 	ticks := 0
 	for {
-		r, err := c.eth.TransactionReceipt(ctx, hash)
+		r, err := c.receipt(ctx, hash)
 		switch {
 		case err == nil:
 			return r, nil

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"math/big"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -42,13 +43,13 @@ func (b *syncBuffer) String() string {
 	return b.buf.String()
 }
 
-// buildBinaries builds devnet and validator into one directory, as
-// "make build" puts them in bin/.
+// buildBinaries builds devnet, validator and sequencer into one directory,
+// as "make build" puts them in bin/.
 func buildBinaries(t *testing.T) string {
 	t.Helper()
 	dir := t.TempDir()
 	cmd := exec.Command("go", "build", "-o", dir+string(os.PathSeparator),
-		"github.com/bilayer/bilayer/cmd/devnet", "github.com/bilayer/bilayer/cmd/validator")
+		"github.com/bilayer/bilayer/cmd/devnet", "github.com/bilayer/bilayer/cmd/validator", "github.com/bilayer/bilayer/cmd/sequencer")
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("go build: %v\n%s", err, out)
 	}
@@ -59,7 +60,7 @@ func buildBinaries(t *testing.T) string {
 func freeOffset(t *testing.T, validators int) int {
 	t.Helper()
 	for off := 1500 + os.Getpid()%400; off < 20000; off += 211 {
-		if devnet.CheckPortsFree(validators, off) == nil {
+		if devnet.CheckPortsFree(validators, off) == nil && devnet.CheckSequencerPortsFree(off) == nil {
 			return off
 		}
 	}
@@ -168,9 +169,12 @@ func alive(pid int) bool {
 }
 
 // TestUpStopResumeReset is the end-to-end test of the one-command devnet:
-// up prints the summary once every node commits, standard clients work
-// against the printed URLs, Ctrl-C leaves no process behind, up again
-// resumes at or above the old height, and reset wipes the directory.
+// up prints the summary once every validator commits and the sequencer's
+// L2 RPC answers, standard clients work against the printed URLs (the L2
+// with chain id 1338 and the dev accounts prefunded), Ctrl-C leaves no
+// process behind (the sequencer included), up again resumes at or above
+// the old height without initialising the sequencer again, --l1-only
+// leaves the sequencer out, and reset wipes the directory.
 func TestUpStopResumeReset(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds binaries and runs a 4-process devnet")
@@ -183,12 +187,19 @@ func TestUpStopResumeReset(t *testing.T) {
 	up := startUp(t, bin, "--datadir", l.Dir, "--port-offset", fmt.Sprint(offset))
 	up.waitOutput(t, summaryMarker, 60*time.Second)
 	up.waitOutput(t, "[validator-3] ", 10*time.Second) // logs are streamed with a prefix
+	up.waitOutput(t, "[sequencer] ", 10*time.Second)
+	for _, want := range []string{"initialised the sequencer", "L2 chain id 1338", fmt.Sprintf("L2 on http://127.0.0.1:%d", devnet.SequencerPorts(offset).RPC)} {
+		if !strings.Contains(up.out.String(), want) {
+			t.Errorf("devnet up did not print %q", want)
+		}
+	}
 	eps, err := devnet.ReadEndpoints(l.EndpointsFile())
 	if err != nil {
 		t.Fatal(err)
 	}
 	checkEndpoints(t, l, eps, offset)
 	height := checkClients(t, eps)
+	checkSequencer(t, eps)
 
 	up.interrupt(t)
 	for _, n := range eps.Nodes {
@@ -196,8 +207,11 @@ func TestUpStopResumeReset(t *testing.T) {
 			t.Errorf("%s (pid %d) still runs after the devnet stopped", n.Name, n.PID)
 		}
 	}
-	if after, err := devnet.ReadEndpoints(l.EndpointsFile()); err != nil || after.Nodes[0].PID != 0 {
-		t.Errorf("endpoints.json after the stop: pid %d, %v; want 0", after.Nodes[0].PID, err)
+	if after, err := devnet.ReadEndpoints(l.EndpointsFile()); err != nil || len(after.Nodes) != 5 || after.Nodes[0].PID != 0 || after.Nodes[4].PID != 0 {
+		t.Errorf("endpoints.json after the stop: %+v, %v; want every pid 0", after.Nodes, err)
+	}
+	if !strings.Contains(up.out.String(), "stopping every node (the sequencer first)") {
+		t.Errorf("the stop did not say it stops the sequencer first:\n%s", up.out)
 	}
 	if _, err := os.Stat(l.LockFile()); !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("lock file left behind: %v", err)
@@ -211,12 +225,16 @@ func TestUpStopResumeReset(t *testing.T) {
 	if !strings.Contains(again.out.String(), "resumed") {
 		t.Errorf("second run did not say it resumed:\n%s", again.out)
 	}
-	if strings.Contains(again.out.String(), "[validator-0] ") {
+	if strings.Contains(again.out.String(), "[validator-0] ") || strings.Contains(again.out.String(), "[sequencer] ") {
 		t.Errorf("--quiet streamed the logs:\n%s", again.out)
+	}
+	if strings.Contains(again.out.String(), "initialised the sequencer") {
+		t.Errorf("the resumed devnet initialised the sequencer again:\n%s", again.out)
 	}
 	if resumed := checkClients(t, eps); resumed < height {
 		t.Errorf("resumed at height %d, below the %d reached before the stop", resumed, height)
 	}
+	checkSequencer(t, eps)
 	out, err := exec.Command(filepath.Join(bin, "devnet"), "reset", "--datadir", l.Dir).CombinedOutput()
 	if err == nil || !strings.Contains(string(out), "running") {
 		t.Errorf("reset of a running devnet: err %v, output %s", err, out)
@@ -228,6 +246,17 @@ func TestUpStopResumeReset(t *testing.T) {
 	}
 	<-again.done
 	waitGone(t, eps)
+
+	// --l1-only runs the validators alone.
+	l1 := startUp(t, bin, "--datadir", l.Dir, "--quiet", "--l1-only")
+	l1.waitOutput(t, summaryMarker, 60*time.Second)
+	if eps, err = devnet.ReadEndpoints(l.EndpointsFile()); err != nil || len(eps.Nodes) != 4 || eps.L2ChainID != 0 {
+		t.Errorf("endpoints.json of an --l1-only devnet: %+v, %v", eps, err)
+	}
+	if !strings.Contains(l1.out.String(), "L2:    not running") {
+		t.Errorf("the --l1-only summary does not say the L2 is not running:\n%s", l1.out)
+	}
+	l1.interrupt(t)
 
 	if out, err := exec.Command(filepath.Join(bin, "devnet"), "reset", "--datadir", l.Dir).CombinedOutput(); err != nil {
 		t.Fatalf("reset: %v\n%s", err, out)
@@ -254,10 +283,18 @@ func waitGone(t *testing.T, eps devnet.Endpoints) {
 // checkEndpoints checks endpoints.json against the devnet's conventions.
 func checkEndpoints(t *testing.T, l devnet.Layout, eps devnet.Endpoints, offset int) {
 	t.Helper()
-	if eps.ChainID != devnet.L1ChainID || len(eps.Nodes) != 4 {
-		t.Fatalf("endpoints: chain %d with %d nodes, want %d with 4", eps.ChainID, len(eps.Nodes), devnet.L1ChainID)
+	if eps.ChainID != devnet.L1ChainID || eps.L2ChainID != devnet.L2ChainID || len(eps.Nodes) != 5 {
+		t.Fatalf("endpoints: chains %d/%d with %d nodes, want %d/%d with 4 validators and a sequencer",
+			eps.ChainID, eps.L2ChainID, len(eps.Nodes), devnet.L1ChainID, devnet.L2ChainID)
 	}
-	for i, n := range eps.Nodes {
+	seq, ok := eps.Sequencer()
+	sp := devnet.SequencerPorts(offset)
+	if !ok || seq.Name != "sequencer" || seq.RPC != fmt.Sprintf("http://127.0.0.1:%d", sp.RPC) ||
+		seq.Metrics != fmt.Sprintf("http://127.0.0.1:%d/metrics", sp.Metrics) || seq.Log != l.LogFile("sequencer") ||
+		seq.Datadir != l.SequencerDir() || seq.Address == "" || seq.PID <= 0 || !alive(seq.PID) {
+		t.Errorf("sequencer endpoint %+v", seq)
+	}
+	for i, n := range eps.Validators() {
 		p := devnet.PortsFor(i, offset)
 		want := devnet.Endpoint{Name: devnet.NodeName(i), Role: "validator",
 			RPC: fmt.Sprintf("http://127.0.0.1:%d", p.RPC), Metrics: fmt.Sprintf("http://127.0.0.1:%d/metrics", p.Metrics),
@@ -289,9 +326,10 @@ func checkClients(t *testing.T, eps devnet.Endpoints) uint64 {
 	if err != nil {
 		t.Fatal(err)
 	}
-	urls := make([]string, len(eps.Nodes))
+	validators := eps.Validators()
+	urls := make([]string, len(validators))
 	var top uint64
-	for i, n := range eps.Nodes {
+	for i, n := range validators {
 		urls[i] = n.RPC
 		c, err := ethclient.DialContext(ctx, n.RPC)
 		if err != nil {
@@ -321,4 +359,41 @@ func checkClients(t *testing.T, eps devnet.Endpoints) uint64 {
 		low = min(low, h)
 	}
 	return low
+}
+
+// checkSequencer drives the sequencer's L2 RPC with ethclient: chain id
+// 1338 and the dev accounts prefunded, and its metrics answer.
+func checkSequencer(t *testing.T, eps devnet.Endpoints) {
+	t.Helper()
+	seq, ok := eps.Sequencer()
+	if !ok {
+		t.Fatal("no sequencer in endpoints.json")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	c, err := ethclient.DialContext(ctx, seq.RPC)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	id, err := c.ChainID(ctx)
+	if err != nil || id.Cmp(big.NewInt(devnet.L2ChainID)) != 0 {
+		t.Fatalf("sequencer chain id %v, %v; want %d", id, err, devnet.L2ChainID)
+	}
+	acct, err := devkeys.Get(9)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bal, err := c.BalanceAt(ctx, acct.Address, nil)
+	if err != nil || bal.Cmp(devnet.DevAccountBalance.Big()) != 0 {
+		t.Fatalf("L2 balance of dev account 9: %v, %v", bal, err)
+	}
+	resp, err := http.Get(seq.Metrics)
+	if err != nil {
+		t.Fatalf("sequencer metrics: %v", err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("sequencer metrics: %s", resp.Status)
+	}
 }

@@ -21,14 +21,21 @@ var (
 		EnvVars: []string{"DEVNET_PORT_OFFSET"}}
 	equivocateFlag = &cli.IntFlag{Name: "dev.equivocate", Value: -1,
 		Usage: "DEVELOPMENT: make validator N sign conflicting prevotes (from height 3, until slashed), to watch evidence and slashing (-1: none)"}
-	binDirFlag = &cli.StringFlag{Name: "bin-dir", Usage: "directory holding the validator binary (default: next to this devnet binary, then $PATH)",
+	binDirFlag = &cli.StringFlag{Name: "bin-dir", Usage: "directory holding the validator and sequencer binaries (default: next to this devnet binary, then $PATH)",
 		EnvVars: []string{"DEVNET_BIN_DIR"}}
 )
 
 // validatorBinary finds the validator binary: in --bin-dir, next to this
 // executable, or on $PATH.
-func validatorBinary(c *cli.Context) (string, error) {
-	const name = "validator"
+func validatorBinary(c *cli.Context) (string, error) { return findBinary(c, "validator") }
+
+// sequencerBinary finds the sequencer binary as validatorBinary finds the
+// validator's.
+func sequencerBinary(c *cli.Context) (string, error) { return findBinary(c, "sequencer") }
+
+// findBinary finds the named binary: in --bin-dir, next to this
+// executable, or on $PATH.
+func findBinary(c *cli.Context, name string) (string, error) {
 	if dir := c.String(binDirFlag.Name); dir != "" {
 		p := filepath.Join(dir, name)
 		if _, err := os.Stat(p); err != nil {

@@ -13,9 +13,10 @@ func generateCommand() *cli.Command {
 	return &cli.Command{
 		Name:  "generate",
 		Usage: "generate a devnet's keys, genesis and data directories without starting it (the docker-compose one-shot)",
-		Description: `With --docker the nodes will run in containers named validator-0, validator-1, ... on one
-network: they listen on 0.0.0.0 at the base ports and find each other by host name. Run each
-with "devnet node --name validator-<i>". If --datadir already holds a devnet, nothing changes.`,
+		Description: `With --docker the nodes will run in containers named validator-0, validator-1, ... and
+sequencer on one network: they listen on 0.0.0.0 at the base ports and find each other by host
+name. Run each with "devnet node --name validator-<i>" (or --name sequencer). If --datadir
+already holds a devnet, nothing changes.`,
 		Flags: []cli.Flag{datadirFlag, validatorsFlag, portOffsetFlag, binDirFlag,
 			&cli.BoolFlag{Name: "docker", Usage: "generate for containers addressed by host name", EnvVars: []string{"DEVNET_DOCKER"}}},
 		Action: func(c *cli.Context) error {
@@ -45,6 +46,9 @@ with "devnet node --name validator-<i>". If --datadir already holds a devnet, no
 			fmt.Printf("devnet: generated a %d-validator %s devnet (chain id %d) in %s\n", cfg.Validators, cfg.Mode, cfg.ChainID, l.Dir)
 			for _, n := range cfg.Nodes {
 				fmt.Printf("  %-12s validator %s  peer %s\n", n.Name, n.Validator, n.PeerID)
+			}
+			if s := cfg.Sequencer; s != nil {
+				fmt.Printf("  %-12s address   %s  key %s\n", devnet.SequencerName, s.Address, s.Keystore)
 			}
 			return nil
 		},

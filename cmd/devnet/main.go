@@ -1,7 +1,8 @@
 // Command devnet runs a local bilayer devnet with one command: it generates
-// keys and a genesis, starts every node as a separate process of the same
-// binaries a user runs, prints the endpoints and funded accounts, and stops
-// everything on Ctrl-C. It also generates the data of the docker-compose
+// keys and a genesis, starts every node (the validators, then the L2
+// sequencer) as a separate process of the same binaries a user runs,
+// prints the endpoints and funded accounts, and stops everything on
+// Ctrl-C. It also generates the data of the docker-compose
 // devnet and starts a node inside a container.
 package main
 
@@ -26,8 +27,9 @@ func newApp() *cli.App {
 		Usage:   "run a local bilayer devnet",
 		Version: version(),
 		Description: `"devnet up" starts a 4-validator L1 on 127.0.0.1 (chain id 1337; validator i serves RPC
-on 8545+i, p2p on 30303+i, metrics on 6060+i), with the ten well-known development accounts of
-"test test ... junk" funded. Ctrl-C stops it; "devnet up" again resumes it; "devnet reset" wipes it.
+on 8545+i, p2p on 30303+i, metrics on 6060+i) and the L2 sequencer (chain id 1338; RPC on 9545,
+metrics on 7060), with the ten well-known development accounts of "test test ... junk" funded on
+both. Ctrl-C stops it; "devnet up" again resumes it; "devnet reset" wipes it.
 
 Every flag can also be set with the environment variable shown in its help.`,
 		Commands: []*cli.Command{upCommand(), resetCommand(), generateCommand(), nodeCommand()},

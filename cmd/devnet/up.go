@@ -19,8 +19,10 @@ import (
 var (
 	quietFlag = &cli.BoolFlag{Name: "quiet", Usage: "do not stream the nodes' logs to the terminal (they still go to <datadir>/logs)",
 		EnvVars: []string{"DEVNET_QUIET"}}
-	startTimeoutFlag = &cli.DurationFlag{Name: "start-timeout", Usage: "how long to wait for every node to commit a block",
+	startTimeoutFlag = &cli.DurationFlag{Name: "start-timeout", Usage: "how long to wait for every validator to commit a block, and then for the sequencer's RPC",
 		Value: 60 * time.Second, EnvVars: []string{"DEVNET_START_TIMEOUT"}}
+	l1OnlyFlag = &cli.BoolFlag{Name: "l1-only", Usage: "do not start the L2 sequencer (the L1 alone, e.g. to benchmark it)",
+		EnvVars: []string{"DEVNET_L1_ONLY"}}
 	stopTimeoutFlag = &cli.DurationFlag{Name: "stop-timeout", Usage: "how long nodes get to stop after SIGINT before they are killed",
 		Value: 15 * time.Second, EnvVars: []string{"DEVNET_STOP_TIMEOUT"}}
 )
@@ -32,12 +34,16 @@ func upCommand() *cli.Command {
 	return &cli.Command{
 		Name:  "up",
 		Usage: "start the devnet (generating it on the first run) and run it until Ctrl-C",
-		Description: `The first run generates validator keys, the genesis and one data directory per validator
-in --datadir; later runs resume the same chain. Every node is a separate "validator run" process;
-its log goes to <datadir>/logs/<name>.log and, unless --quiet, to the terminal. Once every node
-has committed a block, devnet prints the RPC URLs and the funded accounts, and writes
-<datadir>/endpoints.json. Ctrl-C (or SIGTERM) stops every node.`,
-		Flags:  []cli.Flag{datadirFlag, validatorsFlag, portOffsetFlag, binDirFlag, quietFlag, startTimeoutFlag, stopTimeoutFlag, equivocateFlag},
+		Description: `The first run generates validator keys, the sequencer key, the genesis and one data directory
+per validator in --datadir; later runs resume the same chain. Every node is a separate process:
+"validator run" for each validator and, once the L1 has committed a block, "sequencer run" for the
+L2 (its L2 RPC on 9545, metrics on 7060, plus the port offset). Each log goes to
+<datadir>/logs/<name>.log and, unless --quiet, to the terminal. Once every validator has committed
+a block and the sequencer's RPC answers, devnet prints the RPC URLs, the chain ids and the funded
+accounts, and writes <datadir>/endpoints.json. Ctrl-C (or SIGTERM) stops every node, the sequencer
+first.`,
+		Flags: []cli.Flag{datadirFlag, validatorsFlag, portOffsetFlag, binDirFlag, quietFlag, startTimeoutFlag, stopTimeoutFlag,
+			l1OnlyFlag, equivocateFlag},
 		Action: runUp,
 	}
 }
@@ -62,8 +68,17 @@ func runUp(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
+	seq, err := prepareSequencer(c, ctx, l, cfg)
+	if err != nil {
+		return err
+	}
 	if err := devnet.CheckPortsFree(cfg.Validators, cfg.PortOffset); err != nil {
 		return err
+	}
+	if seq.bin != "" {
+		if err := devnet.CheckSequencerPortsFree(cfg.PortOffset); err != nil {
+			return err
+		}
 	}
 	var term io.Writer
 	if !c.Bool(quietFlag.Name) {
@@ -77,18 +92,24 @@ func runUp(c *cli.Context) error {
 		}
 		extra[i] = []string{"--dev.equivocate"}
 	}
-	sup, err := devnet.Start(devnet.SuperviseOptions{Layout: l, Config: cfg, ValidatorBin: bin, Terminal: term, ExtraArgs: extra})
+	sup, err := devnet.Start(devnet.SuperviseOptions{Layout: l, Config: cfg, ValidatorBin: bin, SequencerBin: seq.bin,
+		Terminal: term, ExtraArgs: extra})
 	if err != nil {
 		return err
 	}
-	eps := endpoints(l, cfg, sup.PIDs())
+	eps := endpoints(l, cfg, seq.l2ChainID, sup)
 	if err := devnet.WriteEndpoints(l, eps); err != nil {
-		stopNodes(c, sup, l, cfg)
+		stopNodes(c, sup, l, cfg, seq.l2ChainID)
 		return err
 	}
 	heads, err := waitForChain(ctx, c.Duration(startTimeoutFlag.Name), eps, !created, sup.Exits())
+	if err == nil && seq.bin != "" {
+		if eps, err = startSequencer(ctx, c.Duration(startTimeoutFlag.Name), sup, l, cfg, seq.l2ChainID); err == nil {
+			err = devnet.WriteEndpoints(l, eps)
+		}
+	}
 	if err != nil {
-		stopNodes(c, sup, l, cfg)
+		stopNodes(c, sup, l, cfg, seq.l2ChainID)
 		if ctx.Err() != nil && errors.Is(err, context.Canceled) {
 			return nil // Ctrl-C while starting
 		}
@@ -98,7 +119,77 @@ func runUp(c *cli.Context) error {
 		FirstBlock: time.Since(started), DevnetCmd: os.Args[0]}); err != nil {
 		fmt.Fprintln(os.Stderr, "devnet:", err)
 	}
-	return supervise(c, ctx, sup, l, cfg)
+	return supervise(c, ctx, sup, l, cfg, seq.l2ChainID)
+}
+
+// sequencerSetup is how up runs the sequencer: its binary ("" when the
+// devnet has none) and the L2 chain id.
+type sequencerSetup struct {
+	bin       string
+	l2ChainID uint64
+}
+
+// prepareSequencer finds the sequencer binary and runs "sequencer init"
+// once, for a devnet that has a sequencer; with --l1-only, or for a devnet
+// generated before the rollup, it runs without one, and says so.
+func prepareSequencer(c *cli.Context, ctx context.Context, l devnet.Layout, cfg devnet.Config) (sequencerSetup, error) {
+	if c.Bool(l1OnlyFlag.Name) {
+		fmt.Println("devnet: --l1-only: not starting the L2 sequencer")
+		return sequencerSetup{}, nil
+	}
+	if cfg.Sequencer == nil {
+		fmt.Printf("devnet: %s was generated before the rollup: no sequencer (\"devnet reset\" to make a devnet with one)\n", l.Dir)
+		return sequencerSetup{}, nil
+	}
+	bin, err := sequencerBinary(c)
+	if err != nil {
+		return sequencerSetup{}, err
+	}
+	id, err := devnet.GenesisL2ChainID(l)
+	if err != nil {
+		return sequencerSetup{}, err
+	}
+	if id == 0 {
+		return sequencerSetup{}, fmt.Errorf("%s names a sequencer but its genesis has no rollup section: run \"devnet reset --datadir %s\"", l.ConfigFile(), l.Dir)
+	}
+	ran, err := devnet.InitSequencer(ctx, l, cfg, bin, nil)
+	if err != nil {
+		return sequencerSetup{}, err
+	}
+	if ran {
+		fmt.Printf("devnet: initialised the sequencer (%s) in %s\n", cfg.Sequencer.Address, l.SequencerDir())
+	}
+	return sequencerSetup{bin: bin, l2ChainID: id}, nil
+}
+
+// startSequencer starts the sequencer once the L1 runs and waits, showing
+// progress and the time left, until its L2 RPC answers with the L2 chain
+// id. It returns the endpoints with the sequencer's pid.
+func startSequencer(ctx context.Context, timeout time.Duration, sup *devnet.Supervisor, l devnet.Layout, cfg devnet.Config, l2ChainID uint64) (devnet.Endpoints, error) {
+	if err := sup.StartSequencer(); err != nil {
+		return devnet.Endpoints{}, err
+	}
+	eps := endpoints(l, cfg, l2ChainID, sup)
+	seq, _ := eps.Sequencer()
+	fmt.Printf("devnet: the L1 commits blocks; started the sequencer, waiting for its L2 RPC at %s ...\n", seq.RPC)
+	wctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	err := devnet.WaitForRPC(wctx, seq.RPC, l2ChainID, sup.Exits(), 2*time.Second, func(p devnet.RPCProgress) {
+		fmt.Printf("devnet: waiting for the sequencer's L2 RPC at %s: %s (%s left)\n",
+			seq.RPC, p.Waited.Round(time.Second), p.Left.Round(time.Second))
+	})
+	if err == nil {
+		return eps, nil
+	}
+	if exit, ok := errors.AsType[*devnet.ExitError](err); ok {
+		showTail(exit.Exit.Name, exit.Exit.Log)
+		return eps, fmt.Errorf("%w; its log: %s", err, exit.Exit.Log)
+	}
+	if errors.Is(err, context.DeadlineExceeded) {
+		showTail(seq.Name, seq.Log)
+		return eps, fmt.Errorf("the sequencer's L2 RPC did not answer within %s: %w (its log above and in %s)", timeout, err, seq.Log)
+	}
+	return eps, err
 }
 
 // prepare generates the devnet on the first run and reconciles the flags
@@ -135,13 +226,27 @@ func prepare(c *cli.Context, ctx context.Context, l devnet.Layout, bin string) (
 	return cfg, false, nil
 }
 
-// endpoints describes the running devnet.
-func endpoints(l devnet.Layout, cfg devnet.Config, pids []int) devnet.Endpoints {
+// endpoints describes the devnet, with the pids of the nodes sup runs
+// (none when sup is nil): the validators, then the sequencer when
+// l2ChainID is not 0.
+func endpoints(l devnet.Layout, cfg devnet.Config, l2ChainID uint64, sup *devnet.Supervisor) devnet.Endpoints {
 	eps := devnet.Endpoints{ChainID: cfg.ChainID, Datadir: l.Dir}
+	var pids []int
+	if sup != nil {
+		pids = sup.PIDs()
+	}
 	for i := range cfg.Validators {
 		e := devnet.LocalEndpoint(l, cfg, i)
 		if i < len(pids) {
 			e.PID = pids[i]
+		}
+		eps.Nodes = append(eps.Nodes, e)
+	}
+	if l2ChainID != 0 {
+		eps.L2ChainID = l2ChainID
+		e := devnet.SequencerEndpoint(l, cfg)
+		if sup != nil {
+			e.PID = sup.PID(devnet.SequencerName)
 		}
 		eps.Nodes = append(eps.Nodes, e)
 	}
@@ -153,8 +258,9 @@ func endpoints(l devnet.Layout, cfg devnet.Config, pids []int) devnet.Endpoints 
 func waitForChain(ctx context.Context, timeout time.Duration, eps devnet.Endpoints, resumed bool, exits <-chan devnet.NodeExit) ([]uint64, error) {
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	urls := make([]string, len(eps.Nodes))
-	for i, n := range eps.Nodes {
+	validators := eps.Validators()
+	urls := make([]string, len(validators))
+	for i, n := range validators {
 		urls[i] = n.RPC
 	}
 	heads, err := devnet.WaitForHeight(ctx, urls, 1, exits)
@@ -173,43 +279,51 @@ func waitForChain(ctx context.Context, timeout time.Duration, eps devnet.Endpoin
 		return nil, fmt.Errorf("%w; its log: %s", err, exit.Exit.Log)
 	}
 	if errors.Is(err, context.DeadlineExceeded) {
-		for _, n := range eps.Nodes {
+		for _, n := range validators {
 			showTail(n.Name, n.Log)
 		}
 		return nil, fmt.Errorf("the devnet did not commit a block within %s: %w (logs above and in %s)",
-			timeout, err, filepath.Dir(eps.Nodes[0].Log))
+			timeout, err, filepath.Dir(validators[0].Log))
 	}
 	return nil, err
 }
 
 // supervise runs until a signal, reporting nodes that die, then stops
-// every node.
-func supervise(c *cli.Context, ctx context.Context, sup *devnet.Supervisor, l devnet.Layout, cfg devnet.Config) error {
-	alive := cfg.Validators
+// every node: the sequencer first, then the validators.
+func supervise(c *cli.Context, ctx context.Context, sup *devnet.Supervisor, l devnet.Layout, cfg devnet.Config, l2ChainID uint64) error {
+	total := cfg.Validators
+	if l2ChainID != 0 {
+		total++
+	}
+	alive := total
 	for alive > 0 {
 		select {
 		case <-ctx.Done():
-			fmt.Println("devnet: stopping every node ...")
-			if err := stopNodes(c, sup, l, cfg); err != nil {
+			fmt.Println("devnet: stopping every node (the sequencer first) ...")
+			if err := stopNodes(c, sup, l, cfg, l2ChainID); err != nil {
 				return err
 			}
 			fmt.Printf("devnet: stopped. \"devnet up --datadir %s\" resumes it.\n", l.Dir)
 			return nil
 		case e := <-sup.Exits():
 			alive--
-			fmt.Fprintf(os.Stderr, "\n!!!! devnet: %s EXITED (%v); it is not restarted. %d of %d nodes still run.\n",
-				e.Name, e.Err, alive, cfg.Validators)
+			what := ""
+			if e.Name == devnet.SequencerName {
+				what = " The L2 is down: its RPC does not answer, deposits wait on the L1."
+			}
+			fmt.Fprintf(os.Stderr, "\n!!!! devnet: %s EXITED (%v); it is not restarted.%s %d of %d nodes still run.\n",
+				e.Name, e.Err, what, alive, total)
 			showTail(e.Name, e.Log)
 		}
 	}
-	stopNodes(c, sup, l, cfg)
+	stopNodes(c, sup, l, cfg, l2ChainID)
 	return fmt.Errorf("every node exited; see the logs in %s", l.LogsDir())
 }
 
 // stopNodes stops the nodes and marks them stopped in endpoints.json.
-func stopNodes(c *cli.Context, sup *devnet.Supervisor, l devnet.Layout, cfg devnet.Config) error {
+func stopNodes(c *cli.Context, sup *devnet.Supervisor, l devnet.Layout, cfg devnet.Config, l2ChainID uint64) error {
 	err := sup.Stop(c.Duration(stopTimeoutFlag.Name))
-	if werr := devnet.WriteEndpoints(l, endpoints(l, cfg, nil)); werr != nil && err == nil {
+	if werr := devnet.WriteEndpoints(l, endpoints(l, cfg, l2ChainID, nil)); werr != nil && err == nil {
 		err = werr
 	}
 	return err

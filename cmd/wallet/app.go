@@ -71,11 +71,13 @@ func newApp(std stdio, getenv func(string) string) *cli.App {
 		},
 		{Name: "balance", Usage: "print an address's balance (default: the signing account)", ArgsUsage: "[ADDRESS]", Action: e.balance},
 		{Name: "transfer", Usage: "send ether and wait for the receipt", Flags: transferFlags(), Action: e.transfer,
-			Description: "Builds an EIP-1559 transfer (fee cap 2 x base fee + tip), checks the balance covers it, sends it,\n" +
-				"waits for inclusion (progress on stderr when it is a terminal) and prints the receipt.\n" +
+			Description: "Builds an EIP-1559 transfer (fee cap 2 x base fee + tip) for the chain id the node reports, checks the\n" +
+				"balance covers it, sends it, waits for inclusion (progress on stderr when it is a terminal) and prints the\n" +
+				"receipt. On the L2 (--layer l2) the fee paid is the gas fee plus the L1 data fee (the receipt's l1Fee).\n" +
 				"Exits non-zero if the transaction failed or was not included within --timeout."},
 		{Name: "tx", Usage: "show a transaction and its receipt, or that it is pending", ArgsUsage: "HASH", Action: e.tx},
 	}
+	commands = append(commands, e.depositCommands()...)
 	commands = append(commands, e.stakingCommands()...)
 	addGlobalFlags(commands)
 	return &cli.App{

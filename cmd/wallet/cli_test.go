@@ -78,7 +78,9 @@ func TestHelpExplainsEveryFlag(t *testing.T) {
 	global := []string{"--rpc", "--l2-rpc", "--layer", "--keystore", "--password-file", "--dev-account", "--from", "--json", "--timeout",
 		"BILAYER_RPC", "BILAYER_L2_RPC", "BILAYER_KEYSTORE", "BILAYER_PASSWORD"}
 	cases := map[string][]string{
-		"--help":                append([]string{"account", "balance", "transfer", "tx"}, global...),
+		"--help":                append([]string{"account", "balance", "transfer", "tx", "deposit", "deposit-status"}, global...),
+		"deposit --help":        append([]string{"--amount", "--to", "--no-wait", "rollup_depositStatus", "2m0s"}, global...),
+		"deposit-status --help": append([]string{"L1-BLOCK INDEX"}, global...),
 		"transfer --help":       append([]string{"--to", "--amount", "1.5", "wei"}, global...),
 		"balance --help":        global,
 		"tx --help":             global,

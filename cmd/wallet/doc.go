@@ -5,6 +5,13 @@
 //	wallet balance [ADDRESS]           balance in ETH (wei with --json)
 //	wallet transfer --to ADDR --amount 1.5
 //	wallet tx HASH                     transaction and receipt, or pending
+//	wallet deposit --amount 1 [--to ADDR]   L1 -> L2 through the bridge, waits until applied
+//	wallet deposit-status L1-BLOCK INDEX    where the L2 says a deposit is
+//
+// balance, transfer and tx use the L1 (--rpc) or, with --layer l2, the L2
+// (--l2-rpc, or --rpc given on the command line); the chain id comes from
+// the node. An L2 receipt's fee is the gas fee plus the L1 data fee
+// (l1Fee). deposit always sends on the L1 and waits on the L2.
 //
 // The signing key is the devnet's N-th well-known test account with
 // --dev-account N, else the keystore account --from names, else the

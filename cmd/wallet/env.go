@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/bilayer/bilayer/node/keyfile"
@@ -20,16 +21,54 @@ type env struct {
 
 // dial connects to the RPC of the layer --layer selects.
 func (e *env) dial(c *cli.Context) (*wallet.Client, error) {
-	var url, hint string
-	switch layer := at(c, flagLayer).String(flagLayer); strings.ToLower(layer) {
+	layer := strings.ToLower(at(c, flagLayer).String(flagLayer))
+	switch layer {
 	case "l1":
-		url, hint = at(c, flagRPC).String(flagRPC), "is the devnet running? (make devnet)"
+		return e.dialL1(c)
 	case "l2":
-		url, hint = at(c, flagL2RPC).String(flagL2RPC), "is the L2 sequencer running? (make devnet starts it)"
+		url := at(c, flagL2RPC).String(flagL2RPC)
+		if !given(c, flagL2RPC) && e.rpcOnCommandLine(c) {
+			url = at(c, flagRPC).String(flagRPC) // --rpc names the node of the layer chosen
+		}
+		return wallet.Dial(c.Context, url, hintL2)
 	default:
 		return nil, fmt.Errorf("--layer %q: use l1 or l2", layer)
 	}
-	return wallet.Dial(c.Context, url, hint)
+}
+
+// What to check when a layer's node does not answer.
+const (
+	hintL1 = "is the devnet running? (make devnet)"
+	hintL2 = "is the L2 sequencer running? (make devnet starts it)"
+)
+
+// dialL1 connects to the L1 RPC (--rpc).
+func (e *env) dialL1(c *cli.Context) (*wallet.Client, error) {
+	return wallet.Dial(c.Context, at(c, flagRPC).String(flagRPC), hintL1)
+}
+
+// dialL2 connects to the L2 RPC (--l2-rpc), whatever --layer says.
+func (e *env) dialL2(c *cli.Context, hint string) (*wallet.Client, error) {
+	return wallet.Dial(c.Context, at(c, flagL2RPC).String(flagL2RPC), hint)
+}
+
+// rpcOnCommandLine reports whether --rpc was given on the command line
+// (not only through $BILAYER_RPC, which names the L1 node for every
+// command).
+func (e *env) rpcOnCommandLine(c *cli.Context) bool {
+	lineage := c.Lineage()
+	for i, x := range lineage {
+		if x.App == nil || !slices.Contains(x.LocalFlagNames(), flagRPC) {
+			continue
+		}
+		if i+1 < len(lineage) && lineage[i+1].App != nil {
+			return true // a command's copy of the flag: it has no env var
+		}
+		if env := e.getenv(envRPC); env == "" || env != x.String(flagRPC) {
+			return true
+		}
+	}
+	return false
 }
 
 // keystore is the keystore --keystore names, with the KDF --light-kdf

@@ -20,8 +20,13 @@ const (
 	flagTimeout      = "timeout"
 )
 
-// envPassword is the environment variable holding the keystore password.
-const envPassword = "BILAYER_PASSWORD"
+// Environment variables the wallet reads.
+const (
+	// envPassword holds the keystore password.
+	envPassword = "BILAYER_PASSWORD"
+	// envRPC names the L1 node (the --rpc flag's variable).
+	envRPC = "BILAYER_RPC"
+)
 
 // globalFlags returns fresh copies of the global flags; withEnv adds their
 // environment variables (only the app-level copies read them).
@@ -41,11 +46,11 @@ func globalFlags(withEnv bool, keystoreDir string) []cli.Flag {
 		return " (env " + name + ")"
 	}
 	return []cli.Flag{
-		&cli.StringFlag{Name: flagRPC, Value: "http://127.0.0.1:8545", EnvVars: env("BILAYER_RPC"),
-			Usage: "L1 JSON-RPC `URL` (a validator's)" + envText("BILAYER_RPC")},
+		&cli.StringFlag{Name: flagRPC, Value: "http://127.0.0.1:8545", EnvVars: env(envRPC),
+			Usage: "L1 JSON-RPC `URL` (a validator's); given on the command line with --layer l2, the L2's" + envText(envRPC)},
 		&cli.StringFlag{Name: flagL2RPC, Value: "http://127.0.0.1:9545", EnvVars: env("BILAYER_L2_RPC"),
 			Usage: "L2 JSON-RPC `URL` (the sequencer's)" + envText("BILAYER_L2_RPC")},
-		&cli.StringFlag{Name: flagLayer, Value: "l1", Usage: "`LAYER` to use: l1 (the L1, at --rpc) or l2 (the rollup, at --l2-rpc)"},
+		&cli.StringFlag{Name: flagLayer, Value: "l1", Usage: "`LAYER` that balance, transfer and tx use: l1 (the L1, at --rpc) or l2 (the rollup, at --l2-rpc; chain id from the node, 1338 on the devnet)"},
 		&cli.StringFlag{Name: flagKeystore, Value: keystoreDir, EnvVars: env("BILAYER_KEYSTORE"),
 			Usage: "keystore `DIR` of Web3 Secret Storage key files" + envText("BILAYER_KEYSTORE")},
 		&cli.StringFlag{Name: flagPasswordFile, Usage: "read the keystore password from `FILE` (else env " + envPassword + ", else a prompt on a terminal)"},
@@ -53,7 +58,7 @@ func globalFlags(withEnv bool, keystoreDir string) []cli.Flag {
 			Usage: "sign with the devnet's well-known test account `N` (0-9, mnemonic \"test test ... junk\") instead of the keystore"},
 		&cli.StringFlag{Name: flagFrom, Usage: "sign with keystore account `ADDR` (default: the first one)"},
 		&cli.BoolFlag{Name: flagJSON, Usage: "print one JSON object (or array) on stdout, for scripts"},
-		&cli.DurationFlag{Name: flagTimeout, Value: 60 * time.Second, Usage: "how long (`DURATION`, e.g. 30s) to wait for a transaction's inclusion"},
+		&cli.DurationFlag{Name: flagTimeout, Value: 60 * time.Second, Usage: "how long (`DURATION`, e.g. 30s) to wait for a transaction's inclusion (deposit: for the L2 to apply it, default " + defaultDepositTimeout.String() + ")"},
 	}
 }
 
