@@ -49,14 +49,17 @@ type evSynced struct {
 
 // driver owns the consensus machine; only the loop goroutine touches it.
 type driver struct {
-	n        *Node
-	m        *consensus.Machine
-	blocks   map[consensus.BlockID]*block.Block
-	executed map[consensus.BlockID]*chain.Executed
-	synced   map[consensus.BlockID]bool
-	future   []consensusMsg
-	own      [][]byte // own messages of the current height, for re-sending
-	nonce    uint64
+	n      *Node
+	m      *consensus.Machine
+	blocks map[consensus.BlockID]*block.Block
+	// savedValues are the blocks of this height already saved as locked or
+	// valid values (saveValueBlocks).
+	savedValues map[consensus.BlockID]bool
+	executed    map[consensus.BlockID]*chain.Executed
+	synced      map[consensus.BlockID]bool
+	future      []consensusMsg
+	own         [][]byte // own messages of the current height, for re-sending
+	nonce       uint64
 
 	heightStart time.Time
 	lastCommit  time.Time
@@ -80,7 +83,15 @@ func (n *Node) newDriver() (*driver, error) {
 	}
 	if ok && st.Height == h && n.signer != nil {
 		d.m = consensus.RestoreMachine(n.ccfg, n.self, st, vals)
-		n.log.Info("Restored consensus state", "height", st.Height, "round", st.Round, "step", st.Step)
+		blocks, err := loadValueBlocks(n.cfg.DB, st, int(n.cfg.Genesis.MaxBlockSize))
+		if err != nil {
+			return nil, err
+		}
+		for id, b := range blocks {
+			d.blocks[id] = b
+			d.savedValues[id] = true
+		}
+		n.log.Info("Restored consensus state", "height", st.Height, "round", st.Round, "step", st.Step, "valueBlocks", len(blocks))
 	} else {
 		d.m = consensus.NewMachine(n.ccfg, n.self, h, vals)
 	}
@@ -89,6 +100,7 @@ func (n *Node) newDriver() (*driver, error) {
 
 func (d *driver) resetHeight() {
 	d.blocks = make(map[consensus.BlockID]*block.Block)
+	d.savedValues = make(map[consensus.BlockID]bool)
 	d.executed = make(map[consensus.BlockID]*chain.Executed)
 	d.synced = make(map[consensus.BlockID]bool)
 	d.own = nil
@@ -243,6 +255,10 @@ func (d *driver) perform(ctx context.Context, a consensus.Action) (consensus.Inp
 	n := d.n
 	switch a := a.(type) {
 	case consensus.Persist:
+		// The blocks the state locks on first, then the state naming them.
+		if err := saveValueBlocks(n.cfg.DB, a.State, d.blocks, d.savedValues); err != nil {
+			return nil, err
+		}
 		return nil, saveConsensusState(n.cfg.DB, a.State)
 	case consensus.SignVote:
 		return d.signVote(a.Vote), nil

@@ -50,6 +50,7 @@ const (
 	metaHeadHeight    = "mHeadHeight"
 	metaSignerState   = "mSignerState"
 	metaConsensus     = "mConsensusState"
+	metaConsBlocks    = "mConsensusBlocks"
 )
 
 // SchemaVersion is the version of this schema that WriteSchemaVersion
@@ -64,7 +65,7 @@ func prefixes() []byte {
 
 // metaKeys lists every singleton key, for the overlap test.
 func metaKeys() []string {
-	return []string{metaSchemaVersion, metaGenesisHash, metaHeadHeight, metaSignerState, metaConsensus}
+	return []string{metaSchemaVersion, metaGenesisHash, metaHeadHeight, metaSignerState, metaConsensus, metaConsBlocks}
 }
 
 // SchemaVersionKey holds the schema version. Value: 8 bytes BE.
@@ -87,6 +88,13 @@ func SignerStateKey() []byte { return []byte(metaSignerState) }
 // by the node driver. It is written with a synced commit before the driver
 // signs or sends anything that depends on it.
 func ConsensusStateKey() []byte { return []byte(metaConsensus) }
+
+// ConsensusBlocksKey holds the blocks of the consensus machine's locked
+// and valid values at its current height, so that a restarted proposer can
+// re-propose a value it locked on before the crash. Value: RLP list of
+// encoded blocks (the node owns it), written (synced) before the
+// consensus state that names them.
+func ConsensusBlocksKey() []byte { return []byte(metaConsBlocks) }
 
 // HeaderKey = PrefixHeader + height(8).
 func HeaderKey(height uint64) []byte { return heightKey(PrefixHeader, height) }
