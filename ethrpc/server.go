@@ -15,7 +15,10 @@ import (
 
 // Server limits.
 const (
-	MaxRequestSize  = 5 << 20
+	// MaxRequestSize carries the largest transaction the L1 accepts, a
+	// rollup batch of 4 MiB, hex-encoded in eth_sendRawTransaction
+	// (about 8 MiB), with room for the JSON around it.
+	MaxRequestSize  = 9 << 20
 	MaxBatchItems   = 100
 	MaxResponseSize = 25 << 20
 	ReadTimeout     = 30 * time.Second

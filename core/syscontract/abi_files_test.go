@@ -3,6 +3,7 @@ package syscontract_test
 import (
 	"os"
 	"path/filepath"
+	"slices"
 	"testing"
 
 	"github.com/bilayer/bilayer/core/syscontract"
@@ -29,6 +30,12 @@ func TestShippedABIsParse(t *testing.T) {
 		}
 		if len(a.Methods) == 0 {
 			t.Errorf("%s: no methods", f)
+		}
+	}
+	// Every system contract of the chains ships its ABI (DESIGN section 12).
+	for _, name := range []string{"staking.json", "bridge.json", "rollup.json"} {
+		if !slices.Contains(files, filepath.Join("..", "..", "abi", name)) {
+			t.Errorf("abi/%s is missing", name)
 		}
 	}
 	if _, err := syscontract.ParseABI("[{"); err == nil {

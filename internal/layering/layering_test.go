@@ -99,6 +99,10 @@ var forbiddenInternal = []struct {
 	{"rollup", []string{"node", "p2p/libp2p", "devnet", "cmd"}},
 	{"ethrpc", []string{"store", "node", "rollup", "bridge", "p2p", "devnet", "cmd"}},
 	{"bridge", []string{"node", "rollup/sequencer", "rollup/challenger", "devnet", "cmd"}},
+	{"rollup/protocol", []string{"store", "txpool", "chaindb", "p2p", "ethrpc", "bridge", "rollup/config", "rollup/batch",
+		"rollup/contract", "rollup/derive", "rollup/sequencer", "rollup/challenger", "rollup/l1", "rollup/l2chain"}},
+	{"rollup/contract", []string{"store", "txpool", "chaindb", "p2p", "ethrpc", "rollup/derive", "rollup/sequencer",
+		"rollup/challenger", "rollup/l1", "rollup/l2chain"}},
 }
 
 func TestLayering(t *testing.T) {
@@ -125,7 +129,7 @@ func TestLayering(t *testing.T) {
 var pureStdlib = []string{"os", "os/exec", "net", "net/http", "sync", "math/rand", "math/rand/v2", "io/ioutil", "syscall"}
 
 // purePackages are the [pure] layers of DESIGN.md section 2.
-var purePackages = []string{"node/consensus", "rollup/derive"}
+var purePackages = []string{"node/consensus", "rollup/derive", "rollup/protocol"}
 
 func TestPurePackagesDoNoIO(t *testing.T) {
 	for _, p := range listPackages(t) {
