@@ -21,6 +21,11 @@ type Metrics struct {
 	Operations   prometheus.Counter
 	BlockTxs     prometheus.Histogram
 	BuildSeconds prometheus.Histogram
+	// The batcher's.
+	SafeHead      prometheus.Gauge
+	FinalizedHead prometheus.Gauge
+	Batches       prometheus.Counter
+	BatchBytes    prometheus.Counter
 }
 
 // NewMetrics creates the sequencer's metrics and registers them with reg.
@@ -45,9 +50,17 @@ func NewMetrics(reg prometheus.Registerer) (*Metrics, error) {
 			Help: "Transactions per L2 block.", Buckets: prometheus.ExponentialBuckets(1, 4, 8)}),
 		BuildSeconds: prometheus.NewHistogram(prometheus.HistogramOpts{Namespace: ns, Name: "block_build_seconds",
 			Help: "Time to build and commit one L2 block.", Buckets: prometheus.ExponentialBuckets(0.001, 2, 10)}),
+		SafeHead: prometheus.NewGauge(prometheus.GaugeOpts{Namespace: ns, Name: "safe_head",
+			Help: "Newest L2 block whose batch the L1 accepted."}),
+		FinalizedHead: prometheus.NewGauge(prometheus.GaugeOpts{Namespace: ns, Name: "finalized_head",
+			Help: "Newest L2 block whose batch outlived the challenge window."}),
+		Batches: prometheus.NewCounter(prometheus.CounterOpts{Namespace: ns, Name: "batches_total",
+			Help: "Batches the L1 accepted from this sequencer."}),
+		BatchBytes: prometheus.NewCounter(prometheus.CounterOpts{Namespace: ns, Name: "batch_bytes_total",
+			Help: "Bytes of batch data the L1 accepted from this sequencer."}),
 	}
 	for _, c := range []prometheus.Collector{m.UnsafeHead, m.OriginNumber, m.L1Head, m.PoolSize, m.Transactions, m.Skipped,
-		m.Operations, m.BlockTxs, m.BuildSeconds} {
+		m.Operations, m.BlockTxs, m.BuildSeconds, m.SafeHead, m.FinalizedHead, m.Batches, m.BatchBytes} {
 		if err := reg.Register(c); err != nil {
 			return nil, fmt.Errorf("register sequencer metrics: %w", err)
 		}

@@ -2,7 +2,6 @@ package sequencer
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"math/big"
@@ -44,12 +43,18 @@ type Config struct {
 	L1Lookahead int
 	// BuildBudget bounds the time spent filling one block.
 	BuildBudget time.Duration
+	// SequencingWindow is the rollup's S (0: blocks never expire).
+	SequencingWindow uint64
+	// InclusionMargin is how many L1 blocks a posted batch may take to be
+	// included: an origin whose window closes within it is treated as
+	// closed (deposit-only blocks, re-sequencing).
+	InclusionMargin uint64
 }
 
 // DefaultConfig returns the devnet's production settings.
 func DefaultConfig() Config {
 	return Config{BlockTime: 250 * time.Millisecond, MinBlockTime: 100 * time.Millisecond, MaxOriginLag: 2,
-		L1PollInterval: 200 * time.Millisecond, L1Lookahead: 16, BuildBudget: 150 * time.Millisecond}
+		L1PollInterval: 200 * time.Millisecond, L1Lookahead: 16, BuildBudget: 150 * time.Millisecond, InclusionMargin: 2}
 }
 
 // Sequencer produces the L2 chain: it follows the L1, picks origins,
@@ -65,7 +70,15 @@ type Sequencer struct {
 
 	wake chan struct{} // a transaction arrived, or the L1 moved
 
+	// prodMu serialises the producer and the batcher's re-sequencing,
+	// the two writers of the chain.
+	prodMu  sync.Mutex
+	batcher BatcherConfig // the batcher goroutine's only
+
 	mu          sync.Mutex
+	heads       heads
+	pauseUntil  block.L1Number
+	originTimes map[block.L1Number]uint64
 	l1Head      block.L1Number
 	queue       []*L1Block // L1 blocks after the head's origin, consecutive
 	originTime  uint64     // time of the head's origin
@@ -75,7 +88,8 @@ type Sequencer struct {
 // New returns a sequencer on chain. The pool must validate with
 // PoolValidator.
 func New(cfg Config, chain *l2chain.Chain, pool *txpool.Pool, l1 L1Source, metrics *Metrics, log *slog.Logger) *Sequencer {
-	return &Sequencer{cfg: cfg, chain: chain, pool: pool, l1: l1, log: log, metrics: metrics, wake: make(chan struct{}, 1)}
+	return &Sequencer{cfg: cfg, chain: chain, pool: pool, l1: l1, log: log, metrics: metrics, wake: make(chan struct{}, 1),
+		originTimes: make(map[block.L1Number]uint64)}
 }
 
 // NewPool returns the transaction pool of an L2 chain: admission by the
@@ -191,6 +205,16 @@ func (s *Sequencer) Run(ctx context.Context) error {
 	}
 }
 
+// productionSlack is how many L1 blocks earlier than the batcher the
+// producer treats an origin as closed: a block it makes with transactions
+// must stay postable until the batcher's next batch lands (PostAfter plus
+// a poll), else the batcher would re-sequence it again at once.
+const productionSlack = 3
+
+// originTimesKept is how many L1 blocks' times the sequencer remembers
+// (re-sequencing checks the deposit-only form of unposted blocks).
+const originTimesKept = 4096
+
 // idleWait is how long the producer sleeps when nothing is due; a new
 // transaction or L1 block wakes it sooner.
 const idleWait = time.Second
@@ -200,6 +224,8 @@ const idleWait = time.Second
 // (Plan.Forced), or when transactions wait and the block interval has
 // passed since the last block.
 func (s *Sequencer) Step(now time.Time) (time.Duration, error) {
+	s.prodMu.Lock()
+	defer s.prodMu.Unlock()
 	for {
 		plan := s.plan(now)
 		pending := s.pool.Len()
@@ -212,6 +238,8 @@ func (s *Sequencer) Step(now time.Time) (time.Duration, error) {
 		s.mu.Unlock()
 		switch {
 		case plan.Forced:
+		case plan.Wait:
+			return interval, nil
 		case pending > 0 && since >= interval:
 		case pending > 0:
 			return interval - since, nil
@@ -242,6 +270,7 @@ func (s *Sequencer) plan(now time.Time) Plan {
 	return NextBlock(PlanInput{
 		ParentTime: head.Header.Time, ParentOrigin: head.L2.Origin, OriginTime: s.originTime,
 		Next: next, L1Head: s.l1Head, Now: uint64(now.Unix()), MaxOriginLag: s.cfg.MaxOriginLag,
+		SequencingWindow: s.cfg.SequencingWindow, InclusionMargin: s.cfg.InclusionMargin + productionSlack,
 	})
 }
 
@@ -251,7 +280,10 @@ func (s *Sequencer) produce(plan Plan, now time.Time) (int, error) {
 	start := time.Now()
 	head := s.chain.Head()
 	deadline := start.Add(s.cfg.BuildBudget)
-	src := s.pool.Executable(s.chain.NextBaseFee(head.Header))
+	var src execution.TxSource
+	if !plan.DepositOnly {
+		src = s.pool.Executable(s.chain.NextBaseFee(head.Header))
+	}
 	ex, err := s.chain.Build(plan.Attributes, src, execution.FillLimits{Enough: func() bool { return time.Now().After(deadline) }})
 	if err != nil {
 		return 0, fmt.Errorf("sequencer: %w", err)
@@ -362,11 +394,19 @@ func (s *Sequencer) pollL1(ctx context.Context) error {
 			return fmt.Errorf("L1 block %d: %w", next, err)
 		}
 		s.mu.Lock()
-		if n := len(s.queue); n > 0 && s.queue[n-1].Ref.Number+1 != b.Ref.Number {
+		expect := s.chain.Head().L2.Origin.Number + 1
+		if n := len(s.queue); n > 0 {
+			expect = s.queue[n-1].Ref.Number + 1
+		}
+		if b.Ref.Number != expect {
+			// The producer re-sequenced meanwhile: start again from its
+			// new origin at the next poll.
 			s.mu.Unlock()
-			return errors.New("L1 queue out of order") // cannot happen: one follower
+			return nil
 		}
 		s.queue = append(s.queue, b)
+		s.originTimes[b.Ref.Number] = b.Time
+		delete(s.originTimes, b.Ref.Number-originTimesKept)
 		s.mu.Unlock()
 		fetched = true
 	}

@@ -1,0 +1,93 @@
+package verifier
+
+import (
+	"context"
+
+	"github.com/ethereum/go-ethereum/common"
+	"github.com/ethereum/go-ethereum/common/hexutil"
+
+	"github.com/bilayer/bilayer/core/block"
+	"github.com/bilayer/bilayer/rollup/l2chain"
+)
+
+// Finality reads the L1's view of the L2 heads (the rollup contract).
+type Finality interface {
+	// FinalizedBlock is the newest L2 block whose batch outlived the
+	// challenge window.
+	FinalizedBlock(ctx context.Context) (block.L2Number, error)
+}
+
+// API is the rollup_ namespace of the verifier's read-only L2 RPC.
+type API struct {
+	v        *Verifier
+	chain    *l2chain.Chain
+	finality Finality
+}
+
+// NewAPI returns the verifier's rollup_ API.
+func NewAPI(v *Verifier, chain *l2chain.Chain, finality Finality) *API {
+	return &API{v: v, chain: chain, finality: finality}
+}
+
+// BlockRef is an L2 block with its L1 origin.
+type BlockRef struct {
+	Number    hexutil.Uint64 `json:"number"`
+	Hash      common.Hash    `json:"hash"`
+	Timestamp hexutil.Uint64 `json:"timestamp"`
+	L1Origin  struct {
+		Number hexutil.Uint64 `json:"number"`
+		Hash   common.Hash    `json:"hash"`
+	} `json:"l1origin"`
+}
+
+// SyncStatus is the verifier's rollup_syncStatus: its heads (the derived
+// chain is its unsafe and safe head), the finalized head from the L1, the
+// L1 block it derived last, and how the posted outputs compared.
+type SyncStatus struct {
+	UnsafeL2     BlockRef       `json:"unsafeL2"`
+	SafeL2       BlockRef       `json:"safeL2"`
+	FinalizedL2  BlockRef       `json:"finalizedL2"`
+	HeadL1       hexutil.Uint64 `json:"headL1"`
+	Verification Verification   `json:"verification"`
+}
+
+// Verification says how the posted outputs compared with the derived ones.
+type Verification struct {
+	CheckedL2         hexutil.Uint64 `json:"checkedL2"`
+	Agreed            hexutil.Uint64 `json:"agreed"`
+	FirstDisagreement *Disagreement  `json:"firstDisagreement"`
+}
+
+func (api *API) ref(n uint64) (BlockRef, error) {
+	b, err := api.chain.BlockByNumber(block.L2Number(n))
+	if err != nil {
+		return BlockRef{}, err
+	}
+	r := BlockRef{Number: hexutil.Uint64(b.Number()), Hash: b.Hash(), Timestamp: hexutil.Uint64(b.Header.Time)}
+	r.L1Origin.Number, r.L1Origin.Hash = hexutil.Uint64(b.L2.Origin.Number), b.L2.Origin.Hash
+	return r, nil
+}
+
+// SyncStatus returns the verifier's heads and verification.
+func (api *API) SyncStatus(ctx context.Context) (*SyncStatus, error) {
+	st := api.v.Status()
+	head := api.chain.Head().Number()
+	unsafe, err := api.ref(head)
+	if err != nil {
+		return nil, err
+	}
+	fin := uint64(0)
+	if api.finality != nil {
+		f, err := api.finality.FinalizedBlock(ctx)
+		if err != nil {
+			return nil, err
+		}
+		fin = min(uint64(f), head)
+	}
+	finalized, err := api.ref(fin)
+	if err != nil {
+		return nil, err
+	}
+	return &SyncStatus{UnsafeL2: unsafe, SafeL2: unsafe, FinalizedL2: finalized, HeadL1: hexutil.Uint64(st.L1),
+		Verification: Verification{CheckedL2: hexutil.Uint64(st.Checked), Agreed: hexutil.Uint64(st.Agreed), FirstDisagreement: st.FirstDisagreement}}, nil
+}

@@ -1,0 +1,296 @@
+package verifier
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/ethereum/go-ethereum/common"
+
+	"github.com/bilayer/bilayer/core/block"
+	"github.com/bilayer/bilayer/rollup/derive"
+	"github.com/bilayer/bilayer/rollup/l2chain"
+	"github.com/bilayer/bilayer/store"
+)
+
+// Source is the verifier's view of the L1.
+type Source interface {
+	// HeadNumber returns the newest L1 block.
+	HeadNumber(ctx context.Context) (block.L1Number, error)
+	// L1Block returns L1 block n as derivation reads it.
+	L1Block(ctx context.Context, n block.L1Number) (*derive.L1Block, error)
+}
+
+// Config tunes the verifier.
+type Config struct {
+	// SequencingWindow is the rollup's S.
+	SequencingWindow uint64
+	// PollInterval is how often the L1 head is polled when caught up.
+	PollInterval time.Duration
+}
+
+// Disagreement is a posted output that differs from the verifier's own.
+type Disagreement struct {
+	Number     block.L2Number `json:"number"`
+	BatchIndex uint64         `json:"batchIndex"`
+	L1Block    block.L1Number `json:"l1Block"`
+	// Fields names what differs: "stateRoot", "blockHash", "withdrawals".
+	Fields          []string    `json:"fields"`
+	PostedStateRoot common.Hash `json:"postedStateRoot"`
+	OwnStateRoot    common.Hash `json:"ownStateRoot"`
+	PostedBlockHash common.Hash `json:"postedBlockHash"`
+	OwnBlockHash    common.Hash `json:"ownBlockHash"`
+}
+
+// Status is what the verifier has done so far.
+type Status struct {
+	// L1 is the last L1 block derived from.
+	L1 block.L1Number
+	// Head is the newest derived (and executed) L2 block.
+	Head block.L2Number
+	// Checked is the newest L2 block whose posted output was compared.
+	Checked block.L2Number
+	// Agreed counts posted outputs equal to the verifier's own.
+	Agreed uint64
+	// FirstDisagreement is the first posted output that differs, if any.
+	FirstDisagreement *Disagreement
+}
+
+// Verifier derives the L2 from the L1 and checks every posted output.
+type Verifier struct {
+	cfg     Config
+	chain   *l2chain.Chain
+	db      store.Store
+	src     Source
+	log     *slog.Logger
+	metrics *Metrics
+
+	d *derive.Deriver
+
+	mu     sync.Mutex
+	status Status
+}
+
+// New returns a verifier resuming from the state saved in db (a fresh
+// one starts after the L1 genesis).
+func New(ctx context.Context, cfg Config, chain *l2chain.Chain, db store.Store, src Source, metrics *Metrics, log *slog.Logger) (*Verifier, error) {
+	v := &Verifier{cfg: cfg, chain: chain, db: db, src: src, log: log, metrics: metrics}
+	st, found, err := loadState(db)
+	if err != nil {
+		return nil, err
+	}
+	if !found {
+		g := chain.Head()
+		if g.Number() != 0 {
+			return nil, fmt.Errorf("verifier: the L2 database is at block %d but has no derivation state", g.Number())
+		}
+		st = derive.State{Head: derive.Head{Number: 0, Time: g.Header.Time, Origin: g.L2.Origin.Number}, Next: g.L2.Origin.Number + 1}
+	}
+	v.d = derive.New(derive.Config{SequencingWindow: cfg.SequencingWindow}, st, sourceAt{ctx: ctx, src: src})
+	if !found {
+		gen, err := src.L1Block(ctx, st.Next-1)
+		if err != nil {
+			return nil, fmt.Errorf("verifier: L1 genesis: %w", err)
+		}
+		v.d.Remember(gen)
+	}
+	v.status = Status{L1: st.Next - 1, Head: block.L2Number(chain.Head().Number())}
+	log.Info("Verifier resumes", "l1", st.Next, "derivedHead", st.Head.Number, "l2Head", chain.Head().Number())
+	return v, nil
+}
+
+// sourceAt adapts a Source to derivation's context-free lookups.
+type sourceAt struct {
+	ctx context.Context
+	src Source
+}
+
+func (s sourceAt) L1Block(n block.L1Number) (*derive.L1Block, error) { return s.src.L1Block(s.ctx, n) }
+
+// Status returns a copy of the verifier's status.
+func (v *Verifier) Status() Status {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	st := v.status
+	if st.FirstDisagreement != nil {
+		d := *st.FirstDisagreement
+		st.FirstDisagreement = &d
+	}
+	return st
+}
+
+// Run derives until ctx ends, polling the L1 head. Transient L1 errors are
+// logged and retried; a failure of the verifier's own database or of
+// derivation's rules stops it.
+func (v *Verifier) Run(ctx context.Context) error {
+	t := time.NewTicker(v.cfg.PollInterval)
+	defer t.Stop()
+	failing := false
+	for {
+		err := v.catchUp(ctx)
+		switch {
+		case err != nil && ctx.Err() != nil:
+			return ctx.Err()
+		case errors.Is(err, derive.ErrCritical), errors.Is(err, errFatal):
+			return err
+		case err != nil && !failing:
+			v.log.Warn("Cannot read the L1; retrying", "err", err)
+			failing = true
+		case err == nil && failing:
+			v.log.Info("L1 reachable again")
+			failing = false
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-t.C:
+		}
+	}
+}
+
+// errFatal marks failures that retrying cannot fix.
+var errFatal = errors.New("verifier failure")
+
+// catchUp derives every L1 block up to the head.
+func (v *Verifier) catchUp(ctx context.Context) error {
+	head, err := v.src.HeadNumber(ctx)
+	if err != nil {
+		return err
+	}
+	for next := v.d.State().Next; next <= head; next = v.d.State().Next {
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		b, err := v.src.L1Block(ctx, next)
+		if err != nil {
+			return err
+		}
+		if err := v.Step(b); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Step derives from one L1 block: executes the new L2 blocks, checks the
+// claims, saves the state.
+func (v *Verifier) Step(b *derive.L1Block) error {
+	res, err := v.d.Step(b)
+	if err != nil {
+		return fmt.Errorf("derive L1 block %d: %w", b.Ref.Number, err)
+	}
+	for i := range res.Blocks {
+		if err := v.execute(&res.Blocks[i]); err != nil {
+			return fmt.Errorf("%w: %w", errFatal, err)
+		}
+	}
+	for i := range res.Claims {
+		if err := v.check(&res.Claims[i]); err != nil {
+			return fmt.Errorf("%w: %w", errFatal, err)
+		}
+	}
+	if err := saveState(v.db, v.d.State()); err != nil {
+		return fmt.Errorf("%w: %w", errFatal, err)
+	}
+	v.mu.Lock()
+	v.status.L1 = b.Ref.Number
+	v.status.Head = block.L2Number(v.chain.Head().Number())
+	v.mu.Unlock()
+	v.metrics.observeL1(b.Ref.Number, v.chain.Head().Number())
+	return nil
+}
+
+// execute applies one derived block on the head (unless a crash left it
+// committed already) and commits it.
+func (v *Verifier) execute(in *derive.Inputs) error {
+	if uint64(in.Number) <= v.chain.Head().Number() {
+		return nil // committed before a restart; derivation is deterministic
+	}
+	attrs := l2chain.Attributes{Time: in.Time, Origin: in.Origin, OriginTime: in.OriginTime, Operations: in.Operations}
+	ex, err := v.chain.Apply(attrs, in.Transactions)
+	if err != nil {
+		return err
+	}
+	if err := v.chain.Commit(ex); err != nil {
+		return err
+	}
+	if n := len(ex.Result.Skipped); n > 0 {
+		v.log.Info("Left out invalid batch transactions", "l2Block", in.Number, "skipped", n)
+	}
+	if in.DepositOnly {
+		v.log.Info("Deposit-only block: no batch covered its origin within the sequencing window",
+			"l2Block", in.Number, "origin", in.Origin.Number, "operations", len(in.Operations))
+	}
+	return nil
+}
+
+// check compares a posted claim with the executed block.
+func (v *Verifier) check(c *derive.Claim) error {
+	own, err := v.chain.BlockByNumber(c.Number)
+	if err != nil {
+		return fmt.Errorf("own L2 block %d for a claim: %w", c.Number, err)
+	}
+	var fields []string
+	if own.Header.Root != c.StateRoot {
+		fields = append(fields, "stateRoot")
+	}
+	if own.Hash() != c.BlockHash {
+		fields = append(fields, "blockHash")
+	}
+	if len(c.Withdrawals) != 0 { // the L2 initiates no withdrawals yet
+		fields = append(fields, "withdrawals")
+	}
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	v.status.Checked = max(v.status.Checked, c.Number)
+	if len(fields) == 0 {
+		v.status.Agreed++
+		v.metrics.observeCheck(c.Number, true)
+		return nil
+	}
+	d := &Disagreement{Number: c.Number, BatchIndex: c.BatchIndex, L1Block: c.L1Block, Fields: fields,
+		PostedStateRoot: c.StateRoot, OwnStateRoot: own.Header.Root, PostedBlockHash: c.BlockHash, OwnBlockHash: own.Hash()}
+	v.metrics.observeCheck(c.Number, false)
+	if v.status.FirstDisagreement == nil {
+		v.status.FirstDisagreement = d
+	}
+	v.log.Error("Posted output differs from the L1-derived chain", "l2Block", c.Number, "batch", c.BatchIndex, "l1Block", c.L1Block,
+		"fields", slices.Clone(fields), "postedStateRoot", c.StateRoot, "ownStateRoot", own.Header.Root,
+		"postedBlockHash", c.BlockHash, "ownBlockHash", own.Hash())
+	return nil
+}
+
+func loadState(db store.Store) (derive.State, bool, error) {
+	data, err := db.Get(store.DeriveStateKey())
+	if errors.Is(err, store.ErrNotFound) {
+		return derive.State{}, false, nil
+	}
+	if err != nil {
+		return derive.State{}, false, fmt.Errorf("load derivation state: %w", err)
+	}
+	var st derive.State
+	if err := json.Unmarshal(data, &st); err != nil {
+		return derive.State{}, false, fmt.Errorf("load derivation state: %w: %v", store.ErrCorrupt, err)
+	}
+	return st, true, nil
+}
+
+func saveState(db store.Store, st derive.State) error {
+	data, err := json.Marshal(st)
+	if err != nil {
+		return fmt.Errorf("save derivation state: %w", err)
+	}
+	b := db.NewBatch()
+	if err := b.Put(store.DeriveStateKey(), data); err != nil {
+		return fmt.Errorf("save derivation state: %w", err)
+	}
+	if err := b.Commit(true); err != nil {
+		return fmt.Errorf("save derivation state: %w", err)
+	}
+	return nil
+}
