@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"math/big"
 	"net/http"
 	"os/signal"
 	"syscall"
@@ -20,10 +21,14 @@ import (
 	"github.com/bilayer/bilayer/internal/cmdutil"
 	"github.com/bilayer/bilayer/node/keyfile"
 	rollupconfig "github.com/bilayer/bilayer/rollup/config"
+	"github.com/bilayer/bilayer/rollup/contract"
 	"github.com/bilayer/bilayer/rollup/l1"
+	"github.com/bilayer/bilayer/rollup/l1data"
 	"github.com/bilayer/bilayer/rollup/l2chain"
 	"github.com/bilayer/bilayer/rollup/l2rpc"
 	"github.com/bilayer/bilayer/rollup/sequencer"
+	"github.com/bilayer/bilayer/rollup/verifier"
+	"github.com/bilayer/bilayer/store"
 	pebblestore "github.com/bilayer/bilayer/store/pebble"
 	"github.com/bilayer/bilayer/txpool"
 )
@@ -41,6 +46,8 @@ var (
 		EnvVars: []string{"BILAYER_L2_BLOCK_TIME"}}
 	minBlockTimeFlag = &cli.DurationFlag{Name: "min-block-time", Usage: "interval between L2 blocks under load (more waiting than one block holds)",
 		Value: 100 * time.Millisecond, EnvVars: []string{"BILAYER_L2_MIN_BLOCK_TIME"}}
+	devBatcherPauseFlag = &cli.Uint64Flag{Name: "dev.batcher-pause", Usage: "DEVELOPMENT ONLY: post no batch for this many L1 blocks after start, so the sequencing window passes the unsafe chain by (derivation then makes deposit-only blocks and the sequencer re-sequences); refused unless the genesis is a devnet's",
+		EnvVars: []string{"BILAYER_DEV_BATCHER_PAUSE"}}
 	l1WaitFlag = &cli.DurationFlag{Name: "l1.wait", Usage: "how long to wait for the L1 RPC to answer at start before giving up",
 		Value: 2 * time.Minute, EnvVars: []string{"BILAYER_L1_WAIT"}}
 )
@@ -57,7 +64,7 @@ Blocks come every --block-time while transactions arrive (sooner under load, dow
 the origin trails the L1 head by more than rollup.maxOriginLag. An idle L2 makes no blocks
 otherwise.`,
 		Flags: []cli.Flag{datadirFlag, genesisFlag, passwordFileFlag, l1RPCFlag, l1WaitFlag, rpcAddrFlag, metricsAddrFlag, pprofFlag,
-			blockTimeFlag, minBlockTimeFlag, cmdutil.LogLevelFlag, cmdutil.LogFormatFlag},
+			blockTimeFlag, minBlockTimeFlag, devBatcherPauseFlag, cmdutil.LogLevelFlag, cmdutil.LogFormatFlag},
 		Action: runSequencer,
 	}
 }
@@ -89,6 +96,9 @@ func runSequencer(c *cli.Context) error {
 	if addr := crypto.PubkeyToAddress(key.PublicKey); addr != g.Rollup.Sequencer {
 		return fmt.Errorf("the sequencer key is %s, but the genesis names %s as rollup.sequencer", addr, g.Rollup.Sequencer)
 	}
+	if c.Uint64(devBatcherPauseFlag.Name) > 0 && !g.Devnet {
+		return fmt.Errorf("--%s is a development switch: refused because the genesis is not a devnet's", devBatcherPauseFlag.Name)
+	}
 
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
@@ -113,7 +123,16 @@ func runSequencer(c *cli.Context) error {
 		return err
 	}
 	defer chain.Close()
+	reader := l1data.New(client, contract.BatchLimits(cfg))
+	if err := recoverFromL1(ctx, cfg, chain, db, reader, log); err != nil {
+		return err
+	}
 	pool, err := sequencer.NewPool(txpool.DefaultConfig(), chain)
+	if err != nil {
+		return err
+	}
+	sender, err := l1.NewSender(ctx, client, l1.SenderConfig{Key: key, ChainID: new(big.Int).SetUint64(g.ChainID),
+		Logger: log.With("module", "l1sender")})
 	if err != nil {
 		return err
 	}
@@ -131,12 +150,18 @@ func runSequencer(c *cli.Context) error {
 	}
 	scfg.MinBlockTime = min(c.Duration(minBlockTimeFlag.Name), scfg.BlockTime)
 	scfg.MaxOriginLag = cfg.MaxOriginLag
+	scfg.SequencingWindow = cfg.SequencingWindow
 	seq := sequencer.New(scfg, chain, pool, sequencer.RPCL1{Client: client}, metrics, log.With("module", "sequencer"))
+	bcfg := sequencer.DefaultBatcherConfig()
+	bcfg.Bond = cfg.SequencerBond
+	bcfg.Limits = contract.BatchLimits(cfg)
+	bcfg.PauseFor = c.Uint64(devBatcherPauseFlag.Name)
+	rollupL1 := &sequencer.RPCRollup{Client: client, Sender: sender, Limits: bcfg.Limits}
 
 	var rpcServer *ethrpc.Server
 	if addr := c.String(rpcAddrFlag.Name); addr != "" {
-		backend := l2rpc.NewBackend(chain, pool, nil, seq.Notify, version)
-		if rpcServer, err = startRPC(backend, sequencer.NewRollupAPI(chain, seq), addr, log); err != nil {
+		backend := l2rpc.NewBackend(chain, pool, seq, seq.Notify, version)
+		if rpcServer, err = startRPC(backend, sequencer.NewRollupAPI(chain, seq, client), addr, log); err != nil {
 			return err
 		}
 	}
@@ -150,7 +175,13 @@ func runSequencer(c *cli.Context) error {
 	log.Info("L2 chain", "chainId", cfg.L2ChainID, "genesis", chain.GenesisHash(), "head", head.Number(), "origin", head.L2.Origin.Number,
 		"sequencer", cfg.Sequencer)
 
+	batcherErr := make(chan error, 1)
+	go func() { batcherErr <- seq.RunBatcher(ctx, rollupL1, bcfg) }()
 	runErr := seq.Run(ctx)
+	stop()
+	if err := <-batcherErr; err != nil && ctx.Err() == nil && runErr == nil {
+		runErr = err
+	}
 	if ctx.Err() != nil {
 		log.Info("Shutting down", "head", chain.Head().Number())
 		runErr = nil
@@ -218,6 +249,30 @@ func tryL1(ctx context.Context, url string, chainID uint64) (*l1.Client, common.
 		return nil, common.Hash{}, err
 	}
 	return client, ref.Hash, nil
+}
+
+// recoverFromL1 rebuilds an empty L2 chain from the L1 alone (derivation,
+// as the verifier does) before the sequencer produces on top of it: the
+// blocks the L1 holds in batches, and the deposit-only blocks of origins
+// whose window closed unposted. What a previous data directory had
+// soft-confirmed but never posted is gone.
+func recoverFromL1(ctx context.Context, cfg *rollupconfig.Config, chain *l2chain.Chain, db store.Store, src verifier.Source, log *slog.Logger) error {
+	if chain.Head().Number() != 0 {
+		return nil
+	}
+	v, err := verifier.New(ctx, verifier.Config{SequencingWindow: cfg.SequencingWindow, PollInterval: time.Second}, chain, db, src, nil,
+		log.With("module", "recovery"))
+	if err != nil {
+		return err
+	}
+	if err := v.CatchUp(ctx); err != nil {
+		return fmt.Errorf("rebuild the L2 from the L1: %w", err)
+	}
+	if n := chain.Head().Number(); n > 0 {
+		log.Warn("Rebuilt the L2 chain from the L1 (empty data directory): transactions a previous sequencer soft-confirmed but never posted are not in it",
+			"head", n, "hash", chain.Head().Hash())
+	}
+	return nil
 }
 
 func startRPC(backend *l2rpc.Backend, api *sequencer.RollupAPI, addr string, log *slog.Logger) (*ethrpc.Server, error) {

@@ -78,7 +78,7 @@ func startL1L2(t *testing.T) (l1URL, l2URL string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := srv.Register("rollup", sequencer.NewRollupAPI(chain, seq)); err != nil {
+	if err := srv.Register("rollup", sequencer.NewRollupAPI(chain, seq, nil)); err != nil {
 		t.Fatal(err)
 	}
 	if err := srv.Start("127.0.0.1:0"); err != nil {

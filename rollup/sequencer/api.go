@@ -1,6 +1,7 @@
 package sequencer
 
 import (
+	"context"
 	"fmt"
 	"sort"
 
@@ -8,18 +9,23 @@ import (
 	"github.com/ethereum/go-ethereum/common/hexutil"
 
 	"github.com/bilayer/bilayer/core/block"
+	"github.com/bilayer/bilayer/rollup/contract"
+	"github.com/bilayer/bilayer/rollup/l1"
 	"github.com/bilayer/bilayer/rollup/l2chain"
+	"github.com/bilayer/bilayer/rollup/protocol"
 )
 
 // RollupAPI is the rollup_ namespace of the sequencer's L2 RPC.
 type RollupAPI struct {
 	chain *l2chain.Chain
 	seq   *Sequencer
+	l1    *l1.Client // may be nil: no batch lookups
 }
 
-// NewRollupAPI returns the rollup_ API over the sequencer's chain.
-func NewRollupAPI(chain *l2chain.Chain, seq *Sequencer) *RollupAPI {
-	return &RollupAPI{chain: chain, seq: seq}
+// NewRollupAPI returns the rollup_ API over the sequencer's chain; l1c
+// (may be nil) answers the questions only the L1 contract can.
+func NewRollupAPI(chain *l2chain.Chain, seq *Sequencer, l1c *l1.Client) *RollupAPI {
+	return &RollupAPI{chain: chain, seq: seq, l1: l1c}
 }
 
 // L1BlockRef is an L1 block as the rollup RPC names it.
@@ -53,17 +59,94 @@ func refOf(b *block.Block) L2BlockRef {
 	return r
 }
 
-// SyncStatus returns the unsafe head (the sequencer's newest block) with
-// its L1 origin. Safe and finalized are the genesis until batches are
-// posted to and accepted by the L1.
+// SyncStatus returns the three L2 heads with their L1 origins: unsafe (the
+// sequencer's newest block), safe (its batch was accepted on L1) and
+// finalized (its batch outlived the challenge window).
 func (api *RollupAPI) SyncStatus() (*SyncStatus, error) {
 	head := api.chain.Head()
-	genesis, err := api.chain.BlockByNumber(0)
+	safe, err := api.chain.BlockByNumber(block.L2Number(min(api.seq.Safe(), head.Number())))
 	if err != nil {
-		return nil, fmt.Errorf("L2 genesis: %w", err)
+		return nil, fmt.Errorf("safe head: %w", err)
 	}
-	return &SyncStatus{UnsafeL2: refOf(head), SafeL2: refOf(genesis), FinalizedL2: refOf(genesis),
+	fin, err := api.chain.BlockByNumber(block.L2Number(min(api.seq.Finalized(), head.Number())))
+	if err != nil {
+		return nil, fmt.Errorf("finalized head: %w", err)
+	}
+	return &SyncStatus{UnsafeL2: refOf(head), SafeL2: refOf(safe), FinalizedL2: refOf(fin),
 		HeadL1: hexutil.Uint64(api.seq.L1Head())}, nil
+}
+
+// Output is the rollup_outputAtBlock result: an L2 block's output root and
+// what it is made of, and how far it has come.
+type Output struct {
+	Number          hexutil.Uint64  `json:"number"`
+	BlockHash       common.Hash     `json:"blockHash"`
+	StateRoot       common.Hash     `json:"stateRoot"`
+	WithdrawalsRoot common.Hash     `json:"withdrawalsRoot"`
+	OutputRoot      common.Hash     `json:"outputRoot"`
+	Status          string          `json:"status"`
+	BatchIndex      *hexutil.Uint64 `json:"batchIndex,omitempty"`
+}
+
+// OutputAtBlock returns the output of L2 block n; status is "unsafe",
+// "safe" or "finalized", with the index of the L1 batch holding it.
+func (api *RollupAPI) OutputAtBlock(ctx context.Context, n hexutil.Uint64) (*Output, error) {
+	b, err := api.chain.BlockByNumber(block.L2Number(n))
+	if err != nil {
+		return nil, fmt.Errorf("L2 block %d: %w", n, err)
+	}
+	wroot, err := protocol.WithdrawalsRoot(nil)
+	if err != nil {
+		return nil, err
+	}
+	out := &Output{Number: n, BlockHash: b.Hash(), StateRoot: b.Header.Root, WithdrawalsRoot: wroot,
+		OutputRoot: protocol.OutputRoot(b.Header.Root, wroot, b.Hash()), Status: "unsafe"}
+	switch {
+	case uint64(n) <= api.seq.Finalized():
+		out.Status = "finalized"
+	case uint64(n) <= api.seq.Safe():
+		out.Status = "safe"
+	}
+	if out.Status != "unsafe" && n > 0 && api.l1 != nil {
+		ret, err := api.l1.CallContract(ctx, contract.Address, contract.PackBatchOfBlock(block.L2Number(n)), nil)
+		if err != nil {
+			return nil, fmt.Errorf("batch of L2 block %d: %w", n, err)
+		}
+		idx, err := contract.UnpackBatchOfBlock(ret)
+		if err != nil {
+			return nil, err
+		}
+		out.BatchIndex = (*hexutil.Uint64)(&idx)
+	}
+	return out, nil
+}
+
+// Batch is the rollup_batch result: what the L1 rollup contract keeps of a
+// batch.
+type Batch struct {
+	Index      hexutil.Uint64 `json:"index"`
+	FirstBlock hexutil.Uint64 `json:"firstBlock"`
+	LastBlock  hexutil.Uint64 `json:"lastBlock"`
+	L1Block    hexutil.Uint64 `json:"l1Block"`
+	Root       common.Hash    `json:"root"`
+	Final      bool           `json:"final"`
+}
+
+// Batch returns batch index as the L1 rollup contract keeps it.
+func (api *RollupAPI) Batch(ctx context.Context, index hexutil.Uint64) (*Batch, error) {
+	if api.l1 == nil {
+		return nil, fmt.Errorf("this node does not read the L1")
+	}
+	ret, err := api.l1.CallContract(ctx, contract.Address, contract.PackBatch(uint64(index)), nil)
+	if err != nil {
+		return nil, fmt.Errorf("batch %d: %w", index, err)
+	}
+	info, err := contract.UnpackBatch(uint64(index), ret)
+	if err != nil {
+		return nil, err
+	}
+	return &Batch{Index: index, FirstBlock: hexutil.Uint64(info.FirstBlock), LastBlock: hexutil.Uint64(info.LastBlock()),
+		L1Block: hexutil.Uint64(info.L1Block), Root: info.Root, Final: info.Final}, nil
 }
 
 // Deposit statuses.

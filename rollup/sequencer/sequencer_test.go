@@ -210,7 +210,7 @@ func TestIdleStaysIdle(t *testing.T) {
 func TestDepositAppliedAtOrigin(t *testing.T) {
 	l1 := newFakeL1(genesisTime)
 	h := newHarness(t, memdb.New(), l1)
-	api := NewRollupAPI(h.chain, h.seq)
+	api := NewRollupAPI(h.chain, h.seq, nil)
 	alice := common.HexToAddress("0xa11ce")
 	n := l1.mine(genesisTime+1, block.Operation{Kind: block.OpDeposit, From: alice, To: alice, Amount: big.NewInt(12345)})
 	if err := h.seq.pollL1(context.Background()); err != nil {

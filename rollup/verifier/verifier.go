@@ -156,6 +156,10 @@ func (v *Verifier) Run(ctx context.Context) error {
 // errFatal marks failures that retrying cannot fix.
 var errFatal = errors.New("verifier failure")
 
+// CatchUp derives every L1 block up to the current L1 head, then returns
+// (a sequencer rebuilding its chain from the L1 uses it once).
+func (v *Verifier) CatchUp(ctx context.Context) error { return v.catchUp(ctx) }
+
 // catchUp derives every L1 block up to the head.
 func (v *Verifier) catchUp(ctx context.Context) error {
 	head, err := v.src.HeadNumber(ctx)
