@@ -129,7 +129,7 @@ func TestLayering(t *testing.T) {
 var pureStdlib = []string{"os", "os/exec", "net", "net/http", "sync", "math/rand", "math/rand/v2", "io/ioutil", "syscall"}
 
 // purePackages are the [pure] layers of DESIGN.md section 2.
-var purePackages = []string{"node/consensus", "rollup/derive", "rollup/protocol"}
+var purePackages = []string{"node/consensus", "rollup/derive", "rollup/protocol", "rollup/batch"}
 
 func TestPurePackagesDoNoIO(t *testing.T) {
 	for _, p := range listPackages(t) {

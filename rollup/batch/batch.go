@@ -3,11 +3,9 @@ package batch
 import (
 	"errors"
 	"fmt"
-	"math/big"
 
 	"github.com/bilayer/bilayer/core/block"
-	"github.com/ethereum/go-ethereum/common"
-	"github.com/ethereum/go-ethereum/core/types"
+	"github.com/bilayer/bilayer/rollup/protocol"
 )
 
 // Version1 is the first byte of every batch in the format this package
@@ -79,50 +77,6 @@ var (
 	// ErrInvalidLimits means a Limits field is not positive.
 	ErrInvalidLimits = errors.New("batch: invalid limits")
 )
-
-// Withdrawal is a withdrawal an L2 block initiated: the L1 pays Amount to
-// To once the batch holding the block is final. Nonce numbers the L2
-// withdrawal queue's withdrawals.
-type Withdrawal struct {
-	Nonce  uint64
-	From   common.Address
-	To     common.Address
-	Amount *big.Int
-}
-
-// Block is what a batch carries of one L2 block: enough, with the L1, to
-// rebuild it. The L1 origin's hash and base fee, and the deposits and
-// forced operations the block applies, are read from the L1, not posted.
-type Block struct {
-	// Number is the L2 block number; consecutive within a batch.
-	Number block.L2Number
-	// Time is the block time, Unix seconds; non-decreasing within a batch.
-	Time uint64
-	// Origin is the number of the block's L1 origin: within a batch it
-	// stays or advances by one from block to block.
-	Origin block.L1Number
-	// Transactions are the block's user transactions, in order.
-	Transactions []*types.Transaction
-	// StateRoot and BlockHash are the block's claimed post-state root and
-	// hash. With the root of Withdrawals they make the block's output
-	// root, keccak(version ‖ stateRoot ‖ withdrawalsRoot ‖ blockHash),
-	// which the contract computes itself so that the withdrawals it pays
-	// are the ones the output commits to. Carried, not checked here.
-	StateRoot common.Hash
-	BlockHash common.Hash
-	// Withdrawals are the withdrawals the block initiated, in order.
-	Withdrawals []Withdrawal
-}
-
-// Batch is a run of consecutive L2 blocks as posted to the L1 rollup
-// contract.
-type Batch struct {
-	// ParentHash is the hash of the L2 block before Blocks[0], so the
-	// contract can check that the batch continues the accepted chain.
-	ParentHash common.Hash
-	// Blocks are the batch's blocks, at least one.
-	Blocks []Block
-}
 
 // Limits bound what Decode accepts and what it allocates. Every field must
 // be positive. The rollup contract and derivation must use the same limits
@@ -228,3 +182,16 @@ func checkSequence(prev, cur *Block) error {
 	}
 	return nil
 }
+
+// The batch's data model is the protocol's (rollup/protocol): a batch
+// is a run of consecutive L2 blocks, each with its inputs (number, time,
+// origin, transactions) and its claimed outcome (state root, block hash,
+// withdrawals). This package only encodes and decodes it.
+type (
+	// Withdrawal is a withdrawal an L2 block initiated.
+	Withdrawal = protocol.Withdrawal
+	// Block is what a batch carries of one L2 block.
+	Block = protocol.Block
+	// Batch is a run of consecutive L2 blocks posted together.
+	Batch = protocol.Batch
+)

@@ -247,7 +247,7 @@ func encode(t testing.TB, b *protocol.Batch) []byte {
 	if encoderErr != nil {
 		t.Fatal(encoderErr)
 	}
-	data, err := testEncoder.Encode(ToBatch(b))
+	data, err := testEncoder.Encode(b)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -81,7 +81,7 @@ func (r *RPCRollup) Submit(ctx context.Context, data []byte) (*types.Receipt, er
 		return nil, fmt.Errorf("decode own batch: %w", err)
 	}
 	calldata := contract.PackSubmitBatch(data)
-	gas := execution.IntrinsicGas(calldata) + contract.BatchGas(contract.FromBatch(b))
+	gas := execution.IntrinsicGas(calldata) + contract.BatchGas(b)
 	return r.Sender.SendAndWait(ctx, contract.Address, nil, calldata, gas)
 }
 

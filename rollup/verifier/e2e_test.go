@@ -117,7 +117,7 @@ func (l *memL1) Submit(ctx context.Context, data []byte) (*types.Receipt, error)
 		return nil, err
 	}
 	n := block.L1Number(len(l.blocks))
-	verdict, err := protocol.CheckBatch(contract.FromBatch(b), protocol.CheckContext{
+	verdict, err := protocol.CheckBatch(b, protocol.CheckContext{
 		Last: l.last, L1Number: n, L1Time: uint64(time.Now().Unix()), SequencingWindow: l.cfg.SequencingWindow,
 		Caps: contract.BatchCaps(l.cfg),
 		Origin: func(x block.L1Number) (common.Hash, uint64, bool) {
