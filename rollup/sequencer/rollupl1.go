@@ -99,4 +99,3 @@ func (f RPCFinality) FinalizedBlock(ctx context.Context) (block.L2Number, error)
 	}
 	return contract.UnpackFinalizedBlock(ret)
 }
-

@@ -106,8 +106,8 @@ func (l *memL1) LastAccepted(context.Context) (protocol.Head, error) {
 	return l.last, nil
 }
 func (l *memL1) FinalizedBlock(context.Context) (block.L2Number, error) { return 0, nil }
-func (l *memL1) Bonded(context.Context) (*big.Int, error)              { return l.cfg.SequencerBond, nil }
-func (l *memL1) Bond(context.Context, *big.Int) error                  { return nil }
+func (l *memL1) Bonded(context.Context) (*big.Int, error)               { return l.cfg.SequencerBond, nil }
+func (l *memL1) Bond(context.Context, *big.Int) error                   { return nil }
 
 func (l *memL1) Submit(ctx context.Context, data []byte) (*types.Receipt, error) {
 	l.mu.Lock()
