@@ -37,12 +37,25 @@ type L1Block struct {
 	// Batches are the batches the rollup contract accepted in this block,
 	// in transaction order.
 	Batches []AcceptedBatch
+	// Rollbacks are the successful challenges of this block: each deleted
+	// the outputs from a block on, in transaction order.
+	Rollbacks []Rollback
 }
 
-// AcceptedBatch is a batch the rollup contract accepted, with its index.
+// AcceptedBatch is a batch the rollup contract accepted, with its index
+// and the position of its transaction in the L1 block.
 type AcceptedBatch struct {
-	Index uint64
-	Batch *batch.Batch
+	Index   uint64
+	TxIndex uint
+	Batch   *batch.Batch
+}
+
+// Rollback is a successful challenge: the contract deleted the outputs of
+// L2 blocks after To (the last valid block), so the L2 chain continues
+// from To with the batches posted next.
+type Rollback struct {
+	TxIndex uint
+	To      block.L2Number
 }
 
 // Source gives derivation L1 blocks it no longer holds in memory (origins
@@ -87,12 +100,19 @@ type Claim struct {
 // Result is what one L1 block adds: new blocks to execute, in order, and
 // claims (about those blocks or earlier ones) to check once they are.
 type Result struct {
-	Blocks []Inputs
-	Claims []Claim
+	// RollbackTo, when set, says a challenge deleted the outputs after
+	// this block: the caller rewinds its chain to it before executing
+	// Blocks.
+	RollbackTo *block.L2Number
+	Blocks     []Inputs
+	Claims     []Claim
 }
 
 // Config holds the rollup parameters derivation needs.
 type Config struct {
+	// HeadAt returns the derived block n as a Head (number, time,
+	// origin); a rollback needs it. The verifier reads its own chain.
+	HeadAt func(n block.L2Number) (Head, error)
 	// SequencingWindow is S: a batch must cover origin X before L1 block
 	// X+S, else derivation makes a deposit-only block for it there.
 	SequencingWindow uint64
@@ -178,16 +198,49 @@ func (d *Deriver) Step(b *L1Block) (*Result, error) {
 	}
 	d.Remember(b)
 	res := &Result{}
-	for _, ab := range b.Batches {
-		if err := d.addBatch(b.Ref.Number, ab, res); err != nil {
+	bi, ri := 0, 0
+	for bi < len(b.Batches) || ri < len(b.Rollbacks) {
+		if ri < len(b.Rollbacks) && (bi == len(b.Batches) || b.Rollbacks[ri].TxIndex < b.Batches[bi].TxIndex) {
+			if err := d.rollback(b.Rollbacks[ri], res); err != nil {
+				return nil, err
+			}
+			ri++
+			continue
+		}
+		if err := d.addBatch(b.Ref.Number, b.Batches[bi], res); err != nil {
 			return nil, err
 		}
+		bi++
 	}
 	if err := d.expire(b.Ref.Number, res); err != nil {
 		return nil, err
 	}
 	d.next++
 	return res, nil
+}
+
+// rollback forgets the derived blocks after r.To: the chain continues from
+// r.To (the caller rewinds its executed chain to Result.RollbackTo).
+func (d *Deriver) rollback(r Rollback, res *Result) error {
+	if r.To >= d.head.Number {
+		return nil
+	}
+	if d.cfg.HeadAt == nil {
+		return fmt.Errorf("%w: a rollback to block %d, and no way to look up derived blocks", ErrCritical, r.To)
+	}
+	h, err := d.cfg.HeadAt(r.To)
+	if err != nil {
+		return fmt.Errorf("rollback to L2 block %d: %w", r.To, err)
+	}
+	d.head = h
+	d.unclaimed = slices.DeleteFunc(d.unclaimed, func(in Inputs) bool { return in.Number > r.To })
+	res.Blocks = slices.DeleteFunc(res.Blocks, func(in Inputs) bool { return in.Number > r.To })
+	res.Claims = slices.DeleteFunc(res.Claims, func(c Claim) bool { return c.Number > r.To })
+	if res.RollbackTo == nil || *res.RollbackTo > r.To {
+		to := r.To
+		res.RollbackTo = &to
+	}
+	return nil
 }
 
 // addBatch derives the blocks of an accepted batch and collects its claims.

@@ -209,3 +209,46 @@ func TestDeriveOutOfOrder(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestDeriveRollback: a successful challenge deletes the outputs after a
+// block; derivation continues from it with the batches posted next, and
+// drops the claims and blocks after it made in the same L1 block.
+func TestDeriveRollback(t *testing.T) {
+	a := newActions(t)
+	a.d.cfg.HeadAt = func(n block.L2Number) (Head, error) {
+		for _, in := range a.derived {
+			if in.Number == n {
+				return Head{Number: n, Time: in.Time, Origin: in.Origin.Number}, nil
+			}
+		}
+		return Head{}, errors.New("unknown block")
+	}
+	a.ActL1Block()
+	a.ActBatch(blk(1, 1001, 1, 1), blk(2, 1002, 1, 1), blk(3, 1002, 1, 1))
+	a.ActL1Block()
+	// L1 block 3: a challenge deletes blocks 2 and 3, then the sequencer
+	// posts 2 and 3 again in a later transaction of the same block.
+	n := uint64(len(a.l1))
+	b := &L1Block{Ref: ref(n), Time: 1000 + n, Rollbacks: []Rollback{{TxIndex: 0, To: 1}},
+		Batches: []AcceptedBatch{{Index: 1, TxIndex: 1, Batch: &batch.Batch{Blocks: []batch.Block{blk(2, 1003, 2, 2), blk(3, 1003, 2, 0)}}}}}
+	a.l1 = append(a.l1, b)
+	res, err := a.d.Step(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.RollbackTo == nil || *res.RollbackTo != 1 {
+		t.Fatalf("rollback to %v", res.RollbackTo)
+	}
+	if len(res.Blocks) != 2 || res.Blocks[0].Number != 2 || res.Blocks[0].Origin.Number != 2 || len(res.Blocks[0].Transactions) != 2 {
+		t.Fatalf("blocks after the rollback: %+v", res.Blocks)
+	}
+	if h := a.d.Head(); h.Number != 3 || h.Origin != 2 {
+		t.Fatalf("head %+v", h)
+	}
+	// A rollback without a way to look up derived blocks is critical.
+	a.d.cfg.HeadAt = nil
+	n = uint64(len(a.l1))
+	if _, err := a.d.Step(&L1Block{Ref: ref(n), Time: 1000 + n, Rollbacks: []Rollback{{To: 1}}}); !errors.Is(err, ErrCritical) {
+		t.Fatalf("rollback without HeadAt: %v", err)
+	}
+}

@@ -96,7 +96,7 @@ func (r *Reader) acceptedBatches(ctx context.Context, n block.L1Number, hash com
 		if err != nil {
 			return nil, fmt.Errorf("L1 block %d: batch %d, accepted by the contract, does not decode: %w", n, ev.Index, err)
 		}
-		out = append(out, derive.AcceptedBatch{Index: ev.Index, Batch: b})
+		out = append(out, derive.AcceptedBatch{Index: ev.Index, TxIndex: lg.TxIndex, Batch: b})
 	}
 	return out, nil
 }

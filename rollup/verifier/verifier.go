@@ -57,8 +57,11 @@ type Status struct {
 	Checked block.L2Number
 	// Agreed counts posted outputs equal to the verifier's own.
 	Agreed uint64
-	// FirstDisagreement is the first posted output that differs, if any.
+	// FirstDisagreement is the first posted output that differs, if any
+	// (until a challenge deletes it).
 	FirstDisagreement *Disagreement
+	// Settled are disagreements a challenge deleted from the L1.
+	Settled []Disagreement
 }
 
 // Verifier derives the L2 from the L1 and checks every posted output.
@@ -91,7 +94,7 @@ func New(ctx context.Context, cfg Config, chain *l2chain.Chain, db store.Store, 
 		}
 		st = derive.State{Head: derive.Head{Number: 0, Time: g.Header.Time, Origin: g.L2.Origin.Number}, Next: g.L2.Origin.Number + 1}
 	}
-	v.d = derive.New(derive.Config{SequencingWindow: cfg.SequencingWindow}, st, sourceAt{ctx: ctx, src: src})
+	v.d = derive.New(derive.Config{SequencingWindow: cfg.SequencingWindow, HeadAt: v.headAt}, st, sourceAt{ctx: ctx, src: src})
 	if !found {
 		gen, err := src.L1Block(ctx, st.Next-1)
 		if err != nil {
@@ -102,6 +105,15 @@ func New(ctx context.Context, cfg Config, chain *l2chain.Chain, db store.Store, 
 	v.status = Status{L1: st.Next - 1, Head: block.L2Number(chain.Head().Number())}
 	log.Info("Verifier resumes", "l1", st.Next, "derivedHead", st.Head.Number, "l2Head", chain.Head().Number())
 	return v, nil
+}
+
+// headAt is a derived block as derivation's Head, from the own chain.
+func (v *Verifier) headAt(n block.L2Number) (derive.Head, error) {
+	b, err := v.chain.BlockByNumber(n)
+	if err != nil {
+		return derive.Head{}, err
+	}
+	return derive.Head{Number: n, Time: b.Header.Time, Origin: b.L2.Origin.Number}, nil
 }
 
 // sourceAt adapts a Source to derivation's context-free lookups.
@@ -117,6 +129,7 @@ func (v *Verifier) Status() Status {
 	v.mu.Lock()
 	defer v.mu.Unlock()
 	st := v.status
+	st.Settled = slices.Clone(st.Settled)
 	if st.FirstDisagreement != nil {
 		d := *st.FirstDisagreement
 		st.FirstDisagreement = &d
@@ -188,15 +201,29 @@ func (v *Verifier) Step(b *derive.L1Block) error {
 	if err != nil {
 		return fmt.Errorf("derive L1 block %d: %w", b.Ref.Number, err)
 	}
+	if res.RollbackTo != nil {
+		if err := v.rollback(*res.RollbackTo, b.Ref.Number); err != nil {
+			return fmt.Errorf("%w: %w", errFatal, err)
+		}
+	}
 	for i := range res.Blocks {
 		if err := v.execute(&res.Blocks[i]); err != nil {
 			return fmt.Errorf("%w: %w", errFatal, err)
 		}
 	}
+	agreed := 0
 	for i := range res.Claims {
-		if err := v.check(&res.Claims[i]); err != nil {
+		ok, err := v.check(&res.Claims[i])
+		if err != nil {
 			return fmt.Errorf("%w: %w", errFatal, err)
 		}
+		if ok {
+			agreed++
+		}
+	}
+	if n := len(res.Claims); n > 0 && agreed == n {
+		v.log.Info("Posted outputs agree with the L1-derived chain", "l1Block", b.Ref.Number,
+			"batches", batchIndexes(res.Claims), "l2Blocks", fmt.Sprintf("%d-%d", res.Claims[0].Number, res.Claims[n-1].Number))
 	}
 	if err := saveState(v.db, v.d.State()); err != nil {
 		return fmt.Errorf("%w: %w", errFatal, err)
@@ -206,6 +233,24 @@ func (v *Verifier) Step(b *derive.L1Block) error {
 	v.status.Head = block.L2Number(v.chain.Head().Number())
 	v.mu.Unlock()
 	v.metrics.observeL1(b.Ref.Number, v.chain.Head().Number())
+	return nil
+}
+
+// rollback follows a successful challenge: the outputs after block to are
+// gone from the L1, so the own blocks after it are too (the next batches
+// may differ); a disagreement in the deleted range is settled.
+func (v *Verifier) rollback(to block.L2Number, l1 block.L1Number) error {
+	if _, err := v.chain.Rewind(to); err != nil {
+		return err
+	}
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	if d := v.status.FirstDisagreement; d != nil && d.Number > to {
+		v.status.Settled = append(v.status.Settled, *d)
+		v.status.FirstDisagreement = nil
+	}
+	v.status.Checked = min(v.status.Checked, to)
+	v.log.Warn("A challenge deleted posted outputs: the L2 continues from the last valid block", "l2Block", to, "l1Block", l1)
 	return nil
 }
 
@@ -233,11 +278,12 @@ func (v *Verifier) execute(in *derive.Inputs) error {
 	return nil
 }
 
-// check compares a posted claim with the executed block.
-func (v *Verifier) check(c *derive.Claim) error {
+// check compares a posted claim with the executed block and reports
+// whether they agree.
+func (v *Verifier) check(c *derive.Claim) (bool, error) {
 	own, err := v.chain.BlockByNumber(c.Number)
 	if err != nil {
-		return fmt.Errorf("own L2 block %d for a claim: %w", c.Number, err)
+		return false, fmt.Errorf("own L2 block %d for a claim: %w", c.Number, err)
 	}
 	var fields []string
 	if own.Header.Root != c.StateRoot {
@@ -255,7 +301,7 @@ func (v *Verifier) check(c *derive.Claim) error {
 	if len(fields) == 0 {
 		v.status.Agreed++
 		v.metrics.observeCheck(c.Number, true)
-		return nil
+		return true, nil
 	}
 	d := &Disagreement{Number: c.Number, BatchIndex: c.BatchIndex, L1Block: c.L1Block, Fields: fields,
 		PostedStateRoot: c.StateRoot, OwnStateRoot: own.Header.Root, PostedBlockHash: c.BlockHash, OwnBlockHash: own.Hash()}
@@ -266,7 +312,18 @@ func (v *Verifier) check(c *derive.Claim) error {
 	v.log.Error("Posted output differs from the L1-derived chain", "l2Block", c.Number, "batch", c.BatchIndex, "l1Block", c.L1Block,
 		"fields", slices.Clone(fields), "postedStateRoot", c.StateRoot, "ownStateRoot", own.Header.Root,
 		"postedBlockHash", c.BlockHash, "ownBlockHash", own.Hash())
-	return nil
+	return false, nil
+}
+
+// batchIndexes lists the distinct batches of claims, in order.
+func batchIndexes(claims []derive.Claim) []uint64 {
+	var out []uint64
+	for _, c := range claims {
+		if len(out) == 0 || out[len(out)-1] != c.BatchIndex {
+			out = append(out, c.BatchIndex)
+		}
+	}
+	return out
 }
 
 func loadState(db store.Store) (derive.State, bool, error) {
