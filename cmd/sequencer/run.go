@@ -16,6 +16,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/urfave/cli/v2"
 
+	"github.com/bilayer/bilayer/core/block"
 	"github.com/bilayer/bilayer/core/genesis"
 	"github.com/bilayer/bilayer/ethrpc"
 	"github.com/bilayer/bilayer/internal/cmdutil"
@@ -48,6 +49,10 @@ var (
 		Value: 100 * time.Millisecond, EnvVars: []string{"BILAYER_L2_MIN_BLOCK_TIME"}}
 	devBatcherPauseFlag = &cli.Uint64Flag{Name: "dev.batcher-pause", Usage: "DEVELOPMENT ONLY: post no batch for this many L1 blocks after start, so the sequencing window passes the unsafe chain by (derivation then makes deposit-only blocks and the sequencer re-sequences); refused unless the genesis is a devnet's",
 		EnvVars: []string{"BILAYER_DEV_BATCHER_PAUSE"}}
+	devBadOutputAtFlag = &cli.Uint64Flag{Name: "dev.bad-output-at", Usage: "DEVELOPMENT ONLY: post a wrong output for this L2 block (once), so the challenger proves it wrong and takes half the bond; refused unless the genesis is a devnet's",
+		EnvVars: []string{"BILAYER_DEV_BAD_OUTPUT_AT"}}
+	devBadOutputKindFlag = &cli.StringFlag{Name: "dev.bad-output-kind", Usage: "how --dev.bad-output-at falsifies the output: flip-state-root, zero-state-root, wrong-block-hash or wrong-withdrawals",
+		Value: string(sequencer.BadStateRootByte), EnvVars: []string{"BILAYER_DEV_BAD_OUTPUT_KIND"}}
 	l1WaitFlag = &cli.DurationFlag{Name: "l1.wait", Usage: "how long to wait for the L1 RPC to answer at start before giving up",
 		Value: 2 * time.Minute, EnvVars: []string{"BILAYER_L1_WAIT"}}
 )
@@ -64,7 +69,7 @@ Blocks come every --block-time while transactions arrive (sooner under load, dow
 the origin trails the L1 head by more than rollup.maxOriginLag. An idle L2 makes no blocks
 otherwise.`,
 		Flags: []cli.Flag{datadirFlag, genesisFlag, passwordFileFlag, l1RPCFlag, l1WaitFlag, rpcAddrFlag, metricsAddrFlag, pprofFlag,
-			blockTimeFlag, minBlockTimeFlag, devBatcherPauseFlag, cmdutil.LogLevelFlag, cmdutil.LogFormatFlag},
+			blockTimeFlag, minBlockTimeFlag, devBatcherPauseFlag, devBadOutputAtFlag, devBadOutputKindFlag, cmdutil.LogLevelFlag, cmdutil.LogFormatFlag},
 		Action: runSequencer,
 	}
 }
@@ -96,8 +101,14 @@ func runSequencer(c *cli.Context) error {
 	if addr := crypto.PubkeyToAddress(key.PublicKey); addr != g.Rollup.Sequencer {
 		return fmt.Errorf("the sequencer key is %s, but the genesis names %s as rollup.sequencer", addr, g.Rollup.Sequencer)
 	}
-	if c.Uint64(devBatcherPauseFlag.Name) > 0 && !g.Devnet {
-		return fmt.Errorf("--%s is a development switch: refused because the genesis is not a devnet's", devBatcherPauseFlag.Name)
+	for _, f := range []string{devBatcherPauseFlag.Name, devBadOutputAtFlag.Name} {
+		if c.Uint64(f) > 0 && !g.Devnet {
+			return fmt.Errorf("--%s is a development switch: refused because the genesis is not a devnet's", f)
+		}
+	}
+	badKind, err := sequencer.ParseBadOutputKind(c.String(devBadOutputKindFlag.Name))
+	if err != nil {
+		return fmt.Errorf("--%s: %w", devBadOutputKindFlag.Name, err)
 	}
 
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
@@ -156,6 +167,9 @@ func runSequencer(c *cli.Context) error {
 	bcfg.Bond = cfg.SequencerBond
 	bcfg.Limits = contract.BatchLimits(cfg)
 	bcfg.PauseFor = c.Uint64(devBatcherPauseFlag.Name)
+	bcfg.BadOutputAt = block.L2Number(c.Uint64(devBadOutputAtFlag.Name))
+	bcfg.BadOutput = badKind
+	bcfg.BadWithdrawalTo = cfg.Sequencer
 	rollupL1 := &sequencer.RPCRollup{Client: client, Sender: sender, Limits: bcfg.Limits}
 
 	var rpcServer *ethrpc.Server

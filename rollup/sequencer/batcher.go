@@ -6,6 +6,7 @@ import (
 	"math/big"
 	"time"
 
+	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/core/types"
 
 	"github.com/bilayer/bilayer/core/block"
@@ -47,6 +48,39 @@ type BatcherConfig struct {
 	// starts (a development switch: the sequencing window then passes the
 	// unsafe chain by, and the sequencer must re-sequence).
 	PauseFor uint64
+	// BadOutputAt, when set, posts a wrong output for this L2 block the
+	// first time it is posted (a development switch, to show a fraud proof
+	// win); BadOutput says how it is wrong.
+	BadOutputAt block.L2Number
+	BadOutput   BadOutputKind
+	// BadWithdrawalTo receives the withdrawal a BadWithdrawals output
+	// invents (the sequencer's own address).
+	BadWithdrawalTo common.Address
+}
+
+// BadOutputKind is how the development switch falsifies an output.
+type BadOutputKind string
+
+// The ways to post a wrong output.
+const (
+	// BadStateRootByte flips one byte of the state root.
+	BadStateRootByte BadOutputKind = "flip-state-root"
+	// BadZeroStateRoot posts a zero state root.
+	BadZeroStateRoot BadOutputKind = "zero-state-root"
+	// BadBlockHash posts a wrong block hash.
+	BadBlockHash BadOutputKind = "wrong-block-hash"
+	// BadWithdrawals adds a withdrawal the block never initiated (its
+	// withdrawals root is then wrong).
+	BadWithdrawals BadOutputKind = "wrong-withdrawals"
+)
+
+// ParseBadOutputKind checks a --dev.bad-output-kind value.
+func ParseBadOutputKind(s string) (BadOutputKind, error) {
+	switch k := BadOutputKind(s); k {
+	case BadStateRootByte, BadZeroStateRoot, BadBlockHash, BadWithdrawals:
+		return k, nil
+	}
+	return "", fmt.Errorf("unknown bad-output kind %q: use %s, %s, %s or %s", s, BadStateRootByte, BadZeroStateRoot, BadBlockHash, BadWithdrawals)
 }
 
 // DefaultBatcherConfig returns the devnet's posting policy.
@@ -103,22 +137,18 @@ func (s *Sequencer) RunBatcher(ctx context.Context, rl RollupL1, cfg BatcherConf
 	}
 	t := time.NewTicker(cfg.PollInterval)
 	defer t.Stop()
-	bonded := false
 	var lastErr string
 	for {
-		if !bonded {
-			if err := s.ensureBond(ctx, rl, cfg.Bond); err != nil {
+		// The bond is checked every time: a successful challenge takes
+		// it, and the sequencer re-bonds before it posts again.
+		if err := s.ensureBond(ctx, rl, cfg.Bond); err != nil {
+			if ctx.Err() == nil {
 				s.logOnce(&lastErr, "Cannot bond; retrying", err)
-			} else {
-				bonded = true
 			}
-		}
-		if bonded {
-			if err := s.batchStep(ctx, rl, enc); err != nil && ctx.Err() == nil {
-				s.logOnce(&lastErr, "Batcher", err)
-			} else if err == nil {
-				lastErr = ""
-			}
+		} else if err := s.batchStep(ctx, rl, enc); err != nil && ctx.Err() == nil {
+			s.logOnce(&lastErr, "Batcher", err)
+		} else if err == nil {
+			lastErr = ""
 		}
 		select {
 		case <-ctx.Done():
@@ -143,7 +173,6 @@ func (s *Sequencer) ensureBond(ctx context.Context, rl RollupL1, want *big.Int) 
 		return err
 	}
 	if want == nil || have.Cmp(want) >= 0 {
-		s.log.Info("Sequencer bond", "bonded", have, "required", want)
 		return nil
 	}
 	missing := new(big.Int).Sub(want, have)
@@ -306,6 +335,13 @@ func (s *Sequencer) post(ctx context.Context, rl RollupL1, enc *batch.Encoder, l
 		return nil
 	}
 	last := b.Blocks[len(b.Blocks)-1].Number
+	if bad := s.batcher.BadOutputAt; bad > 0 && !s.badPosted && bad > la.Number && bad <= last {
+		s.falsify(b, bad)
+		if data, err = enc.Encode(b); err != nil {
+			return fmt.Errorf("encode the falsified batch: %w", err)
+		}
+		s.badPosted = true
+	}
 	start := time.Now()
 	if _, err := rl.Submit(ctx, data); err != nil {
 		return fmt.Errorf("post batch of L2 blocks %d-%d (%d bytes): %w", la.Number+1, last, len(data), err)
@@ -317,6 +353,24 @@ func (s *Sequencer) post(ctx context.Context, rl RollupL1, enc *batch.Encoder, l
 		s.metrics.BatchBytes.Add(float64(len(data)))
 	}
 	return nil
+}
+
+// falsify makes the posted output of block n wrong, as the development
+// switch asks, and says so loudly.
+func (s *Sequencer) falsify(b *batch.Batch, n block.L2Number) {
+	blk := &b.Blocks[n-b.Blocks[0].Number]
+	switch s.batcher.BadOutput {
+	case BadZeroStateRoot:
+		blk.StateRoot = common.Hash{}
+	case BadBlockHash:
+		blk.BlockHash[0] ^= 0xff
+	case BadWithdrawals:
+		blk.Withdrawals = append(blk.Withdrawals, protocol.Withdrawal{From: s.batcher.BadWithdrawalTo, To: s.batcher.BadWithdrawalTo, Amount: big.NewInt(1)})
+	default:
+		blk.StateRoot[31] ^= 0x01
+	}
+	s.log.Warn("DEVELOPMENT SWITCH: posting a wrong output; the challenger should prove it wrong and take half the bond",
+		"l2Block", n, "kind", s.batcher.BadOutput)
 }
 
 func countTxs(b *batch.Batch) int {

@@ -78,6 +78,7 @@ type Sequencer struct {
 	mu          sync.Mutex
 	heads       heads
 	pauseUntil  block.L1Number
+	badPosted   bool // the batcher's: the development switch's output was posted
 	originTimes map[block.L1Number]uint64
 	l1Head      block.L1Number
 	queue       []*L1Block // L1 blocks after the head's origin, consecutive
