@@ -83,10 +83,11 @@ type Verifier struct {
 // one starts after the L1 genesis).
 func New(ctx context.Context, cfg Config, chain *l2chain.Chain, db store.Store, src Source, metrics *Metrics, log *slog.Logger) (*Verifier, error) {
 	v := &Verifier{cfg: cfg, chain: chain, db: db, src: src, log: log, metrics: metrics}
-	st, found, err := loadState(db)
+	kept, found, err := loadState(db)
 	if err != nil {
 		return nil, err
 	}
+	st := kept.Derive
 	if !found {
 		g := chain.Head()
 		if g.Number() != 0 {
@@ -102,7 +103,8 @@ func New(ctx context.Context, cfg Config, chain *l2chain.Chain, db store.Store, 
 		}
 		v.d.Remember(gen)
 	}
-	v.status = Status{L1: st.Next - 1, Head: block.L2Number(chain.Head().Number())}
+	v.status = Status{L1: st.Next - 1, Head: block.L2Number(chain.Head().Number()), Checked: kept.Checked, Agreed: kept.Agreed,
+		FirstDisagreement: kept.FirstDisagreement, Settled: kept.Settled}
 	log.Info("Verifier resumes", "l1", st.Next, "derivedHead", st.Head.Number, "l2Head", chain.Head().Number())
 	return v, nil
 }
@@ -225,13 +227,15 @@ func (v *Verifier) Step(b *derive.L1Block) error {
 		v.log.Info("Posted outputs agree with the L1-derived chain", "l1Block", b.Ref.Number,
 			"batches", batchIndexes(res.Claims), "l2Blocks", fmt.Sprintf("%d-%d", res.Claims[0].Number, res.Claims[n-1].Number))
 	}
-	if err := saveState(v.db, v.d.State()); err != nil {
-		return fmt.Errorf("%w: %w", errFatal, err)
-	}
 	v.mu.Lock()
 	v.status.L1 = b.Ref.Number
 	v.status.Head = block.L2Number(v.chain.Head().Number())
+	keep := saved{Derive: v.d.State(), Checked: v.status.Checked, Agreed: v.status.Agreed,
+		FirstDisagreement: v.status.FirstDisagreement, Settled: v.status.Settled}
 	v.mu.Unlock()
+	if err := saveState(v.db, keep); err != nil {
+		return fmt.Errorf("%w: %w", errFatal, err)
+	}
 	v.metrics.observeL1(b.Ref.Number, v.chain.Head().Number())
 	return nil
 }
@@ -326,32 +330,43 @@ func batchIndexes(claims []derive.Claim) []uint64 {
 	return out
 }
 
-func loadState(db store.Store) (derive.State, bool, error) {
+// saved is what the verifier keeps on disk: where derivation stands and
+// what it found, so a restart mid-dispute still knows the first wrong
+// output (its claim will not be read again).
+type saved struct {
+	Derive            derive.State
+	Checked           block.L2Number
+	Agreed            uint64
+	FirstDisagreement *Disagreement `json:",omitempty"`
+	Settled           []Disagreement `json:",omitempty"`
+}
+
+func loadState(db store.Store) (saved, bool, error) {
 	data, err := db.Get(store.DeriveStateKey())
 	if errors.Is(err, store.ErrNotFound) {
-		return derive.State{}, false, nil
+		return saved{}, false, nil
 	}
 	if err != nil {
-		return derive.State{}, false, fmt.Errorf("load derivation state: %w", err)
+		return saved{}, false, fmt.Errorf("load verifier state: %w", err)
 	}
-	var st derive.State
+	var st saved
 	if err := json.Unmarshal(data, &st); err != nil {
-		return derive.State{}, false, fmt.Errorf("load derivation state: %w: %v", store.ErrCorrupt, err)
+		return saved{}, false, fmt.Errorf("load verifier state: %w: %v", store.ErrCorrupt, err)
 	}
 	return st, true, nil
 }
 
-func saveState(db store.Store, st derive.State) error {
+func saveState(db store.Store, st saved) error {
 	data, err := json.Marshal(st)
 	if err != nil {
-		return fmt.Errorf("save derivation state: %w", err)
+		return fmt.Errorf("save verifier state: %w", err)
 	}
 	b := db.NewBatch()
 	if err := b.Put(store.DeriveStateKey(), data); err != nil {
-		return fmt.Errorf("save derivation state: %w", err)
+		return fmt.Errorf("save verifier state: %w", err)
 	}
 	if err := b.Commit(true); err != nil {
-		return fmt.Errorf("save derivation state: %w", err)
+		return fmt.Errorf("save verifier state: %w", err)
 	}
 	return nil
 }
