@@ -176,3 +176,39 @@ func (c *Chain) Commit(ex *Executed) error {
 	c.head = b
 	return nil
 }
+
+// Witness re-executes block n's inputs — its attributes as the own block
+// has them, with txs, the transactions as posted (an invalid one is left
+// out, as everywhere) — on the state of block n−1, collecting every trie
+// node the execution reads: the witness of a fraud proof against n.
+func (c *Chain) Witness(n block.L2Number, txs []*types.Transaction) ([]byte, error) {
+	if n == 0 {
+		return nil, fmt.Errorf("witness of the L2 genesis: %w", ErrBadInputs)
+	}
+	own, err := c.BlockByNumber(n)
+	if err != nil {
+		return nil, fmt.Errorf("witness of L2 block %d: %w", n, err)
+	}
+	parent, err := c.BlockByNumber(n - 1)
+	if err != nil {
+		return nil, fmt.Errorf("witness of L2 block %d: %w", n, err)
+	}
+	sdb, err := c.state.StateAt(parent.Header.Root)
+	if err != nil {
+		return nil, fmt.Errorf("witness of L2 block %d: %w", n, err)
+	}
+	header := c.header(parent, Attributes{Time: own.Header.Time})
+	res, err := execution.ApplyBlock(c.cfg, sdb, header, txs, c.reg, execution.SkipInvalid,
+		execution.Options{CollectWitness: true, L2: own.L2})
+	if err != nil {
+		return nil, fmt.Errorf("witness of L2 block %d: %w", n, err)
+	}
+	if res.StateRoot != own.Header.Root {
+		return nil, fmt.Errorf("witness of L2 block %d: re-execution gives root %s, the own block has %s", n, res.StateRoot, own.Header.Root)
+	}
+	enc, err := res.Witness.Encode()
+	if err != nil {
+		return nil, fmt.Errorf("witness of L2 block %d: %w", n, err)
+	}
+	return enc, nil
+}
