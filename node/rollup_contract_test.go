@@ -14,6 +14,7 @@ import (
 	"github.com/bilayer/bilayer/ethrpc"
 	rollupconfig "github.com/bilayer/bilayer/rollup/config"
 	rollupcontract "github.com/bilayer/bilayer/rollup/contract"
+	"github.com/bilayer/bilayer/rollup/protocol"
 	"github.com/bilayer/bilayer/store/memdb"
 	"github.com/ethereum/go-ethereum/core/types"
 	"github.com/ethereum/go-ethereum/crypto"
@@ -75,11 +76,12 @@ func TestRollupContractRunsOnARollupGenesis(t *testing.T) {
 	}
 }
 
-// TestMaximalBatchTransactionTravels: a submitBatch transaction carrying
-// 4 MiB passes the JSON-RPC request limit, the pool, the transaction
-// gossip (a full node relays it to the only validator), the block size
-// limit and the consensus gossip back to the full node; one byte more is
-// refused at once.
+// TestMaximalBatchTransactionTravels: the largest transaction the rollup
+// contract admits — a challenge carrying a 4 MiB proof, a little more
+// calldata than a submitBatch carrying a 4 MiB batch — passes the JSON-RPC
+// request limit, the pool, the transaction gossip (a full node relays it
+// to the only validator), the block size limit and the consensus gossip
+// back to the full node; one byte more is refused at once.
 func TestMaximalBatchTransactionTravels(t *testing.T) {
 	c := newMemClusterWith(t, 1, rollupGenesis(genesis.Ether(30)))
 	v := c.start(0, memdb.New())
@@ -104,7 +106,7 @@ func TestMaximalBatchTransactionTravels(t *testing.T) {
 	waitFor(t, 30*time.Second, "the full node at height 1", func() bool { return full.Chain().Head().Number() >= 1 })
 
 	from := crypto.PubkeyToAddress(c.user.PublicKey)
-	send := func(size int) (*types.Transaction, error) {
+	send := func(data []byte) (*types.Transaction, error) {
 		nonce, err := client.PendingNonceAt(context.Background(), from)
 		if err != nil {
 			t.Fatal(err)
@@ -112,24 +114,24 @@ func TestMaximalBatchTransactionTravels(t *testing.T) {
 		to := rollupcontract.Address
 		tx, err := types.SignNewTx(c.user, full.Chain().Signer(), &types.DynamicFeeTx{ChainID: big.NewInt(1337), Nonce: nonce,
 			GasTipCap: big.NewInt(1e9), GasFeeCap: big.NewInt(100e9), Gas: 20_000_000, To: &to,
-			Data: rollupcontract.PackSubmitBatch(make([]byte, size))})
+			Data: data})
 		if err != nil {
 			t.Fatal(err)
 		}
 		return tx, client.SendTransaction(context.Background(), tx)
 	}
-	over, err := send(rollupcontract.MaxBatchSize + 1)
+	over, err := send(rollupcontract.PackChallenge(1, make([]byte, protocol.MaxFraudProofSize+1)))
 	if err == nil || !strings.Contains(err.Error(), "transaction too large") {
 		t.Fatalf("a transaction one byte over the limit: %v", err)
 	}
 	if full.Pool().Get(over.Hash()) != nil {
 		t.Fatal("the oversized transaction is pooled")
 	}
-	tx, err := send(rollupcontract.MaxBatchSize)
+	tx, err := send(rollupcontract.PackChallenge(1, make([]byte, protocol.MaxFraudProofSize)))
 	if err != nil {
-		t.Fatalf("a maximal batch transaction: %v", err)
+		t.Fatalf("a maximal challenge transaction: %v", err)
 	}
-	if tx.Size() <= rollupcontract.MaxBatchSize {
+	if tx.Size() <= rollupcontract.MaxCallDataSize {
 		t.Fatalf("test setup: transaction of %d bytes", tx.Size())
 	}
 	var at uint64
@@ -149,8 +151,8 @@ func TestMaximalBatchTransactionTravels(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// Its sender is not the sequencer: the call reverts, the transaction
-	// is included and paid for.
+	// Its proof is zeros: the call reverts, the transaction is included
+	// and paid for.
 	if receipt.Status != types.ReceiptStatusFailed || receipt.GasUsed < 16_000_000 {
 		t.Fatalf("receipt status %d, gas used %d", receipt.Status, receipt.GasUsed)
 	}

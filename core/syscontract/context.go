@@ -104,6 +104,15 @@ func (c *Context) GetState(slot common.Hash) common.Hash {
 	return c.state.GetState(c.Self(), slot)
 }
 
+// GetStateOf reads a storage slot of any account, read-only: a system
+// contract may read another's storage (the rollup contract reads the
+// bridge's operations) but write only its own. Like GetState it is not
+// metered: a handler that reads many slots charges for them with UseGas
+// or its method's fixed gas.
+func (c *Context) GetStateOf(addr common.Address, slot common.Hash) common.Hash {
+	return c.state.GetState(addr, slot)
+}
+
 // SetState writes a storage slot of the contract's account.
 func (c *Context) SetState(slot, value common.Hash) error {
 	if c.readOnly {

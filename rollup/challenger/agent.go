@@ -203,11 +203,7 @@ func (r *RPCL1) PostedBatchOf(ctx context.Context, n block.L2Number) (*Posted, e
 
 // Challenge sends challenge(n, proof) and waits for the receipt.
 func (r *RPCL1) Challenge(ctx context.Context, n block.L2Number, proof []byte) (*types.Receipt, error) {
-	data, err := contract.ABI().Pack("challenge", uint64(n), proof)
-	if err != nil {
-		return nil, fmt.Errorf("pack challenge: %w", err)
-	}
-	rcpt, err := r.Sender.SendAndWait(ctx, contract.Address, nil, data, 0)
+	rcpt, err := r.Sender.SendAndWait(ctx, contract.Address, nil, contract.PackChallenge(n, proof), 0)
 	if err != nil {
 		return nil, err
 	}

@@ -236,13 +236,14 @@ func UnpackBatch(index uint64, ret []byte) (BatchInfo, error) {
 	l1, err3 := as[uint64]("batch", out[2])
 	root, err4 := as[[32]byte]("batch", out[3])
 	final, err5 := as[bool]("batch", out[4])
-	if err := errors.Join(err1, err2, err3, err4, err5); err != nil {
+	leaves, err6 := as[uint64]("batch", out[5])
+	if err := errors.Join(err1, err2, err3, err4, err5, err6); err != nil {
 		return BatchInfo{}, err
 	}
-	if count == 0 || first == 0 || first+count < first {
-		return BatchInfo{}, fmt.Errorf("%w: batch %d has blocks %d+%d", ErrBadResponse, index, first, count)
+	if count == 0 || first == 0 || first+count < first || leaves < count {
+		return BatchInfo{}, fmt.Errorf("%w: batch %d has blocks %d+%d of %d", ErrBadResponse, index, first, count, leaves)
 	}
-	return BatchInfo{Index: index, FirstBlock: block.L2Number(first), BlockCount: count, L1Block: block.L1Number(l1),
+	return BatchInfo{Index: index, FirstBlock: block.L2Number(first), BlockCount: count, LeafCount: leaves, L1Block: block.L1Number(l1),
 		Root: root, Final: final}, nil
 }
 

@@ -8,6 +8,7 @@ import (
 
 	"github.com/bilayer/bilayer/bridge"
 	"github.com/bilayer/bilayer/core/block"
+	"github.com/bilayer/bilayer/core/execution"
 	"github.com/bilayer/bilayer/core/statedb"
 	"github.com/bilayer/bilayer/core/syscontract"
 	"github.com/bilayer/bilayer/rollup/batch"
@@ -30,11 +31,17 @@ const (
 	// MaxBatchSize is the largest batch submitBatch accepts: 4 MiB, version
 	// byte included (batch.MaxBatchBytes).
 	MaxBatchSize = batch.MaxBatchBytes
-	// MaxCallDataSize is the contract's calldata limit: a submitBatch call
-	// carrying a batch of MaxBatchSize bytes (selector, offset and length
-	// words, the data padded to 32 bytes). The chain's transaction size
+	// MaxCallDataSize is the contract's calldata limit: the larger of a
+	// submitBatch call carrying a batch of MaxBatchSize bytes (selector,
+	// offset and length words, the data padded to 32 bytes) and a
+	// challenge call carrying a proof of protocol.MaxFraudProofSize bytes
+	// (one more word: the L2 block number). The chain's transaction size
 	// limit rises accordingly for calls to this contract.
-	MaxCallDataSize = 4 + 32 + 32 + (MaxBatchSize+31)/32*32
+	MaxCallDataSize = max(maxSubmitBatchCallData, maxChallengeCallData)
+	// maxSubmitBatchCallData is submitBatch's calldata for a maximal batch.
+	maxSubmitBatchCallData = 4 + 32 + 32 + (MaxBatchSize+31)/32*32
+	// maxChallengeCallData is challenge's calldata for a maximal proof.
+	maxChallengeCallData = 4 + 32 + 32 + 32 + (protocol.MaxFraudProofSize+31)/32*32
 	// HistorySize is how many recent L1 blocks the contract remembers
 	// (number, hash, base fee, time), in a ring, as EIP-2935 does.
 	HistorySize = 8192
@@ -138,6 +145,9 @@ type Contract struct {
 	bond       *uint256.Int
 	caps       protocol.Caps
 	l2GenState common.Hash
+	// exec is the L2 state transition's config (the fraud-proof verifier
+	// re-executes L2 blocks with it); read-only.
+	exec execution.Config
 	// decode turns posted data into a batch (decodeBatch with limits;
 	// tests of this package may replace it).
 	decode func(data []byte) (*protocol.Batch, error)
@@ -177,7 +187,11 @@ func New(cfg *rollupconfig.Config) (*Contract, error) {
 	if err := lim.Validate(); err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrBadConfig, err)
 	}
-	c := &Contract{cfg: cfg, bond: bond, caps: BatchCaps(cfg), l2GenState: root}
+	exec := cfg.ExecutionConfig()
+	if err := exec.Validate(); err != nil {
+		return nil, fmt.Errorf("%w: L2 execution config: %w", ErrBadConfig, err)
+	}
+	c := &Contract{cfg: cfg, bond: bond, caps: BatchCaps(cfg), l2GenState: root, exec: exec}
 	c.decode = func(data []byte) (*protocol.Batch, error) { return decodeBatch(data, lim) }
 	return c, nil
 }
@@ -213,7 +227,8 @@ func (c *Contract) Address() common.Address { return Address }
 // ABI implements syscontract.Contract.
 func (c *Contract) ABI() *abi.ABI { return parsedABI }
 
-// MaxCallDataSize implements syscontract.Contract: a whole batch.
+// MaxCallDataSize implements syscontract.Contract: a whole batch or a
+// whole fraud proof.
 func (c *Contract) MaxCallDataSize() uint64 { return MaxCallDataSize }
 
 // EndBlockGas implements syscontract.EndBlocker.
@@ -225,6 +240,9 @@ func (c *Contract) Methods() map[string]syscontract.Method {
 		"bond":                {Gas: BondGas, Handler: c.handleBond},
 		"unbond":              {Gas: UnbondGas, Handler: c.handleUnbond},
 		"submitBatch":         {Gas: SubmitBatchGas, Handler: c.handleSubmitBatch},
+		"challenge":           {Gas: ChallengeGas, Handler: c.handleChallenge},
+		"disputeCount":        {Gas: ViewGas, Handler: c.viewDisputeCount},
+		"dispute":             {Gas: ViewGas, Handler: c.viewDispute},
 		"l1BlockHash":         {Gas: ViewGas, Handler: c.viewL1BlockHash},
 		"l1BlockInfo":         {Gas: ViewGas, Handler: c.viewL1BlockInfo},
 		"latestBlock":         {Gas: ViewGas, Handler: c.viewLatestBlock},

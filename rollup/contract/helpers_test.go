@@ -85,9 +85,14 @@ func testGenesis() *genesis.Genesis {
 
 // newEnv starts at L1 block 1 (before its hook). The config knows no L1
 // genesis hash, as the node's does not: the contract learns it on chain.
-func newEnv(t testing.TB) *env {
+func newEnv(t testing.TB) *env { return newEnvWith(t, testGenesis()) }
+
+// newEnvWith is newEnv for the genesis gen, with other system contracts
+// registered beside the rollup contract (their genesis balances from
+// gen.Alloc).
+func newEnvWith(t testing.TB, gen *genesis.Genesis, others ...syscontract.Contract) *env {
 	t.Helper()
-	e := &env{t: t, gen: testGenesis(), block: 1}
+	e := &env{t: t, gen: gen, block: 1}
 	var err error
 	if e.cfg, err = rollupconfig.FromGenesis(e.gen, common.Hash{}); err != nil {
 		t.Fatal(err)
@@ -95,10 +100,16 @@ func newEnv(t testing.TB) *env {
 	if e.c, err = New(e.cfg); err != nil {
 		t.Fatal(err)
 	}
-	if e.reg, err = syscontract.NewRegistry(e.c); err != nil {
+	if e.reg, err = syscontract.NewRegistry(append([]syscontract.Contract{e.c}, others...)...); err != nil {
 		t.Fatal(err)
 	}
 	alloc := e.reg.Accounts()
+	for _, o := range others {
+		if acc, ok := alloc[o.Address()]; ok {
+			acc.Balance = gen.Alloc[o.Address()].Balance.Big()
+			alloc[o.Address()] = acc
+		}
+	}
 	alloc[sequencer] = types.Account{Balance: eth(1000).ToBig()}
 	alloc[stranger] = types.Account{Balance: eth(1000).ToBig()}
 	db := statedb.New(rawdb.NewMemoryDatabase())

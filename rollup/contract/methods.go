@@ -126,7 +126,7 @@ func (c *Contract) handleSubmitBatch(ctx *syscontract.Context, args []any) ([]an
 		return nil, fmt.Errorf("%w: %s is not the sequencer %s", ErrNotSequencer, who, c.cfg.Sequencer)
 	}
 	if bond := ctx.GetUint256(mapSlot(syscontract.AddressKey(who), slotBonds)); bond.Lt(c.bond) {
-		return nil, fmt.Errorf("%w: bonded %s wei, %s wei required: call bond() with the rest first", ErrBondTooLow, bond, c.bond)
+		return nil, fmt.Errorf("%w: bonded %s wei, %s wei required: re-bond first (call bond() with the rest)", ErrBondTooLow, bond, c.bond)
 	}
 	if len(data) > MaxBatchSize {
 		return nil, fmt.Errorf("%w: %d bytes, at most %d", ErrBatchTooLarge, len(data), MaxBatchSize)
@@ -187,7 +187,7 @@ func (c *Contract) accept(ctx *syscontract.Context, b *protocol.Batch, lookup pr
 	}
 	index := getU64(ctx, slotBatchCount)
 	first, lastBlk := b.Blocks[0], b.Blocks[len(b.Blocks)-1]
-	rec := BatchInfo{Index: index, FirstBlock: first.Number, BlockCount: uint64(len(b.Blocks)),
+	rec := BatchInfo{Index: index, FirstBlock: first.Number, BlockCount: uint64(len(b.Blocks)), LeafCount: uint64(len(b.Blocks)),
 		L1Block: block.L1Number(ctx.Block().Number), Root: root, WithdrawalCount: uint64(len(ws))}
 	if len(ws) > 0 {
 		if rec.WithdrawalsRoot, err = protocol.WithdrawalsRoot(ws); err != nil {
@@ -318,7 +318,7 @@ func (c *Contract) viewBatch(ctx *syscontract.Context, args []any) ([]any, error
 	if err != nil {
 		return nil, err
 	}
-	return []any{uint64(b.FirstBlock), b.BlockCount, uint64(b.L1Block), [32]byte(b.Root), b.Final}, nil
+	return []any{uint64(b.FirstBlock), b.BlockCount, uint64(b.L1Block), [32]byte(b.Root), b.Final, b.LeafCount}, nil
 }
 
 func (c *Contract) viewBatchWithdrawals(ctx *syscontract.Context, args []any) ([]any, error) {

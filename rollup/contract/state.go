@@ -24,11 +24,13 @@ var (
 	slotLastPosted    = syscontract.Slot(7)
 	slotBatches       = syscontract.Slot(8)
 	slotHistory       = syscontract.Slot(9)
+	slotDisputeCount  = syscontract.Slot(10)
+	slotDisputes      = syscontract.Slot(11)
 )
 
 // Words of a batch record, from its base slot.
 const (
-	batchWordHead        = 0 // firstBlock | blockCount << 64 | l1Block << 128
+	batchWordHead        = 0 // firstBlock | blockCount << 64 | l1Block << 128 | leafCount << 192 (0 unless truncated)
 	batchWordRoot        = 1 // Merkle root over (inputs hash, output root)
 	batchWordWithdrawals = 2 // withdrawal count
 	batchWordWRoot       = 3 // withdrawals root of the batch's withdrawals, in order (only if count > 0)
@@ -122,9 +124,15 @@ func writeHead(w writer, h protocol.Head) error {
 type BatchInfo struct {
 	// Index numbers the accepted batches from 0.
 	Index uint64
-	// FirstBlock and BlockCount give the L2 blocks the batch posted.
+	// FirstBlock and BlockCount give the L2 blocks of the batch that
+	// stand: all it posted, or those before the block a successful
+	// challenge proved wrong (the batch is then truncated).
 	FirstBlock block.L2Number
 	BlockCount uint64
+	// LeafCount is the number of leaves under Root: the blocks the batch
+	// posted, BlockCount or more if a challenge truncated it. Merkle
+	// paths are checked against it.
+	LeafCount uint64
 	// L1Block is the L1 block that accepted the batch.
 	L1Block block.L1Number
 	// Root is the Merkle root over the blocks' (inputs hash, output root)
@@ -153,20 +161,30 @@ func readBatch(r store, i uint64) (BatchInfo, error) {
 	head := r.GetState(batchSlot(i, batchWordHead))
 	b := BatchInfo{
 		Index: i, FirstBlock: block.L2Number(unpackU64(head, 0)), BlockCount: unpackU64(head, 1),
-		L1Block: block.L1Number(unpackU64(head, 2)), Root: r.GetState(batchSlot(i, batchWordRoot)),
+		L1Block: block.L1Number(unpackU64(head, 2)), LeafCount: unpackU64(head, 3),
+		Root:            r.GetState(batchSlot(i, batchWordRoot)),
 		WithdrawalCount: getU64(r, batchSlot(i, batchWordWithdrawals)),
 		Final:           i < getU64(r, slotFinalizedNext),
 	}
+	if b.LeafCount == 0 { // not truncated
+		b.LeafCount = b.BlockCount
+	}
 	b.WithdrawalsRoot = r.GetState(batchSlot(i, batchWordWRoot))
-	if b.BlockCount == 0 || b.FirstBlock == 0 || b.L1Block == 0 {
+	if b.BlockCount == 0 || b.FirstBlock == 0 || b.L1Block == 0 || b.LeafCount < b.BlockCount {
 		return BatchInfo{}, fmt.Errorf("%w: batch %d is stored as %+v", ErrBadState, i, b)
 	}
 	return b, nil
 }
 
-// writeBatch stores the record of batch b.Index.
+// writeBatch stores the record of batch b.Index. The leaf count is
+// stored only when it differs from the block count (a truncated batch),
+// so an accepted batch's record is three fields in its head word.
 func writeBatch(w writer, b *BatchInfo) error {
-	if err := w.SetState(batchSlot(b.Index, batchWordHead), packU64s(uint64(b.FirstBlock), b.BlockCount, uint64(b.L1Block))); err != nil {
+	var leaves uint64
+	if b.LeafCount != b.BlockCount {
+		leaves = b.LeafCount
+	}
+	if err := w.SetState(batchSlot(b.Index, batchWordHead), packU64s(uint64(b.FirstBlock), b.BlockCount, uint64(b.L1Block), leaves)); err != nil {
 		return err
 	}
 	if err := w.SetState(batchSlot(b.Index, batchWordRoot), b.Root); err != nil {

@@ -250,25 +250,35 @@ func TestViews(t *testing.T) {
 }
 
 // TestCalldataLimitRaisesTheTransactionSizeLimit: the state transition
-// admits a submitBatch transaction carrying 4 MiB and refuses one byte
-// more, by the contract's declared calldata limit.
+// admits a submitBatch transaction carrying a 4 MiB batch and a challenge
+// carrying a 4 MiB proof, and refuses a proof one byte more, by the
+// contract's declared calldata limit.
 func TestCalldataLimitRaisesTheTransactionSizeLimit(t *testing.T) {
 	e := newEnv(t)
 	cfg := e.gen.ExecutionConfig()
 	signer := execution.Signer(cfg.ChainID)
 	key, _ := crypto.ToECDSA(common.LeftPadBytes([]byte{9}, 32))
-	for _, n := range []int{MaxBatchSize, MaxBatchSize + 1} {
-		tx, err := types.SignNewTx(key, signer, &types.DynamicFeeTx{ChainID: cfg.ChainID, Gas: 30_000_000, To: &Address,
-			GasFeeCap: big.NewInt(1e9), Data: PackSubmitBatch(make([]byte, n))})
+	for _, c := range []struct {
+		name string
+		data []byte
+		ok   bool
+	}{
+		{"a 4 MiB batch", PackSubmitBatch(make([]byte, MaxBatchSize)), true},
+		{"a 4 MiB proof", PackChallenge(1, make([]byte, protocol.MaxFraudProofSize)), true},
+		{"a proof one byte over", PackChallenge(1, make([]byte, protocol.MaxFraudProofSize+1)), false},
+		{"calldata one byte over", make([]byte, MaxCallDataSize+1), false},
+	} {
+		tx, err := types.SignNewTx(key, signer, &types.DynamicFeeTx{ChainID: cfg.ChainID, Gas: 100_000_000, To: &Address,
+			GasFeeCap: big.NewInt(1e9), Data: c.data})
 		if err != nil {
 			t.Fatal(err)
 		}
 		_, err = execution.CheckTx(cfg, signer, e.reg, tx, nil, 200_000_000)
-		if n == MaxBatchSize && err != nil {
-			t.Fatalf("a 4 MiB batch: %v", err)
+		if c.ok && err != nil {
+			t.Fatalf("%s: %v", c.name, err)
 		}
-		if n > MaxBatchSize && !errors.Is(err, execution.ErrTxTooLarge) {
-			t.Fatalf("a batch one byte over: %v", err)
+		if !c.ok && !errors.Is(err, execution.ErrTxTooLarge) {
+			t.Fatalf("%s: %v", c.name, err)
 		}
 	}
 }

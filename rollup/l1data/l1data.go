@@ -59,7 +59,30 @@ func (r *Reader) L1Block(ctx context.Context, n block.L1Number) (*derive.L1Block
 	if err != nil {
 		return nil, err
 	}
-	return &derive.L1Block{Ref: ref.L1Ref, Time: ref.Time, Operations: ops, Batches: batches}, nil
+	rollbacks, err := r.rollbacks(ctx, n, ref.Hash)
+	if err != nil {
+		return nil, err
+	}
+	return &derive.L1Block{Ref: ref.L1Ref, Time: ref.Time, Operations: ops, Batches: batches, Rollbacks: rollbacks}, nil
+}
+
+// rollbacks reads the successful challenges of block n (Challenged logs):
+// each deleted the outputs from its block on.
+func (r *Reader) rollbacks(ctx context.Context, n block.L1Number, hash common.Hash) ([]derive.Rollback, error) {
+	logs, err := r.client.FilterLogs(ctx, ethereum.FilterQuery{BlockHash: &hash, Addresses: []common.Address{contract.Address},
+		Topics: [][]common.Hash{{contract.ChallengedTopic()}}})
+	if err != nil {
+		return nil, fmt.Errorf("challenges of L1 block %d: %w", n, err)
+	}
+	out := make([]derive.Rollback, 0, len(logs))
+	for i := range logs {
+		ev, err := contract.ParseChallenged(&logs[i])
+		if err != nil {
+			return nil, fmt.Errorf("L1 block %d log %d: %w", n, logs[i].Index, err)
+		}
+		out = append(out, derive.Rollback{TxIndex: ev.TxIndex, To: ev.L2Block - 1})
+	}
+	return out, nil
 }
 
 // acceptedBatches finds the contract's BatchAccepted logs of block n and

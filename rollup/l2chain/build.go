@@ -2,7 +2,6 @@ package l2chain
 
 import (
 	"fmt"
-	"math/big"
 
 	"github.com/ethereum/go-ethereum/core/state"
 	"github.com/ethereum/go-ethereum/core/types"
@@ -70,16 +69,14 @@ func checkAttributes(parent *block.Block, a Attributes) error {
 	return nil
 }
 
-// header returns the header of the block after parent with attributes a.
-func (c *Chain) header(parent *block.Block, a Attributes) *types.Header {
-	return &types.Header{
-		ParentHash: parent.Hash(),
-		Coinbase:   c.cfg.L2.FeeVault,
-		Number:     new(big.Int).SetUint64(parent.Number() + 1),
-		GasLimit:   parent.Header.GasLimit,
-		Time:       a.Time,
-		BaseFee:    c.NextBaseFee(parent.Header),
+// header returns the header of the block after parent with attributes a:
+// execution.NextL2Header, the rule the L1 fraud-proof verifier applies too.
+func (c *Chain) header(parent *block.Block, a Attributes) (*types.Header, error) {
+	h, err := execution.NextL2Header(c.cfg, parent.Header, a.Time)
+	if err != nil {
+		return nil, fmt.Errorf("L2 block after %d: %w", parent.Number(), err)
 	}
+	return h, nil
 }
 
 // Build executes a new block on the head with attributes a and as many
@@ -90,7 +87,10 @@ func (c *Chain) Build(a Attributes, src execution.TxSource, lim execution.FillLi
 	if err := checkAttributes(parent, a); err != nil {
 		return nil, err
 	}
-	header := c.header(parent, a)
+	header, err := c.header(parent, a)
+	if err != nil {
+		return nil, fmt.Errorf("build: %w", err)
+	}
 	sdb, err := c.state.StateAt(parent.Header.Root)
 	if err != nil {
 		return nil, fmt.Errorf("build L2 block %d: %w", header.Number, err)
@@ -121,7 +121,10 @@ func (c *Chain) Apply(a Attributes, txs []*types.Transaction) (*Executed, error)
 	if err := checkAttributes(parent, a); err != nil {
 		return nil, err
 	}
-	header := c.header(parent, a)
+	header, err := c.header(parent, a)
+	if err != nil {
+		return nil, fmt.Errorf("apply: %w", err)
+	}
 	sdb, err := c.state.StateAt(parent.Header.Root)
 	if err != nil {
 		return nil, fmt.Errorf("apply L2 block %d: %w", header.Number, err)
@@ -135,8 +138,7 @@ func (c *Chain) Apply(a Attributes, txs []*types.Transaction) (*Executed, error)
 }
 
 func (c *Chain) seal(header *types.Header, extras block.L2Extras, res *execution.Result, sdb *state.StateDB) *Executed {
-	header.Root, header.ReceiptHash, header.Bloom, header.GasUsed = res.StateRoot, res.ReceiptsRoot, res.Bloom, res.GasUsed
-	b := block.AssembleL2(header, res.Transactions, extras)
+	b := execution.SealL2Block(header, extras, res)
 	execution.StampBlockHash(b.Hash(), res.Receipts, res.SystemLogs)
 	return &Executed{Block: b, Receipts: res.Receipts, Result: res, state: sdb}
 }
@@ -197,7 +199,10 @@ func (c *Chain) Witness(n block.L2Number, txs []*types.Transaction) ([]byte, err
 	if err != nil {
 		return nil, fmt.Errorf("witness of L2 block %d: %w", n, err)
 	}
-	header := c.header(parent, Attributes{Time: own.Header.Time})
+	header, err := c.header(parent, Attributes{Time: own.Header.Time})
+	if err != nil {
+		return nil, fmt.Errorf("witness of L2 block %d: %w", n, err)
+	}
 	res, err := execution.ApplyBlock(c.cfg, sdb, header, txs, c.reg, execution.SkipInvalid,
 		execution.Options{CollectWitness: true, L2: own.L2})
 	if err != nil {

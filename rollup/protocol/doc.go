@@ -28,4 +28,11 @@
 // last accepted L2 block, the L1 block that includes the batch, the L1
 // history the contract keeps (origin lookups), the sequencing window and
 // the caps.
+//
+// Fraud proofs (DESIGN §7): FraudProof is the one argument of the rollup
+// contract's challenge, the disputed block as posted with its Merkle path,
+// the parent's header, extras and path, and the witness. BuildFraudProof
+// assembles it, purely, from the posted batches, the origins' hashes, the
+// challenger's own parent block and the witness it collected by
+// re-executing the block (execution.Options{CollectWitness: true}).
 package protocol
