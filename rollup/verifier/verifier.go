@@ -337,7 +337,7 @@ type saved struct {
 	Derive            derive.State
 	Checked           block.L2Number
 	Agreed            uint64
-	FirstDisagreement *Disagreement `json:",omitempty"`
+	FirstDisagreement *Disagreement  `json:",omitempty"`
 	Settled           []Disagreement `json:",omitempty"`
 }
 
