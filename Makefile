@@ -72,7 +72,7 @@ DEVNET_ARGS ?=
 DOCKER ?= docker
 DOCKER_IMAGE ?= bilayer:dev
 DOCKER_CTX := $(BIN)/docker
-DOCKER_CMDS := validator sequencer devnet wallet
+DOCKER_CMDS := validator sequencer challenger devnet wallet
 
 devnet: build ## build, then run the 4-validator devnet (DEVNET_ARGS="--port-offset 100 --quiet" ...)
 	$(BIN)/devnet up $(DEVNET_ARGS)

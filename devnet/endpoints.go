@@ -12,6 +12,9 @@ const (
 	RoleValidator = "validator"
 	// RoleSequencer is the L2 sequencer.
 	RoleSequencer = "sequencer"
+	// RoleChallenger is the L2 challenger (the verifier that derives the
+	// L2 from the L1 alone).
+	RoleChallenger = "challenger"
 )
 
 // Endpoints is endpoints.json: what runs where, for scripts and tests.
@@ -23,7 +26,7 @@ type Endpoints struct {
 	// Datadir is the devnet data directory.
 	Datadir string `json:"datadir"`
 	// Nodes lists every node: the validators in index order, then the
-	// sequencer.
+	// sequencer and the challenger.
 	Nodes []Endpoint `json:"nodes"`
 }
 
@@ -48,19 +51,29 @@ func (e Endpoints) Sequencer() (Endpoint, bool) {
 	return Endpoint{}, false
 }
 
+// Challenger returns the challenger's endpoint, if the devnet runs one.
+func (e Endpoints) Challenger() (Endpoint, bool) {
+	for _, n := range e.Nodes {
+		if n.Role == RoleChallenger {
+			return n, true
+		}
+	}
+	return Endpoint{}, false
+}
+
 // Endpoint describes one running node.
 type Endpoint struct {
 	// Name is the node's name, e.g. validator-0.
 	Name string `json:"name"`
-	// Role is what the node does: RoleValidator or RoleSequencer (later
-	// "challenger").
+	// Role is what the node does: RoleValidator, RoleSequencer or
+	// RoleChallenger.
 	Role string `json:"role"`
 	// RPC is the JSON-RPC URL (HTTP; WebSocket on the same port).
 	RPC string `json:"rpc"`
 	// WS is the WebSocket URL of the same server.
 	WS string `json:"ws"`
 	// P2P is the node's libp2p multiaddr including /p2p/<peer id> (empty
-	// for the sequencer, which has none).
+	// for the sequencer and the challenger, which have none).
 	P2P string `json:"p2p"`
 	// Metrics is the Prometheus metrics URL.
 	Metrics string `json:"metrics"`
@@ -75,6 +88,8 @@ type Endpoint struct {
 	// Address is the sequencer's address, which posts batches (sequencer
 	// only).
 	Address string `json:"address,omitempty"`
+	// L1RPC is the L1 node the sequencer or the challenger follows.
+	L1RPC string `json:"l1Rpc,omitempty"`
 }
 
 // LocalEndpoint returns the endpoint of local validator i.

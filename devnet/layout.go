@@ -21,6 +21,10 @@ const (
 	// file's stem and its name in endpoints.json and the docker-compose
 	// service.
 	SequencerName = "sequencer"
+	// ChallengerName is the challenger's name: its data directory, its
+	// log file's stem and its name in endpoints.json and the
+	// docker-compose service.
+	ChallengerName = "challenger"
 )
 
 // Layout names the files of a devnet data directory:
@@ -31,6 +35,7 @@ const (
 //	<dir>/validator-<i>/   validator i's data directory (validator init)
 //	<dir>/keys/sequencer.json  the sequencer's key (Web3 Secret Storage, the password file's password)
 //	<dir>/sequencer/       the sequencer's data directory (sequencer init, with that key)
+//	<dir>/challenger/      the challenger's data directory (its L2 chain, derived from the L1)
 //	<dir>/logs/<name>.log  each node's log
 //	<dir>/endpoints.json   what is running where (written by up)
 //	<dir>/devnet.pid       the lock held while a devnet runs on <dir>
@@ -47,6 +52,9 @@ func (l Layout) NodeDir(i int) string { return filepath.Join(l.Dir, NodeName(i))
 
 // SequencerDir is the sequencer's data directory.
 func (l Layout) SequencerDir() string { return filepath.Join(l.Dir, SequencerName) }
+
+// ChallengerDir is the challenger's data directory.
+func (l Layout) ChallengerDir() string { return filepath.Join(l.Dir, ChallengerName) }
 
 // LogFile is the log file of the named node.
 func (l Layout) LogFile(name string) string { return filepath.Join(l.Dir, logsDirName, name+".log") }

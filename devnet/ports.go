@@ -22,6 +22,14 @@ const (
 	BaseSequencerMetricsPort = 7060
 )
 
+// Base ports of the challenger: its read-only L2 RPC on 9546 (DESIGN
+// section 12) and metrics on 7061, beside the sequencer's. Both are
+// shifted by the port offset.
+const (
+	BaseChallengerRPCPort     = 9546
+	BaseChallengerMetricsPort = 7061
+)
+
 // MaxValidators bounds --validators so that the port ranges of one devnet
 // never overlap (8545+i stays below 9545, the L2 RPC port).
 const MaxValidators = 64
@@ -47,8 +55,14 @@ func SequencerPorts(offset int) Ports {
 	return Ports{RPC: BaseL2RPCPort + offset, Metrics: BaseSequencerMetricsPort + offset}
 }
 
+// ChallengerPorts returns the challenger's ports shifted by offset: its
+// L2 RPC and metrics (it has no p2p listener either).
+func ChallengerPorts(offset int) Ports {
+	return Ports{RPC: BaseChallengerRPCPort + offset, Metrics: BaseChallengerMetricsPort + offset}
+}
+
 // List returns the ports in a fixed order: RPC, p2p, metrics, without a
-// p2p port of 0 (the sequencer's).
+// p2p port of 0 (the sequencer's and the challenger's).
 func (p Ports) List() []int {
 	if p.P2P == 0 {
 		return []int{p.RPC, p.Metrics}
@@ -83,6 +97,11 @@ func CheckPortsFree(validators, offset int) error {
 // CheckSequencerPortsFree is CheckPortsFree for the sequencer's ports.
 func CheckSequencerPortsFree(offset int) error {
 	return checkFree(SequencerPorts(offset), SequencerName, offset)
+}
+
+// CheckChallengerPortsFree is CheckPortsFree for the challenger's ports.
+func CheckChallengerPortsFree(offset int) error {
+	return checkFree(ChallengerPorts(offset), ChallengerName, offset)
 }
 
 // checkFree checks that every port of p can be bound on 127.0.0.1.

@@ -108,6 +108,7 @@ func SequencerEndpoint(l Layout, cfg Config) Endpoint {
 		Metrics: fmt.Sprintf("http://127.0.0.1:%d/metrics", p.Metrics),
 		Log:     l.LogFile(SequencerName),
 		Datadir: l.SequencerDir(),
+		L1RPC:   fmt.Sprintf("http://127.0.0.1:%d", PortsFor(0, cfg.PortOffset).RPC),
 	}
 	if cfg.Sequencer != nil {
 		e.Address = cfg.Sequencer.Address

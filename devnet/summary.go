@@ -37,6 +37,7 @@ func WriteSummary(w io.Writer, info SummaryInfo) error {
 	e := info.Endpoints
 	validators := e.Validators()
 	seq, hasSeq := e.Sequencer()
+	ch, hasCh := e.Challenger()
 	var b strings.Builder
 	rule := strings.Repeat("=", 64)
 	state := "started"
@@ -44,7 +45,10 @@ func WriteSummary(w io.Writer, info SummaryInfo) error {
 		state = "resumed"
 	}
 	what := fmt.Sprintf("%d validators, L1 chain id %d", len(validators), e.ChainID)
-	if hasSeq {
+	switch {
+	case hasSeq && hasCh:
+		what = fmt.Sprintf("%d validators, a sequencer and a challenger, L1 chain id %d, L2 chain id %d", len(validators), e.ChainID, e.L2ChainID)
+	case hasSeq:
 		what = fmt.Sprintf("%d validators and a sequencer, L1 chain id %d, L2 chain id %d", len(validators), e.ChainID, e.L2ChainID)
 	}
 	fmt.Fprintf(&b, "\n%s\nbilayer devnet %s: %s, head %d (first block %s after start)\n%s\n",
@@ -75,6 +79,10 @@ func WriteSummary(w io.Writer, info SummaryInfo) error {
 		fmt.Fprintf(&b, "%-12s L2 RPC %s  (ws %s)\n%-12s metrics %s  pid %d\n",
 			seq.Name, seq.RPC, seq.WS, "", seq.Metrics, seq.PID)
 	}
+	if hasCh {
+		fmt.Fprintf(&b, "%-12s L2 RPC %s  (ws %s, read-only)\n%-12s metrics %s  pid %d  (follows the L1 at %s)\n",
+			ch.Name, ch.RPC, ch.WS, "", ch.Metrics, ch.PID, ch.L1RPC)
+	}
 	rpc := ""
 	if len(validators) > 0 {
 		rpc = validators[0].RPC
@@ -91,7 +99,12 @@ func WriteSummary(w io.Writer, info SummaryInfo) error {
 			l2Flag = " --l2-rpc " + seq.RPC
 		}
 		fmt.Fprintf(&b, "L2 on %s (chain id %d): the same ten accounts are prefunded there. Its blocks are\n"+
-			"       soft-confirmed: the sequencer ordered and stored them, the L1 does not back them yet.\n", seq.RPC, e.L2ChainID)
+			"       soft-confirmed at once, \"safe\" once their batch is accepted on the L1 (seconds later) and\n"+
+			"       \"finalized\" after the challenge window.\n", seq.RPC, e.L2ChainID)
+		if hasCh {
+			fmt.Fprintf(&b, "Challenger on %s: derives the L2 from the L1 alone and verifies every posted output;\n"+
+				"       rollup_syncStatus there shows its verification (agreed outputs, first disagreement).\n", ch.RPC)
+		}
 		fmt.Fprintf(&b, "Try:   wallet%s --dev-account 0 transfer --to %s --amount 1.5\n", rpcFlag, dead)
 		fmt.Fprintf(&b, "       wallet%s --layer l2 --dev-account 0 transfer --to %s --amount 1.5   (L2: gas + L1 data fee)\n", l2Flag, dead)
 		fmt.Fprintf(&b, "       wallet%s%s --dev-account 0 deposit --amount 2   (L1 -> L2 through the bridge; waits until applied)\n", rpcFlag, l2Flag)

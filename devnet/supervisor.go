@@ -26,6 +26,8 @@ type SuperviseOptions struct {
 	ValidatorBin string
 	// SequencerBin is the sequencer binary StartSequencer runs.
 	SequencerBin string
+	// ChallengerBin is the challenger binary StartChallenger runs.
+	ChallengerBin string
 	// Terminal, if not nil, receives every node's log lines prefixed
 	// with "[<name>] ". Every line also goes to the node's log file.
 	Terminal io.Writer
@@ -45,7 +47,8 @@ type NodeExit struct {
 }
 
 // Supervisor runs the nodes of a devnet as child processes of this one:
-// the validators (Start) and then the sequencer (StartSequencer).
+// the validators (Start), then the sequencer (StartSequencer) and the
+// challenger (StartChallenger).
 type Supervisor struct {
 	opts     SuperviseOptions
 	termMu   sync.Mutex // keeps the nodes' terminal lines whole
@@ -71,9 +74,9 @@ func Start(opts SuperviseOptions) (*Supervisor, error) {
 	if err := os.MkdirAll(opts.Layout.LogsDir(), 0o700); err != nil {
 		return nil, fmt.Errorf("create logs directory: %w", err)
 	}
-	// Room for every node's exit, the sequencer's included, so that wait
-	// never blocks.
-	s := &Supervisor{opts: opts, exits: make(chan NodeExit, opts.Config.Validators+1)}
+	// Room for every node's exit, the sequencer's and the challenger's
+	// included, so that wait never blocks.
+	s := &Supervisor{opts: opts, exits: make(chan NodeExit, opts.Config.Validators+2)}
 	for i := range opts.Config.Validators {
 		args, err := RunArgs(opts.Layout, opts.Config, i)
 		if err != nil {
@@ -100,6 +103,19 @@ func (s *Supervisor) StartSequencer() error {
 		return err
 	}
 	return s.startNode(SequencerName, RoleSequencer, s.opts.SequencerBin, args)
+}
+
+// StartChallenger starts "challenger run" (ChallengerRunArgs) with
+// ChallengerBin. Its log goes where the others' do, as "challenger".
+func (s *Supervisor) StartChallenger() error {
+	if s.opts.ChallengerBin == "" {
+		return errors.New("start the challenger: no challenger binary")
+	}
+	args, err := ChallengerRunArgs(s.opts.Layout, s.opts.Config)
+	if err != nil {
+		return err
+	}
+	return s.startNode(ChallengerName, RoleChallenger, s.opts.ChallengerBin, args)
 }
 
 // startNode starts bin with args as the node name, logging to its log
@@ -176,10 +192,11 @@ func (s *Supervisor) PID(name string) int {
 	return 0
 }
 
-// Stop stops the sequencer first (it follows the validators, so it must
-// not see them go), then the validators: each group gets SIGINT, up to
-// timeout to exit, and then SIGKILL to the process group of any still
-// running. It returns an error naming the nodes that had to be killed.
+// Stop stops the L2 nodes first, the sequencer and the challenger (they
+// follow the validators, so they must not see them go), then the
+// validators: each group gets SIGINT, up to timeout to exit, and then
+// SIGKILL to the process group of any still running. It returns an error
+// naming the nodes that had to be killed.
 func (s *Supervisor) Stop(timeout time.Duration) error {
 	s.mu.Lock()
 	s.stopping.Store(true)

@@ -5,16 +5,18 @@
 #   1. docker compose up: 4 validators commit blocks (finality is instant in BFT);
 #      the sequencer's L2 RPC answers chain id 1338 (0x53a), an L2 transfer (the
 #      image's wallet, run on the host) lands in an L2 block, and a deposit made on
-#      the L1 is applied on the L2;
+#      the L1 is applied on the L2; the challenger (following validator-1, never the
+#      sequencer) answers rollup_syncStatus, and its verification comes to count
+#      agreed posted outputs (the transfer's block among them) with no disagreement;
 #   2. kill one validator container: the other 3 (> 2/3 of the stake) keep committing;
 #      start it again: it catches up;
 #   3. cut one validator off (docker network disconnect): it stops advancing while the
 #      others continue; reconnect it: it catches up;
 #   4. docker compose down -v, always (trap), with the containers' logs on failure.
 #
-# Every wait is bounded. Host ports: validator i's RPC and the sequencer's L2 RPC
-# are published on free 127.0.0.1 ports chosen here, so a local devnet on 8545 and
-# 9545 does not get in the way.
+# Every wait is bounded. Host ports: validator i's RPC and the sequencer's and the
+# challenger's L2 RPCs are published on free 127.0.0.1 ports chosen here, so a local
+# devnet on 8545, 9545 and 9546 does not get in the way.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -54,13 +56,20 @@ trap cleanup EXIT
 port_free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
 base=$((20000 + $$ % 20000))
-for i in 0 1 2 3 4; do
+taken=""
+for i in 0 1 2 3 4 5; do
 	p=$((base + i))
-	while ! port_free "$p"; do p=$((p + 7)); done
-	if [ "$i" = 4 ]; then export BILAYER_L2_RPC_PORT=$p; else export "BILAYER_RPC_PORT_$i=$p"; fi
+	while ! port_free "$p" || [[ " $taken " == *" $p "* ]]; do p=$((p + 7)); done
+	taken="$taken $p"
+	case "$i" in
+	4) export BILAYER_L2_RPC_PORT=$p ;;
+	5) export BILAYER_CHALLENGER_RPC_PORT=$p ;;
+	*) export "BILAYER_RPC_PORT_$i=$p" ;;
+	esac
 done
 RPC0="http://127.0.0.1:${BILAYER_RPC_PORT_0}"
 RPCL2="http://127.0.0.1:${BILAYER_L2_RPC_PORT}"
+RPCCH="http://127.0.0.1:${BILAYER_CHALLENGER_RPC_PORT}"
 
 # head_host: validator-0's head through its published port.
 head_host() { "$HC" healthcheck --rpc "$RPC0" --timeout 2s 2>/dev/null | awk '{print $3}'; }
@@ -86,11 +95,34 @@ wait_for() {
 	log "ok: $what ($((SECONDS - start))s)"
 }
 
-# l2_call METHOD: the JSON-RPC response of the sequencer to METHOD (no params).
-l2_call() {
+# rpc_call URL METHOD: the JSON-RPC response of URL to METHOD (no params).
+rpc_call() {
 	curl -s -m 3 -H 'Content-Type: application/json' \
-		-d "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"$1\",\"params\":[]}" "$RPCL2" 2>/dev/null || true
+		-d "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"$2\",\"params\":[]}" "$1" 2>/dev/null || true
 }
+# l2_call METHOD: the JSON-RPC response of the sequencer to METHOD (no params).
+l2_call() { rpc_call "$RPCL2" "$1"; }
+# hex_field JSON NAME: the first "NAME":"0x..." of JSON, in decimal (empty if none).
+hex_field() {
+	local hex
+	hex=$(echo "$1" | grep -o "\"$2\":\"0x[0-9a-fA-F]*\"" | head -n 1 | sed 's/.*"0x\([0-9a-fA-F]*\)"/\1/') || true
+	[ -n "$hex" ] && echo $((16#$hex))
+}
+# challenger_verified MIN: the challenger's rollup_syncStatus has verification.checkedL2
+# >= MIN, agreed > 0 and no firstDisagreement (a disagreement fails the test at once).
+challenger_verified() {
+	local st checked agreed
+	st=$(rpc_call "$RPCCH" rollup_syncStatus)
+	if echo "$st" | grep -q '"firstDisagreement":{'; then
+		log "the challenger disagrees with a posted output: $st"
+		exit 1
+	fi
+	echo "$st" | grep -q '"firstDisagreement":null' || return 1
+	checked=$(hex_field "$st" checkedL2)
+	agreed=$(hex_field "$st" agreed)
+	at_least "$checked" "$1" && at_least "$agreed" 1
+}
+ch_is_1338() { rpc_call "$RPCCH" eth_chainId | grep -q '"result":"0x53a"'; }
 # l2_head: the L2 head number (decimal), empty if the sequencer does not answer.
 l2_head() {
 	local hex
@@ -105,7 +137,7 @@ at_least() { [ -n "$1" ] && [ "$1" -ge "$2" ]; }
 host_at_least() { at_least "$(head_host)" "$1"; }
 in_at_least() { at_least "$(head_in "$1")" "$2"; }
 
-log "project $COMPOSE_PROJECT_NAME, image $IMAGE, validator-0 RPC $RPC0, L2 RPC $RPCL2"
+log "project $COMPOSE_PROJECT_NAME, image $IMAGE, validator-0 RPC $RPC0, L2 RPC $RPCL2, challenger $RPCCH"
 compose up -d
 for i in 0 1 2 3; do ids[i]="$(compose ps -q "validator-$i")"; done
 
@@ -136,6 +168,10 @@ if [ "$bal" != "$dead: 3.5 ETH" ]; then
 	exit 1
 fi
 log "ok: L2 transfer in block $blk, deposit applied, $bal on L2"
+
+wait_for 60 "the challenger's L2 RPC answers chain id 1338" ch_is_1338
+wait_for 90 "the challenger verified the posted outputs up to L2 block $blk, all agreeing" challenger_verified "$blk"
+log "challenger: $(rpc_call "$RPCCH" rollup_syncStatus | grep -o '"verification":{[^}]*}')"
 
 log "killing validator-3"
 docker kill "${ids[3]}" >/dev/null

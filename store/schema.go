@@ -51,6 +51,7 @@ const (
 	metaSignerState   = "mSignerState"
 	metaConsensus     = "mConsensusState"
 	metaConsBlocks    = "mConsensusBlocks"
+	metaDeriveState   = "mDeriveState"
 )
 
 // SchemaVersion is the version of this schema that WriteSchemaVersion
@@ -65,7 +66,7 @@ func prefixes() []byte {
 
 // metaKeys lists every singleton key, for the overlap test.
 func metaKeys() []string {
-	return []string{metaSchemaVersion, metaGenesisHash, metaHeadHeight, metaSignerState, metaConsensus, metaConsBlocks}
+	return []string{metaSchemaVersion, metaGenesisHash, metaHeadHeight, metaSignerState, metaConsensus, metaConsBlocks, metaDeriveState}
 }
 
 // SchemaVersionKey holds the schema version. Value: 8 bytes BE.
@@ -95,6 +96,11 @@ func ConsensusStateKey() []byte { return []byte(metaConsensus) }
 // encoded blocks (the node owns it), written (synced) before the
 // consensus state that names them.
 func ConsensusBlocksKey() []byte { return []byte(metaConsBlocks) }
+
+// DeriveStateKey holds, in an L2 verifier's database, where derivation
+// stands: the next L1 block to read and the derived head. Value: JSON owned
+// by rollup/challenger, written (synced) after the L2 blocks it covers.
+func DeriveStateKey() []byte { return []byte(metaDeriveState) }
 
 // HeaderKey = PrefixHeader + height(8).
 func HeaderKey(height uint64) []byte { return heightKey(PrefixHeader, height) }

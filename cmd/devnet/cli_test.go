@@ -71,7 +71,7 @@ func TestNodeRejectsABadName(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(bin, "validator"), nil, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	for _, name := range []string{"sequencer", "validator-01", "validator-1"} {
+	for _, name := range []string{"sequencer", "challenger", "validator-01", "validator-1"} {
 		if err := runApp("node", "--datadir", l.Dir, "--bin-dir", bin, "--name", name); err == nil {
 			t.Errorf("node --name %s accepted", name)
 		}

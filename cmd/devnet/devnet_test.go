@@ -3,13 +3,17 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"math/big"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -18,6 +22,7 @@ import (
 
 	"github.com/bilayer/bilayer/devnet"
 	"github.com/bilayer/bilayer/devnet/devkeys"
+	"github.com/ethereum/go-ethereum/common/hexutil"
 	"github.com/ethereum/go-ethereum/ethclient"
 )
 
@@ -43,13 +48,14 @@ func (b *syncBuffer) String() string {
 	return b.buf.String()
 }
 
-// buildBinaries builds devnet, validator and sequencer into one directory,
-// as "make build" puts them in bin/.
+// buildBinaries builds devnet, validator, sequencer and challenger into one
+// directory, as "make build" puts them in bin/.
 func buildBinaries(t *testing.T) string {
 	t.Helper()
 	dir := t.TempDir()
 	cmd := exec.Command("go", "build", "-o", dir+string(os.PathSeparator),
-		"github.com/bilayer/bilayer/cmd/devnet", "github.com/bilayer/bilayer/cmd/validator", "github.com/bilayer/bilayer/cmd/sequencer")
+		"github.com/bilayer/bilayer/cmd/devnet", "github.com/bilayer/bilayer/cmd/validator", "github.com/bilayer/bilayer/cmd/sequencer",
+		"github.com/bilayer/bilayer/cmd/challenger")
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("go build: %v\n%s", err, out)
 	}
@@ -60,7 +66,8 @@ func buildBinaries(t *testing.T) string {
 func freeOffset(t *testing.T, validators int) int {
 	t.Helper()
 	for off := 1500 + os.Getpid()%400; off < 20000; off += 211 {
-		if devnet.CheckPortsFree(validators, off) == nil && devnet.CheckSequencerPortsFree(off) == nil {
+		if devnet.CheckPortsFree(validators, off) == nil && devnet.CheckSequencerPortsFree(off) == nil &&
+			devnet.CheckChallengerPortsFree(off) == nil {
 			return off
 		}
 	}
@@ -170,11 +177,14 @@ func alive(pid int) bool {
 
 // TestUpStopResumeReset is the end-to-end test of the one-command devnet:
 // up prints the summary once every validator commits and the sequencer's
-// L2 RPC answers, standard clients work against the printed URLs (the L2
-// with chain id 1338 and the dev accounts prefunded), Ctrl-C leaves no
-// process behind (the sequencer included), up again resumes at or above
-// the old height without initialising the sequencer again, --l1-only
-// leaves the sequencer out, and reset wipes the directory.
+// and the challenger's L2 RPCs answer, standard clients work against the
+// printed URLs (the L2 with chain id 1338 and the dev accounts
+// prefunded), the challenger (following validator 1) reports posted
+// outputs that agree with its own and none that differ, Ctrl-C leaves no
+// process behind (the sequencer and the challenger included), up again
+// resumes at or above the old height without initialising the sequencer
+// again (the challenger resumes its derivation), --l1-only leaves the L2
+// out, and reset wipes the directory.
 func TestUpStopResumeReset(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds binaries and runs a 4-process devnet")
@@ -188,7 +198,9 @@ func TestUpStopResumeReset(t *testing.T) {
 	up.waitOutput(t, summaryMarker, 60*time.Second)
 	up.waitOutput(t, "[validator-3] ", 10*time.Second) // logs are streamed with a prefix
 	up.waitOutput(t, "[sequencer] ", 10*time.Second)
-	for _, want := range []string{"initialised the sequencer", "L2 chain id 1338", fmt.Sprintf("L2 on http://127.0.0.1:%d", devnet.SequencerPorts(offset).RPC)} {
+	up.waitOutput(t, "[challenger] ", 10*time.Second)
+	for _, want := range []string{"initialised the sequencer", "L2 chain id 1338", fmt.Sprintf("L2 on http://127.0.0.1:%d", devnet.SequencerPorts(offset).RPC),
+		fmt.Sprintf("Challenger on http://127.0.0.1:%d", devnet.ChallengerPorts(offset).RPC), "verifies every posted output"} {
 		if !strings.Contains(up.out.String(), want) {
 			t.Errorf("devnet up did not print %q", want)
 		}
@@ -200,6 +212,7 @@ func TestUpStopResumeReset(t *testing.T) {
 	checkEndpoints(t, l, eps, offset)
 	height := checkClients(t, eps)
 	checkSequencer(t, eps)
+	checkChallenger(t, eps)
 
 	up.interrupt(t)
 	for _, n := range eps.Nodes {
@@ -207,11 +220,11 @@ func TestUpStopResumeReset(t *testing.T) {
 			t.Errorf("%s (pid %d) still runs after the devnet stopped", n.Name, n.PID)
 		}
 	}
-	if after, err := devnet.ReadEndpoints(l.EndpointsFile()); err != nil || len(after.Nodes) != 5 || after.Nodes[0].PID != 0 || after.Nodes[4].PID != 0 {
+	if after, err := devnet.ReadEndpoints(l.EndpointsFile()); err != nil || len(after.Nodes) != 6 || slices.ContainsFunc(after.Nodes, func(e devnet.Endpoint) bool { return e.PID != 0 }) {
 		t.Errorf("endpoints.json after the stop: %+v, %v; want every pid 0", after.Nodes, err)
 	}
-	if !strings.Contains(up.out.String(), "stopping every node (the sequencer first)") {
-		t.Errorf("the stop did not say it stops the sequencer first:\n%s", up.out)
+	if !strings.Contains(up.out.String(), "stopping every node (the sequencer and the challenger first)") {
+		t.Errorf("the stop did not say it stops the sequencer and the challenger first:\n%s", up.out)
 	}
 	if _, err := os.Stat(l.LockFile()); !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("lock file left behind: %v", err)
@@ -225,7 +238,8 @@ func TestUpStopResumeReset(t *testing.T) {
 	if !strings.Contains(again.out.String(), "resumed") {
 		t.Errorf("second run did not say it resumed:\n%s", again.out)
 	}
-	if strings.Contains(again.out.String(), "[validator-0] ") || strings.Contains(again.out.String(), "[sequencer] ") {
+	if strings.Contains(again.out.String(), "[validator-0] ") || strings.Contains(again.out.String(), "[sequencer] ") ||
+		strings.Contains(again.out.String(), "[challenger] ") {
 		t.Errorf("--quiet streamed the logs:\n%s", again.out)
 	}
 	if strings.Contains(again.out.String(), "initialised the sequencer") {
@@ -235,6 +249,10 @@ func TestUpStopResumeReset(t *testing.T) {
 		t.Errorf("resumed at height %d, below the %d reached before the stop", resumed, height)
 	}
 	checkSequencer(t, eps)
+	checkChallenger(t, eps)
+	if logs, err := os.ReadFile(l.LogFile(devnet.ChallengerName)); err != nil || !regexp.MustCompile(`Verifier resumes".* l1=([2-9]|\d{2,}) `).Match(logs) {
+		t.Errorf("the restarted challenger did not resume its derivation past L1 block 1 (err %v):\n%s", err, logs)
+	}
 	out, err := exec.Command(filepath.Join(bin, "devnet"), "reset", "--datadir", l.Dir).CombinedOutput()
 	if err == nil || !strings.Contains(string(out), "running") {
 		t.Errorf("reset of a running devnet: err %v, output %s", err, out)
@@ -283,8 +301,8 @@ func waitGone(t *testing.T, eps devnet.Endpoints) {
 // checkEndpoints checks endpoints.json against the devnet's conventions.
 func checkEndpoints(t *testing.T, l devnet.Layout, eps devnet.Endpoints, offset int) {
 	t.Helper()
-	if eps.ChainID != devnet.L1ChainID || eps.L2ChainID != devnet.L2ChainID || len(eps.Nodes) != 5 {
-		t.Fatalf("endpoints: chains %d/%d with %d nodes, want %d/%d with 4 validators and a sequencer",
+	if eps.ChainID != devnet.L1ChainID || eps.L2ChainID != devnet.L2ChainID || len(eps.Nodes) != 6 {
+		t.Fatalf("endpoints: chains %d/%d with %d nodes, want %d/%d with 4 validators, a sequencer and a challenger",
 			eps.ChainID, eps.L2ChainID, len(eps.Nodes), devnet.L1ChainID, devnet.L2ChainID)
 	}
 	seq, ok := eps.Sequencer()
@@ -293,6 +311,14 @@ func checkEndpoints(t *testing.T, l devnet.Layout, eps devnet.Endpoints, offset 
 		seq.Metrics != fmt.Sprintf("http://127.0.0.1:%d/metrics", sp.Metrics) || seq.Log != l.LogFile("sequencer") ||
 		seq.Datadir != l.SequencerDir() || seq.Address == "" || seq.PID <= 0 || !alive(seq.PID) {
 		t.Errorf("sequencer endpoint %+v", seq)
+	}
+	ch, ok := eps.Challenger()
+	cp := devnet.ChallengerPorts(offset)
+	if !ok || ch.Name != "challenger" || ch.Role != "challenger" || ch.RPC != fmt.Sprintf("http://127.0.0.1:%d", cp.RPC) ||
+		ch.Metrics != fmt.Sprintf("http://127.0.0.1:%d/metrics", cp.Metrics) || ch.Log != l.LogFile("challenger") ||
+		ch.Datadir != l.ChallengerDir() || ch.L1RPC != fmt.Sprintf("http://127.0.0.1:%d", devnet.PortsFor(1, offset).RPC) ||
+		ch.L1RPC == seq.L1RPC || ch.PID <= 0 || !alive(ch.PID) {
+		t.Errorf("challenger endpoint %+v (the sequencer follows %s)", ch, seq.L1RPC)
 	}
 	for i, n := range eps.Validators() {
 		p := devnet.PortsFor(i, offset)
@@ -396,4 +422,67 @@ func checkSequencer(t *testing.T, eps devnet.Endpoints) {
 	if resp.StatusCode != http.StatusOK {
 		t.Fatalf("sequencer metrics: %s", resp.Status)
 	}
+}
+
+// checkChallenger drives the challenger's read-only L2 RPC: chain id 1338,
+// the dev accounts prefunded on its derived chain, a transaction refused,
+// its metrics, and rollup_syncStatus, whose verification must come to
+// count agreed outputs with no disagreement.
+func checkChallenger(t *testing.T, eps devnet.Endpoints) {
+	t.Helper()
+	ch, ok := eps.Challenger()
+	if !ok {
+		t.Fatal("no challenger in endpoints.json")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	c, err := ethclient.DialContext(ctx, ch.RPC)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if id, err := c.ChainID(ctx); err != nil || id.Cmp(big.NewInt(devnet.L2ChainID)) != 0 {
+		t.Fatalf("challenger chain id %v, %v; want %d", id, err, devnet.L2ChainID)
+	}
+	acct, err := devkeys.Get(8)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if bal, err := c.BalanceAt(ctx, acct.Address, big.NewInt(0)); err != nil || bal.Cmp(devnet.DevAccountBalance.Big()) != 0 {
+		t.Fatalf("challenger: L2 genesis balance of dev account 8: %v, %v", bal, err)
+	}
+	resp, err := http.Get(ch.Metrics)
+	if err != nil {
+		t.Fatalf("challenger metrics: %v", err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK || !strings.Contains(string(body), "bilayer_verifier_outputs_agreed_total") {
+		t.Fatalf("challenger metrics: %s, no bilayer_verifier_outputs_agreed_total", resp.Status)
+	}
+	var st struct {
+		SafeL2       struct{ Number hexutil.Uint64 } `json:"safeL2"`
+		Verification struct {
+			CheckedL2         hexutil.Uint64  `json:"checkedL2"`
+			Agreed            hexutil.Uint64  `json:"agreed"`
+			FirstDisagreement json.RawMessage `json:"firstDisagreement"`
+		} `json:"verification"`
+	}
+	deadline := time.Now().Add(45 * time.Second)
+	for {
+		if err := c.Client().CallContext(ctx, &st, "rollup_syncStatus"); err != nil {
+			t.Fatalf("challenger rollup_syncStatus: %v", err)
+		}
+		if d := st.Verification.FirstDisagreement; len(d) != 0 && string(d) != "null" {
+			t.Fatalf("the challenger disagrees with a posted output: %s", d)
+		}
+		if st.Verification.Agreed > 0 && st.Verification.CheckedL2 > 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the challenger verified no posted output within 45s: %+v", st)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	t.Logf("challenger: derived head %d, %d outputs agreed up to L2 block %d", st.SafeL2.Number, st.Verification.Agreed, st.Verification.CheckedL2)
 }

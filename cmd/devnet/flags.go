@@ -21,7 +21,7 @@ var (
 		EnvVars: []string{"DEVNET_PORT_OFFSET"}}
 	equivocateFlag = &cli.IntFlag{Name: "dev.equivocate", Value: -1,
 		Usage: "DEVELOPMENT: make validator N sign conflicting prevotes (from height 3, until slashed), to watch evidence and slashing (-1: none)"}
-	binDirFlag = &cli.StringFlag{Name: "bin-dir", Usage: "directory holding the validator and sequencer binaries (default: next to this devnet binary, then $PATH)",
+	binDirFlag = &cli.StringFlag{Name: "bin-dir", Usage: "directory holding the validator, sequencer and challenger binaries (default: next to this devnet binary, then $PATH)",
 		EnvVars: []string{"DEVNET_BIN_DIR"}}
 )
 
@@ -32,6 +32,10 @@ func validatorBinary(c *cli.Context) (string, error) { return findBinary(c, "val
 // sequencerBinary finds the sequencer binary as validatorBinary finds the
 // validator's.
 func sequencerBinary(c *cli.Context) (string, error) { return findBinary(c, "sequencer") }
+
+// challengerBinary finds the challenger binary as validatorBinary finds
+// the validator's.
+func challengerBinary(c *cli.Context) (string, error) { return findBinary(c, "challenger") }
 
 // findBinary finds the named binary: in --bin-dir, next to this
 // executable, or on $PATH.

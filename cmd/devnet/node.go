@@ -14,14 +14,15 @@ import (
 func nodeCommand() *cli.Command {
 	return &cli.Command{
 		Name:  "node",
-		Usage: "replace this process with \"validator run\" or \"sequencer run\" for one node of a generated devnet (container entrypoint)",
+		Usage: "replace this process with \"validator run\", \"sequencer run\" or \"challenger run\" for one node of a generated devnet (container entrypoint)",
 		Description: `Reads <datadir>/devnet.json, made by "devnet generate", and executes the validator binary
 with the node's data directory, listen addresses and bootnodes; or, for --name sequencer, runs
 "sequencer init" once (its data directory in <datadir>/sequencer) and executes "sequencer run",
-following validator-0's RPC. Containers built FROM scratch have no shell; this is what turns the
-shared volume into the node's command line.`,
+following validator-0's RPC; for --name challenger, executes "challenger run" (its data directory
+in <datadir>/challenger) following validator-1's RPC. Containers built FROM scratch have no shell;
+this is what turns the shared volume into the node's command line.`,
 		Flags: []cli.Flag{datadirFlag, binDirFlag,
-			&cli.StringFlag{Name: "name", Usage: "the node to run, validator-<i> or sequencer", Required: true, EnvVars: []string{"DEVNET_NODE"}}},
+			&cli.StringFlag{Name: "name", Usage: "the node to run: validator-<i>, sequencer or challenger", Required: true, EnvVars: []string{"DEVNET_NODE"}}},
 		Action: func(c *cli.Context) error {
 			l, err := layout(c)
 			if err != nil {
@@ -32,12 +33,15 @@ shared volume into the node's command line.`,
 				return fmt.Errorf("%w (run \"devnet generate\" first)", err)
 			}
 			name := c.String("name")
-			if name == devnet.SequencerName {
+			switch name {
+			case devnet.SequencerName:
 				return execSequencer(c, l, cfg)
+			case devnet.ChallengerName:
+				return execChallenger(c, l, cfg)
 			}
 			i, err := strconv.Atoi(strings.TrimPrefix(name, "validator-"))
 			if err != nil || devnet.NodeName(i) != name {
-				return fmt.Errorf("--name %q: want validator-<i> or %s", name, devnet.SequencerName)
+				return fmt.Errorf("--name %q: want validator-<i>, %s or %s", name, devnet.SequencerName, devnet.ChallengerName)
 			}
 			bin, err := validatorBinary(c)
 			if err != nil {
@@ -64,6 +68,19 @@ func execSequencer(c *cli.Context, l devnet.Layout, cfg devnet.Config) error {
 		return err
 	}
 	if _, err := devnet.InitSequencer(c.Context, l, cfg, bin, os.Stdout); err != nil {
+		return err
+	}
+	return execNode(bin, args)
+}
+
+// execChallenger replaces this process with "challenger run".
+func execChallenger(c *cli.Context, l devnet.Layout, cfg devnet.Config) error {
+	args, err := devnet.ChallengerRunArgs(l, cfg)
+	if err != nil {
+		return err
+	}
+	bin, err := challengerBinary(c)
+	if err != nil {
 		return err
 	}
 	return execNode(bin, args)

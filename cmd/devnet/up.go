@@ -19,9 +19,9 @@ import (
 var (
 	quietFlag = &cli.BoolFlag{Name: "quiet", Usage: "do not stream the nodes' logs to the terminal (they still go to <datadir>/logs)",
 		EnvVars: []string{"DEVNET_QUIET"}}
-	startTimeoutFlag = &cli.DurationFlag{Name: "start-timeout", Usage: "how long to wait for every validator to commit a block, and then for the sequencer's RPC",
+	startTimeoutFlag = &cli.DurationFlag{Name: "start-timeout", Usage: "how long to wait for every validator to commit a block, and then for the sequencer's and the challenger's RPC",
 		Value: 60 * time.Second, EnvVars: []string{"DEVNET_START_TIMEOUT"}}
-	l1OnlyFlag = &cli.BoolFlag{Name: "l1-only", Usage: "do not start the L2 sequencer (the L1 alone, e.g. to benchmark it)",
+	l1OnlyFlag = &cli.BoolFlag{Name: "l1-only", Usage: "do not start the L2 (neither the sequencer nor the challenger: the L1 alone, e.g. to benchmark it)",
 		EnvVars: []string{"DEVNET_L1_ONLY"}}
 	stopTimeoutFlag = &cli.DurationFlag{Name: "stop-timeout", Usage: "how long nodes get to stop after SIGINT before they are killed",
 		Value: 15 * time.Second, EnvVars: []string{"DEVNET_STOP_TIMEOUT"}}
@@ -37,11 +37,13 @@ func upCommand() *cli.Command {
 		Description: `The first run generates validator keys, the sequencer key, the genesis and one data directory
 per validator in --datadir; later runs resume the same chain. Every node is a separate process:
 "validator run" for each validator and, once the L1 has committed a block, "sequencer run" for the
-L2 (its L2 RPC on 9545, metrics on 7060, plus the port offset). Each log goes to
+L2 (its L2 RPC on 9545, metrics on 7060, plus the port offset), then "challenger run", which
+derives the L2 from the L1 alone (following validator 1, never the sequencer) and verifies every
+output the sequencer posts (its read-only L2 RPC on 9546, metrics on 7061). Each log goes to
 <datadir>/logs/<name>.log and, unless --quiet, to the terminal. Once every validator has committed
-a block and the sequencer's RPC answers, devnet prints the RPC URLs, the chain ids and the funded
-accounts, and writes <datadir>/endpoints.json. Ctrl-C (or SIGTERM) stops every node, the sequencer
-first.`,
+a block and the sequencer's and the challenger's RPCs answer, devnet prints the RPC URLs, the chain
+ids and the funded accounts, and writes <datadir>/endpoints.json. Ctrl-C (or SIGTERM) stops every
+node, the sequencer and the challenger first.`,
 		Flags: []cli.Flag{datadirFlag, validatorsFlag, portOffsetFlag, binDirFlag, quietFlag, startTimeoutFlag, stopTimeoutFlag,
 			l1OnlyFlag, equivocateFlag},
 		Action: runUp,
@@ -79,6 +81,9 @@ func runUp(c *cli.Context) error {
 		if err := devnet.CheckSequencerPortsFree(cfg.PortOffset); err != nil {
 			return err
 		}
+		if err := devnet.CheckChallengerPortsFree(cfg.PortOffset); err != nil {
+			return err
+		}
 	}
 	var term io.Writer
 	if !c.Bool(quietFlag.Name) {
@@ -93,7 +98,7 @@ func runUp(c *cli.Context) error {
 		extra[i] = []string{"--dev.equivocate"}
 	}
 	sup, err := devnet.Start(devnet.SuperviseOptions{Layout: l, Config: cfg, ValidatorBin: bin, SequencerBin: seq.bin,
-		Terminal: term, ExtraArgs: extra})
+		ChallengerBin: seq.challengerBin, Terminal: term, ExtraArgs: extra})
 	if err != nil {
 		return err
 	}
@@ -104,7 +109,7 @@ func runUp(c *cli.Context) error {
 	}
 	heads, err := waitForChain(ctx, c.Duration(startTimeoutFlag.Name), eps, !created, sup.Exits())
 	if err == nil && seq.bin != "" {
-		if eps, err = startSequencer(ctx, c.Duration(startTimeoutFlag.Name), sup, l, cfg, seq.l2ChainID); err == nil {
+		if eps, err = startL2(ctx, c.Duration(startTimeoutFlag.Name), sup, l, cfg, seq.l2ChainID); err == nil {
 			err = devnet.WriteEndpoints(l, eps)
 		}
 	}
@@ -122,19 +127,21 @@ func runUp(c *cli.Context) error {
 	return supervise(c, ctx, sup, l, cfg, seq.l2ChainID)
 }
 
-// sequencerSetup is how up runs the sequencer: its binary ("" when the
-// devnet has none) and the L2 chain id.
+// sequencerSetup is how up runs the L2: the sequencer's binary ("" when
+// the devnet has no L2), the challenger's, and the L2 chain id.
 type sequencerSetup struct {
-	bin       string
-	l2ChainID uint64
+	bin           string
+	challengerBin string
+	l2ChainID     uint64
 }
 
-// prepareSequencer finds the sequencer binary and runs "sequencer init"
-// once, for a devnet that has a sequencer; with --l1-only, or for a devnet
-// generated before the rollup, it runs without one, and says so.
+// prepareSequencer finds the sequencer and challenger binaries and runs
+// "sequencer init" once, for a devnet that has a sequencer; with
+// --l1-only, or for a devnet generated before the rollup, it runs without
+// the L2, and says so.
 func prepareSequencer(c *cli.Context, ctx context.Context, l devnet.Layout, cfg devnet.Config) (sequencerSetup, error) {
 	if c.Bool(l1OnlyFlag.Name) {
-		fmt.Println("devnet: --l1-only: not starting the L2 sequencer")
+		fmt.Println("devnet: --l1-only: not starting the L2 (sequencer and challenger)")
 		return sequencerSetup{}, nil
 	}
 	if cfg.Sequencer == nil {
@@ -142,6 +149,10 @@ func prepareSequencer(c *cli.Context, ctx context.Context, l devnet.Layout, cfg 
 		return sequencerSetup{}, nil
 	}
 	bin, err := sequencerBinary(c)
+	if err != nil {
+		return sequencerSetup{}, err
+	}
+	chBin, err := challengerBinary(c)
 	if err != nil {
 		return sequencerSetup{}, err
 	}
@@ -159,7 +170,46 @@ func prepareSequencer(c *cli.Context, ctx context.Context, l devnet.Layout, cfg 
 	if ran {
 		fmt.Printf("devnet: initialised the sequencer (%s) in %s\n", cfg.Sequencer.Address, l.SequencerDir())
 	}
-	return sequencerSetup{bin: bin, l2ChainID: id}, nil
+	return sequencerSetup{bin: bin, challengerBin: chBin, l2ChainID: id}, nil
+}
+
+// startL2 starts the sequencer and then the challenger, each once the
+// previous answers, and returns the endpoints with their pids.
+func startL2(ctx context.Context, timeout time.Duration, sup *devnet.Supervisor, l devnet.Layout, cfg devnet.Config, l2ChainID uint64) (devnet.Endpoints, error) {
+	eps, err := startSequencer(ctx, timeout, sup, l, cfg, l2ChainID)
+	if err != nil {
+		return eps, err
+	}
+	return startChallenger(ctx, timeout, sup, l, cfg, l2ChainID)
+}
+
+// startChallenger starts the challenger and waits, showing progress, until
+// its read-only L2 RPC answers with the L2 chain id.
+func startChallenger(ctx context.Context, timeout time.Duration, sup *devnet.Supervisor, l devnet.Layout, cfg devnet.Config, l2ChainID uint64) (devnet.Endpoints, error) {
+	if err := sup.StartChallenger(); err != nil {
+		return devnet.Endpoints{}, err
+	}
+	eps := endpoints(l, cfg, l2ChainID, sup)
+	ch, _ := eps.Challenger()
+	fmt.Printf("devnet: started the challenger (following the L1 at %s), waiting for its L2 RPC at %s ...\n", ch.L1RPC, ch.RPC)
+	wctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	err := devnet.WaitForRPC(wctx, ch.RPC, l2ChainID, sup.Exits(), 2*time.Second, func(p devnet.RPCProgress) {
+		fmt.Printf("devnet: waiting for the challenger's L2 RPC at %s: %s (%s left)\n",
+			ch.RPC, p.Waited.Round(time.Second), p.Left.Round(time.Second))
+	})
+	if err == nil {
+		return eps, nil
+	}
+	if exit, ok := errors.AsType[*devnet.ExitError](err); ok {
+		showTail(exit.Exit.Name, exit.Exit.Log)
+		return eps, fmt.Errorf("%w; its log: %s", err, exit.Exit.Log)
+	}
+	if errors.Is(err, context.DeadlineExceeded) {
+		showTail(ch.Name, ch.Log)
+		return eps, fmt.Errorf("the challenger's L2 RPC did not answer within %s: %w (its log above and in %s)", timeout, err, ch.Log)
+	}
+	return eps, err
 }
 
 // startSequencer starts the sequencer once the L1 runs and waits, showing
@@ -227,8 +277,8 @@ func prepare(c *cli.Context, ctx context.Context, l devnet.Layout, bin string) (
 }
 
 // endpoints describes the devnet, with the pids of the nodes sup runs
-// (none when sup is nil): the validators, then the sequencer when
-// l2ChainID is not 0.
+// (none when sup is nil): the validators, then the sequencer and the
+// challenger when l2ChainID is not 0.
 func endpoints(l devnet.Layout, cfg devnet.Config, l2ChainID uint64, sup *devnet.Supervisor) devnet.Endpoints {
 	eps := devnet.Endpoints{ChainID: cfg.ChainID, Datadir: l.Dir}
 	var pids []int
@@ -245,10 +295,12 @@ func endpoints(l devnet.Layout, cfg devnet.Config, l2ChainID uint64, sup *devnet
 	if l2ChainID != 0 {
 		eps.L2ChainID = l2ChainID
 		e := devnet.SequencerEndpoint(l, cfg)
+		ch := devnet.ChallengerEndpoint(l, cfg)
 		if sup != nil {
 			e.PID = sup.PID(devnet.SequencerName)
+			ch.PID = sup.PID(devnet.ChallengerName)
 		}
-		eps.Nodes = append(eps.Nodes, e)
+		eps.Nodes = append(eps.Nodes, e, ch)
 	}
 	return eps
 }
@@ -289,17 +341,17 @@ func waitForChain(ctx context.Context, timeout time.Duration, eps devnet.Endpoin
 }
 
 // supervise runs until a signal, reporting nodes that die, then stops
-// every node: the sequencer first, then the validators.
+// every node: the sequencer and the challenger first, then the validators.
 func supervise(c *cli.Context, ctx context.Context, sup *devnet.Supervisor, l devnet.Layout, cfg devnet.Config, l2ChainID uint64) error {
 	total := cfg.Validators
 	if l2ChainID != 0 {
-		total++
+		total += 2 // the sequencer and the challenger
 	}
 	alive := total
 	for alive > 0 {
 		select {
 		case <-ctx.Done():
-			fmt.Println("devnet: stopping every node (the sequencer first) ...")
+			fmt.Println("devnet: stopping every node (the sequencer and the challenger first) ...")
 			if err := stopNodes(c, sup, l, cfg, l2ChainID); err != nil {
 				return err
 			}
@@ -308,8 +360,11 @@ func supervise(c *cli.Context, ctx context.Context, sup *devnet.Supervisor, l de
 		case e := <-sup.Exits():
 			alive--
 			what := ""
-			if e.Name == devnet.SequencerName {
+			switch e.Name {
+			case devnet.SequencerName:
 				what = " The L2 is down: its RPC does not answer, deposits wait on the L1."
+			case devnet.ChallengerName:
+				what = " Nothing verifies the posted outputs now."
 			}
 			fmt.Fprintf(os.Stderr, "\n!!!! devnet: %s EXITED (%v); it is not restarted.%s %d of %d nodes still run.\n",
 				e.Name, e.Err, what, alive, total)

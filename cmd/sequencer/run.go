@@ -135,7 +135,7 @@ func runSequencer(c *cli.Context) error {
 	}
 	defer chain.Close()
 	reader := l1data.New(client, contract.BatchLimits(cfg))
-	if err := recoverFromL1(ctx, cfg, chain, db, reader, log); err != nil {
+	if err := recoverFromL1(ctx, cfg, chain, db, reader, client, log); err != nil {
 		return err
 	}
 	pool, err := sequencer.NewPool(txpool.DefaultConfig(), chain)
@@ -269,10 +269,16 @@ func tryL1(ctx context.Context, url string, chainID uint64) (*l1.Client, common.
 // as the verifier does) before the sequencer produces on top of it: the
 // blocks the L1 holds in batches, and the deposit-only blocks of origins
 // whose window closed unposted. What a previous data directory had
-// soft-confirmed but never posted is gone.
-func recoverFromL1(ctx context.Context, cfg *rollupconfig.Config, chain *l2chain.Chain, db store.Store, src verifier.Source, log *slog.Logger) error {
+// soft-confirmed but never posted is gone. It first lets a batch the
+// previous process left in the L1 pool land (waitOwnL1Txs): rebuilt
+// without it, the new chain would differ from what the L1 then accepts.
+func recoverFromL1(ctx context.Context, cfg *rollupconfig.Config, chain *l2chain.Chain, db store.Store, src verifier.Source,
+	client *l1.Client, log *slog.Logger) error {
 	if chain.Head().Number() != 0 {
 		return nil
+	}
+	if err := waitOwnL1Txs(ctx, client, cfg.Sequencer, 30*time.Second, log); err != nil {
+		return fmt.Errorf("rebuild the L2 from the L1: %w", err)
 	}
 	v, err := verifier.New(ctx, verifier.Config{SequencingWindow: cfg.SequencingWindow, PollInterval: time.Second}, chain, db, src, nil,
 		log.With("module", "recovery"))
@@ -287,6 +293,42 @@ func recoverFromL1(ctx context.Context, cfg *rollupconfig.Config, chain *l2chain
 			"head", n, "hash", chain.Head().Hash())
 	}
 	return nil
+}
+
+// waitOwnL1Txs waits, up to limit, until the L1 node's pool holds no
+// transaction of addr (its pending nonce is its latest one): a batch sent
+// by a previous sequencer process just before it stopped lands first. A
+// transaction still pending after limit is left (with a warning) to the
+// batcher, which then reports the conflict.
+func waitOwnL1Txs(ctx context.Context, client *l1.Client, addr common.Address, limit time.Duration, log *slog.Logger) error {
+	deadline := time.Now().Add(limit)
+	logged := false
+	for {
+		pending, err := client.PendingNonceAt(ctx, addr)
+		if err != nil {
+			return err
+		}
+		latest, err := client.NonceAt(ctx, addr, nil)
+		if err != nil {
+			return err
+		}
+		if pending <= latest {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			log.Warn("The sequencer's earlier L1 transactions are still pending; rebuilding without them", "pendingNonce", pending, "nonce", latest)
+			return nil
+		}
+		if !logged {
+			log.Info("Waiting for the sequencer's earlier L1 transactions (a batch?) to land before rebuilding", "pendingNonce", pending, "nonce", latest)
+			logged = true
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(250 * time.Millisecond):
+		}
+	}
 }
 
 func startRPC(backend *l2rpc.Backend, api *sequencer.RollupAPI, addr string, log *slog.Logger) (*ethrpc.Server, error) {

@@ -53,6 +53,15 @@ type Options struct {
 	// "--block-time"): they become the sequencer's Node.ExtraArgs, which a
 	// test may change before a later Start.
 	SequencerArgs []string
+	// Challenger (with Sequencer) starts "challenger run" after the
+	// sequencer, following the RPC of Cluster.ChallengerL1Node (node 1:
+	// another L1 node than the sequencer's, when the cluster has one; a
+	// one-validator cluster gets one with FullNodes: 1). It never contacts
+	// the sequencer (Cluster.Challenger).
+	Challenger bool
+	// ChallengerArgs are added to "challenger run": the challenger's
+	// Node.ExtraArgs.
+	ChallengerArgs []string
 }
 
 // RollupWindow is the challenge window and the sequencing window, in L1
@@ -96,17 +105,18 @@ type Cluster struct {
 	bin          string
 	passwordFile string
 
-	mu    sync.Mutex
-	nodes []*Node
-	seq   *Node
-	ports *portSet
+	mu         sync.Mutex
+	nodes      []*Node
+	seq        *Node
+	challenger *Node
+	ports      *portSet
 }
 
 // New creates and starts a cluster: it builds the binaries (once per test
 // process), generates validator keys and a devnet genesis in t.TempDir(),
 // initialises every data directory and starts every node on free loopback
-// ports, then, with Options.Sequencer, the sequencer. It fails the test on
-// any error. t.Cleanup kills every process and, if the test failed, prints
+// ports, then, with Options.Sequencer, the sequencer and, with
+// Options.Challenger, the challenger. It fails the test on any error. t.Cleanup kills every process and, if the test failed, prints
 // the tail of every process's log.
 func New(t testing.TB, opts Options) *Cluster {
 	t.Helper()
@@ -131,8 +141,16 @@ func New(t testing.TB, opts Options) *Cluster {
 	if err := c.startAll(nodes); err != nil {
 		t.Fatalf("cluster: %v", err)
 	}
+	if opts.Challenger && !opts.Sequencer {
+		t.Fatal("cluster: Options.Challenger needs Options.Sequencer (the genesis's rollup section)")
+	}
 	if opts.Sequencer {
 		if err := c.startSequencer(); err != nil {
+			t.Fatalf("cluster: %v", err)
+		}
+	}
+	if opts.Challenger {
+		if err := c.startChallenger(); err != nil {
 			t.Fatalf("cluster: %v", err)
 		}
 	}
@@ -291,11 +309,14 @@ func (c *Cluster) WaitHeight(ctx context.Context, h uint64) error {
 	return nil
 }
 
-// cleanup kills the sequencer and every node and, if the test failed,
-// prints their logs.
+// cleanup kills the sequencer, the challenger and every node and, if the
+// test failed, prints their logs.
 func (c *Cluster) cleanup() {
 	if s := c.Sequencer(); s != nil {
 		s.shutdown()
+	}
+	if ch := c.Challenger(); ch != nil {
+		ch.shutdown()
 	}
 	for _, n := range c.Nodes() {
 		n.shutdown()
@@ -305,12 +326,15 @@ func (c *Cluster) cleanup() {
 	}
 }
 
-// DumpLogs prints the tail of every node's log, and the sequencer's,
-// through the test's log.
+// DumpLogs prints the tail of every node's log, and the sequencer's and
+// the challenger's, through the test's log.
 func (c *Cluster) DumpLogs() {
 	all := c.Nodes()
 	if s := c.Sequencer(); s != nil {
 		all = append(all, s)
+	}
+	if ch := c.Challenger(); ch != nil {
+		all = append(all, ch)
 	}
 	for _, n := range all {
 		c.t.Logf("==== last %d lines of %s (%s) ====\n%s", logTailLines, n.Name, n.LogPath, n.LogTail(logTailLines))

@@ -261,9 +261,9 @@ func TestClusterWithSequencer(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts validator and sequencer processes; skipped with -short")
 	}
-	var pgid int
+	var pgid, challengerPgid int
 	t.Run("cluster", func(t *testing.T) {
-		c := New(t, Options{Validators: 1, Sequencer: true})
+		c := New(t, Options{Validators: 1, FullNodes: 1, Sequencer: true, Challenger: true})
 		ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 		defer cancel()
 		r := c.Genesis.Rollup
@@ -274,7 +274,7 @@ func TestClusterWithSequencer(t *testing.T) {
 			t.Fatalf("rollup windows %d/%d, want %d", r.ChallengeWindow, r.SequencingWindow, RollupWindow)
 		}
 		s := c.Sequencer()
-		if !s.IsSequencer() || s.IsValidator() || len(c.Nodes()) != 1 {
+		if !s.IsSequencer() || s.IsValidator() || s.IsChallenger() || len(c.Nodes()) != 2 {
 			t.Fatalf("sequencer handle: sequencer=%v validator=%v, %d L1 nodes", s.IsSequencer(), s.IsValidator(), len(c.Nodes()))
 		}
 		if id, err := s.Client().ChainID(ctx); err != nil || id.Uint64() != r.L2ChainID {
@@ -332,11 +332,73 @@ func TestClusterWithSequencer(t *testing.T) {
 		if logs, err := s.Logs(); err != nil || !strings.Contains(logs, "Sequencer started") {
 			t.Errorf("sequencer log %s (err %v) lacks its start line", s.LogPath, err)
 		}
+		challengerPgid = checkChallenger(t, ctx, c)
 	})
-	if pgid == 0 {
-		t.Fatal("subtest recorded no sequencer process")
+	if pgid == 0 || challengerPgid == 0 {
+		t.Fatal("subtest recorded no sequencer or challenger process")
 	}
-	if groupAlive(pgid) {
-		t.Errorf("sequencer process group %d still alive after the cluster's cleanup", pgid)
+	for name, g := range map[string]int{"sequencer": pgid, "challenger": challengerPgid} {
+		if groupAlive(g) {
+			t.Errorf("%s process group %d still alive after the cluster's cleanup", name, g)
+		}
 	}
+}
+
+// checkChallenger checks the cluster's challenger: it follows node 1 (not
+// the sequencer's node 0), answers the L2 chain id, comes to verify
+// posted outputs with no disagreement, and resumes after kill -9 on the
+// same ports with its derived head kept. It returns its process group.
+func checkChallenger(t *testing.T, ctx context.Context, c *Cluster) int {
+	t.Helper()
+	ch := c.Challenger()
+	if ch == nil || !ch.IsChallenger() || ch.IsSequencer() || ch.IsValidator() || ch.Index != -1 {
+		t.Fatalf("challenger handle %+v", ch)
+	}
+	if c.ChallengerL1Node() != c.Node(1) {
+		t.Fatalf("the challenger follows %s, want node 1", c.ChallengerL1Node().Name)
+	}
+	if logs, err := ch.Logs(); err != nil || !strings.Contains(logs, "--l1.rpc "+c.Node(1).RPCURL()) ||
+		strings.Contains(logs, c.Sequencer().RPCURL()) {
+		t.Fatalf("challenger log %s (err %v): want it started with --l1.rpc %s and never the sequencer's %s",
+			ch.LogPath, err, c.Node(1).RPCURL(), c.Sequencer().RPCURL())
+	}
+	if id, err := ch.Client().ChainID(ctx); err != nil || id.Uint64() != c.Genesis.Rollup.L2ChainID {
+		t.Fatalf("challenger chain id %v (err %v)", id, err)
+	}
+	verified := func() SyncStatus {
+		t.Helper()
+		var st SyncStatus
+		if err := waitCtx(ctx, func() error {
+			var err error
+			if st, err = ch.SyncStatus(ctx); err != nil {
+				return err
+			}
+			v := st.Verification
+			if v == nil || v.FirstDisagreement != nil || v.Agreed == 0 || st.SafeL2.Number == 0 {
+				return fmt.Errorf("challenger status %+v, verification %+v: want agreed outputs and no disagreement", st, v)
+			}
+			return nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+		return st
+	}
+	before := verified()
+	url := ch.RPCURL()
+	if err := ch.Kill(); err != nil {
+		t.Fatal(err)
+	}
+	if err := ch.Restart(); err != nil {
+		t.Fatal(err)
+	}
+	if ch.RPCURL() != url {
+		t.Fatalf("restart moved the challenger from %s to %s", url, ch.RPCURL())
+	}
+	if head, err := ch.Head(ctx); err != nil || head < uint64(before.SafeL2.Number) {
+		t.Fatalf("challenger head %d after kill -9 and restart (err %v), %d before", head, err, before.SafeL2.Number)
+	}
+	verified()
+	ch.mu.Lock()
+	defer ch.mu.Unlock()
+	return ch.proc.cmd.Process.Pid
 }

@@ -4,9 +4,10 @@
 // Data flow:
 //
 //  1. The first New in a test process builds the binaries once (go build of
-//     ./cmd/validator, and ./cmd/sequencer for a cluster with a sequencer,
-//     into a temporary directory, with cgo when a C compiler exists); every
-//     later cluster in the process reuses them.
+//     ./cmd/validator, ./cmd/sequencer for a cluster with a sequencer and
+//     ./cmd/challenger for one with a challenger, into a temporary
+//     directory, with cgo when a C compiler exists); every later cluster in
+//     the process reuses them.
 //  2. New generates one secp256k1 key per validator and a devnet genesis
 //     (devnet.NewGenesis, adjusted by Options) in t.TempDir(), runs
 //     "validator init" for every data directory and "validator peer-id" to
@@ -26,6 +27,10 @@
 //     ports. Cluster.Sequencer is that process as a Node: its Client is an
 //     ethclient on the L2, SyncStatus and DepositStatus decode the rollup_
 //     namespace, and it is faulted, cleaned up and logged like any node.
+//     With Options.Challenger, "challenger run" (built from ./cmd/challenger)
+//     follows node 1's RPC (another L1 node than the sequencer's) with the
+//     cluster genesis and never contacts the sequencer; Cluster.Challenger
+//     is that process as a Node, its SyncStatus carrying the Verification.
 //  5. Tests drive the nodes over JSON-RPC (Node.Client is a go-ethereum
 //     ethclient, Node.Call reaches the bilayer_ and admin_ namespaces) and
 //     fault them: Kill (SIGKILL), Stop (SIGINT), Start/Restart (same data

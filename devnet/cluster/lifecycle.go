@@ -72,9 +72,12 @@ func (n *Node) startOnce() error {
 	// Before n.mu: these lock the other nodes.
 	var bootnodes []string
 	var l1URL string
-	if n.kind == kindSequencer {
+	switch n.kind {
+	case kindSequencer:
 		l1URL = n.c.Node(0).RPCURL()
-	} else {
+	case kindChallenger:
+		l1URL = n.c.ChallengerL1Node().RPCURL()
+	default:
 		bootnodes = n.c.bootnodes(n)
 	}
 	n.mu.Lock()
@@ -82,9 +85,14 @@ func (n *Node) startOnce() error {
 		n.mu.Unlock()
 		return fmt.Errorf("%s: start: %w", n.Name, ErrRunning)
 	}
-	args := n.runArgsLocked(bootnodes)
-	if n.kind == kindSequencer {
+	var args []string
+	switch n.kind {
+	case kindSequencer:
 		args = n.sequencerArgsLocked(l1URL)
+	case kindChallenger:
+		args = n.challengerArgsLocked(l1URL)
+	default:
+		args = n.runArgsLocked(bootnodes)
 	}
 	p, err := startProcess(n.bin, args, n.LogPath)
 	if err != nil {
@@ -114,9 +122,9 @@ func (n *Node) runArgsLocked(bootnodes []string) []string {
 }
 
 // waitReady waits until the node answers eth_chainId and serves its
-// metrics (the last thing "validator run" starts; "sequencer run" answers
-// RPC only once it reached the L1 and opened its chain), or its process
-// exits, or timeout passes.
+// metrics (the last thing "validator run" starts; "sequencer run" and
+// "challenger run" answer RPC only once they reached the L1 and opened
+// their chain), or its process exits, or timeout passes.
 func (n *Node) waitReady(p *process, timeout time.Duration) error {
 	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()

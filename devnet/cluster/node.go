@@ -36,9 +36,10 @@ const stopTimeout = 20 * time.Second
 // Its methods may be called from any goroutine.
 type Node struct {
 	// Index is the node's position in the cluster, from 0 (-1 for the
-	// sequencer, which is not one of Cluster.Nodes).
+	// sequencer and the challenger, which are not of Cluster.Nodes).
 	Index int
-	// Name is "validator-<i>", "full-<i>" or "sequencer", used in logs.
+	// Name is "validator-<i>", "full-<i>", "sequencer" or "challenger",
+	// used in logs.
 	Name string
 	// Dir is the node's data directory.
 	Dir string
@@ -50,8 +51,8 @@ type Node struct {
 	// Validator is the node's validator address; zero for a full node.
 	Validator common.Address
 	// ExtraArgs are added to "validator run" ("sequencer run" for the
-	// sequencer) at the node's next Start (for example a development
-	// switch).
+	// sequencer, "challenger run" for the challenger) at the node's next
+	// Start (for example a development switch).
 	ExtraArgs []string
 
 	c     *Cluster
@@ -74,6 +75,8 @@ const (
 	kindL1 nodeKind = iota
 	// kindSequencer is the L2 sequencer ("sequencer run").
 	kindSequencer
+	// kindChallenger is the L2 challenger ("challenger run").
+	kindChallenger
 )
 
 // IsValidator reports whether the node has a validator key.
@@ -81,6 +84,9 @@ func (n *Node) IsValidator() bool { return n.Validator != (common.Address{}) }
 
 // IsSequencer reports whether the node is the cluster's L2 sequencer.
 func (n *Node) IsSequencer() bool { return n.kind == kindSequencer }
+
+// IsChallenger reports whether the node is the cluster's L2 challenger.
+func (n *Node) IsChallenger() bool { return n.kind == kindChallenger }
 
 // RPCURL is the node's HTTP JSON-RPC endpoint.
 func (n *Node) RPCURL() string {
@@ -97,7 +103,8 @@ func (n *Node) MetricsURL() string {
 }
 
 // P2PAddr is the node's libp2p multiaddr, with its peer id, as a bootnode
-// address (meaningless for the sequencer, which has no p2p endpoint yet).
+// address (meaningless for the sequencer and the challenger, which have no
+// p2p endpoint).
 func (n *Node) P2PAddr() string {
 	n.mu.Lock()
 	defer n.mu.Unlock()

@@ -52,13 +52,62 @@ type L2BlockRef struct {
 	L1Origin  L1BlockRef     `json:"l1origin"`
 }
 
-// SyncStatus is the sequencer's rollup_syncStatus result: the unsafe, safe
-// and finalized L2 heads and the newest L1 block it has seen.
+// SyncStatus is the rollup_syncStatus result: the unsafe, safe and
+// finalized L2 heads and the newest L1 block the node has seen (the
+// challenger: derived from); the challenger adds its Verification.
 type SyncStatus struct {
 	UnsafeL2    L2BlockRef     `json:"unsafeL2"`
 	SafeL2      L2BlockRef     `json:"safeL2"`
 	FinalizedL2 L2BlockRef     `json:"finalizedL2"`
 	HeadL1      hexutil.Uint64 `json:"headL1"`
+	// Verification is the challenger's comparison of the posted outputs
+	// with its own (nil from the sequencer).
+	Verification *Verification `json:"verification,omitempty"`
+}
+
+// Verification is how the posted outputs compared with the challenger's.
+type Verification struct {
+	// CheckedL2 is the newest L2 block whose posted output was compared.
+	CheckedL2 hexutil.Uint64 `json:"checkedL2"`
+	// Agreed counts posted outputs equal to the challenger's own (since
+	// its process started).
+	Agreed hexutil.Uint64 `json:"agreed"`
+	// FirstDisagreement is the first posted output that differs, if any.
+	FirstDisagreement *Disagreement `json:"firstDisagreement"`
+}
+
+// Disagreement is a posted output that differs from the challenger's.
+type Disagreement struct {
+	Number          hexutil.Uint64 `json:"number"`
+	BatchIndex      hexutil.Uint64 `json:"batchIndex"`
+	L1Block         hexutil.Uint64 `json:"l1Block"`
+	Fields          []string       `json:"fields"`
+	PostedStateRoot common.Hash    `json:"postedStateRoot"`
+	OwnStateRoot    common.Hash    `json:"ownStateRoot"`
+	PostedBlockHash common.Hash    `json:"postedBlockHash"`
+	OwnBlockHash    common.Hash    `json:"ownBlockHash"`
+}
+
+// Output is the sequencer's rollup_outputAtBlock result.
+type Output struct {
+	Number          hexutil.Uint64  `json:"number"`
+	BlockHash       common.Hash     `json:"blockHash"`
+	StateRoot       common.Hash     `json:"stateRoot"`
+	WithdrawalsRoot common.Hash     `json:"withdrawalsRoot"`
+	OutputRoot      common.Hash     `json:"outputRoot"`
+	Status          string          `json:"status"`
+	BatchIndex      *hexutil.Uint64 `json:"batchIndex,omitempty"`
+}
+
+// Batch is the sequencer's rollup_batch result: a batch as the L1 rollup
+// contract keeps it.
+type Batch struct {
+	Index      hexutil.Uint64 `json:"index"`
+	FirstBlock hexutil.Uint64 `json:"firstBlock"`
+	LastBlock  hexutil.Uint64 `json:"lastBlock"`
+	L1Block    hexutil.Uint64 `json:"l1Block"`
+	Root       common.Hash    `json:"root"`
+	Final      bool           `json:"final"`
 }
 
 // DepositStatus is the sequencer's rollup_depositStatus result.

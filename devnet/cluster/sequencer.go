@@ -68,6 +68,70 @@ func (n *Node) sequencerArgsLocked(l1URL string) []string {
 	return append(args, n.ExtraArgs...)
 }
 
+// challengerName is the challenger's Name, data directory and log file
+// stem.
+const challengerName = "challenger"
+
+// Challenger returns the cluster's L2 challenger, or nil if
+// Options.Challenger was not set. It is a Node like the sequencer's
+// handle: Client and RPC reach its read-only L2 JSON-RPC (the chain it
+// derived from the L1), SyncStatus its rollup_syncStatus with the
+// verification, Kill, Stop, Start and Restart fault it (same data
+// directory and ports), and its log is printed when the test fails. It
+// follows the RPC of ChallengerL1Node, read again at every Start, and never
+// contacts the sequencer.
+func (c *Cluster) Challenger() *Node {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.challenger
+}
+
+// ChallengerL1Node returns the L1 node the challenger follows: node 1 (a
+// validator, or the first full node of a one-validator cluster) when the
+// cluster has one, so that it reads the L1 through another node than the
+// sequencer's; else node 0.
+func (c *Cluster) ChallengerL1Node() *Node {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if len(c.nodes) > 1 {
+		return c.nodes[1]
+	}
+	return c.nodes[0]
+}
+
+// startChallenger builds cmd/challenger and starts "challenger run" with
+// the cluster's genesis (no init is needed).
+func (c *Cluster) startChallenger() error {
+	bin, err := Binary(challengerName)
+	if err != nil {
+		return err
+	}
+	c.mu.Lock()
+	ports, err := c.ports.pickNodePorts()
+	c.mu.Unlock()
+	if err != nil {
+		return err
+	}
+	n := &Node{Index: -1, Name: challengerName, Dir: filepath.Join(c.dir, challengerName),
+		LogPath: filepath.Join(c.dir, challengerName+".log"), ExtraArgs: c.opts.ChallengerArgs,
+		c: c, bin: bin, kind: kindChallenger, ports: ports}
+	c.mu.Lock()
+	c.challenger = n
+	c.mu.Unlock()
+	return n.Start()
+}
+
+// challengerArgsLocked returns the arguments of "challenger run",
+// following the L1 node at l1URL.
+func (n *Node) challengerArgsLocked(l1URL string) []string {
+	args := []string{"run", "--datadir", n.Dir, "--genesis", n.c.GenesisPath,
+		"--l1.rpc", l1URL,
+		"--rpc.addr", "127.0.0.1:" + strconv.Itoa(n.ports.RPC),
+		"--metrics.addr", "127.0.0.1:" + strconv.Itoa(n.ports.Metrics),
+		"--log.level", n.c.opts.LogLevel}
+	return append(args, n.ExtraArgs...)
+}
+
 // runBinary runs a short subcommand of bin and returns its stdout.
 func runBinary(bin string, args ...string) (string, error) {
 	var stdout, stderr bytes.Buffer
@@ -79,7 +143,8 @@ func runBinary(bin string, args ...string) (string, error) {
 	return stdout.String(), nil
 }
 
-// SyncStatus returns the sequencer's rollup_syncStatus.
+// SyncStatus returns the rollup_syncStatus of the sequencer or the
+// challenger (whose answer also has the Verification).
 func (n *Node) SyncStatus(ctx context.Context) (SyncStatus, error) {
 	var st SyncStatus
 	return st, n.Call(ctx, &st, "rollup_syncStatus")

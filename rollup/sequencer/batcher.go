@@ -210,7 +210,7 @@ func (s *Sequencer) batchStep(ctx context.Context, rl RollupL1, enc *batch.Encod
 	if paused {
 		return nil
 	}
-	if err := s.resequenceExpired(la, l1Head); err != nil {
+	if err := s.resequenceExpired(ctx, la, l1Head); err != nil {
 		return err
 	}
 	return s.post(ctx, rl, enc, la, l1Head)
@@ -237,7 +237,7 @@ func (s *Sequencer) checkAccepted(la protocol.Head) error {
 // a batch could be included, unless it already has the deposit-only form
 // the contract then demands. The removed transactions go back to the pool
 // and the producer rebuilds on the L1's terms (NextBlock).
-func (s *Sequencer) resequenceExpired(la protocol.Head, l1Head block.L1Number) error {
+func (s *Sequencer) resequenceExpired(ctx context.Context, la protocol.Head, l1Head block.L1Number) error {
 	s.prodMu.Lock()
 	defer s.prodMu.Unlock()
 	head := s.chain.Head().Number()
@@ -255,7 +255,14 @@ func (s *Sequencer) resequenceExpired(la protocol.Head, l1Head block.L1Number) e
 			return nil
 		}
 		advances := x == parent.L2.Origin.Number+1
-		if !advances || len(b.Transactions) > 0 || b.Header.Time != max(parent.Header.Time, s.originTimeOf(x, b.Header.Time)) {
+		if !advances || len(b.Transactions) > 0 {
+			return s.rewind(block.L2Number(n-1), x)
+		}
+		originTime, err := s.timeOfOrigin(ctx, x)
+		if err != nil {
+			return err
+		}
+		if b.Header.Time != max(parent.Header.Time, originTime) {
 			return s.rewind(block.L2Number(n-1), x)
 		}
 		parent = b
@@ -269,15 +276,22 @@ func (s *Sequencer) expired(x block.L1Number, l1Head block.L1Number) bool {
 	return uint64(x)+s.cfg.SequencingWindow <= uint64(l1Head)+s.cfg.InclusionMargin
 }
 
-// originTimeOf returns the time of L1 block x if the sequencer knows it,
-// else fallback.
-func (s *Sequencer) originTimeOf(x block.L1Number, fallback uint64) uint64 {
+// timeOfOrigin returns the time of L1 block x: remembered, or read from the
+// L1 (a restarted sequencer does not remember the origins of the unposted
+// blocks it made before; taking the block's own time instead would pass
+// a block the contract refuses, and posting would stop for good).
+func (s *Sequencer) timeOfOrigin(ctx context.Context, x block.L1Number) (uint64, error) {
 	s.mu.Lock()
-	defer s.mu.Unlock()
-	if t, ok := s.originTimes[x]; ok {
-		return t
+	t, ok := s.originTimes[x]
+	s.mu.Unlock()
+	if ok {
+		return t, nil
 	}
-	return fallback
+	b, err := s.l1.L1Block(ctx, x)
+	if err != nil {
+		return 0, fmt.Errorf("re-sequence: time of L1 block %d: %w", x, err)
+	}
+	return b.Time, nil
 }
 
 // rewind re-sequences from block n: the chain goes back to n, the

@@ -53,9 +53,32 @@ type SyncStatus struct {
 
 // Verification says how the posted outputs compared with the derived ones.
 type Verification struct {
-	CheckedL2         hexutil.Uint64 `json:"checkedL2"`
-	Agreed            hexutil.Uint64 `json:"agreed"`
-	FirstDisagreement *Disagreement  `json:"firstDisagreement"`
+	CheckedL2         hexutil.Uint64      `json:"checkedL2"`
+	Agreed            hexutil.Uint64      `json:"agreed"`
+	FirstDisagreement *OutputDisagreement `json:"firstDisagreement"`
+}
+
+// OutputDisagreement is a Disagreement as the RPC shows it: quantities in
+// hex, as every other number of the Ethereum JSON-RPC.
+type OutputDisagreement struct {
+	Number          hexutil.Uint64 `json:"number"`
+	BatchIndex      hexutil.Uint64 `json:"batchIndex"`
+	L1Block         hexutil.Uint64 `json:"l1Block"`
+	Fields          []string       `json:"fields"`
+	PostedStateRoot common.Hash    `json:"postedStateRoot"`
+	OwnStateRoot    common.Hash    `json:"ownStateRoot"`
+	PostedBlockHash common.Hash    `json:"postedBlockHash"`
+	OwnBlockHash    common.Hash    `json:"ownBlockHash"`
+}
+
+// rpcDisagreement renders d for the RPC (nil for nil).
+func rpcDisagreement(d *Disagreement) *OutputDisagreement {
+	if d == nil {
+		return nil
+	}
+	return &OutputDisagreement{Number: hexutil.Uint64(d.Number), BatchIndex: hexutil.Uint64(d.BatchIndex), L1Block: hexutil.Uint64(d.L1Block),
+		Fields: d.Fields, PostedStateRoot: d.PostedStateRoot, OwnStateRoot: d.OwnStateRoot,
+		PostedBlockHash: d.PostedBlockHash, OwnBlockHash: d.OwnBlockHash}
 }
 
 func (api *API) ref(n uint64) (BlockRef, error) {
@@ -89,5 +112,5 @@ func (api *API) SyncStatus(ctx context.Context) (*SyncStatus, error) {
 		return nil, err
 	}
 	return &SyncStatus{UnsafeL2: unsafe, SafeL2: unsafe, FinalizedL2: finalized, HeadL1: hexutil.Uint64(st.L1),
-		Verification: Verification{CheckedL2: hexutil.Uint64(st.Checked), Agreed: hexutil.Uint64(st.Agreed), FirstDisagreement: st.FirstDisagreement}}, nil
+		Verification: Verification{CheckedL2: hexutil.Uint64(st.Checked), Agreed: hexutil.Uint64(st.Agreed), FirstDisagreement: rpcDisagreement(st.FirstDisagreement)}}, nil
 }

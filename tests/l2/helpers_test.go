@@ -33,7 +33,7 @@ const l1BlockTime = time.Second
 func skipShort(t *testing.T) {
 	t.Helper()
 	if testing.Short() {
-		t.Skip("starts a validator and a sequencer process; skipped with -short")
+		t.Skip("starts validator, sequencer and challenger processes; skipped with -short")
 	}
 }
 
@@ -44,28 +44,35 @@ func testCtx(t *testing.T, d time.Duration) context.Context {
 	return ctx
 }
 
-// env is one cluster with a sequencer and what the tests know about it.
+// env is one cluster with a sequencer and a challenger, and what the tests
+// know about it.
 type env struct {
 	c   *cluster.Cluster
 	l1  *cluster.Node // validator 0, which the sequencer follows
 	seq *cluster.Node
+	// ch is the challenger: it follows the full node (node 1), never the
+	// sequencer.
+	ch *cluster.Node
 
 	l1Signer, l2Signer types.Signer
 	// rules prices the L1 data fee as the genesis says.
 	rules *execution.L2Rules
 	// maxOriginLag is the genesis's rollup.maxOriginLag.
 	maxOriginLag uint64
-	// origins recovers every L2 block's L1 origin from the L1.
+	// origins recovers every L2 block's L1 origin from the L1 (the
+	// sequencer's blocks; replaced after a step that changes its unsafe
+	// chain).
 	origins *originTracker
 }
 
-// newEnv starts a one-validator cluster with a sequencer.
+// newEnv starts a one-validator cluster with a full node, a sequencer
+// (following the validator) and a challenger (following the full node).
 func newEnv(t *testing.T) *env {
 	t.Helper()
-	c := cluster.New(t, cluster.Options{Validators: 1, BlockTime: l1BlockTime, Sequencer: true})
+	c := cluster.New(t, cluster.Options{Validators: 1, FullNodes: 1, BlockTime: l1BlockTime, Sequencer: true, Challenger: true})
 	r := c.Genesis.Rollup
 	e := &env{
-		c: c, l1: c.Node(0), seq: c.Sequencer(),
+		c: c, l1: c.Node(0), seq: c.Sequencer(), ch: c.Challenger(),
 		l1Signer:     types.LatestSignerForChainID(new(big.Int).SetUint64(c.Genesis.ChainID)),
 		l2Signer:     types.LatestSignerForChainID(new(big.Int).SetUint64(r.L2ChainID)),
 		rules:        &execution.L2Rules{FeeVault: rollupconfig.FeeVault, L1FeeScalar: r.L1FeeScalar, MaxTxsPerBlock: int(r.MaxTxsPerBlock)},

@@ -19,10 +19,14 @@ import (
 	rollupconfig "github.com/bilayer/bilayer/rollup/config"
 )
 
-// TestL2 runs the L2 scenarios on one cluster (a validator and the
-// sequencer), one after the other: each later step relies on the L2 the
-// earlier ones left, and the last checks value conservation over every L2
-// block the others made.
+// TestL2 runs the L2 scenarios on one cluster (a validator, a full node,
+// the sequencer following the validator and the challenger following the
+// full node), one after the other: each later step relies on the L2 the
+// earlier ones left. Value conservation is checked over every L2 block the
+// steps before it made; then the challenger's agreement under load, the
+// safe and finalized heads, a sequencer rebuilt from the L1, and a batcher
+// paused past the sequencing window (which replaces part of the
+// sequencer's unsafe chain, so it comes last).
 func TestL2(t *testing.T) {
 	skipShort(t)
 	e := newEnv(t)
@@ -38,6 +42,10 @@ func TestL2(t *testing.T) {
 		{"StuckTransactionKeepsTheL2Idle", testIdleWithStuckTx},
 		{"KillNineUnderLoadKeepsConfirmedTransactions", testKillUnderLoad},
 		{"ValueIsConservedAtEveryL2Block", testConservation},
+		{"ChallengerDerivesTheSameChainFromTheL1", testChallengerAgrees},
+		{"SafeAndFinalizedFollowTheChallengeWindow", testSafeAndFinalized},
+		{"WipedSequencerRebuildsFromTheL1", testWipedSequencerRebuilds},
+		{"BatcherPausedPastTheWindowResequences", testBatcherPauseResequences},
 	}
 	for _, s := range steps {
 		if !t.Run(s.name, func(t *testing.T) { s.run(t, e) }) {

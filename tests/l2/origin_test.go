@@ -3,11 +3,14 @@ package l2_test
 import (
 	"context"
 	"fmt"
+	"maps"
 	"math/big"
+	"slices"
 	"sync"
 
 	"github.com/ethereum/go-ethereum"
 	"github.com/ethereum/go-ethereum/core/types"
+	"github.com/ethereum/go-ethereum/ethclient"
 
 	"github.com/bilayer/bilayer/bridge"
 	"github.com/bilayer/bilayer/core/block"
@@ -35,6 +38,8 @@ type l2Origin struct {
 // when the origin advances, the operations the L1 bridge recorded in it.
 type originTracker struct {
 	e *env
+	// l2 is the L2 node whose blocks are tracked.
+	l2 func() *ethclient.Client
 
 	mu        sync.Mutex
 	origins   []l2Origin // by L2 number
@@ -42,7 +47,20 @@ type originTracker struct {
 }
 
 func newOriginTracker(e *env) *originTracker {
-	return &originTracker{e: e, l1Headers: map[uint64]*types.Header{}}
+	return &originTracker{e: e, l2: e.l2, l1Headers: map[uint64]*types.Header{}}
+}
+
+// fork returns a tracker of the blocks of l2, which has the same blocks
+// as o's up to n: it starts from o's origins up to n.
+func (o *originTracker) fork(ctx context.Context, n uint64, l2 func() *ethclient.Client) (*originTracker, error) {
+	if _, err := o.at(ctx, n); err != nil {
+		return nil, err
+	}
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	f := &originTracker{e: o.e, l2: l2, origins: slices.Clone(o.origins[:n+1]), l1Headers: map[uint64]*types.Header{}}
+	maps.Copy(f.l1Headers, o.l1Headers)
+	return f, nil
 }
 
 // at returns the origin of L2 block n.
@@ -61,7 +79,7 @@ func (o *originTracker) at(ctx context.Context, n uint64) (l2Origin, error) {
 
 // recover finds the origin of L2 block n, whose parent's is known.
 func (o *originTracker) recover(ctx context.Context, n uint64) (l2Origin, error) {
-	h, err := o.e.l2().HeaderByNumber(ctx, big64(n))
+	h, err := o.l2().HeaderByNumber(ctx, big64(n))
 	if err != nil {
 		return l2Origin{}, fmt.Errorf("L2 header %d: %w", n, err)
 	}

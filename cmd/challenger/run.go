@@ -1,0 +1,245 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/ethereum/go-ethereum/common"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/urfave/cli/v2"
+
+	"github.com/bilayer/bilayer/core/genesis"
+	"github.com/bilayer/bilayer/ethrpc"
+	"github.com/bilayer/bilayer/internal/cmdutil"
+	rollupconfig "github.com/bilayer/bilayer/rollup/config"
+	"github.com/bilayer/bilayer/rollup/contract"
+	"github.com/bilayer/bilayer/rollup/l1"
+	"github.com/bilayer/bilayer/rollup/l1data"
+	"github.com/bilayer/bilayer/rollup/l2chain"
+	"github.com/bilayer/bilayer/rollup/l2rpc"
+	"github.com/bilayer/bilayer/rollup/sequencer"
+	"github.com/bilayer/bilayer/rollup/verifier"
+	pebblestore "github.com/bilayer/bilayer/store/pebble"
+)
+
+var (
+	l1RPCFlag = &cli.StringFlag{Name: "l1.rpc", Usage: "JSON-RPC URL of an L1 node: the challenger's only source (any validator or full node; it never contacts the sequencer)",
+		Value: defaultL1RPC, EnvVars: []string{"BILAYER_L1_RPC"}}
+	l1WaitFlag = &cli.DurationFlag{Name: "l1.wait", Usage: "how long to wait for the L1 RPC to answer at start before giving up",
+		Value: 2 * time.Minute, EnvVars: []string{"BILAYER_L1_WAIT"}}
+	rpcAddrFlag = &cli.StringFlag{Name: "rpc.addr", Usage: "listen address of the derived chain's read-only L2 JSON-RPC (HTTP and WebSocket on one port), with rollup_syncStatus; empty disables",
+		Value: defaultRPCAddr, EnvVars: []string{"BILAYER_CHALLENGER_RPC_ADDR"}}
+	metricsAddrFlag = &cli.StringFlag{Name: "metrics.addr", Usage: "Prometheus metrics listen address (/metrics: bilayer_verifier_*); empty disables",
+		EnvVars: []string{"BILAYER_CHALLENGER_METRICS_ADDR"}}
+	pprofFlag = &cli.BoolFlag{Name: "pprof", Usage: "serve Go's profiler under /debug/pprof/ on the metrics address",
+		EnvVars: []string{"BILAYER_PPROF"}}
+	pollFlag = &cli.DurationFlag{Name: "poll-interval", Usage: "how often to look for new L1 blocks (and the finalized L2 block) once caught up",
+		Value: 500 * time.Millisecond, EnvVars: []string{"BILAYER_CHALLENGER_POLL_INTERVAL"}}
+)
+
+func runCommand() *cli.Command {
+	return &cli.Command{
+		Name:  "run",
+		Usage: "derive the L2 from the L1, check every posted output, and serve the derived chain's RPC",
+		Description: `Follows the L1 at --l1.rpc until SIGINT or SIGTERM, then stops cleanly. Derivation's
+progress is saved (synced) after every L1 block, so running it again resumes at the next L1
+block; an empty data directory starts from the L1 genesis.
+
+The L2 JSON-RPC on --rpc.addr is read-only (transactions go to the sequencer): "latest" and
+"safe" are the newest derived block (everything here comes from the L1), "finalized" the rollup
+contract's finalized block. rollup_syncStatus adds "verification": the newest checked L2 block,
+how many posted outputs agreed, and the first disagreement (null while there is none).`,
+		Flags: []cli.Flag{datadirFlag, genesisFlag, l1RPCFlag, l1WaitFlag, rpcAddrFlag, metricsAddrFlag, pprofFlag, pollFlag,
+			cmdutil.LogLevelFlag, cmdutil.LogFormatFlag},
+		Action: runChallenger,
+	}
+}
+
+func runChallenger(c *cli.Context) error {
+	log, err := cmdutil.NewLogger(c)
+	if err != nil {
+		return err
+	}
+	genPath := c.String(genesisFlag.Name)
+	if genPath == "" {
+		genPath = datadirPath(c, genesisFile)
+	}
+	g, err := loadGenesis(genPath)
+	if err != nil {
+		return fmt.Errorf("%w (give --genesis, or run \"challenger init\" first)", err)
+	}
+	poll := c.Duration(pollFlag.Name)
+	if poll <= 0 {
+		return fmt.Errorf("--%s %s: must be positive", pollFlag.Name, poll)
+	}
+
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+	defer stop()
+	client, l1Genesis, err := connectL1(ctx, c.String(l1RPCFlag.Name), g, c.Duration(l1WaitFlag.Name), log)
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil // interrupted while waiting for the L1
+		}
+		return err
+	}
+	defer client.Close()
+	cfg, err := rollupconfig.FromGenesis(g, l1Genesis)
+	if err != nil {
+		return err
+	}
+
+	db, err := pebblestore.Open(datadirPath(c, l2ChainDir), pebblestore.Options{Logger: log.With("module", "pebble")})
+	if err != nil {
+		return fmt.Errorf("open the L2 database: %w", err)
+	}
+	defer db.Close()
+	chain, err := l2chain.Open(db, cfg.ExecutionConfig(), nil,
+		l2chain.Genesis{Alloc: cfg.L2GenesisAlloc(), Block: cfg.L2GenesisBlock}, log.With("module", "l2chain"))
+	if err != nil {
+		return err
+	}
+	defer chain.Close()
+
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	metrics, err := verifier.NewMetrics(reg)
+	if err != nil {
+		return err
+	}
+	v, err := verifier.New(ctx, verifier.Config{SequencingWindow: cfg.SequencingWindow, PollInterval: poll}, chain, db,
+		l1data.New(client, contract.BatchLimits(cfg)), metrics, log.With("module", "verifier"))
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil
+		}
+		return err
+	}
+	finality := sequencer.RPCFinality{Client: client}
+	hd := &heads{chain: chain}
+
+	var rpcServer *ethrpc.Server
+	if addr := c.String(rpcAddrFlag.Name); addr != "" {
+		backend := l2rpc.NewBackend(chain, nil, hd, nil, version)
+		if rpcServer, err = startRPC(backend, verifier.NewAPI(v, chain, finality), addr, log); err != nil {
+			return err
+		}
+	}
+	var metricsServer *http.Server
+	if addr := c.String(metricsAddrFlag.Name); addr != "" {
+		if metricsServer, err = cmdutil.StartMetrics(addr, reg, c.Bool(pprofFlag.Name), log); err != nil {
+			stopServers(rpcServer, nil, log)
+			return err
+		}
+	}
+	head := chain.Head()
+	log.Info("Challenger started: deriving the L2 from the L1 alone", "l1", c.String(l1RPCFlag.Name), "l2ChainId", cfg.L2ChainID,
+		"l2Genesis", chain.GenesisHash(), "head", head.Number(), "sequencer", cfg.Sequencer,
+		"sequencingWindow", cfg.SequencingWindow, "challengeWindow", cfg.ChallengeWindow)
+
+	pollDone := make(chan struct{})
+	go func() {
+		defer close(pollDone)
+		hd.pollFinalized(ctx, finality, poll, log)
+	}()
+	runErr := v.Run(ctx)
+	stop()
+	<-pollDone
+	if errors.Is(runErr, context.Canceled) && ctx.Err() != nil {
+		runErr = nil
+	}
+	st := v.Status()
+	log.Info("Shutting down", "l1", st.L1, "derivedHead", st.Head, "checked", st.Checked, "agreed", st.Agreed,
+		"disagreement", st.FirstDisagreement != nil)
+	stopServers(rpcServer, metricsServer, log)
+	if runErr != nil {
+		return fmt.Errorf("verifier stopped: %w", runErr)
+	}
+	return nil
+}
+
+// stopServers stops the RPC and metrics servers (either may be nil).
+func stopServers(rpcServer *ethrpc.Server, metricsServer *http.Server, log *slog.Logger) {
+	shutdown, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if rpcServer != nil {
+		if err := rpcServer.Stop(shutdown); err != nil {
+			log.Warn("RPC server did not stop cleanly", "err", err)
+		}
+	}
+	if metricsServer != nil {
+		if err := metricsServer.Shutdown(shutdown); err != nil {
+			log.Warn("Metrics server did not stop cleanly", "err", err)
+		}
+	}
+}
+
+func startRPC(backend *l2rpc.Backend, api *verifier.API, addr string, log *slog.Logger) (*ethrpc.Server, error) {
+	srv, err := ethrpc.NewServer(backend, log.With("module", "rpc"))
+	if err != nil {
+		return nil, fmt.Errorf("L2 RPC: %w", err)
+	}
+	if err := srv.Register("rollup", api); err != nil {
+		return nil, fmt.Errorf("L2 RPC: %w", err)
+	}
+	if err := srv.Start(addr); err != nil {
+		return nil, fmt.Errorf("L2 RPC: %w", err)
+	}
+	return srv, nil
+}
+
+// connectL1 dials the L1 and waits (up to wait, logging progress) until it
+// answers with the genesis's chain id; it returns the L1 genesis hash.
+func connectL1(ctx context.Context, url string, g *genesis.Genesis, wait time.Duration, log *slog.Logger) (*l1.Client, common.Hash, error) {
+	start := time.Now()
+	deadline := start.Add(wait)
+	var lastLog time.Time
+	for {
+		client, hash, err := tryL1(ctx, url, g.ChainID)
+		if err == nil {
+			log.Info("Connected to the L1", "rpc", url, "chainId", g.ChainID, "genesis", hash)
+			return client, hash, nil
+		}
+		if ctx.Err() != nil {
+			return nil, common.Hash{}, ctx.Err()
+		}
+		if time.Now().After(deadline) {
+			return nil, common.Hash{}, fmt.Errorf("the L1 at %s did not answer within %s: %w", url, wait, err)
+		}
+		if time.Since(lastLog) >= 5*time.Second {
+			log.Info("Waiting for the L1", "rpc", url, "elapsed", time.Since(start).Round(time.Second),
+				"left", time.Until(deadline).Round(time.Second), "err", err)
+			lastLog = time.Now()
+		}
+		select {
+		case <-ctx.Done():
+			return nil, common.Hash{}, ctx.Err()
+		case <-time.After(500 * time.Millisecond):
+		}
+	}
+}
+
+func tryL1(ctx context.Context, url string, chainID uint64) (*l1.Client, common.Hash, error) {
+	cctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	client, err := l1.Dial(cctx, url)
+	if err != nil {
+		return nil, common.Hash{}, err
+	}
+	if err := client.CheckChainID(cctx, chainID); err != nil {
+		client.Close()
+		return nil, common.Hash{}, err
+	}
+	ref, err := client.BlockRef(cctx, 0)
+	if err != nil {
+		client.Close()
+		return nil, common.Hash{}, err
+	}
+	return client, ref.Hash, nil
+}
