@@ -9,9 +9,9 @@ import (
 // effectiveTip is what a transaction pays its proposer per gas at baseFee:
 // min(tip cap, fee cap − base fee), negative when the fee cap is below it.
 func effectiveTip(e *entry, baseFee *big.Int) *big.Int {
-	tip := new(big.Int).Sub(e.tx.GasFeeCap(), baseFee)
-	if c := e.tx.GasTipCap(); c.Cmp(tip) < 0 {
-		tip.Set(c)
+	tip := new(big.Int).Sub(e.feeCap, baseFee)
+	if e.tipCap.Cmp(tip) < 0 {
+		tip.Set(e.tipCap)
 	}
 	return tip
 }

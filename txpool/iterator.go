@@ -18,6 +18,7 @@ type Iterator struct {
 
 type chain struct {
 	txs []*entry // consecutive nonces from the state nonce
+	tip *big.Int // effective tip of txs[0], computed once per head
 }
 
 type txHeap struct {
@@ -27,11 +28,11 @@ type txHeap struct {
 
 func (h *txHeap) Len() int { return len(h.chains) }
 func (h *txHeap) Less(i, j int) bool {
-	a, b := h.chains[i].txs[0], h.chains[j].txs[0]
-	if c := effectiveTip(a, h.baseFee).Cmp(effectiveTip(b, h.baseFee)); c != 0 {
+	ci, cj := h.chains[i], h.chains[j]
+	if c := ci.tip.Cmp(cj.tip); c != 0 {
 		return c > 0
 	}
-	return a.seq < b.seq
+	return ci.txs[0].seq < cj.txs[0].seq
 }
 func (h *txHeap) Swap(i, j int) { h.chains[i], h.chains[j] = h.chains[j], h.chains[i] }
 func (h *txHeap) Push(x any)    { h.chains = append(h.chains, x.(*chain)) }
@@ -53,12 +54,13 @@ func (p *Pool) Executable(baseFee *big.Int) *Iterator {
 		var c chain
 		for n := acc.stateNonce; ; n++ {
 			e, ok := acc.byNonce[n]
-			if !ok || belowBaseFee(e.tx, baseFee) {
+			if !ok || belowBaseFee(e, baseFee) {
 				break
 			}
 			c.txs = append(c.txs, e)
 		}
 		if len(c.txs) > 0 {
+			c.tip = effectiveTip(c.txs[0], it.baseFee)
 			it.heads.chains = append(it.heads.chains, &c)
 		}
 	}
@@ -86,6 +88,7 @@ func (it *Iterator) Shift() {
 		heap.Pop(&it.heads)
 		return
 	}
+	c.tip = effectiveTip(c.txs[0], it.baseFee)
 	heap.Fix(&it.heads, 0)
 }
 

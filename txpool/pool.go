@@ -48,6 +48,14 @@ type entry struct {
 	sender common.Address
 	size   uint64
 	seq    uint64 // arrival order, to break price ties deterministically
+	// feeCap and tipCap are the transaction's caps, copied once: the
+	// transaction's accessors allocate a copy on every call, and the
+	// block builder's ordering compares them constantly. Never modified.
+	feeCap, tipCap *big.Int
+}
+
+func newEntry(tx *types.Transaction, from common.Address, seq uint64) *entry {
+	return &entry{tx: tx, sender: from, size: tx.Size(), seq: seq, feeCap: tx.GasFeeCap(), tipCap: tx.GasTipCap()}
 }
 
 type account struct {
@@ -123,7 +131,7 @@ func (p *Pool) addLocked(tx *types.Transaction, from common.Address) error {
 		return fmt.Errorf("%w: nonce %d, next nonce is %d, at most %d ahead are pooled",
 			ErrNonceGap, nonce, acc.stateNonce, p.cfg.MaxNonceGap)
 	}
-	e := &entry{tx: tx, sender: from, size: tx.Size(), seq: p.seq}
+	e := newEntry(tx, from, p.seq)
 	old, replacing := acc.byNonce[nonce]
 	if replacing {
 		if err := p.checkReplacement(old.tx, tx); err != nil {
@@ -270,7 +278,7 @@ func (p *Pool) ResetAccounts(st StateView, baseFee *big.Int, touched map[common.
 			e := acc.byNonce[nonce]
 			switch {
 			case nonce < acc.stateNonce || nonce >= invalidFrom:
-			case p.validate(e.tx, from, st, p.baseFee) != nil && !belowBaseFee(e.tx, p.baseFee):
+			case p.validate(e.tx, from, st, p.baseFee) != nil && !belowBaseFee(e, p.baseFee):
 				invalidFrom = nonce
 			default:
 				continue
@@ -285,9 +293,9 @@ func (p *Pool) ResetAccounts(st StateView, baseFee *big.Int, touched map[common.
 	return dropped
 }
 
-// belowBaseFee reports whether tx only fails because its fee cap is below
+// belowBaseFee reports whether e only fails because its fee cap is below
 // the current base fee: such a transaction stays pooled, since the base fee
 // may fall again, but is not executable until it does.
-func belowBaseFee(tx *types.Transaction, baseFee *big.Int) bool {
-	return tx.GasFeeCap().Cmp(baseFee) < 0
+func belowBaseFee(e *entry, baseFee *big.Int) bool {
+	return e.feeCap.Cmp(baseFee) < 0
 }

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/bilayer/bilayer/bench/loadgen"
+	"github.com/bilayer/bilayer/devnet"
 	"github.com/bilayer/bilayer/devnet/devkeys"
 	"github.com/ethereum/go-ethereum/ethclient"
 )
@@ -56,7 +57,7 @@ type Report struct {
 	RSSPerNodeMB  []float64        `json:"rss_per_node_mb"`
 	Validators    int              `json:"validators"`
 	Steps         []loadgen.Result `json:"steps"`
-	Machine       Machine          `json:"machine"`
+	Machine       loadgen.Machine  `json:"machine"`
 	FinishedAt    string           `json:"finished_at"`
 }
 
@@ -64,6 +65,7 @@ type endpoints struct {
 	ChainID uint64 `json:"chainId"`
 	Nodes   []struct {
 		Name string `json:"name"`
+		Role string `json:"role"`
 		RPC  string `json:"rpc"`
 		PID  int    `json:"pid"`
 		Log  string `json:"log"`
@@ -72,7 +74,7 @@ type endpoints struct {
 
 // Run runs the benchmark.
 func Run(ctx context.Context, o Options) (*Report, error) {
-	rep := &Report{Validators: o.Validators, Machine: describeMachine(o.Root)}
+	rep := &Report{Validators: o.Validators, Machine: loadgen.DescribeMachine(o.Root)}
 	logf := func(format string, args ...any) { fmt.Fprintf(o.Log, format+"\n", args...) }
 
 	logf("Measuring the state transition on one core (1,000 transfers over 100k accounts)...")
@@ -107,7 +109,9 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 	}
 	// Timed from here: process start to the first committed block.
 	start := time.Now()
-	cmd := exec.Command(filepath.Join(o.Bin, "devnet"), "up", "--datadir", datadir, "--quiet")
+	// --l1-only: the L1 alone is measured here (bench/l2bench measures
+	// the sequencer on its own machine time).
+	cmd := exec.Command(filepath.Join(o.Bin, "devnet"), "up", "--datadir", datadir, "--quiet", "--l1-only")
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	devLog, err := os.Create(filepath.Join(dir, "devnet.log"))
 	if err != nil {
@@ -165,7 +169,7 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 	rep.LatencyP50 = float64(best.LatencyP50.Microseconds()) / 1000
 	rep.LatencyP99 = float64(best.LatencyP99.Microseconds()) / 1000
 	for _, n := range eps.Nodes {
-		mb, err := rssMB(n.PID)
+		mb, err := loadgen.ProcessRSSMB(n.PID)
 		if err != nil {
 			return nil, fmt.Errorf("memory of %s: %w", n.Name, err)
 		}
@@ -231,6 +235,14 @@ func readEndpoints(datadir string) (*endpoints, error) {
 	if err := json.Unmarshal(data, &eps); err != nil {
 		return nil, err
 	}
+	// Only the validators take the load (a devnet may list its sequencer).
+	validators := eps.Nodes[:0]
+	for _, n := range eps.Nodes {
+		if n.Role == "" || n.Role == devnet.RoleValidator {
+			validators = append(validators, n)
+		}
+	}
+	eps.Nodes = validators
 	return &eps, nil
 }
 

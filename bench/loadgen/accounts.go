@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/ecdsa"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"math/big"
 	"time"
@@ -106,6 +107,50 @@ func Fund(ctx context.Context, url string, chainID *big.Int, funders []*ecdsa.Pr
 	return nil
 }
 
+// FanOut gives every account amount, like Fund, while no sender ever has
+// more than perSender transfers pending (a pool bounds each sender's
+// pooled transactions, and a chain may prefund only a few accounts): when
+// the funders alone would exceed it, it first funds a few of the accounts
+// as hubs (recursively, the same way) with enough for their share, then
+// the hubs fund the rest. Each level waits, up to timeout, until every
+// transfer is included; there are about log(accounts)/log(perSender)
+// levels. The hubs' nonces are read back at the end.
+func FanOut(ctx context.Context, url string, chainID *big.Int, funders []*ecdsa.PrivateKey, accounts []*Account, amount *big.Int,
+	fees Fees, perSender int, timeout time.Duration) error {
+	if len(funders) == 0 {
+		return errors.New("fan out: no funders")
+	}
+	if perSender <= 0 {
+		return fmt.Errorf("fan out: perSender %d must be positive", perSender)
+	}
+	if len(accounts) <= len(funders)*perSender {
+		return Fund(ctx, url, chainID, funders, accounts, amount, fees, timeout)
+	}
+	// k hubs fund the other n-k accounts, at most perSender each.
+	n := len(accounts)
+	k := (n + perSender) / (perSender + 1)
+	hubs, rest := accounts[:k], accounts[k:]
+	share := int64((len(rest) + k - 1) / k)
+	// Each transfer costs at most 21,000 gas at the fee cap; the L1 data
+	// fee of an L2 transfer is far below the allowance on top.
+	perTransfer := new(big.Int).Mul(big.NewInt(21000), fees.FeeCap)
+	perTransfer.Add(perTransfer, amount)
+	perTransfer.Add(perTransfer, big.NewInt(1e16))
+	hubAmount := new(big.Int).Mul(perTransfer, big.NewInt(share))
+	hubAmount.Add(hubAmount, amount)
+	if err := FanOut(ctx, url, chainID, funders, hubs, hubAmount, fees, perSender, timeout); err != nil {
+		return err
+	}
+	hubKeys := make([]*ecdsa.PrivateKey, len(hubs))
+	for i, h := range hubs {
+		hubKeys[i] = h.Key
+	}
+	if err := Fund(ctx, url, chainID, hubKeys, rest, amount, fees, timeout); err != nil {
+		return err
+	}
+	return ResyncNonces(ctx, url, hubs)
+}
+
 // sendBatches submits raw transactions in JSON-RPC batches of at most
 // batchSize and returns the first per-transaction error.
 func sendBatches(ctx context.Context, client *rpc.Client, raw [][]byte) error {
@@ -133,8 +178,8 @@ const batchSize = 100
 
 func hexBytes(b []byte) string { return "0x" + common.Bytes2Hex(b) }
 
-// resyncNonces reads every account's pending nonce from the node.
-func resyncNonces(ctx context.Context, url string, accounts []*Account) error {
+// ResyncNonces reads every account's pending nonce from the node.
+func ResyncNonces(ctx context.Context, url string, accounts []*Account) error {
 	ec, err := ethclient.DialContext(ctx, url)
 	if err != nil {
 		return fmt.Errorf("resync nonces: %w", err)

@@ -59,3 +59,70 @@ func TestDeriveAccountsIsRepeatable(t *testing.T) {
 		t.Fatal("derivation is not a repeatable function of the seed")
 	}
 }
+
+// TestFanOutFundsThroughHubs funds more accounts than one funder may have
+// pending (perSender 4), so hubs fund hubs, and checks that every account
+// can spend and that the hubs' nonces were read back (a hub sends at most
+// perSender per level, one level after another).
+func TestFanOutFundsThroughHubs(t *testing.T) {
+	url, funder := startNode(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+	defer cancel()
+	accounts, err := DeriveAccounts("fanout", 30)
+	if err != nil {
+		t.Fatal(err)
+	}
+	amount := big.NewInt(1e17)
+	if err := FanOut(ctx, url, big.NewInt(1337), []*ecdsa.PrivateKey{funder}, accounts, amount, DefaultFees(), 4, 30*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	hubs := 0
+	for _, a := range accounts {
+		if a.Nonce > 8 {
+			t.Fatalf("account %s sent %d transfers; want at most perSender (4) in each of the two hub levels", a.Address, a.Nonce)
+		}
+		if a.Nonce > 0 {
+			hubs++
+		}
+	}
+	if hubs == 0 {
+		t.Fatal("no account was used as a hub")
+	}
+	// Every account can spend: a load over all of them is included.
+	load, err := Presign(big.NewInt(1337), accounts, 60, DefaultFees(), 7)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := Run(ctx, Config{URLs: []string{url}, WatchURL: url, Rate: 100, Connections: 2, Drain: 20 * time.Second}, load)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Included != 60 || res.SendErrors != 0 {
+		t.Fatalf("included %d/60, send errors %d (%s)", res.Included, res.SendErrors, res.FirstError)
+	}
+}
+
+func TestPresignIsRepeatable(t *testing.T) {
+	sign := func() *Load {
+		accounts, _ := DeriveAccounts("p", 7)
+		l, err := Presign(big.NewInt(1338), accounts, 1000, DefaultFees(), 3)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return l
+	}
+	a, b := sign(), sign()
+	if a.Len() != 1000 || b.Len() != 1000 {
+		t.Fatalf("lengths %d, %d", a.Len(), b.Len())
+	}
+	for i := range a.perAccount {
+		for j := range a.perAccount[i] {
+			if a.perAccount[i][j].hash != b.perAccount[i][j].hash {
+				t.Fatalf("account %d tx %d differs between two presigns with one seed", i, j)
+			}
+		}
+		if got := len(a.perAccount[i]); got != 1000/7 && got != 1000/7+1 {
+			t.Fatalf("account %d has %d transfers", i, got)
+		}
+	}
+}

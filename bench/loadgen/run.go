@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math/big"
 	"math/rand/v2"
+	"runtime"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -34,32 +35,63 @@ func (l *Load) Len() int { return l.total }
 
 // Presign signs count transfers spread over accounts (each account's
 // nonces consecutive) to random recipients, advancing the accounts' nonces.
+// The recipients come from seed, so a load is repeatable; signing runs on
+// every core, so presigning a large load takes seconds, not minutes.
 func Presign(chainID *big.Int, accounts []*Account, count int, fees Fees, seed uint64) (*Load, error) {
 	if len(accounts) == 0 {
 		return nil, errors.New("presign: no accounts")
 	}
+	if count < 0 {
+		return nil, fmt.Errorf("presign: negative count %d", count)
+	}
 	signer := types.LatestSignerForChainID(chainID)
 	rng := rand.New(rand.NewPCG(seed, uint64(count)))
-	l := &Load{perAccount: make([][]signedTx, len(accounts))}
-	for i := range count {
+	type job struct {
+		account int
+		nonce   uint64
+		to      common.Address
+	}
+	jobs := make([]job, count)
+	for i := range jobs {
 		ai := i % len(accounts)
-		a := accounts[ai]
-		var to common.Address
-		for j := range to {
-			to[j] = byte(rng.UintN(256))
+		jobs[i] = job{account: ai, nonce: accounts[ai].Nonce}
+		for j := range jobs[i].to {
+			jobs[i].to[j] = byte(rng.UintN(256))
 		}
-		tx, err := types.SignNewTx(a.Key, signer, &types.DynamicFeeTx{ChainID: chainID, Nonce: a.Nonce,
-			GasTipCap: fees.TipCap, GasFeeCap: fees.FeeCap, Gas: 21000, To: &to, Value: big.NewInt(1)})
-		if err != nil {
-			return nil, fmt.Errorf("presign: %w", err)
-		}
-		raw, err := tx.MarshalBinary()
-		if err != nil {
-			return nil, err
-		}
-		a.Nonce++
-		l.perAccount[ai] = append(l.perAccount[ai], signedTx{hash: tx.Hash(), raw: raw, account: ai})
-		l.total++
+		accounts[ai].Nonce++
+	}
+	signed := make([]signedTx, count)
+	workers := max(1, min(runtime.GOMAXPROCS(0), count/256))
+	var wg sync.WaitGroup
+	errs := make([]error, workers)
+	for w := range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := w; i < count; i += workers {
+				j := jobs[i]
+				tx, err := types.SignNewTx(accounts[j.account].Key, signer, &types.DynamicFeeTx{ChainID: chainID, Nonce: j.nonce,
+					GasTipCap: fees.TipCap, GasFeeCap: fees.FeeCap, Gas: 21000, To: &j.to, Value: big.NewInt(1)})
+				if err != nil {
+					errs[w] = fmt.Errorf("presign: %w", err)
+					return
+				}
+				raw, err := tx.MarshalBinary()
+				if err != nil {
+					errs[w] = fmt.Errorf("presign: encode: %w", err)
+					return
+				}
+				signed[i] = signedTx{hash: tx.Hash(), raw: raw, account: j.account}
+			}
+		}()
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+	l := &Load{perAccount: make([][]signedTx, len(accounts)), total: count}
+	for _, tx := range signed {
+		l.perAccount[tx.account] = append(l.perAccount[tx.account], tx)
 	}
 	return l, nil
 }
@@ -78,6 +110,14 @@ type Config struct {
 	// Drain is how long to keep watching after the last send for the rest
 	// to be included.
 	Drain time.Duration
+	// PollInterval is how often the watcher asks for a new block (default
+	// 20 ms); latencies are late by up to this much.
+	PollInterval time.Duration
+	// CPU names processes (0: this one, the load generator) whose CPU use
+	// over the send window Run reports in Result.CPU, with what every other
+	// process used under OtherProcesses, so a reader can see how the
+	// machine's cores were shared. Linux only; elsewhere ignored.
+	CPU map[string]int
 }
 
 // Result is what one run measured.
@@ -92,6 +132,9 @@ type Result struct {
 	Blocks        int           `json:"blocks"`
 	BlockInterval time.Duration `json:"block_interval_ns"`
 	FirstError    string        `json:"first_error,omitempty"`
+	// CPU is the cores each process of Config.CPU used over the send
+	// window (CPU seconds / wall seconds).
+	CPU map[string]float64 `json:"cpu_cores,omitempty"`
 }
 
 // Run offers the whole load at cfg.Rate and measures what is finalized.
@@ -102,7 +145,10 @@ func Run(ctx context.Context, cfg Config, load *Load) (Result, error) {
 	if cfg.Connections <= 0 {
 		cfg.Connections = 4
 	}
-	w, err := newWatcher(ctx, cfg.WatchURL)
+	if cfg.PollInterval <= 0 {
+		cfg.PollInterval = 20 * time.Millisecond
+	}
+	w, err := newWatcher(ctx, cfg.WatchURL, cfg.PollInterval)
 	if err != nil {
 		return Result{}, err
 	}
@@ -112,9 +158,11 @@ func Run(ctx context.Context, cfg Config, load *Load) (Result, error) {
 	wg.Add(1)
 	go func() { defer wg.Done(); w.run(watchCtx) }()
 
+	cpuStart := cpuTimes(cfg.CPU)
 	start := time.Now()
 	sent, errs, firstErr := sendAll(ctx, cfg, load, w)
 	sendEnd := time.Now()
+	cpuEnd := cpuTimes(cfg.CPU)
 	// Keep watching until everything sent is included or Drain passes.
 	deadline := sendEnd.Add(cfg.Drain)
 	for time.Now().Before(deadline) && w.includedCount() < sent-errs {
@@ -130,6 +178,7 @@ func Run(ctx context.Context, cfg Config, load *Load) (Result, error) {
 	wg.Wait()
 	res := w.result(start, sendEnd)
 	res.OfferedRate, res.Sent, res.SendErrors = cfg.Rate, sent, errs
+	res.CPU = coresUsed(cpuStart, cpuEnd, sendEnd.Sub(start))
 	if firstErr != nil {
 		res.FirstError = firstErr.Error()
 	}
@@ -232,6 +281,7 @@ func sendAll(ctx context.Context, cfg Config, load *Load, w *watcher) (sent, err
 // watcher reads every new block and matches transactions to send times.
 type watcher struct {
 	client *rpc.Client
+	poll   time.Duration
 	mu     sync.Mutex
 	sentAt map[common.Hash]time.Time
 	lat    []time.Duration
@@ -240,7 +290,7 @@ type watcher struct {
 	next   uint64
 }
 
-func newWatcher(ctx context.Context, url string) (*watcher, error) {
+func newWatcher(ctx context.Context, url string, poll time.Duration) (*watcher, error) {
 	client, err := rpc.DialContext(ctx, url)
 	if err != nil {
 		return nil, fmt.Errorf("watch %s: %w", url, err)
@@ -250,7 +300,7 @@ func newWatcher(ctx context.Context, url string) (*watcher, error) {
 		client.Close()
 		return nil, fmt.Errorf("watch %s: %w", url, err)
 	}
-	return &watcher{client: client, sentAt: make(map[common.Hash]time.Time), next: uint64(head) + 1}, nil
+	return &watcher{client: client, poll: poll, sentAt: make(map[common.Hash]time.Time), next: uint64(head) + 1}, nil
 }
 
 func (w *watcher) close() { w.client.Close() }
@@ -283,7 +333,7 @@ func (w *watcher) run(ctx context.Context) {
 		}
 		select {
 		case <-ctx.Done():
-		case <-time.After(20 * time.Millisecond):
+		case <-time.After(w.poll):
 		}
 	}
 }

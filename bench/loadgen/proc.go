@@ -1,0 +1,173 @@
+package loadgen
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"runtime"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Machine describes where a benchmark ran.
+type Machine struct {
+	Cores  int    `json:"cores"`
+	CPU    string `json:"cpu_model"`
+	Commit string `json:"git_commit"`
+	GoOS   string `json:"goos"`
+	CGO    bool   `json:"cgo"`
+}
+
+// DescribeMachine returns this machine's cores and CPU model and the git
+// commit of the repository at root.
+func DescribeMachine(root string) Machine {
+	m := Machine{Cores: runtime.NumCPU(), CPU: "unknown", Commit: "unknown", GoOS: runtime.GOOS + "/" + runtime.GOARCH,
+		CGO: os.Getenv("CGO_ENABLED") != "0"}
+	if f, err := os.Open("/proc/cpuinfo"); err == nil {
+		defer f.Close()
+		s := bufio.NewScanner(f)
+		for s.Scan() {
+			if k, v, ok := strings.Cut(s.Text(), ":"); ok && strings.TrimSpace(k) == "model name" {
+				m.CPU = strings.TrimSpace(v)
+				break
+			}
+		}
+	}
+	cmd := exec.Command("git", "rev-parse", "--short", "HEAD")
+	cmd.Dir = root
+	if out, err := cmd.Output(); err == nil {
+		m.Commit = strings.TrimSpace(string(out))
+	}
+	return m
+}
+
+// ProcessRSSMB returns the resident memory of a process in MiB.
+func ProcessRSSMB(pid int) (float64, error) {
+	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return 0, fmt.Errorf("memory of pid %d: %w", pid, err)
+	}
+	for _, line := range strings.Split(string(data), "\n") {
+		if strings.HasPrefix(line, "VmRSS:") {
+			fields := strings.Fields(line)
+			if len(fields) >= 2 {
+				kb, err := strconv.ParseFloat(fields[1], 64)
+				if err != nil {
+					return 0, fmt.Errorf("memory of pid %d: %w", pid, err)
+				}
+				return kb / 1024, nil
+			}
+		}
+	}
+	return 0, fmt.Errorf("no VmRSS for pid %d", pid)
+}
+
+// clockTicks is the kernel's USER_HZ, the unit of /proc/<pid>/stat times;
+// 100 on every Linux platform Go supports.
+const clockTicks = 100
+
+// ProcessCPU returns the user + system CPU time a process has used so far
+// (pid 0: this process), from /proc/<pid>/stat.
+func ProcessCPU(pid int) (time.Duration, error) {
+	if pid == 0 {
+		pid = os.Getpid()
+	}
+	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0, fmt.Errorf("cpu time of pid %d: %w", pid, err)
+	}
+	// The command name (field 2) may hold spaces; fields after its closing
+	// parenthesis are space separated: state is field 3, utime 14, stime 15.
+	s := string(data)
+	i := strings.LastIndexByte(s, ')')
+	if i < 0 {
+		return 0, fmt.Errorf("cpu time of pid %d: malformed /proc stat", pid)
+	}
+	fields := strings.Fields(s[i+1:])
+	if len(fields) < 13 {
+		return 0, fmt.Errorf("cpu time of pid %d: malformed /proc stat", pid)
+	}
+	var ticks uint64
+	for _, f := range fields[11:13] {
+		v, err := strconv.ParseUint(f, 10, 64)
+		if err != nil {
+			return 0, fmt.Errorf("cpu time of pid %d: %w", pid, err)
+		}
+		ticks += v
+	}
+	return time.Duration(ticks) * time.Second / clockTicks, nil
+}
+
+// OtherProcesses is the name under which Result.CPU reports the cores
+// used by every process not named in Config.CPU: on a machine that is not
+// quiet the measurement understates what the chain can do.
+const OtherProcesses = "other processes"
+
+// MachineBusy returns the CPU time all cores have spent busy (everything
+// but idle and iowait), from the first line of /proc/stat.
+func MachineBusy() (time.Duration, error) {
+	data, err := os.ReadFile("/proc/stat")
+	if err != nil {
+		return 0, fmt.Errorf("machine cpu time: %w", err)
+	}
+	line, _, _ := strings.Cut(string(data), "\n")
+	fields := strings.Fields(line)
+	if len(fields) < 8 || fields[0] != "cpu" {
+		return 0, errors.New("machine cpu time: malformed /proc/stat")
+	}
+	var busy uint64
+	for i, f := range fields[1:8] { // user nice system idle iowait irq softirq
+		v, err := strconv.ParseUint(f, 10, 64)
+		if err != nil {
+			return 0, fmt.Errorf("machine cpu time: %w", err)
+		}
+		if i != 3 && i != 4 {
+			busy += v
+		}
+	}
+	return time.Duration(busy) * time.Second / clockTicks, nil
+}
+
+// cpuTimes reads the CPU time of each named process, and the machine's
+// busy time under OtherProcesses; unreadable ones are left out.
+func cpuTimes(pids map[string]int) map[string]time.Duration {
+	if len(pids) == 0 {
+		return nil
+	}
+	out := make(map[string]time.Duration, len(pids)+1)
+	for name, pid := range pids {
+		if t, err := ProcessCPU(pid); err == nil {
+			out[name] = t
+		}
+	}
+	if t, err := MachineBusy(); err == nil {
+		out[OtherProcesses] = t
+	}
+	return out
+}
+
+// coresUsed turns two readings over wall into cores used.
+func coresUsed(start, end map[string]time.Duration, wall time.Duration) map[string]float64 {
+	if len(start) == 0 || wall <= 0 {
+		return nil
+	}
+	out := make(map[string]float64, len(start))
+	for name, t0 := range start {
+		if t1, ok := end[name]; ok {
+			out[name] = (t1 - t0).Seconds() / wall.Seconds()
+		}
+	}
+	// The machine's busy time counts the named processes too.
+	if all, ok := out[OtherProcesses]; ok {
+		for name, v := range out {
+			if name != OtherProcesses {
+				all -= v
+			}
+		}
+		out[OtherProcesses] = max(0, all)
+	}
+	return out
+}
