@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math/big"
 	"net/http"
 	"os/signal"
 	"syscall"
@@ -18,6 +19,8 @@ import (
 	"github.com/bilayer/bilayer/core/genesis"
 	"github.com/bilayer/bilayer/ethrpc"
 	"github.com/bilayer/bilayer/internal/cmdutil"
+	"github.com/bilayer/bilayer/node/keyfile"
+	"github.com/bilayer/bilayer/rollup/challenger"
 	rollupconfig "github.com/bilayer/bilayer/rollup/config"
 	"github.com/bilayer/bilayer/rollup/contract"
 	"github.com/bilayer/bilayer/rollup/l1"
@@ -40,6 +43,10 @@ var (
 		EnvVars: []string{"BILAYER_CHALLENGER_METRICS_ADDR"}}
 	pprofFlag = &cli.BoolFlag{Name: "pprof", Usage: "serve Go's profiler under /debug/pprof/ on the metrics address",
 		EnvVars: []string{"BILAYER_PPROF"}}
+	keyFlag = &cli.StringFlag{Name: "key", Usage: "keystore file of an L1 account that pays for challenges: with it the challenger also PROVES the first wrong output on L1 (one transaction) and earns half the sequencer's bond; without it, it only verifies",
+		EnvVars: []string{"BILAYER_CHALLENGER_KEY"}}
+	passwordFileFlag = &cli.StringFlag{Name: "password-file", Usage: "file holding the password of --key",
+		EnvVars: []string{"BILAYER_PASSWORD_FILE"}}
 	pollFlag = &cli.DurationFlag{Name: "poll-interval", Usage: "how often to look for new L1 blocks (and the finalized L2 block) once caught up",
 		Value: 500 * time.Millisecond, EnvVars: []string{"BILAYER_CHALLENGER_POLL_INTERVAL"}}
 )
@@ -56,7 +63,7 @@ The L2 JSON-RPC on --rpc.addr is read-only (transactions go to the sequencer): "
 "safe" are the newest derived block (everything here comes from the L1), "finalized" the rollup
 contract's finalized block. rollup_syncStatus adds "verification": the newest checked L2 block,
 how many posted outputs agreed, and the first disagreement (null while there is none).`,
-		Flags: []cli.Flag{datadirFlag, genesisFlag, l1RPCFlag, l1WaitFlag, rpcAddrFlag, metricsAddrFlag, pprofFlag, pollFlag,
+		Flags: []cli.Flag{datadirFlag, genesisFlag, l1RPCFlag, l1WaitFlag, rpcAddrFlag, metricsAddrFlag, pprofFlag, pollFlag, keyFlag, passwordFileFlag,
 			cmdutil.LogLevelFlag, cmdutil.LogFormatFlag},
 		Action: runChallenger,
 	}
@@ -138,6 +145,12 @@ func runChallenger(c *cli.Context) error {
 			return err
 		}
 	}
+	var agent *challenger.Agent
+	if path := c.String(keyFlag.Name); path != "" {
+		if agent, err = newAgent(ctx, c, path, g, cfg, v, chain, client, log); err != nil {
+			return err
+		}
+	}
 	head := chain.Head()
 	log.Info("Challenger started: deriving the L2 from the L1 alone", "l1", c.String(l1RPCFlag.Name), "l2ChainId", cfg.L2ChainID,
 		"l2Genesis", chain.GenesisHash(), "head", head.Number(), "sequencer", cfg.Sequencer,
@@ -148,9 +161,21 @@ func runChallenger(c *cli.Context) error {
 		defer close(pollDone)
 		hd.pollFinalized(ctx, finality, poll, log)
 	}()
+	agentDone := make(chan struct{})
+	if agent != nil {
+		go func() {
+			defer close(agentDone)
+			if err := agent.Run(ctx); err != nil && ctx.Err() == nil {
+				log.Error("Challenger agent stopped", "err", err)
+			}
+		}()
+	} else {
+		close(agentDone)
+	}
 	runErr := v.Run(ctx)
 	stop()
 	<-pollDone
+	<-agentDone
 	if errors.Is(runErr, context.Canceled) && ctx.Err() != nil {
 		runErr = nil
 	}
@@ -242,4 +267,26 @@ func tryL1(ctx context.Context, url string, chainID uint64) (*l1.Client, common.
 		return nil, common.Hash{}, err
 	}
 	return client, ref.Hash, nil
+}
+
+// newAgent loads the challenger's key and builds the proving agent.
+func newAgent(ctx context.Context, c *cli.Context, path string, g *genesis.Genesis, cfg *rollupconfig.Config, v *verifier.Verifier,
+	chain *l2chain.Chain, client *l1.Client, log *slog.Logger) (*challenger.Agent, error) {
+	pw, err := cmdutil.ReadPassword(c.String(passwordFileFlag.Name), passwordFileFlag.Name)
+	if err != nil {
+		return nil, err
+	}
+	key, err := keyfile.Load(path, pw)
+	if err != nil {
+		return nil, fmt.Errorf("--%s: %w", keyFlag.Name, err)
+	}
+	sender, err := l1.NewSender(ctx, client, l1.SenderConfig{Key: key, ChainID: new(big.Int).SetUint64(g.ChainID),
+		Logger: log.With("module", "l1sender")})
+	if err != nil {
+		return nil, err
+	}
+	log.Info("Proving role on: the first wrong output will be challenged on L1", "account", sender.Address())
+	rl := &challenger.RPCL1{Client: client, Reader: l1data.New(client, contract.BatchLimits(cfg)), Sender: sender}
+	return challenger.NewAgent(challenger.AgentConfig{ChallengeWindow: cfg.ChallengeWindow, MaxAttempts: 3, PollInterval: time.Second},
+		v, chain, rl, log.With("module", "challenger")), nil
 }

@@ -91,27 +91,28 @@ func (a *Agent) Step(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	a.mu.Lock()
-	attempts := 0
-	if st.FirstDisagreement != nil {
-		attempts = a.attempts[st.FirstDisagreement.Number]
-	}
-	a.mu.Unlock()
-	act := NextAction(Observation{First: st.FirstDisagreement, L1Head: head, ChallengeWindow: a.cfg.ChallengeWindow,
-		Attempts: attempts, MaxAttempts: a.cfg.MaxAttempts})
-	switch act.Kind {
-	case Nothing:
-		return nil
-	case Missed, GiveUp:
+	// The earliest open disagreement still inside its window is the one
+	// to prove; earlier ones whose batch became final are reported once.
+	for i := range st.Open {
+		d := &st.Open[i]
 		a.mu.Lock()
-		defer a.mu.Unlock()
-		if a.reported[act.Block] != act.Kind {
-			a.reported[act.Block] = act.Kind
-			a.log.Error("A wrong output stands unchallenged", "l2Block", act.Block, "final", act.Kind == Missed, "attempts", attempts)
+		attempts := a.attempts[d.Number]
+		a.mu.Unlock()
+		act := NextAction(Observation{First: d, L1Head: head, ChallengeWindow: a.cfg.ChallengeWindow,
+			Attempts: attempts, MaxAttempts: a.cfg.MaxAttempts})
+		switch act.Kind {
+		case Challenge:
+			return a.challenge(ctx, d, act)
+		case Missed, GiveUp:
+			a.mu.Lock()
+			if a.reported[act.Block] != act.Kind {
+				a.reported[act.Block] = act.Kind
+				a.log.Error("A wrong output stands unchallenged", "l2Block", act.Block, "final", act.Kind == Missed, "attempts", attempts)
+			}
+			a.mu.Unlock()
 		}
-		return nil
 	}
-	return a.challenge(ctx, st.FirstDisagreement, act)
+	return nil
 }
 
 // challenge proves d wrong in one L1 transaction.

@@ -60,6 +60,10 @@ type Status struct {
 	// FirstDisagreement is the first posted output that differs, if any
 	// (until a challenge deletes it).
 	FirstDisagreement *Disagreement
+	// Open are the posted outputs that differ and that no challenge has
+	// deleted yet, in order (at most maxOpen): a wrong output whose batch
+	// became final stays here, and later ones can still be challenged.
+	Open []Disagreement
 	// Settled are disagreements a challenge deleted from the L1.
 	Settled []Disagreement
 }
@@ -104,7 +108,7 @@ func New(ctx context.Context, cfg Config, chain *l2chain.Chain, db store.Store, 
 		v.d.Remember(gen)
 	}
 	v.status = Status{L1: st.Next - 1, Head: block.L2Number(chain.Head().Number()), Checked: kept.Checked, Agreed: kept.Agreed,
-		FirstDisagreement: kept.FirstDisagreement, Settled: kept.Settled}
+		FirstDisagreement: kept.FirstDisagreement, Settled: kept.Settled, Open: kept.Open}
 	log.Info("Verifier resumes", "l1", st.Next, "derivedHead", st.Head.Number, "l2Head", chain.Head().Number())
 	return v, nil
 }
@@ -132,6 +136,7 @@ func (v *Verifier) Status() Status {
 	defer v.mu.Unlock()
 	st := v.status
 	st.Settled = slices.Clone(st.Settled)
+	st.Open = slices.Clone(st.Open)
 	if st.FirstDisagreement != nil {
 		d := *st.FirstDisagreement
 		st.FirstDisagreement = &d
@@ -167,6 +172,9 @@ func (v *Verifier) Run(ctx context.Context) error {
 		}
 	}
 }
+
+// maxOpen bounds the open disagreements the verifier remembers.
+const maxOpen = 256
 
 // errFatal marks failures that retrying cannot fix.
 var errFatal = errors.New("verifier failure")
@@ -231,7 +239,7 @@ func (v *Verifier) Step(b *derive.L1Block) error {
 	v.status.L1 = b.Ref.Number
 	v.status.Head = block.L2Number(v.chain.Head().Number())
 	keep := saved{Derive: v.d.State(), Checked: v.status.Checked, Agreed: v.status.Agreed,
-		FirstDisagreement: v.status.FirstDisagreement, Settled: v.status.Settled}
+		FirstDisagreement: v.status.FirstDisagreement, Settled: v.status.Settled, Open: v.status.Open}
 	v.mu.Unlock()
 	if err := saveState(v.db, keep); err != nil {
 		return fmt.Errorf("%w: %w", errFatal, err)
@@ -249,9 +257,17 @@ func (v *Verifier) rollback(to block.L2Number, l1 block.L1Number) error {
 	}
 	v.mu.Lock()
 	defer v.mu.Unlock()
-	if d := v.status.FirstDisagreement; d != nil && d.Number > to {
-		v.status.Settled = append(v.status.Settled, *d)
-		v.status.FirstDisagreement = nil
+	v.status.Open = slices.DeleteFunc(v.status.Open, func(d Disagreement) bool {
+		if d.Number > to {
+			v.status.Settled = append(v.status.Settled, d)
+			return true
+		}
+		return false
+	})
+	v.status.FirstDisagreement = nil
+	if len(v.status.Open) > 0 {
+		first := v.status.Open[0]
+		v.status.FirstDisagreement = &first
 	}
 	v.status.Checked = min(v.status.Checked, to)
 	v.log.Warn("A challenge deleted posted outputs: the L2 continues from the last valid block", "l2Block", to, "l1Block", l1)
@@ -313,6 +329,9 @@ func (v *Verifier) check(c *derive.Claim) (bool, error) {
 	if v.status.FirstDisagreement == nil {
 		v.status.FirstDisagreement = d
 	}
+	if len(v.status.Open) < maxOpen {
+		v.status.Open = append(v.status.Open, *d)
+	}
 	v.log.Error("Posted output differs from the L1-derived chain", "l2Block", c.Number, "batch", c.BatchIndex, "l1Block", c.L1Block,
 		"fields", slices.Clone(fields), "postedStateRoot", c.StateRoot, "ownStateRoot", own.Header.Root,
 		"postedBlockHash", c.BlockHash, "ownBlockHash", own.Hash())
@@ -338,6 +357,7 @@ type saved struct {
 	Checked           block.L2Number
 	Agreed            uint64
 	FirstDisagreement *Disagreement  `json:",omitempty"`
+	Open              []Disagreement `json:",omitempty"`
 	Settled           []Disagreement `json:",omitempty"`
 }
 
