@@ -2,6 +2,7 @@ package devnet
 
 import (
 	"fmt"
+	"os"
 )
 
 // ChallengerL1Node is the validator whose RPC the challenger follows:
@@ -28,13 +29,19 @@ func ChallengerRunArgs(l Layout, cfg Config) ([]string, error) {
 	if err != nil {
 		return nil, err
 	}
-	return []string{"run",
+	args := []string{"run",
 		"--datadir", l.ChallengerDir(),
 		"--genesis", l.GenesisFile(),
 		"--l1.rpc", l1,
 		"--rpc.addr", fmt.Sprintf("%s:%d", host, p.RPC),
 		"--metrics.addr", fmt.Sprintf("%s:%d", host, p.Metrics),
-	}, nil
+	}
+	// The proving role, when the devnet has the challenger's key (devnets
+	// generated before it only verify).
+	if _, err := os.Stat(l.ChallengerKeyFile()); err == nil {
+		args = append(args, "--key", l.ChallengerKeyFile(), "--password-file", l.PasswordFile())
+	}
+	return args, nil
 }
 
 // challengerAddrs returns the challenger's listen host and ports and the

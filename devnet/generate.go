@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/bilayer/bilayer/devnet/devkeys"
 	"github.com/bilayer/bilayer/node/keyfile"
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/crypto"
@@ -99,6 +100,9 @@ func Generate(ctx context.Context, opts GenerateOptions) (Config, bool, error) {
 	if err := keyfile.Create(l.SequencerKeyFile(), seqKey, pw, keyfile.Light); err != nil {
 		return Config{}, false, fmt.Errorf("write the sequencer key: %w", err)
 	}
+	if err := writeChallengerKey(l, pw); err != nil {
+		return Config{}, false, err
+	}
 	g, err := NewGenesis(addrs, seqAddr, uint64(opts.Now().Unix()))
 	if err != nil {
 		return Config{}, false, err
@@ -159,4 +163,25 @@ func runTool(ctx context.Context, bin string, out io.Writer, args ...string) (st
 		return "", fmt.Errorf("%s %s: %w: %s", bin, args[0], err, strings.TrimSpace(stderr.String()))
 	}
 	return stdout.String(), nil
+}
+
+// ChallengerAccount is the development account whose key the devnet's
+// challenger uses to pay for fraud proofs (funded on L1 like every
+// development account).
+const ChallengerAccount = 9
+
+// writeChallengerKey writes the challenger's keystore: development account
+// ChallengerAccount, encrypted with the devnet password.
+func writeChallengerKey(l Layout, pw string) error {
+	accounts, err := devkeys.Accounts(ChallengerAccount + 1)
+	if err != nil {
+		return fmt.Errorf("the challenger key: %w", err)
+	}
+	if err := os.Remove(l.ChallengerKeyFile()); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return fmt.Errorf("remove a stale challenger key: %w", err)
+	}
+	if err := keyfile.Create(l.ChallengerKeyFile(), accounts[ChallengerAccount].Key, pw, keyfile.Light); err != nil {
+		return fmt.Errorf("write the challenger key: %w", err)
+	}
+	return nil
 }

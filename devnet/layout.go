@@ -17,6 +17,10 @@ const (
 	// SequencerKeyPath is the sequencer's keystore file, relative to the
 	// data directory.
 	SequencerKeyPath = keysDirName + "/sequencer.json"
+	// ChallengerKeyPath is the challenger's keystore file (development
+	// account 9, funded on L1, pays for challenges), relative to the
+	// data directory.
+	ChallengerKeyPath = keysDirName + "/challenger.json"
 	// SequencerName is the sequencer's name: its data directory, its log
 	// file's stem and its name in endpoints.json and the docker-compose
 	// service.
@@ -76,6 +80,13 @@ func (l Layout) PasswordFile() string { return filepath.Join(l.Dir, passwordFile
 
 // LockFile holds the pid of the devnet process running on the directory.
 func (l Layout) LockFile() string { return filepath.Join(l.Dir, lockFileName) }
+
+// ChallengerKeyFile is the challenger's keystore file: the account that
+// pays for fraud proofs and earns half the bond of a sequencer it proves
+// wrong.
+func (l Layout) ChallengerKeyFile() string {
+	return filepath.Join(l.Dir, filepath.FromSlash(ChallengerKeyPath))
+}
 
 // SequencerKeyFile is the sequencer's keystore file: the key that posts
 // batches, named as the rollup section's sequencer and funded on L1. It is

@@ -34,6 +34,9 @@ type SuperviseOptions struct {
 	// ExtraArgs are added to the `validator run` arguments of node i (for
 	// example a development switch for one validator).
 	ExtraArgs map[int][]string
+	// SequencerArgs are added to the `sequencer run` arguments (for
+	// example --dev.bad-output-at N).
+	SequencerArgs []string
 }
 
 // NodeExit reports a node process that exited.
@@ -102,7 +105,7 @@ func (s *Supervisor) StartSequencer() error {
 	if err != nil {
 		return err
 	}
-	return s.startNode(SequencerName, RoleSequencer, s.opts.SequencerBin, args)
+	return s.startNode(SequencerName, RoleSequencer, s.opts.SequencerBin, append(args, s.opts.SequencerArgs...))
 }
 
 // StartChallenger starts "challenger run" (ChallengerRunArgs) with

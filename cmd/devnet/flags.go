@@ -21,6 +21,8 @@ var (
 		EnvVars: []string{"DEVNET_PORT_OFFSET"}}
 	equivocateFlag = &cli.IntFlag{Name: "dev.equivocate", Value: -1,
 		Usage: "DEVELOPMENT: make validator N sign conflicting prevotes (from height 3, until slashed), to watch evidence and slashing (-1: none)"}
+	badOutputFlag = &cli.Uint64Flag{Name: "dev.bad-output-at",
+		Usage: "DEVELOPMENT: the sequencer posts a wrong output for L2 block N (once); watch the challenger prove it wrong in one L1 transaction and take half the bond (0: none)"}
 	binDirFlag = &cli.StringFlag{Name: "bin-dir", Usage: "directory holding the validator, sequencer and challenger binaries (default: next to this devnet binary, then $PATH)",
 		EnvVars: []string{"DEVNET_BIN_DIR"}}
 )

@@ -45,7 +45,7 @@ a block and the sequencer's and the challenger's RPCs answer, devnet prints the 
 ids and the funded accounts, and writes <datadir>/endpoints.json. Ctrl-C (or SIGTERM) stops every
 node, the sequencer and the challenger first.`,
 		Flags: []cli.Flag{datadirFlag, validatorsFlag, portOffsetFlag, binDirFlag, quietFlag, startTimeoutFlag, stopTimeoutFlag,
-			l1OnlyFlag, equivocateFlag},
+			l1OnlyFlag, equivocateFlag, badOutputFlag},
 		Action: runUp,
 	}
 }
@@ -98,7 +98,8 @@ func runUp(c *cli.Context) error {
 		extra[i] = []string{"--dev.equivocate"}
 	}
 	sup, err := devnet.Start(devnet.SuperviseOptions{Layout: l, Config: cfg, ValidatorBin: bin, SequencerBin: seq.bin,
-		ChallengerBin: seq.challengerBin, Terminal: term, ExtraArgs: extra})
+		ChallengerBin: seq.challengerBin, Terminal: term, ExtraArgs: extra,
+		SequencerArgs: badOutputArgs(c.Uint64(badOutputFlag.Name))})
 	if err != nil {
 		return err
 	}
@@ -402,4 +403,12 @@ func printSummary(l devnet.Layout, info devnet.SummaryInfo) error {
 	}
 	defer f.Close()
 	return devnet.WriteSummary(io.MultiWriter(os.Stdout, f), info)
+}
+
+// badOutputArgs passes --dev.bad-output-at on to the sequencer.
+func badOutputArgs(n uint64) []string {
+	if n == 0 {
+		return nil
+	}
+	return []string{"--dev.bad-output-at", fmt.Sprint(n)}
 }
