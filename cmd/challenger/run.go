@@ -11,7 +11,6 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/ethereum/go-ethereum/common"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/urfave/cli/v2"
@@ -89,7 +88,7 @@ func runChallenger(c *cli.Context) error {
 
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
-	client, l1Genesis, err := connectL1(ctx, c.String(l1RPCFlag.Name), g, c.Duration(l1WaitFlag.Name), log)
+	client, l1Genesis, err := l1.Connect(ctx, c.String(l1RPCFlag.Name), g.ChainID, c.Duration(l1WaitFlag.Name), log)
 	if err != nil {
 		if ctx.Err() != nil {
 			return nil // interrupted while waiting for the L1
@@ -217,56 +216,6 @@ func startRPC(backend *l2rpc.Backend, api *verifier.API, addr string, log *slog.
 		return nil, fmt.Errorf("L2 RPC: %w", err)
 	}
 	return srv, nil
-}
-
-// connectL1 dials the L1 and waits (up to wait, logging progress) until it
-// answers with the genesis's chain id; it returns the L1 genesis hash.
-func connectL1(ctx context.Context, url string, g *genesis.Genesis, wait time.Duration, log *slog.Logger) (*l1.Client, common.Hash, error) {
-	start := time.Now()
-	deadline := start.Add(wait)
-	var lastLog time.Time
-	for {
-		client, hash, err := tryL1(ctx, url, g.ChainID)
-		if err == nil {
-			log.Info("Connected to the L1", "rpc", url, "chainId", g.ChainID, "genesis", hash)
-			return client, hash, nil
-		}
-		if ctx.Err() != nil {
-			return nil, common.Hash{}, ctx.Err()
-		}
-		if time.Now().After(deadline) {
-			return nil, common.Hash{}, fmt.Errorf("the L1 at %s did not answer within %s: %w", url, wait, err)
-		}
-		if time.Since(lastLog) >= 5*time.Second {
-			log.Info("Waiting for the L1", "rpc", url, "elapsed", time.Since(start).Round(time.Second),
-				"left", time.Until(deadline).Round(time.Second), "err", err)
-			lastLog = time.Now()
-		}
-		select {
-		case <-ctx.Done():
-			return nil, common.Hash{}, ctx.Err()
-		case <-time.After(500 * time.Millisecond):
-		}
-	}
-}
-
-func tryL1(ctx context.Context, url string, chainID uint64) (*l1.Client, common.Hash, error) {
-	cctx, cancel := context.WithTimeout(ctx, 5*time.Second)
-	defer cancel()
-	client, err := l1.Dial(cctx, url)
-	if err != nil {
-		return nil, common.Hash{}, err
-	}
-	if err := client.CheckChainID(cctx, chainID); err != nil {
-		client.Close()
-		return nil, common.Hash{}, err
-	}
-	ref, err := client.BlockRef(cctx, 0)
-	if err != nil {
-		client.Close()
-		return nil, common.Hash{}, err
-	}
-	return client, ref.Hash, nil
 }
 
 // newAgent loads the challenger's key and builds the proving agent.

@@ -113,7 +113,7 @@ func runSequencer(c *cli.Context) error {
 
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
-	client, l1Genesis, err := connectL1(ctx, c.String(l1RPCFlag.Name), g.ChainID, c.Duration(l1WaitFlag.Name), log)
+	client, l1Genesis, err := l1.Connect(ctx, c.String(l1RPCFlag.Name), g.ChainID, c.Duration(l1WaitFlag.Name), log)
 	if err != nil {
 		return err
 	}
@@ -213,56 +213,6 @@ func runSequencer(c *cli.Context) error {
 		}
 	}
 	return runErr
-}
-
-// connectL1 dials the L1 and waits (up to wait, logging progress) until it
-// answers with the genesis's chain id; it returns the L1 genesis hash.
-func connectL1(ctx context.Context, url string, chainID uint64, wait time.Duration, log *slog.Logger) (*l1.Client, common.Hash, error) {
-	start := time.Now()
-	deadline := start.Add(wait)
-	lastLog := time.Time{}
-	for {
-		client, hash, err := tryL1(ctx, url, chainID)
-		if err == nil {
-			log.Info("Connected to the L1", "rpc", url, "chainId", chainID, "genesis", hash)
-			return client, hash, nil
-		}
-		if ctx.Err() != nil {
-			return nil, common.Hash{}, ctx.Err()
-		}
-		if time.Now().After(deadline) {
-			return nil, common.Hash{}, fmt.Errorf("the L1 at %s did not answer within %s: %w", url, wait, err)
-		}
-		if time.Since(lastLog) >= 5*time.Second {
-			log.Info("Waiting for the L1", "rpc", url, "elapsed", time.Since(start).Round(time.Second),
-				"left", time.Until(deadline).Round(time.Second), "err", err)
-			lastLog = time.Now()
-		}
-		select {
-		case <-ctx.Done():
-			return nil, common.Hash{}, ctx.Err()
-		case <-time.After(500 * time.Millisecond):
-		}
-	}
-}
-
-func tryL1(ctx context.Context, url string, chainID uint64) (*l1.Client, common.Hash, error) {
-	cctx, cancel := context.WithTimeout(ctx, 5*time.Second)
-	defer cancel()
-	client, err := l1.Dial(cctx, url)
-	if err != nil {
-		return nil, common.Hash{}, err
-	}
-	if err := client.CheckChainID(cctx, chainID); err != nil {
-		client.Close()
-		return nil, common.Hash{}, err
-	}
-	ref, err := client.BlockRef(cctx, 0)
-	if err != nil {
-		client.Close()
-		return nil, common.Hash{}, err
-	}
-	return client, ref.Hash, nil
 }
 
 // recoverFromL1 rebuilds an empty L2 chain from the L1 alone (derivation,
