@@ -58,7 +58,7 @@ fmt: ## gofmt every Go file in place
 
 BENCH_ARGS ?=
 
-bench: build ## L1 devnet throughput vs this machine's ceiling, L2 sequencer throughput and latency: markdown tables and bench/results/latest.json (BENCH_ARGS="--skip-l1" ...)
+bench: build ## L1 devnet throughput vs this machine's ceiling, L2 sequencer throughput and latency, rollup codec/derivation/fraud-proof costs: markdown tables and bench/results/latest.json (BENCH_ARGS="--skip-l1" ...)
 	@$(CGO_NOTICE)
 	$(BIN)/bench --bin $(BIN) $(BENCH_ARGS)
 

@@ -22,6 +22,7 @@ import (
 
 	"github.com/bilayer/bilayer/bench/l1bench"
 	"github.com/bilayer/bilayer/bench/l2bench"
+	"github.com/bilayer/bilayer/bench/rollupbench"
 )
 
 // timeout bounds the whole run; a normal run takes well under it.
@@ -43,6 +44,7 @@ missed target never fails the run.`,
 			&cli.BoolFlag{Name: "keep", Usage: "keep the data directories and logs for inspection"},
 			&cli.BoolFlag{Name: "skip-l1", Usage: "skip the L1 part"},
 			&cli.BoolFlag{Name: "skip-l2", Usage: "skip the L2 part"},
+			&cli.BoolFlag{Name: "skip-rollup", Usage: "skip the rollup part (batch codec, derivation and fraud-proof benchmarks, about a minute)"},
 
 			&cli.IntFlag{Name: "validators", Value: 4, Usage: "L1: devnet validators"},
 			&cli.IntFlag{Name: "accounts", Value: 1000, Usage: "L1: load accounts (senders)"},
@@ -71,8 +73,8 @@ missed target never fails the run.`,
 }
 
 func run(c *cli.Context) error {
-	if c.Bool("skip-l1") && c.Bool("skip-l2") {
-		return errors.New("--skip-l1 and --skip-l2 together leave nothing to measure")
+	if c.Bool("skip-l1") && c.Bool("skip-l2") && c.Bool("skip-rollup") {
+		return errors.New("--skip-l1, --skip-l2 and --skip-rollup together leave nothing to measure")
 	}
 	ctx, stop := signal.NotifyContext(c.Context, syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
@@ -102,14 +104,23 @@ func run(c *cli.Context) error {
 			return fmt.Errorf("L2: %w", err)
 		}
 	}
+	var rb *rollupbench.Report
+	if !c.Bool("skip-rollup") {
+		if rb, err = rollupbench.Run(ctx, c.String("root"), os.Stderr); err != nil {
+			return fmt.Errorf("rollup: %w", err)
+		}
+	}
 	if l1 != nil {
 		l1.Markdown(os.Stdout)
+	}
+	if rb != nil {
+		rb.Markdown(os.Stdout)
 	}
 	if l2 != nil {
 		l2.Markdown(os.Stdout)
 	}
 	out := c.String("out")
-	if err := writeResults(out, l1, l2); err != nil {
+	if err := writeResults(out, l1, l2, rb); err != nil {
 		return fmt.Errorf("write results: %w", err)
 	}
 	fmt.Printf("\nResults written to %s\n", out)
@@ -119,14 +130,14 @@ func run(c *cli.Context) error {
 // writeResults writes one JSON object: the L1 report's keys and the L2
 // report's (all l2_-prefixed). A part that did not run keeps its keys from
 // the existing file, so a one-part run does not erase the other's numbers.
-func writeResults(path string, l1 *l1bench.Report, l2 *l2bench.Report) error {
+func writeResults(path string, l1 *l1bench.Report, l2 *l2bench.Report, rb *rollupbench.Report) error {
 	merged := map[string]json.RawMessage{}
 	if old, err := os.ReadFile(path); err == nil {
 		var prev map[string]json.RawMessage
 		if json.Unmarshal(old, &prev) == nil {
 			for k, v := range prev {
-				isL2 := strings.HasPrefix(k, "l2_")
-				if (isL2 && l2 == nil) || (!isL2 && l1 == nil) {
+				isL2, isRollup := strings.HasPrefix(k, "l2_"), strings.HasPrefix(k, "rollup_")
+				if (isL2 && l2 == nil) || (isRollup && rb == nil) || (!isL2 && !isRollup && l1 == nil) {
 					merged[k] = v
 				}
 			}
@@ -135,6 +146,9 @@ func writeResults(path string, l1 *l1bench.Report, l2 *l2bench.Report) error {
 	var parts []any
 	if l1 != nil {
 		parts = append(parts, l1)
+	}
+	if rb != nil {
+		parts = append(parts, rb)
 	}
 	if l2 != nil {
 		parts = append(parts, l2)
