@@ -62,6 +62,12 @@ type Options struct {
 	// ChallengerArgs are added to "challenger run": the challenger's
 	// Node.ExtraArgs.
 	ChallengerArgs []string
+	// ChallengerKey (with Challenger, or for StartChallenger) turns on the challenger's proving
+	// agent: New writes it as a keystore (the cluster's password, light
+	// KDF) and adds "--key" and "--password-file" to ChallengerArgs. The
+	// account pays for challenges on the L1, so it needs an L1 balance (a
+	// development account of devkeys has one).
+	ChallengerKey *ecdsa.PrivateKey
 }
 
 // RollupWindow is the challenge window and the sequencing window, in L1

@@ -99,8 +99,26 @@ func (c *Cluster) ChallengerL1Node() *Node {
 	return c.nodes[0]
 }
 
+// StartChallenger starts the challenger of a cluster created with
+// Options.Sequencer but without Options.Challenger, as New would have
+// (ChallengerArgs, ChallengerKey): for a test that needs L2 traffic before
+// the challenger runs. It fails if the challenger was already started.
+func (c *Cluster) StartChallenger() (*Node, error) {
+	if c.Sequencer() == nil {
+		return nil, fmt.Errorf("cluster: a challenger needs Options.Sequencer (the genesis's rollup section)")
+	}
+	if c.Challenger() != nil {
+		return nil, fmt.Errorf("cluster: the challenger was already started")
+	}
+	if err := c.startChallenger(); err != nil {
+		return nil, err
+	}
+	return c.Challenger(), nil
+}
+
 // startChallenger builds cmd/challenger and starts "challenger run" with
-// the cluster's genesis (no init is needed).
+// the cluster's genesis (no init is needed), writing Options.ChallengerKey
+// as its keystore first if set.
 func (c *Cluster) startChallenger() error {
 	bin, err := Binary(challengerName)
 	if err != nil {
@@ -112,8 +130,16 @@ func (c *Cluster) startChallenger() error {
 	if err != nil {
 		return err
 	}
+	extra := append([]string(nil), c.opts.ChallengerArgs...)
+	if c.opts.ChallengerKey != nil {
+		keyPath := filepath.Join(c.dir, challengerName+"-key.json")
+		if err := keyfile.Create(keyPath, c.opts.ChallengerKey, password, keyfile.Light); err != nil {
+			return fmt.Errorf("%s: write key: %w", challengerName, err)
+		}
+		extra = append(extra, "--key", keyPath, "--password-file", c.passwordFile)
+	}
 	n := &Node{Index: -1, Name: challengerName, Dir: filepath.Join(c.dir, challengerName),
-		LogPath: filepath.Join(c.dir, challengerName+".log"), ExtraArgs: c.opts.ChallengerArgs,
+		LogPath: filepath.Join(c.dir, challengerName+".log"), ExtraArgs: extra,
 		c: c, bin: bin, kind: kindChallenger, ports: ports}
 	c.mu.Lock()
 	c.challenger = n
