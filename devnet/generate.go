@@ -13,7 +13,7 @@ import (
 	"time"
 
 	"github.com/bilayer/bilayer/devnet/devkeys"
-	"github.com/bilayer/bilayer/node/keyfile"
+	"github.com/bilayer/bilayer/keyfile"
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/crypto"
 )

@@ -11,7 +11,7 @@ import (
 	"github.com/bilayer/bilayer/bridge"
 	"github.com/bilayer/bilayer/core/genesis"
 	"github.com/bilayer/bilayer/devnet/devkeys"
-	"github.com/bilayer/bilayer/node/keyfile"
+	"github.com/bilayer/bilayer/keyfile"
 	rollupconfig "github.com/bilayer/bilayer/rollup/config"
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/crypto"

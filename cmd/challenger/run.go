@@ -18,7 +18,7 @@ import (
 	"github.com/bilayer/bilayer/core/genesis"
 	"github.com/bilayer/bilayer/ethrpc"
 	"github.com/bilayer/bilayer/internal/cmdutil"
-	"github.com/bilayer/bilayer/node/keyfile"
+	"github.com/bilayer/bilayer/keyfile"
 	"github.com/bilayer/bilayer/rollup/challenger"
 	rollupconfig "github.com/bilayer/bilayer/rollup/config"
 	"github.com/bilayer/bilayer/rollup/contract"

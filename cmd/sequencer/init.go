@@ -11,7 +11,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/bilayer/bilayer/core/genesis"
-	"github.com/bilayer/bilayer/node/keyfile"
+	"github.com/bilayer/bilayer/keyfile"
 	rollupconfig "github.com/bilayer/bilayer/rollup/config"
 )
 

@@ -20,7 +20,7 @@ import (
 	"github.com/bilayer/bilayer/core/genesis"
 	"github.com/bilayer/bilayer/ethrpc"
 	"github.com/bilayer/bilayer/internal/cmdutil"
-	"github.com/bilayer/bilayer/node/keyfile"
+	"github.com/bilayer/bilayer/keyfile"
 	rollupconfig "github.com/bilayer/bilayer/rollup/config"
 	"github.com/bilayer/bilayer/rollup/contract"
 	"github.com/bilayer/bilayer/rollup/l1"

@@ -5,7 +5,7 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/bilayer/bilayer/node/keyfile"
+	"github.com/bilayer/bilayer/keyfile"
 	"github.com/bilayer/bilayer/p2p/libp2p"
 	"github.com/ethereum/go-ethereum/ethclient"
 	"github.com/urfave/cli/v2"

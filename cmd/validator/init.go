@@ -10,7 +10,7 @@ import (
 	"strings"
 
 	"github.com/bilayer/bilayer/core/genesis"
-	"github.com/bilayer/bilayer/node/keyfile"
+	"github.com/bilayer/bilayer/keyfile"
 	"github.com/bilayer/bilayer/p2p/libp2p"
 	"github.com/ethereum/go-ethereum/crypto"
 	"github.com/urfave/cli/v2"

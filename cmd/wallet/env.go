@@ -6,7 +6,7 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/bilayer/bilayer/node/keyfile"
+	"github.com/bilayer/bilayer/keyfile"
 	"github.com/bilayer/bilayer/wallet"
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/urfave/cli/v2"
