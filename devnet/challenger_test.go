@@ -3,6 +3,7 @@ package devnet
 import (
 	"errors"
 	"fmt"
+	"github.com/bilayer/bilayer/internal/waitfor"
 	"net"
 	"os"
 	"path/filepath"
@@ -153,13 +154,12 @@ func TestSupervisorStopsTheChallengerBeforeTheValidators(t *testing.T) {
 	if pids := sup.PIDs(); len(pids) != 3 || sup.PID(ChallengerName) == 0 || slices.Contains(pids, sup.PID(ChallengerName)) {
 		t.Fatalf("validator pids %v, challenger %d", pids, sup.PID(ChallengerName))
 	}
-	deadline := time.Now().Add(20 * time.Second)
-	for !strings.Contains(term.String(), "[challenger] up") || strings.Count(term.String(), "] up") < 5 {
-		if time.Now().After(deadline) {
-			t.Fatalf("nodes did not start: %q", term.String())
+	waitfor.Until(t, 20*time.Second, func() error {
+		if !strings.Contains(term.String(), "[challenger] up") || strings.Count(term.String(), "] up") < 5 {
+			return fmt.Errorf("nodes did not start: %q", term.String())
 		}
-		time.Sleep(20 * time.Millisecond)
-	}
+		return nil
+	})
 	if err := sup.Stop(10 * time.Second); err != nil {
 		t.Fatal(err)
 	}

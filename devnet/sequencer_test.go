@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/bilayer/bilayer/internal/waitfor"
 	"net"
 	"net/http/httptest"
 	"os"
@@ -146,13 +147,14 @@ func TestSupervisorStopsTheSequencerFirst(t *testing.T) {
 		sup.Stop(5 * time.Second)
 		t.Fatalf("pids %v, sequencer %d", pids, sup.PID(SequencerName))
 	}
-	deadline := time.Now().Add(20 * time.Second)
-	for !strings.Contains(term.String(), "[sequencer] up") || strings.Count(term.String(), "] up") < 4 {
-		if time.Now().After(deadline) {
-			sup.Stop(5 * time.Second)
-			t.Fatalf("nodes did not start: %q", term.String())
+	if err := waitfor.Within(20*time.Second, func() error {
+		if !strings.Contains(term.String(), "[sequencer] up") || strings.Count(term.String(), "] up") < 4 {
+			return fmt.Errorf("nodes did not start: %q", term.String())
 		}
-		time.Sleep(20 * time.Millisecond)
+		return nil
+	}); err != nil {
+		sup.Stop(5 * time.Second)
+		t.Fatal(err)
 	}
 	if err := sup.Stop(10 * time.Second); err != nil {
 		t.Fatal(err)

@@ -24,6 +24,7 @@ import (
 	"github.com/bilayer/bilayer/bridge"
 	"github.com/bilayer/bilayer/core/genesis"
 	"github.com/bilayer/bilayer/devnet"
+	"github.com/bilayer/bilayer/devnet/cluster"
 	"github.com/bilayer/bilayer/devnet/devkeys"
 	"github.com/bilayer/bilayer/node/nodetest"
 )
@@ -228,17 +229,13 @@ func TestRunDerivesFromTheL1AloneAndResumes(t *testing.T) {
 		t.Fatalf("chain id %v (err %v), want 1338", id, err)
 	}
 	var st syncStatus
-	deadline := time.Now().Add(30 * time.Second)
-	for {
+	cluster.Await(t, 30*time.Second, func() error {
 		bal, err := c.BalanceAt(ctx, to, nil)
 		if err == nil && bal.Cmp(amount) == 0 {
-			break
+			return nil
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("the deposit of L1 block %d is not credited on the challenger's chain (balance %v, err %v)", depositBlock, bal, err)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+		return fmt.Errorf("the deposit of L1 block %d is not credited on the challenger's chain (balance %v, err %v)", depositBlock, bal, err)
+	})
 	if err := c.Client().CallContext(ctx, &st, "rollup_syncStatus"); err != nil {
 		t.Fatal(err)
 	}
@@ -275,17 +272,13 @@ func TestRunDerivesFromTheL1AloneAndResumes(t *testing.T) {
 	if h, err := c.HeaderByNumber(ctx, new(big.Int).SetUint64(stoppedAt)); err != nil || h.Hash() != stoppedHash {
 		t.Fatalf("after the restart block %d is %v (err %v), was %s", stoppedAt, h, err, stoppedHash)
 	}
-	deadline = time.Now().Add(20 * time.Second)
-	for {
+	cluster.Await(t, 20*time.Second, func() error {
 		n, err := c.BlockNumber(ctx)
 		if err == nil && n > stoppedAt {
-			break
+			return nil
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("the restarted challenger does not derive past block %d (head %d, err %v)", stoppedAt, n, err)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+		return fmt.Errorf("the restarted challenger does not derive past block %d (head %d, err %v)", stoppedAt, n, err)
+	})
 	second.stop(t)
 	if !strings.Contains(second.logs(), "Verifier resumes") || strings.Contains(second.logs(), "l1=1 ") {
 		t.Fatalf("the second run did not resume past L1 block 1:\n%s", second.logs())
@@ -314,20 +307,18 @@ func sendDeposit(t *testing.T, ctx context.Context, c *ethclient.Client, dev dev
 	if err := c.SendTransaction(ctx, tx); err != nil {
 		t.Fatal(err)
 	}
-	deadline := time.Now().Add(20 * time.Second)
-	for {
-		r, err := c.TransactionReceipt(ctx, tx.Hash())
-		if err == nil {
-			if r.Status != types.ReceiptStatusSuccessful {
-				t.Fatalf("deposit failed on the L1")
-			}
-			return r.BlockNumber.Uint64()
+	var r *types.Receipt
+	cluster.Await(t, 20*time.Second, func() error {
+		var err error
+		if r, err = c.TransactionReceipt(ctx, tx.Hash()); err != nil {
+			return fmt.Errorf("no receipt for the deposit: %w", err)
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("no receipt for the deposit: %v", err)
-		}
-		time.Sleep(50 * time.Millisecond)
+		return nil
+	})
+	if r.Status != types.ReceiptStatusSuccessful {
+		t.Fatalf("deposit failed on the L1")
 	}
+	return r.BlockNumber.Uint64()
 }
 
 // run is "challenger run" running in-process.
@@ -369,26 +360,29 @@ func startRun(t *testing.T, data, genPath, l1URL string) *run {
 // client waits until the run's RPC answers and returns a client.
 func (r *run) client(t *testing.T, ctx context.Context) *ethclient.Client {
 	t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
-	for {
+	var c *ethclient.Client
+	err := cluster.Eventually(20*time.Second, func() error {
 		select {
 		case <-r.exited:
-			t.Fatalf("challenger run exited: %v\n%s", r.err, r.logs())
+			return fmt.Errorf("challenger run exited: %v", r.err)
 		default:
 		}
-		c, err := ethclient.DialContext(ctx, r.rpc)
-		if err == nil {
-			if _, err = c.ChainID(ctx); err == nil {
-				t.Cleanup(c.Close)
-				return c
-			}
-			c.Close()
+		cc, err := ethclient.DialContext(ctx, r.rpc)
+		if err != nil {
+			return err
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("the challenger's RPC at %s does not answer: %v\n%s", r.rpc, err, r.logs())
+		if _, err = cc.ChainID(ctx); err != nil {
+			cc.Close()
+			return err
 		}
-		time.Sleep(50 * time.Millisecond)
+		c = cc
+		return nil
+	})
+	if err != nil {
+		t.Fatalf("the challenger's RPC at %s does not answer: %v\n%s", r.rpc, err, r.logs())
 	}
+	t.Cleanup(c.Close)
+	return c
 }
 
 // stop sends SIGINT (which the running command has claimed) and waits for

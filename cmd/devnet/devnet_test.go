@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/bilayer/bilayer/internal/waitfor"
 	"io"
 	"math/big"
 	"net/http"
@@ -468,8 +469,7 @@ func checkChallenger(t *testing.T, eps devnet.Endpoints) {
 			FirstDisagreement json.RawMessage `json:"firstDisagreement"`
 		} `json:"verification"`
 	}
-	deadline := time.Now().Add(45 * time.Second)
-	for {
+	waitfor.Until(t, 45*time.Second, func() error {
 		if err := c.Client().CallContext(ctx, &st, "rollup_syncStatus"); err != nil {
 			t.Fatalf("challenger rollup_syncStatus: %v", err)
 		}
@@ -477,12 +477,9 @@ func checkChallenger(t *testing.T, eps devnet.Endpoints) {
 			t.Fatalf("the challenger disagrees with a posted output: %s", d)
 		}
 		if st.Verification.Agreed > 0 && st.Verification.CheckedL2 > 0 {
-			break
+			return nil
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("the challenger verified no posted output within 45s: %+v", st)
-		}
-		time.Sleep(200 * time.Millisecond)
-	}
+		return fmt.Errorf("the challenger verified no posted output: %+v", st)
+	})
 	t.Logf("challenger: derived head %d, %d outputs agreed up to L2 block %d", st.SafeL2.Number, st.Verification.Agreed, st.Verification.CheckedL2)
 }
