@@ -1,9 +1,3 @@
-// Command bench is `make bench`: for the L1 it measures the state
-// transition's cost on one core, starts a real devnet and finds its
-// finalized throughput with the load generator; for the L2 it starts a
-// one-validator L1 and a sequencer and finds the sequencer's soft-confirmed
-// throughput and its latency at half of it. It prints a markdown table per
-// part and writes bench/results/latest.json.
 package main
 
 import (

@@ -1,10 +1,3 @@
-// Command challenger runs the bilayer L2 challenger's verifier role: it
-// follows only the L1 (never the sequencer), derives every L2 block from
-// the batches and bridge operations the L1 holds, executes them into its
-// own database, checks every output the sequencer posted against its own,
-// and serves the derived chain's read-only Ethereum JSON-RPC with the
-// rollup_ namespace. Proving a wrong output on L1 (the fraud proof) is a
-// later role.
 package main
 
 import (

@@ -1,7 +1,3 @@
-// Command sequencer runs the bilayer L2 sequencer: it follows the L1,
-// produces soft-confirmed L2 blocks from its transaction pool (applying
-// each L1 origin's deposits first) and serves the L2's Ethereum JSON-RPC
-// with the rollup_ namespace.
 package main
 
 import (

@@ -27,4 +27,8 @@
 // name; the innermost one given wins), calls package wallet, and prints
 // text or, with --json, one JSON value on stdout. Progress goes to stderr,
 // only when stderr is a terminal.
+//
+// Data flow: flags and environment → a signer (keystore or development
+// account) and JSON-RPC clients for the L1 and the L2 → package wallet,
+// which builds, sends and waits for transactions → text or JSON output.
 package main

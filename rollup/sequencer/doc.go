@@ -1,0 +1,23 @@
+// Package sequencer is the L2 sequencer: it makes the unsafe L2 chain
+// and posts it to the L1.
+//
+// Data flow:
+//
+//  1. The follower polls the L1 (an L1Source: rollup/l1 over JSON-RPC) for
+//     new blocks and their bridge operations.
+//  2. The producer (Step, driven by Run) decides each block with the pure
+//     NextBlock (origin, time, forced or deposit-only), fills it from the
+//     transaction pool through rollup/l2chain (core/execution under the L2
+//     rules) and commits it in one synced batch: a transaction is
+//     soft-confirmed when its block is on disk.
+//  3. The batcher (RunBatcher, over a RollupL1) bonds, reads the safe and
+//     finalized heads from the rollup contract, re-sequences blocks whose
+//     origin's sequencing window closed unposted, and posts batches
+//     (rollup/batch) when they are due.
+//  4. RollupAPI serves rollup_syncStatus, rollup_depositStatus,
+//     rollup_outputAtBlock and rollup_batch beside the L2's Ethereum RPC
+//     (rollup/l2rpc).
+//
+// Development switches (devnet genesis only) pause the batcher past the
+// window or post one wrong output, to show re-sequencing and fraud proofs.
+package sequencer
