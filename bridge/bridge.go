@@ -34,8 +34,8 @@ const (
 	OperationViewGas = 1_000
 )
 
-// MaxOperationsPerBlock bounds the bridge operations (deposits now, forced
-// operations later, numbered together) of one L1 block. One L2 block
+// MaxOperationsPerBlock bounds the bridge operations (deposits and forced
+// operations, numbered together) of one L1 block. One L2 block
 // applies at most one L1 block's operations, so this bounds its
 // pre-transaction work: 1,024 newly touched accounts add about 0.65 MB to
 // the block's witness (500 transfers gave 630 KB for ~1,000 accounts),
@@ -66,10 +66,14 @@ func mustParseABI() *abi.ABI {
 // ABI returns the bridge's Solidity ABI (shared; do not modify it).
 func ABI() *abi.ABI { return parsedABI }
 
-// Config holds the bridge's parameters. Deposits need none; the forced
-// operations will add theirs here, so the node builds the contract the
-// same way from the start.
-type Config struct{}
+// Config holds the bridge's parameters.
+type Config struct {
+	// Payer is the only account that may call payWithdrawal: the L1
+	// rollup contract (the node passes its address; this package cannot
+	// import it, since the rollup contract imports this one). The zero
+	// address means no one: every payWithdrawal reverts.
+	Payer common.Address
+}
 
 // Contract is the L1 bridge system contract.
 type Contract struct {
@@ -95,10 +99,14 @@ func (c *Contract) MaxCallDataSize() uint64 { return 0 }
 // Methods implements syscontract.Contract.
 func (c *Contract) Methods() map[string]syscontract.Method {
 	return map[string]syscontract.Method{
-		"deposit":        {Gas: DepositGas, Handler: c.deposit},
-		"operationCount": {Gas: ViewGas, Handler: c.viewOperationCount},
-		"operations":     {Gas: ViewGas, Handler: c.viewOperations},
-		"totalDeposited": {Gas: ViewGas, Handler: c.viewTotalDeposited},
+		"deposit":         {Gas: DepositGas, Handler: c.deposit},
+		"forceWithdrawal": {Gas: ForceOperationGas, Handler: c.forceWithdrawal},
+		"forceTransfer":   {Gas: ForceOperationGas, Handler: c.forceTransfer},
+		"payWithdrawal":   {Gas: PayWithdrawalGas, Handler: c.payWithdrawal},
+		"operationCount":  {Gas: ViewGas, Handler: c.viewOperationCount},
+		"operations":      {Gas: ViewGas, Handler: c.viewOperations},
+		"totalDeposited":  {Gas: ViewGas, Handler: c.viewTotalDeposited},
+		"totalWithdrawn":  {Gas: ViewGas, Handler: c.viewTotalWithdrawn},
 	}
 }
 

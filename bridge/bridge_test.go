@@ -25,6 +25,8 @@ var (
 	alice = common.HexToAddress("0xa11ce")
 	bob   = common.HexToAddress("0xb0b")
 	carol = common.HexToAddress("0xca501")
+	// payer stands for the rollup contract, the bridge's configured payer.
+	payer = common.HexToAddress("0x0000000000000000000000000000000000001002")
 )
 
 func eth(n int64) *uint256.Int {
@@ -43,7 +45,7 @@ type env struct {
 // of 100 ETH backing L2 prefunds) and alice and bob holding 1,000 ETH.
 func newEnv(t *testing.T) *env {
 	t.Helper()
-	c, err := bridge.New(bridge.Config{})
+	c, err := bridge.New(bridge.Config{Payer: payer})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -96,22 +96,37 @@ func UnpackOperationCount(ret []byte) (uint64, error) {
 // ParseDeposit decodes a Deposit log of the bridge into the operation it
 // recorded.
 func ParseDeposit(log *types.Log) (block.Operation, error) {
-	ev := parsedABI.Events["Deposit"]
-	if log.Address != Address || len(log.Topics) != 3 || log.Topics[0] != ev.ID {
-		return block.Operation{}, fmt.Errorf("%w: log is not a bridge Deposit", ErrBadResponse)
+	return parseOperationLog(log, block.OpDeposit)
+}
+
+// operationEvents names the event each operation kind emits.
+var operationEvents = map[block.OpKind]string{
+	block.OpDeposit:         "Deposit",
+	block.OpForceWithdrawal: forceWithdrawalEvent,
+	block.OpForceTransfer:   forceTransferEvent,
+}
+
+// parseOperationLog decodes the log of an operation of kind: all three
+// events have the inputs (from indexed, to indexed, amount, l1Block,
+// index).
+func parseOperationLog(log *types.Log, kind block.OpKind) (block.Operation, error) {
+	name := operationEvents[kind]
+	ev := parsedABI.Events[name]
+	if log == nil || log.Address != Address || len(log.Topics) != 3 || log.Topics[0] != ev.ID {
+		return block.Operation{}, fmt.Errorf("%w: log is not a bridge %s", ErrBadResponse, name)
 	}
 	data, err := ev.Inputs.NonIndexed().Unpack(log.Data)
 	if err != nil {
-		return block.Operation{}, fmt.Errorf("%w: Deposit data: %w", ErrBadResponse, err)
+		return block.Operation{}, fmt.Errorf("%w: %s data: %w", ErrBadResponse, name, err)
 	}
 	amount, ok1 := data[0].(*big.Int)
 	l1Block, ok2 := data[1].(uint64)
 	index, ok3 := data[2].(uint64)
 	if !ok1 || !ok2 || !ok3 {
-		return block.Operation{}, fmt.Errorf("%w: Deposit data has the wrong types", ErrBadResponse)
+		return block.Operation{}, fmt.Errorf("%w: %s data has the wrong types", ErrBadResponse, name)
 	}
 	op := block.Operation{
-		Kind: block.OpDeposit, L1Block: block.L1Number(l1Block), Index: index,
+		Kind: kind, L1Block: block.L1Number(l1Block), Index: index,
 		From: common.BytesToAddress(log.Topics[1][12:]), To: common.BytesToAddress(log.Topics[2][12:]), Amount: amount,
 	}
 	if err := op.Validate(); err != nil {

@@ -21,6 +21,7 @@ var ErrBadState = errors.New("bridge storage is inconsistent")
 var (
 	slotTotalDeposited = syscontract.Slot(0)
 	slotOperations     = syscontract.Slot(1)
+	slotTotalWithdrawn = syscontract.Slot(2)
 )
 
 // wordsPerOperation is how many storage words one operation takes.

@@ -37,9 +37,11 @@ func ChallengerRunArgs(l Layout, cfg Config) ([]string, error) {
 		"--metrics.addr", fmt.Sprintf("%s:%d", host, p.Metrics),
 	}
 	// The proving role, when the devnet has the challenger's key (devnets
-	// generated before it only verify).
+	// generated before it only verify), and the fallback proposer: if the
+	// sequencer is stopped for the sequencer timeout, the challenger posts
+	// the deposit-only blocks, so forced withdrawals still pay out.
 	if _, err := os.Stat(l.ChallengerKeyFile()); err == nil {
-		args = append(args, "--key", l.ChallengerKeyFile(), "--password-file", l.PasswordFile())
+		args = append(args, "--key", l.ChallengerKeyFile(), "--password-file", l.PasswordFile(), "--fallback-proposer")
 	}
 	return args, nil
 }

@@ -54,6 +54,9 @@ const (
 	// SequencingWindow is how many L1 blocks may pass without a batch
 	// before derivation makes deposit-only L2 blocks.
 	SequencingWindow = 20
+	// SequencerTimeout is how many L1 blocks may pass after the last
+	// accepted batch before any bonded account may post batches.
+	SequencerTimeout = 2 * SequencingWindow
 	// MaxOriginLag is how far an L2 block's L1 origin may lag the L1 head.
 	MaxOriginLag = 2
 	// L1FeeScalar charges 16 L1 gas per estimated compressed byte.
@@ -127,6 +130,7 @@ func NewRollup(sequencer common.Address, accounts []devkeys.Account) *genesis.Ro
 		L2Alloc:          map[common.Address]genesis.Account{},
 		ChallengeWindow:  ChallengeWindow,
 		SequencingWindow: SequencingWindow,
+		SequencerTimeout: SequencerTimeout,
 		MaxOriginLag:     MaxOriginLag,
 		SequencerBond:    genesis.NewAmount(SequencerBond.Big()),
 		Sequencer:        sequencer,

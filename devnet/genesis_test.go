@@ -64,7 +64,7 @@ func TestDevnetGenesisHasTheRollupSection(t *testing.T) {
 	}
 	if c.L2ChainID != 1338 || c.L2BlockTime != 250*time.Millisecond || c.ChallengeWindow != 30 || c.SequencingWindow != 20 ||
 		c.MaxOriginLag != 2 || c.SequencerBond.Cmp(genesis.Ether(10).Big()) != 0 || c.Sequencer != sequencer ||
-		c.L1FeeScalar != 16_000_000 || c.MaxTxsPerBlock != 1000 || c.L2GasLimit != 50_000_000 {
+		c.L1FeeScalar != 16_000_000 || c.MaxTxsPerBlock != 1000 || c.L2GasLimit != 50_000_000 || c.SequencerTimeout != 40 {
 		t.Fatalf("rollup config %+v", c)
 	}
 	accounts, err := devkeys.Accounts(devkeys.Count)

@@ -17,6 +17,16 @@ import (
 // it does not have. The API renders it as JSON null where Ethereum does.
 var ErrNotFound = errors.New("not found")
 
+// SystemLogsBackend is a Backend whose blocks also have logs no receipt
+// holds (system contracts' end-of-block hooks, an L2 block's forced
+// operations): eth_getLogs returns them after the receipts' logs, with
+// the zero transaction hash and transaction index len(transactions).
+type SystemLogsBackend interface {
+	// SystemLogs returns the block's system logs, positioned after the
+	// receipts' logs (receipts are the block's).
+	SystemLogs(ctx context.Context, blockHash common.Hash, receipts types.Receipts) ([]*types.Log, error)
+}
+
 // Backend is what the Ethereum API needs from a chain.
 type Backend interface {
 	// ChainID returns the EIP-155 chain id.

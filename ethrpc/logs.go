@@ -151,6 +151,17 @@ func (api *EthAPI) blockLogs(ctx context.Context, b *block.Block, q *FilterQuery
 			}
 		}
 	}
+	if sb, ok := api.b.(SystemLogsBackend); ok {
+		logs, err := sb.SystemLogs(ctx, b.Hash(), receipts)
+		if err != nil {
+			return nil, fmt.Errorf("system logs of block %d: %w", b.Number(), err)
+		}
+		for _, l := range logs {
+			if logMatches(l, q) {
+				out = append(out, l)
+			}
+		}
+	}
 	return out, nil
 }
 

@@ -116,7 +116,11 @@ func (s *Server) Stop(ctx context.Context) error {
 		return nil
 	}
 	if err := s.http.Shutdown(ctx); err != nil {
-		return fmt.Errorf("stop rpc server: %w", err)
+		// Connections still open when ctx ends (a WebSocket subscriber, a
+		// slow client) are closed now rather than leaked.
+		closeErr := s.http.Close()
+		<-s.done
+		return errors.Join(fmt.Errorf("stop rpc server: %w", err), closeErr)
 	}
 	return <-s.done
 }

@@ -77,6 +77,16 @@ func (b *rpcBackend) Receipts(_ context.Context, h common.Hash) (types.Receipts,
 	return b.chain.Receipts(blk)
 }
 
+// SystemLogs implements ethrpc.SystemLogsBackend: the end-of-block hooks'
+// logs (withdrawal payouts, batch finalizations) of a committed block.
+func (b *rpcBackend) SystemLogs(_ context.Context, h common.Hash, receipts types.Receipts) ([]*types.Log, error) {
+	blk, err := b.chain.BlockByHash(h)
+	if err != nil {
+		return nil, notFound(err)
+	}
+	return b.chain.SystemLogs(blk, receipts)
+}
+
 func (b *rpcBackend) TxLocation(_ context.Context, h common.Hash) (uint64, int, error) {
 	loc, err := b.chain.TxLocation(h)
 	if err != nil {

@@ -30,7 +30,9 @@ func systemContracts(g *genesis.Genesis) (*syscontract.Registry, *staking.Contra
 		if err := rollupconfig.Validate(g); err != nil {
 			return nil, nil, fmt.Errorf("node: rollup section: %w", err)
 		}
-		br, err := bridge.New(bridge.Config{})
+		// The rollup contract pays withdrawals out of the bridge's balance
+		// through the bridge's payWithdrawal, which only it may call.
+		br, err := bridge.New(bridge.Config{Payer: rollupcontract.Address})
 		if err != nil {
 			return nil, nil, fmt.Errorf("node: %w", err)
 		}

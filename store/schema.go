@@ -41,6 +41,16 @@ const (
 	// contract code, preimages), reached through store/ethdbadapter with
 	// TrieNamespace(); the keys after it are go-ethereum's rawdb schema.
 	PrefixTrie byte = 't'
+	// PrefixWithdrawals + hash(32): what an L2 block's execution yields
+	// beyond its receipts: the withdrawals it initiated and the L1
+	// operations it recorded as failed (absent: none). Value: RLP owned by
+	// rollup/l2chain.
+	PrefixWithdrawals byte = 'x'
+	// PrefixSystemLogs + hash(32): the logs of a block's system work (L1
+	// end-of-block hooks, an L2 block's forced operations), which no
+	// receipt holds (absent: none). Value: RLP list of consensus-encoded
+	// logs (core owns it).
+	PrefixSystemLogs byte = 'e'
 )
 
 // Singleton metadata keys (PrefixMeta + name).
@@ -61,7 +71,7 @@ const SchemaVersion uint64 = 1
 // prefixes lists every key family, for the overlap test.
 func prefixes() []byte {
 	return []byte{PrefixMeta, PrefixHeader, PrefixHeightByHash, PrefixBody, PrefixReceipts,
-		PrefixTxLookup, PrefixCommit, PrefixConsensusWAL, PrefixTrie}
+		PrefixTxLookup, PrefixCommit, PrefixConsensusWAL, PrefixTrie, PrefixWithdrawals, PrefixSystemLogs}
 }
 
 // metaKeys lists every singleton key, for the overlap test.
@@ -113,6 +123,12 @@ func BodyKey(hash [32]byte) []byte { return hashKey(PrefixBody, hash) }
 
 // ReceiptsKey = PrefixReceipts + hash.
 func ReceiptsKey(hash [32]byte) []byte { return hashKey(PrefixReceipts, hash) }
+
+// SystemLogsKey = PrefixSystemLogs + hash.
+func SystemLogsKey(hash [32]byte) []byte { return hashKey(PrefixSystemLogs, hash) }
+
+// WithdrawalsKey = PrefixWithdrawals + hash.
+func WithdrawalsKey(hash [32]byte) []byte { return hashKey(PrefixWithdrawals, hash) }
 
 // TxLookupKey = PrefixTxLookup + txhash.
 func TxLookupKey(txHash [32]byte) []byte { return hashKey(PrefixTxLookup, txHash) }

@@ -82,8 +82,11 @@ func DepositFromReceipt(r *types.Receipt) (DepositLog, error) {
 // (rollup_depositStatus).
 type DepositStatus struct {
 	DepositID
-	// Status is DepositApplied, DepositPending or DepositUnknown.
+	// Status is DepositApplied, DepositPending, DepositUnknown or, for a
+	// forced operation the L2 balance could not cover, OperationFailed.
 	Status string `json:"status"`
+	// Reason says why a failed operation failed.
+	Reason string `json:"reason,omitempty"`
 	// L2Block and L2BlockHash name the L2 block that applied it (once
 	// applied).
 	L2Block     *uint64      `json:"l2Block,omitempty"`
@@ -102,6 +105,8 @@ func (st *DepositStatus) Text() string {
 	switch {
 	case st.Status == DepositApplied && st.L2Block != nil && st.L2BlockHash != nil:
 		fmt.Fprintf(&b, "%-10s applied in L2 block %d (%s)\n", "status", *st.L2Block, *st.L2BlockHash)
+	case st.Status == OperationFailed && st.L2Block != nil:
+		fmt.Fprintf(&b, "%-10s failed in L2 block %d, nothing moved: %s\n", "status", *st.L2Block, st.Reason)
 	case st.Status == DepositPending:
 		fmt.Fprintf(&b, "%-10s pending: seen on L1, applied when the L2 origin (now %d) reaches L1 block %d\n", "status", st.L2Origin, st.L1Block)
 	default:
@@ -118,6 +123,7 @@ type depositStatusJSON struct {
 	L2BlockHash *common.Hash    `json:"l2BlockHash"`
 	L2Origin    hexutil.Uint64  `json:"l2Origin"`
 	L1Head      hexutil.Uint64  `json:"l1Head"`
+	Reason      string          `json:"reason"`
 }
 
 // DepositStatus asks the L2 sequencer at c where deposit id is.
@@ -130,13 +136,13 @@ func (c *Client) DepositStatus(ctx context.Context, id DepositID) (*DepositStatu
 	if err != nil {
 		return nil, c.wrap(fmt.Sprintf("read the status of deposit %s", id), err)
 	}
-	st := &DepositStatus{DepositID: id, Status: res.Status, L2BlockHash: res.L2BlockHash, L2Origin: uint64(res.L2Origin), L1Head: uint64(res.L1Head)}
+	st := &DepositStatus{DepositID: id, Status: res.Status, Reason: res.Reason, L2BlockHash: res.L2BlockHash, L2Origin: uint64(res.L2Origin), L1Head: uint64(res.L1Head)}
 	if res.L2Block != nil {
 		n := uint64(*res.L2Block)
 		st.L2Block = &n
 	}
 	switch st.Status {
-	case DepositApplied:
+	case DepositApplied, OperationFailed:
 		if st.L2Block == nil || st.L2BlockHash == nil {
 			return nil, fmt.Errorf("deposit %s: %s says applied but names no L2 block", id, c.url)
 		}
@@ -215,8 +221,8 @@ func (c *Client) WaitDeposit(ctx context.Context, id DepositID, opts DepositWait
 		switch {
 		case err == nil:
 			last, lastErr = st, nil
-			if st.Status == DepositApplied {
-				return st, nil
+			if st.Status == DepositApplied || st.Status == OperationFailed {
+				return st, nil // applied either way: a failed one is final too
 			}
 		case errors.Is(err, ErrNotAnL2):
 			return nil, err

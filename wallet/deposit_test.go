@@ -257,3 +257,14 @@ func TestDepositSummaryTextAndJSON(t *testing.T) {
 		t.Fatalf("JSON %s", data)
 	}
 }
+
+// TestFailedOperationStatusText: deposit-status shows a forced operation
+// the L2 recorded as failed, with its reason.
+func TestFailedOperationStatusText(t *testing.T) {
+	n, h := uint64(57), common.HexToHash("0x57")
+	st := &DepositStatus{DepositID: DepositID{L1Block: 12, Index: 1}, Status: OperationFailed, Reason: "operation failed: L2 balance 0",
+		L2Block: &n, L2BlockHash: &h}
+	if text := st.Text(); !strings.Contains(text, "failed in L2 block 57, nothing moved: operation failed: L2 balance 0") {
+		t.Fatalf("status text:\n%s", text)
+	}
+}

@@ -27,6 +27,18 @@
 // what the CLI prints. On the L2, receipts carry l1Fee (the L1 data fee),
 // which WaitReceipt and Lookup keep and TxSummary shows beside the gas fee.
 //
+// Data flow of a withdrawal: PlanCall on the L2 to the withdrawal queue
+// with withdrawalqueue.PackInitiate(to) and the amount as value; Send and
+// WaitReceipt; WithdrawalFromReceipt reads its nonce; WaitWithdrawal polls
+// the sequencer's rollup_withdrawalStatus (WithdrawalStatus: initiated,
+// safe, finalized, paid, with the L1 blocks and seconds left) until the
+// L1 has paid it, reporting WithdrawalProgress. A forced operation is an
+// L1 transaction to the bridge (OperationFromReceipt reads its L1 block and
+// index); WaitOperation polls rollup_depositStatus until the L2 applied it
+// or recorded it as failed (OperationStatus.Reason), and a forced
+// withdrawal's nonce comes from rollup_withdrawalStatus with its
+// operation (WithdrawalRef.Operation).
+//
 // Every error that a user can cause or fix says what to do, for example
 // ErrUnreachable: "cannot reach the node at URL: is the devnet running?
 // (make devnet)". Nothing here reads flags, the environment or a terminal:

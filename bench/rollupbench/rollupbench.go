@@ -2,9 +2,11 @@
 // running devnet, by running the Go benchmarks that own them: the L1
 // bytes per L2 transfer of the batch codec (beside the entropy floor),
 // its encode and decode cost, how fast a verifier derives the L2 from L1
-// data, and the L1 verification of a fraud proof against a full block.
-// The figures go into `make bench`'s table; targets are printed, never
-// enforced.
+// data, and the L1 verification of a fraud proof against a full block;
+// and, on an in-process rollup (devnet/inproc) with the devnet's timing,
+// how long a batch with a wrong output stands before the challenger's
+// one-transaction proof rolls it back. The figures go into `make
+// bench`'s table; targets are printed, never enforced.
 package rollupbench
 
 import (
@@ -28,6 +30,11 @@ type Report struct {
 	ChallengeWitnessBytes  float64 `json:"rollup_challenge_witness_bytes"`
 	ChallengeProofBytes    float64 `json:"rollup_challenge_proof_bytes"`
 	ChallengeGas           float64 `json:"rollup_challenge_gas"`
+	// RollbackMs and RollbackL1Blocks are the median time and L1 blocks
+	// from the acceptance of a batch with a wrong output to the
+	// challenge that deletes it (measureRollback).
+	RollbackMs       float64 `json:"rollup_bad_batch_to_rollback_ms"`
+	RollbackL1Blocks float64 `json:"rollup_bad_batch_to_rollback_l1_blocks"`
 }
 
 // Targets of DESIGN and the rollup issues.
@@ -62,7 +69,7 @@ func metric(out, name, unit string) (float64, error) {
 	return strconv.ParseFloat(m[1], 64)
 }
 
-// Run measures every figure (about a minute on 2 cores).
+// Run measures every figure (about a minute and a half on 2 cores).
 func Run(ctx context.Context, root string, log io.Writer) (*Report, error) {
 	r := &Report{}
 	fmt.Fprintln(log, "rollup: batch codec, derivation and fraud-proof benchmarks")
@@ -103,6 +110,9 @@ func Run(ctx context.Context, root string, log io.Writer) (*Report, error) {
 			return nil, err
 		}
 	}
+	if err := r.measureRollback(ctx, log); err != nil {
+		return nil, err
+	}
 	return r, nil
 }
 
@@ -125,4 +135,5 @@ func (r *Report) Markdown(w io.Writer) {
 	fmt.Fprintf(w, "| fraud proof against a full block (1,000 transfers, 100k accounts): L1 verification | %.0f ms | ≤ %d ms %s |\n",
 		r.ChallengeMsPerVerify, TargetChallengeMs, mark(r.ChallengeMsPerVerify <= TargetChallengeMs))
 	fmt.Fprintf(w, "| fraud proof size: witness / whole proof; gas | %.0f / %.0f B; %.0f |\n", r.ChallengeWitnessBytes, r.ChallengeProofBytes, r.ChallengeGas)
+	r.rollbackRow(w)
 }

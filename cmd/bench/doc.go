@@ -8,6 +8,8 @@
 // Data flow: flags → l1bench.Run (a devnet, the load generator, a Go
 // benchmark for the ceiling), l2bench.Run (a validator and the sequencer
 // as processes) and rollupbench.Run (Go benchmarks of the batch codec,
-// derivation and the fraud-proof verifier) → markdown tables on stdout and
+// derivation and the fraud-proof verifier, and three in-process runs of a
+// wrong output from its batch's acceptance to the rollback, devnet/inproc)
+// → markdown tables on stdout and
 // one merged JSON file (bench/results/latest.json).
 package main

@@ -38,7 +38,7 @@ missed target never fails the run.`,
 			&cli.BoolFlag{Name: "keep", Usage: "keep the data directories and logs for inspection"},
 			&cli.BoolFlag{Name: "skip-l1", Usage: "skip the L1 part"},
 			&cli.BoolFlag{Name: "skip-l2", Usage: "skip the L2 part"},
-			&cli.BoolFlag{Name: "skip-rollup", Usage: "skip the rollup part (batch codec, derivation and fraud-proof benchmarks, about a minute)"},
+			&cli.BoolFlag{Name: "skip-rollup", Usage: "skip the rollup part (batch codec, derivation and fraud-proof benchmarks, the time from a wrong batch to its rollback; about 1.5 minutes)"},
 
 			&cli.IntFlag{Name: "validators", Value: 4, Usage: "L1: devnet validators"},
 			&cli.IntFlag{Name: "accounts", Value: 1000, Usage: "L1: load accounts (senders)"},

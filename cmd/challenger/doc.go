@@ -10,5 +10,8 @@
 // (rollup/l1) → the verifier (rollup/verifier over rollup/l1data and its own
 // pebble L2 chain) → the read-only L2 RPC (rollup/l2rpc) with rollup_*; with
 // --key, the proving agent (rollup/challenger) sends challenges through an
-// L1 sender. This package only wires: the logic is in rollup/.
+// L1 sender; with --key and --fallback-proposer, the fallback proposer
+// (rollup/fallback) posts the derived deposit-only blocks through the same
+// sender once the sequencer timeout has passed. This package only wires:
+// the logic is in rollup/.
 package main

@@ -330,8 +330,8 @@ type run struct {
 }
 
 // startRun starts "challenger run" in this process on a free port, its
-// log in a file.
-func startRun(t *testing.T, data, genPath, l1URL string) *run {
+// log in a file, with extra arguments added.
+func startRun(t *testing.T, data, genPath, l1URL string, extra ...string) *run {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -350,8 +350,8 @@ func startRun(t *testing.T, data, genPath, l1URL string) *run {
 	t.Cleanup(func() { os.Stderr = stderr })
 	go func() {
 		defer close(r.exited)
-		_, r.err = runApp("run", "--datadir", data, "--genesis", genPath, "--l1.rpc", l1URL, "--rpc.addr", addr,
-			"--poll-interval", "100ms")
+		_, r.err = runApp(append([]string{"run", "--datadir", data, "--genesis", genPath, "--l1.rpc", l1URL, "--rpc.addr", addr,
+			"--poll-interval", "100ms"}, extra...)...)
 	}()
 	t.Cleanup(func() { r.stop(t) })
 	return r

@@ -22,6 +22,8 @@ import (
 	"github.com/bilayer/bilayer/rollup/challenger"
 	rollupconfig "github.com/bilayer/bilayer/rollup/config"
 	"github.com/bilayer/bilayer/rollup/contract"
+	"github.com/bilayer/bilayer/rollup/dispute"
+	"github.com/bilayer/bilayer/rollup/fallback"
 	"github.com/bilayer/bilayer/rollup/l1"
 	"github.com/bilayer/bilayer/rollup/l1data"
 	"github.com/bilayer/bilayer/rollup/l2chain"
@@ -46,6 +48,8 @@ var (
 		EnvVars: []string{"BILAYER_CHALLENGER_KEY"}}
 	passwordFileFlag = &cli.StringFlag{Name: "password-file", Usage: "file holding the password of --key",
 		EnvVars: []string{"BILAYER_PASSWORD_FILE"}}
+	fallbackFlag = &cli.BoolFlag{Name: "fallback-proposer", Usage: "with --key: when the sequencer has posted nothing for rollup.sequencerTimeout L1 blocks, bond the sequencer bond from the --key account and post the derived deposit-only L2 blocks (deposits, forced transfers and withdrawals) so they finalize and pay out without the sequencer",
+		EnvVars: []string{"BILAYER_CHALLENGER_FALLBACK_PROPOSER"}}
 	pollFlag = &cli.DurationFlag{Name: "poll-interval", Usage: "how often to look for new L1 blocks (and the finalized L2 block) once caught up",
 		Value: 500 * time.Millisecond, EnvVars: []string{"BILAYER_CHALLENGER_POLL_INTERVAL"}}
 )
@@ -61,9 +65,20 @@ block; an empty data directory starts from the L1 genesis.
 The L2 JSON-RPC on --rpc.addr is read-only (transactions go to the sequencer): "latest" and
 "safe" are the newest derived block (everything here comes from the L1), "finalized" the rollup
 contract's finalized block. rollup_syncStatus adds "verification": the newest checked L2 block,
-how many posted outputs agreed, and the first disagreement (null while there is none).`,
+how many posted outputs agreed, and the first disagreement (null while there is none).
+rollup_dispute and rollup_disputes explain the fraud-proof disputes the L1 rollup contract
+recorded (the claim, the first wrong block, the fields that differ, the bond flow), read from
+the L1.
+
+With --key the challenger also proves the first wrong output on the L1. With --key and
+--fallback-proposer it is also a fallback proposer: once the sequencer has posted nothing for
+rollup.sequencerTimeout L1 blocks (the contract's fallbackFrom()), it bonds the sequencer bond
+from the key's L1 balance (once) and posts the deposit-only L2 blocks it derived after the
+contract's last accepted block, with their withdrawals and outputs, one batch per timeout
+("Sequencer silent for N L1 blocks: posting L2 blocks a-b as fallback proposer"), so that
+forced withdrawals still finalize and are paid. It never posts a block it has not derived.`,
 		Flags: []cli.Flag{datadirFlag, genesisFlag, l1RPCFlag, l1WaitFlag, rpcAddrFlag, metricsAddrFlag, pprofFlag, pollFlag, keyFlag, passwordFileFlag,
-			cmdutil.LogLevelFlag, cmdutil.LogFormatFlag},
+			fallbackFlag, cmdutil.LogLevelFlag, cmdutil.LogFormatFlag},
 		Action: runChallenger,
 	}
 }
@@ -84,6 +99,9 @@ func runChallenger(c *cli.Context) error {
 	poll := c.Duration(pollFlag.Name)
 	if poll <= 0 {
 		return fmt.Errorf("--%s %s: must be positive", pollFlag.Name, poll)
+	}
+	if c.Bool(fallbackFlag.Name) && c.String(keyFlag.Name) == "" {
+		return fmt.Errorf("--%s needs --%s: the fallback proposer bonds and posts from that L1 account", fallbackFlag.Name, keyFlag.Name)
 	}
 
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
@@ -133,7 +151,7 @@ func runChallenger(c *cli.Context) error {
 	var rpcServer *ethrpc.Server
 	if addr := c.String(rpcAddrFlag.Name); addr != "" {
 		backend := l2rpc.NewBackend(chain, nil, hd, nil, version)
-		if rpcServer, err = startRPC(backend, verifier.NewAPI(v, chain, finality), addr, log); err != nil {
+		if rpcServer, err = startRPC(backend, verifier.NewAPI(v, chain, finality, dispute.New(dispute.NewL1(client))), addr, log); err != nil {
 			return err
 		}
 	}
@@ -145,15 +163,23 @@ func runChallenger(c *cli.Context) error {
 		}
 	}
 	var agent *challenger.Agent
+	var proposer *fallback.Agent
 	if path := c.String(keyFlag.Name); path != "" {
-		if agent, err = newAgent(ctx, c, path, g, cfg, v, chain, client, log); err != nil {
+		sender, err := newSender(ctx, c, path, g, client, log)
+		if err != nil {
 			return err
+		}
+		agent = newAgent(cfg, v, chain, client, sender, log)
+		if c.Bool(fallbackFlag.Name) {
+			if proposer, err = newFallback(g, cfg, chain, client, sender, log); err != nil {
+				return err
+			}
 		}
 	}
 	head := chain.Head()
 	log.Info("Challenger started: deriving the L2 from the L1 alone", "l1", c.String(l1RPCFlag.Name), "l2ChainId", cfg.L2ChainID,
 		"l2Genesis", chain.GenesisHash(), "head", head.Number(), "sequencer", cfg.Sequencer,
-		"sequencingWindow", cfg.SequencingWindow, "challengeWindow", cfg.ChallengeWindow)
+		"sequencingWindow", cfg.SequencingWindow, "challengeWindow", cfg.ChallengeWindow, "sequencerTimeout", cfg.SequencerTimeout)
 
 	pollDone := make(chan struct{})
 	go func() {
@@ -171,10 +197,22 @@ func runChallenger(c *cli.Context) error {
 	} else {
 		close(agentDone)
 	}
+	proposerDone := make(chan struct{})
+	if proposer != nil {
+		go func() {
+			defer close(proposerDone)
+			if err := proposer.Run(ctx); err != nil && ctx.Err() == nil {
+				log.Error("Fallback proposer stopped", "err", err)
+			}
+		}()
+	} else {
+		close(proposerDone)
+	}
 	runErr := v.Run(ctx)
 	stop()
 	<-pollDone
 	<-agentDone
+	<-proposerDone
 	if errors.Is(runErr, context.Canceled) && ctx.Err() != nil {
 		runErr = nil
 	}
@@ -218,9 +256,9 @@ func startRPC(backend *l2rpc.Backend, api *verifier.API, addr string, log *slog.
 	return srv, nil
 }
 
-// newAgent loads the challenger's key and builds the proving agent.
-func newAgent(ctx context.Context, c *cli.Context, path string, g *genesis.Genesis, cfg *rollupconfig.Config, v *verifier.Verifier,
-	chain *l2chain.Chain, client *l1.Client, log *slog.Logger) (*challenger.Agent, error) {
+// newSender loads the challenger's key and returns its L1 sender, shared
+// by the proving agent and the fallback proposer (one nonce sequence).
+func newSender(ctx context.Context, c *cli.Context, path string, g *genesis.Genesis, client *l1.Client, log *slog.Logger) (*l1.Sender, error) {
 	pw, err := cmdutil.ReadPassword(c.String(passwordFileFlag.Name), passwordFileFlag.Name)
 	if err != nil {
 		return nil, err
@@ -232,10 +270,33 @@ func newAgent(ctx context.Context, c *cli.Context, path string, g *genesis.Genes
 	sender, err := l1.NewSender(ctx, client, l1.SenderConfig{Key: key, ChainID: new(big.Int).SetUint64(g.ChainID),
 		Logger: log.With("module", "l1sender")})
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("--%s: %w", keyFlag.Name, err)
 	}
+	return sender, nil
+}
+
+// newAgent builds the proving agent, sending from sender.
+func newAgent(cfg *rollupconfig.Config, v *verifier.Verifier, chain *l2chain.Chain, client *l1.Client, sender *l1.Sender,
+	log *slog.Logger) *challenger.Agent {
 	log.Info("Proving role on: the first wrong output will be challenged on L1", "account", sender.Address())
 	rl := &challenger.RPCL1{Client: client, Reader: l1data.New(client, contract.BatchLimits(cfg)), Sender: sender}
 	return challenger.NewAgent(challenger.AgentConfig{ChallengeWindow: cfg.ChallengeWindow, MaxAttempts: 3, PollInterval: time.Second},
-		v, chain, rl, log.With("module", "challenger")), nil
+		v, chain, rl, log.With("module", "challenger"))
+}
+
+// newFallback builds the fallback proposer over the verifier's derived
+// chain, bonding and posting from sender; its batches keep the contract's
+// limits and half the L1 block gas limit, as the sequencer's batcher does.
+func newFallback(g *genesis.Genesis, cfg *rollupconfig.Config, chain *l2chain.Chain, client *l1.Client, sender *l1.Sender,
+	log *slog.Logger) (*fallback.Agent, error) {
+	lim := contract.BatchLimits(cfg)
+	rl := fallback.RPCL1{RPCRollup: &sequencer.RPCRollup{Client: client, Sender: sender, Limits: lim}}
+	a, err := fallback.NewAgent(fallback.AgentConfig{Bond: cfg.SequencerBond, Limits: lim, MaxGas: g.GasLimit / 2, PollInterval: time.Second},
+		chain, rl, log.With("module", "fallback"))
+	if err != nil {
+		return nil, err
+	}
+	log.Info("Fallback proposer on: if the sequencer posts nothing for the sequencer timeout, the derived deposit-only blocks are posted from this account",
+		"account", sender.Address(), "sequencerTimeout", cfg.SequencerTimeout, "bond", cfg.SequencerBond)
+	return a, nil
 }

@@ -23,6 +23,8 @@ var (
 		Usage: "DEVELOPMENT: make validator N sign conflicting prevotes (from height 3, until slashed), to watch evidence and slashing (-1: none)"}
 	badOutputFlag = &cli.Uint64Flag{Name: "dev.bad-output-at",
 		Usage: "DEVELOPMENT: the sequencer posts a wrong output for L2 block N (once); watch the challenger prove it wrong in one L1 transaction and take half the bond (0: none)"}
+	censorFlag = &cli.StringSliceFlag{Name: "dev.censor",
+		Usage: "DEVELOPMENT: the sequencer leaves out every L2 transaction from `ADDRESS` (repeatable); watch `wallet force-withdraw` get the funds out through the L1 anyway"}
 	binDirFlag = &cli.StringFlag{Name: "bin-dir", Usage: "directory holding the validator, sequencer and challenger binaries (default: next to this devnet binary, then $PATH)",
 		EnvVars: []string{"DEVNET_BIN_DIR"}}
 )

@@ -45,7 +45,7 @@ a block and the sequencer's and the challenger's RPCs answer, devnet prints the 
 ids and the funded accounts, and writes <datadir>/endpoints.json. Ctrl-C (or SIGTERM) stops every
 node, the sequencer and the challenger first.`,
 		Flags: []cli.Flag{datadirFlag, validatorsFlag, portOffsetFlag, binDirFlag, quietFlag, startTimeoutFlag, stopTimeoutFlag,
-			l1OnlyFlag, equivocateFlag, badOutputFlag},
+			l1OnlyFlag, equivocateFlag, badOutputFlag, censorFlag},
 		Action: runUp,
 	}
 }
@@ -99,7 +99,7 @@ func runUp(c *cli.Context) error {
 	}
 	sup, err := devnet.Start(devnet.SuperviseOptions{Layout: l, Config: cfg, ValidatorBin: bin, SequencerBin: seq.bin,
 		ChallengerBin: seq.challengerBin, Terminal: term, ExtraArgs: extra,
-		SequencerArgs: badOutputArgs(c.Uint64(badOutputFlag.Name))})
+		SequencerArgs: sequencerDevArgs(c.Uint64(badOutputFlag.Name), c.StringSlice(censorFlag.Name))})
 	if err != nil {
 		return err
 	}
@@ -405,10 +405,15 @@ func printSummary(l devnet.Layout, info devnet.SummaryInfo) error {
 	return devnet.WriteSummary(io.MultiWriter(os.Stdout, f), info)
 }
 
-// badOutputArgs passes --dev.bad-output-at on to the sequencer.
-func badOutputArgs(n uint64) []string {
-	if n == 0 {
-		return nil
+// sequencerDevArgs passes the development switches --dev.bad-output-at
+// and --dev.censor on to the sequencer.
+func sequencerDevArgs(badOutputAt uint64, censor []string) []string {
+	var args []string
+	if badOutputAt > 0 {
+		args = append(args, "--dev.bad-output-at", fmt.Sprint(badOutputAt))
 	}
-	return []string{"--dev.bad-output-at", fmt.Sprint(n)}
+	for _, a := range censor {
+		args = append(args, "--dev.censor", a)
+	}
+	return args
 }

@@ -51,8 +51,10 @@ var (
 		EnvVars: []string{"BILAYER_DEV_BATCHER_PAUSE"}}
 	devBadOutputAtFlag = &cli.Uint64Flag{Name: "dev.bad-output-at", Usage: "DEVELOPMENT ONLY: post a wrong output for this L2 block (once), so the challenger proves it wrong and takes half the bond; refused unless the genesis is a devnet's",
 		EnvVars: []string{"BILAYER_DEV_BAD_OUTPUT_AT"}}
-	devBadOutputKindFlag = &cli.StringFlag{Name: "dev.bad-output-kind", Usage: "how --dev.bad-output-at falsifies the output: flip-state-root, zero-state-root, wrong-block-hash or wrong-withdrawals",
+	devBadOutputKindFlag = &cli.StringFlag{Name: "dev.bad-output-kind", Usage: "how --dev.bad-output-at N falsifies the output: flip-state-root (one byte of N's state root), zero-state-root, wrong-block-hash, wrong-withdrawals (a withdrawal N never initiated) or wrong-parent (N's right state root on a wrong N-1: N-1's state root and hash are wrong, N's hash links to it; the challenger proves N-1; N must be at least 2)",
 		Value: string(sequencer.BadStateRootByte), EnvVars: []string{"BILAYER_DEV_BAD_OUTPUT_KIND"}}
+	devCensorFlag = &cli.StringSliceFlag{Name: "dev.censor", Usage: "DEVELOPMENT ONLY: never include L2 transactions from this `ADDRESS` (repeatable), to show that a forced withdrawal or transfer on the L1 bridge gets past a censoring sequencer; refused unless the genesis is a devnet's",
+		EnvVars: []string{"BILAYER_DEV_CENSOR"}}
 	l1WaitFlag = &cli.DurationFlag{Name: "l1.wait", Usage: "how long to wait for the L1 RPC to answer at start before giving up",
 		Value: 2 * time.Minute, EnvVars: []string{"BILAYER_L1_WAIT"}}
 )
@@ -69,7 +71,7 @@ Blocks come every --block-time while transactions arrive (sooner under load, dow
 the origin trails the L1 head by more than rollup.maxOriginLag. An idle L2 makes no blocks
 otherwise.`,
 		Flags: []cli.Flag{datadirFlag, genesisFlag, passwordFileFlag, l1RPCFlag, l1WaitFlag, rpcAddrFlag, metricsAddrFlag, pprofFlag,
-			blockTimeFlag, minBlockTimeFlag, devBatcherPauseFlag, devBadOutputAtFlag, devBadOutputKindFlag, cmdutil.LogLevelFlag, cmdutil.LogFormatFlag},
+			blockTimeFlag, minBlockTimeFlag, devBatcherPauseFlag, devBadOutputAtFlag, devBadOutputKindFlag, devCensorFlag, cmdutil.LogLevelFlag, cmdutil.LogFormatFlag},
 		Action: runSequencer,
 	}
 }
@@ -105,6 +107,13 @@ func runSequencer(c *cli.Context) error {
 		if c.Uint64(f) > 0 && !g.Devnet {
 			return fmt.Errorf("--%s is a development switch: refused because the genesis is not a devnet's", f)
 		}
+	}
+	censor, err := parseCensor(c.StringSlice(devCensorFlag.Name))
+	if err != nil {
+		return err
+	}
+	if len(censor) > 0 && !g.Devnet {
+		return fmt.Errorf("--%s is a development switch: refused because the genesis is not a devnet's", devCensorFlag.Name)
 	}
 	badKind, err := sequencer.ParseBadOutputKind(c.String(devBadOutputKindFlag.Name))
 	if err != nil {
@@ -162,10 +171,15 @@ func runSequencer(c *cli.Context) error {
 	scfg.MinBlockTime = min(c.Duration(minBlockTimeFlag.Name), scfg.BlockTime)
 	scfg.MaxOriginLag = cfg.MaxOriginLag
 	scfg.SequencingWindow = cfg.SequencingWindow
+	scfg.Censor = censor
+	for _, a := range censor {
+		log.Warn("DEVELOPMENT SWITCH: censoring an L2 sender; its way out is a forced withdrawal or transfer on the L1 bridge", "address", a)
+	}
 	seq := sequencer.New(scfg, chain, pool, sequencer.RPCL1{Client: client}, metrics, log.With("module", "sequencer"))
 	bcfg := sequencer.DefaultBatcherConfig()
 	bcfg.Bond = cfg.SequencerBond
 	bcfg.Limits = contract.BatchLimits(cfg)
+	bcfg.MaxGas = g.GasLimit / 2 // room for the other L1 transactions of its block
 	bcfg.PauseFor = c.Uint64(devBatcherPauseFlag.Name)
 	bcfg.BadOutputAt = block.L2Number(c.Uint64(devBadOutputAtFlag.Name))
 	bcfg.BadOutput = badKind
@@ -175,7 +189,9 @@ func runSequencer(c *cli.Context) error {
 	var rpcServer *ethrpc.Server
 	if addr := c.String(rpcAddrFlag.Name); addr != "" {
 		backend := l2rpc.NewBackend(chain, pool, seq, seq.Notify, version)
-		if rpcServer, err = startRPC(backend, sequencer.NewRollupAPI(chain, seq, client), addr, log); err != nil {
+		rollupAPI := sequencer.NewRollupAPI(chain, seq, client)
+		rollupAPI.SetChallengeWindow(cfg.ChallengeWindow)
+		if rpcServer, err = startRPC(backend, rollupAPI, addr, log); err != nil {
 			return err
 		}
 	}
@@ -293,4 +309,16 @@ func startRPC(backend *l2rpc.Backend, api *sequencer.RollupAPI, addr string, log
 		return nil, err
 	}
 	return srv, nil
+}
+
+// parseCensor checks the --dev.censor addresses.
+func parseCensor(vals []string) ([]common.Address, error) {
+	var out []common.Address
+	for _, v := range vals {
+		if !common.IsHexAddress(v) {
+			return nil, fmt.Errorf("--%s %q is not an address (0x and 40 hex digits)", devCensorFlag.Name, v)
+		}
+		out = append(out, common.HexToAddress(v))
+	}
+	return out, nil
 }

@@ -78,6 +78,8 @@ func newApp(std stdio, getenv func(string) string) *cli.App {
 		{Name: "tx", Usage: "show a transaction and its receipt, or that it is pending", ArgsUsage: "HASH", Action: e.tx},
 	}
 	commands = append(commands, e.depositCommands()...)
+	commands = append(commands, e.withdrawCommands()...)
+	commands = append(commands, e.disputeCommands()...)
 	commands = append(commands, e.stakingCommands()...)
 	addGlobalFlags(commands)
 	return &cli.App{

@@ -151,3 +151,25 @@ func AssembleL2(header *types.Header, txs types.Transactions, extras L2Extras) *
 
 // IsL2 reports whether b is an L2 block.
 func (b *Block) IsL2() bool { return b.L2 != nil }
+
+// ErrBadWithdrawal means a withdrawal is malformed: no amount, a negative
+// amount or one above 256 bits.
+var ErrBadWithdrawal = errors.New("malformed withdrawal")
+
+// Withdrawal is one L2 → L1 withdrawal an L2 block initiated: Amount wei
+// burned on L2 from From, to be paid to To on L1. Nonce numbers the L2's
+// withdrawals from 0, in the order they were initiated.
+type Withdrawal struct {
+	Nonce  uint64
+	From   common.Address
+	To     common.Address
+	Amount *big.Int
+}
+
+// Validate checks the withdrawal's form: an amount of 0 to 2^256-1 wei.
+func (w *Withdrawal) Validate() error {
+	if w.Amount == nil || w.Amount.Sign() < 0 || w.Amount.BitLen() > 256 {
+		return fmt.Errorf("%w: withdrawal nonce %d: amount %v is not 0 to 2^256-1 wei", ErrBadWithdrawal, w.Nonce, w.Amount)
+	}
+	return nil
+}

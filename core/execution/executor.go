@@ -49,6 +49,7 @@ type BlockExecutor struct {
 	// outcomes of the block's L1 operations.
 	originBaseFee *big.Int
 	operations    []OperationResult
+	withdrawals   []block.Withdrawal // initiated so far (forced ones, then the transactions')
 }
 
 // NewBlockExecutor prepares the execution of the block described by header
@@ -67,6 +68,9 @@ func NewBlockExecutor(cfg Config, sdb *state.StateDB, header *types.Header, reg 
 	}
 	if err := checkL2Inputs(cfg, header, opts.L2); err != nil {
 		return nil, fmt.Errorf("block %d: %w: %w", header.Number, ErrInvalidBlock, err)
+	}
+	if cfg.L2 != nil && cfg.L2.Queue != nil && !reg.IsSystemContract(cfg.L2.Queue.Address()) {
+		return nil, fmt.Errorf("%w: the L2 system contracts lack the withdrawal queue %s (use L2Rules.SystemContracts)", ErrBadConfig, cfg.L2.Queue.Address())
 	}
 	e := &BlockExecutor{
 		cfg: cfg, signer: Signer(cfg.ChainID), state: sdb, header: header, reg: reg,

@@ -7,6 +7,7 @@ import (
 	"github.com/ethereum/go-ethereum/core/types"
 	"github.com/ethereum/go-ethereum/trie"
 
+	"github.com/bilayer/bilayer/core/block"
 	"github.com/bilayer/bilayer/core/statedb"
 	"github.com/bilayer/bilayer/core/syscontract"
 )
@@ -35,6 +36,10 @@ type Result struct {
 	// Operations are the outcomes of an L2 block's L1 operations, in
 	// order (nil on the L1).
 	Operations []OperationResult
+	// Withdrawals are the withdrawals an L2 block initiated, in nonce
+	// order: its forced withdrawals, then its transactions' (nil on the
+	// L1). The block's output commits to their root.
+	Withdrawals []block.Withdrawal
 }
 
 // SkippedTx is an invalid transaction left out of a block.
@@ -57,6 +62,16 @@ func (e *BlockExecutor) Finish() (*Result, error) {
 	outcomes := e.reg.EndBlock(e.state, e.block)
 	systemLogs := e.state.GetLogs(common.Hash{}, number, common.Hash{}, e.header.Time)
 
+	if q := e.queue(); q != nil {
+		for _, r := range e.receipts {
+			ws, err := q.Withdrawals(r.Logs)
+			if err != nil {
+				e.state.StopPrefetcher()
+				return nil, fmt.Errorf("finish block %d: %w: tx %s: %w", number, ErrInvalidBlock, r.TxHash, err)
+			}
+			e.withdrawals = append(e.withdrawals, ws...)
+		}
+	}
 	root := e.state.IntermediateRoot(statedb.Rules())
 	e.state.StopPrefetcher()
 	if err := e.state.Error(); err != nil {
@@ -73,11 +88,20 @@ func (e *BlockExecutor) Finish() (*Result, error) {
 		TxRoot:       types.DeriveSha(types.Transactions(e.txs), trie.NewStackTrie(nil)),
 		Bloom:        blockBloom(e.receipts, systemLogs),
 		Operations:   e.operations,
+		Withdrawals:  e.withdrawals,
 	}
 	if e.witness != nil {
 		res.Witness = newWitness(e.witness)
 	}
 	return res, nil
+}
+
+// queue returns the L2's withdrawal queue, or nil.
+func (e *BlockExecutor) queue() WithdrawalQueue {
+	if e.cfg.L2 == nil {
+		return nil
+	}
+	return e.cfg.L2.Queue
 }
 
 // Abort stops background work (the witness prefetcher) of an executor that

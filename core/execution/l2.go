@@ -12,6 +12,7 @@ import (
 
 	"github.com/bilayer/bilayer/core/block"
 	"github.com/bilayer/bilayer/core/statedb"
+	"github.com/bilayer/bilayer/core/syscontract"
 )
 
 // L1FeeScalarUnit is the denominator of L2Rules.L1FeeScalar: a scalar of
@@ -43,6 +44,43 @@ type L2Rules struct {
 	// MaxTxsPerBlock caps the transactions of one block (0: no cap), so
 	// that a block's witness fits one L1 challenge transaction.
 	MaxTxsPerBlock int
+	// Queue is the L2 withdrawal queue (nil: the L2 initiates no
+	// withdrawals and forced withdrawals are malformed inputs). The
+	// executor's registry must hold it: SystemContracts builds one.
+	Queue WithdrawalQueue
+}
+
+// WithdrawalQueue is the L2 system contract that turns L2 value into
+// withdrawals paid on L1 (bridge/withdrawalqueue implements it). The state
+// transition runs it for forced withdrawals and reads a block's
+// withdrawal list back from its logs.
+type WithdrawalQueue interface {
+	syscontract.Contract
+	// InitiateCallData is the calldata of a withdrawal to l1Recipient: a
+	// forced withdrawal runs it as the account's own call.
+	InitiateCallData(l1Recipient common.Address) []byte
+	// Withdrawals decodes the withdrawals the queue's logs record, in
+	// order, ignoring other contracts' logs.
+	Withdrawals(logs []*types.Log) ([]block.Withdrawal, error)
+}
+
+// ForcedWithdrawalGas is the gas a forced withdrawal's call to the
+// withdrawal queue may use. It is protocol work before the transactions
+// and does not count against the block's gas limit.
+const ForcedWithdrawalGas = 100_000
+
+// SystemContracts returns a registry of the L2's system contracts (the
+// withdrawal queue), for the executors of an L2 chain. It returns nil
+// when the rules have none.
+func (r *L2Rules) SystemContracts() (*syscontract.Registry, error) {
+	if r == nil || r.Queue == nil {
+		return nil, nil
+	}
+	reg, err := syscontract.NewRegistry(r.Queue)
+	if err != nil {
+		return nil, fmt.Errorf("L2 system contracts: %w", err)
+	}
+	return reg, nil
 }
 
 // EstimatedCompressedSize estimates how many bytes a transaction costs in a
@@ -119,6 +157,10 @@ func (e *BlockExecutor) applyOperations(ops []block.Operation) ([]OperationResul
 		switch op.Kind {
 		case block.OpDeposit:
 			e.state.AddBalance(op.To, amount, tracing.BalanceIncreaseWithdrawal)
+		case block.OpForceWithdrawal:
+			if err := e.forceWithdrawal(op, amount); err != nil {
+				res.Err = err
+			}
 		case block.OpForceTransfer:
 			if bal := e.state.GetBalance(op.From); bal.Lt(amount) {
 				res.Err = fmt.Errorf("%w: force transfer of %s from %s: L2 balance %s", ErrOperationFailed, amount, op.From, bal)
@@ -127,10 +169,7 @@ func (e *BlockExecutor) applyOperations(ops []block.Operation) ([]OperationResul
 			e.state.SubBalance(op.From, amount, tracing.BalanceChangeTransfer)
 			e.state.AddBalance(op.To, amount, tracing.BalanceChangeTransfer)
 		default:
-			// Forced withdrawals need the L2 withdrawal queue, which does
-			// not exist yet; no L1 bridge emits them, so a block naming
-			// one is malformed.
-			return nil, fmt.Errorf("%w: operation %d/%d: %s is not supported yet", ErrL2Inputs, op.L1Block, op.Index, op.Kind)
+			return nil, fmt.Errorf("%w: operation %d/%d: unknown kind %s", ErrL2Inputs, op.L1Block, op.Index, op.Kind)
 		}
 		results = append(results, res)
 	}
@@ -138,5 +177,31 @@ func (e *BlockExecutor) applyOperations(ops []block.Operation) ([]OperationResul
 	if err := e.state.Error(); err != nil {
 		return nil, fmt.Errorf("apply L1 operations: %w: %w", ErrStateUnavailable, err)
 	}
+	if q := e.cfg.L2.Queue; q != nil {
+		// Only the forced withdrawals have logged so far.
+		ws, err := q.Withdrawals(e.state.Logs())
+		if err != nil {
+			return nil, fmt.Errorf("%w: forced withdrawals: %w", ErrInvalidBlock, err)
+		}
+		e.withdrawals = ws
+	}
 	return results, nil
+}
+
+// forceWithdrawal runs a forced withdrawal as op.From's own call to the
+// withdrawal queue, so it burns the value and takes the next nonce exactly
+// as a withdrawal transaction would. It returns why the operation is
+// recorded as failed (a balance too low), or nil.
+func (e *BlockExecutor) forceWithdrawal(op *block.Operation, amount *uint256.Int) error {
+	q := e.cfg.L2.Queue
+	if q == nil {
+		return fmt.Errorf("%w: force withdrawal of %s from %s: this L2 has no withdrawal queue", ErrOperationFailed, amount, op.From)
+	}
+	if bal := e.state.GetBalance(op.From); bal.Lt(amount) {
+		return fmt.Errorf("%w: force withdrawal of %s from %s: L2 balance %s", ErrOperationFailed, amount, op.From, bal)
+	}
+	if _, _, err := e.reg.Run(e.state, e.block, op.From, q.Address(), amount, q.InitiateCallData(op.To), ForcedWithdrawalGas); err != nil {
+		return fmt.Errorf("%w: force withdrawal of %s from %s: %w", ErrOperationFailed, amount, op.From, err)
+	}
+	return nil
 }

@@ -17,7 +17,8 @@ import (
 //
 // Required: l2ChainId, challengeWindow, sequencingWindow, sequencerBond and
 // sequencer. Every other field has a default (FillDefaults); a zero value
-// means "the default", so maxOriginLag and l1FeeScalar cannot be set to 0.
+// means "the default", so maxOriginLag, sequencerTimeout and l1FeeScalar
+// cannot be set to 0.
 type Rollup struct {
 	// L2ChainID is the EIP-155 chain id of L2 transactions (devnet 1338).
 	L2ChainID uint64 `json:"l2ChainId"`
@@ -46,8 +47,14 @@ type Rollup struct {
 	// SequencerBond is the bond the sequencer must hold in the rollup
 	// contract to post batches.
 	SequencerBond *Amount `json:"sequencerBond"`
-	// Sequencer is the address allowed to post batches.
+	// Sequencer is the address allowed to post batches at any time.
 	Sequencer common.Address `json:"sequencer"`
+	// SequencerTimeout is how many L1 blocks may pass after the last
+	// accepted batch (or successful challenge) before any bonded account,
+	// not only the sequencer, may post batches: so forced withdrawals
+	// still finalize when the sequencer is gone. It must be above
+	// sequencingWindow (default 2 × sequencingWindow).
+	SequencerTimeout uint64 `json:"sequencerTimeout"`
 	// L1FeeScalar prices an L2 transaction's L1 data, in millionths: the
 	// L1 data fee is estimatedCompressedSize × originBaseFee ×
 	// l1FeeScalar / 1,000,000 (16,000,000 = 16 L1 gas per byte).
@@ -69,14 +76,19 @@ const (
 	// DefaultL1FeeScalar charges 16 L1 gas per estimated compressed byte,
 	// the calldata price of a non-zero byte.
 	DefaultL1FeeScalar = 16 * execution.L1FeeScalarUnit
+	// DefaultSequencerTimeoutFactor makes the default sequencer timeout
+	// twice the sequencing window: deposit-only blocks exist S L1 blocks
+	// after their origin, and the sequencer keeps as long again to post
+	// them before anyone else may.
+	DefaultSequencerTimeoutFactor = 2
 )
 
 // Limits on the rollup section.
 const (
 	// MaxL2TxsPerBlock is the largest allowed maxTxsPerBlock.
 	MaxL2TxsPerBlock = 10_000
-	// MaxRollupWindow bounds challengeWindow and sequencingWindow, in L1
-	// blocks.
+	// MaxRollupWindow bounds challengeWindow, sequencingWindow and
+	// sequencerTimeout, in L1 blocks.
 	MaxRollupWindow = 1_000_000
 	// MaxL1FeeScalar is the largest l1FeeScalar: 1,000 L1 gas per byte.
 	MaxL1FeeScalar = 1_000 * execution.L1FeeScalarUnit
@@ -99,6 +111,9 @@ func (r *Rollup) fillDefaults() {
 	}
 	if r.L1FeeScalar == 0 {
 		r.L1FeeScalar = DefaultL1FeeScalar
+	}
+	if r.SequencerTimeout == 0 {
+		r.SequencerTimeout = DefaultSequencerTimeoutFactor * r.SequencingWindow
 	}
 	if r.L2Alloc == nil {
 		r.L2Alloc = map[common.Address]Account{}
@@ -139,6 +154,9 @@ func (g *Genesis) validateRollup() error {
 		return fieldErr("rollup.sequencerBond", "must be set and above zero")
 	case r.Sequencer == (common.Address{}):
 		return fieldErr("rollup.sequencer", "must be set: the address allowed to post batches")
+	case r.SequencerTimeout <= r.SequencingWindow || r.SequencerTimeout > MaxRollupWindow:
+		return fieldErr("rollup.sequencerTimeout", "%d L1 blocks must be above rollup.sequencingWindow (%d) and at most %d: "+
+			"others may post only after the sequencer had the whole window to post an origin's blocks", r.SequencerTimeout, r.SequencingWindow, MaxRollupWindow)
 	case r.L1FeeScalar > MaxL1FeeScalar:
 		return fieldErr("rollup.l1FeeScalar", "%d is above %d (1,000 L1 gas per byte)", r.L1FeeScalar, MaxL1FeeScalar)
 	}

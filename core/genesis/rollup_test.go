@@ -37,7 +37,7 @@ func TestRollupSectionParsesWithDefaults(t *testing.T) {
 		t.Fatalf("rollup section %+v", r)
 	}
 	if r.L2BlockTime.Duration != 250*time.Millisecond || r.L2GasLimit != DefaultL2GasLimit ||
-		r.MaxTxsPerBlock != DefaultMaxTxsPerBlock || r.MaxOriginLag != 2 || r.L1FeeScalar != 16_000_000 ||
+		r.MaxTxsPerBlock != DefaultMaxTxsPerBlock || r.MaxOriginLag != 2 || r.L1FeeScalar != 16_000_000 || r.SequencerTimeout != 40 ||
 		r.L2BaseFee.Initial.Big().Cmp(DefaultInitialBaseFee) != 0 || r.L2BaseFee.ChangeDenominator != DefaultChangeDenom {
 		t.Fatalf("rollup defaults not filled: %+v", r)
 	}
@@ -109,6 +109,8 @@ func TestRollupValidateNamesTheBadField(t *testing.T) {
 		{"rollup.sequencerBond", func(r *Rollup) { r.SequencerBond = nil }},
 		{"rollup.sequencerBond", func(r *Rollup) { r.SequencerBond = NewAmount(new(big.Int)) }},
 		{"rollup.sequencer", func(r *Rollup) { r.Sequencer = common.Address{} }},
+		{"rollup.sequencerTimeout", func(r *Rollup) { r.SequencerTimeout = r.SequencingWindow }},
+		{"rollup.sequencerTimeout", func(r *Rollup) { r.SequencerTimeout = MaxRollupWindow + 1 }},
 		{"rollup.l1FeeScalar", func(r *Rollup) { r.L1FeeScalar = MaxL1FeeScalar + 1 }},
 		{"rollup.l2Alloc", func(r *Rollup) { r.L2Alloc[common.Address{9}] = Account{Balance: NewAmount(maxAmount)} }},
 		{"rollup.l2Alloc[0x0900000000000000000000000000000000000000].storage", func(r *Rollup) {

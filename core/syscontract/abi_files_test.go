@@ -33,7 +33,7 @@ func TestShippedABIsParse(t *testing.T) {
 		}
 	}
 	// Every system contract of the chains ships its ABI (DESIGN section 12).
-	for _, name := range []string{"staking.json", "bridge.json", "rollup.json"} {
+	for _, name := range []string{"staking.json", "bridge.json", "rollup.json", "withdrawal_queue.json"} {
 		if !slices.Contains(files, filepath.Join("..", "..", "abi", name)) {
 			t.Errorf("abi/%s is missing", name)
 		}

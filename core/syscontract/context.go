@@ -60,7 +60,11 @@ type Context struct {
 	value    *uint256.Int
 	gasLeft  uint64
 	readOnly bool
-	metered  bool // charge state effects (end-of-block mode)
+	metered  bool // charge state effects (end-of-block mode, internal calls)
+	// reg is the registry the invocation runs in (for CallContract);
+	// depth counts the internal calls above this invocation.
+	reg   *Registry
+	depth int
 }
 
 // Caller is the account that sent the call (zero in EndBlock).

@@ -34,6 +34,15 @@
 // end-of-block work can grow without limit. End-of-block gas is not part of
 // the block's gas used; no one pays for it.
 //
+// Internal calls: a handler or hook may call a method of another system
+// contract with Context.CallContract (the rollup contract pays withdrawals
+// through the bridge's method this way, so each contract moves only its
+// own balance). The callee sees the calling contract as its caller, gets
+// no value, runs on the caller's remaining gas (InternalCallGas, its fixed
+// gas, and its state effects always metered), nests at most MaxCallDepth
+// deep, and on failure only its own changes are reverted: the caller
+// decides what the failure means.
+//
 // Accounts: a system contract account has nonce 1 and the one-byte code
 // MarkerCode (0xfe, INVALID in the EVM), so EIP-161 never deletes it and
 // eth_getCode shows it is a contract. Registry.Accounts gives the genesis

@@ -33,7 +33,7 @@ func (r *Registry) EndBlock(sdb *state.StateDB, block BlockInfo) []EndBlockOutco
 		budget := e.endBlocker.EndBlockGas()
 		ctx := &Context{
 			state: sdb, contract: e.contract, block: block,
-			value: new(uint256.Int), gasLeft: budget, metered: true,
+			value: new(uint256.Int), gasLeft: budget, metered: true, reg: r,
 		}
 		snap := sdb.Snapshot()
 		err := safeEndBlock(e.endBlocker, ctx)

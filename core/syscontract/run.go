@@ -30,7 +30,7 @@ func (r *Registry) Run(sdb *state.StateDB, block BlockInfo, caller, to common.Ad
 	e := r.entries[to]
 	ensureAccount(sdb, to)
 	snap := sdb.Snapshot()
-	ret, gasLeft, err = e.invoke(sdb, block, caller, value, input, gas, false)
+	ret, gasLeft, err = e.invoke(sdb, block, caller, value, input, gas, frame{reg: r})
 	if err != nil {
 		sdb.RevertToSnapshot(snap)
 		if errors.Is(err, ErrOutOfGas) {
@@ -70,7 +70,17 @@ func ensureAccount(sdb *state.StateDB, addr common.Address) {
 	}
 }
 
-func (e *entry) invoke(sdb *state.StateDB, block BlockInfo, caller common.Address, value *uint256.Int, input []byte, gas uint64, readOnly bool) (ret []byte, gasLeft uint64, err error) {
+// frame describes how a method runs: for a transaction's call (Run) the
+// zero frame with the registry; for an internal call (Context.CallContract)
+// metered, one level deeper, and read-only if its caller is.
+type frame struct {
+	reg      *Registry
+	metered  bool
+	readOnly bool
+	depth    int
+}
+
+func (e *entry) invoke(sdb *state.StateDB, block BlockInfo, caller common.Address, value *uint256.Int, input []byte, gas uint64, f frame) (ret []byte, gasLeft uint64, err error) {
 	if len(input) < 4 {
 		return nil, gas, revertf(ErrUnknownMethod, "calldata of %d bytes has no 4-byte selector", len(input))
 	}
@@ -99,7 +109,8 @@ func (e *entry) invoke(sdb *state.StateDB, block BlockInfo, caller common.Addres
 	}
 	ctx := &Context{
 		state: sdb, contract: e.contract, block: block, caller: caller,
-		value: value.Clone(), gasLeft: gas, readOnly: readOnly || m.abi.IsConstant(),
+		value: value.Clone(), gasLeft: gas, readOnly: f.readOnly || m.abi.IsConstant(),
+		metered: f.metered, reg: f.reg, depth: f.depth,
 	}
 	outs, err := safeHandle(m.Handler, ctx, args)
 	if err != nil {

@@ -210,6 +210,12 @@ func (c *Chain) Receipts(b *block.Block) (types.Receipts, error) {
 	return chaindb.ReadReceipts(c.db, b)
 }
 
+// SystemLogs returns the logs of a committed block that no receipt holds
+// (its system work), positioned after the receipts' logs.
+func (c *Chain) SystemLogs(b *block.Block, receipts types.Receipts) ([]*types.Log, error) {
+	return chaindb.ReadSystemLogs(c.db, b, receipts)
+}
+
 // TxLocation returns the height and index of a committed transaction.
 func (c *Chain) TxLocation(h common.Hash) (store.TxLocation, error) {
 	return store.ReadTxLookup(c.db, h)

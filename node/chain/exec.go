@@ -23,7 +23,10 @@ const blockOverhead = 128 << 10
 type Executed struct {
 	Block    *block.Block
 	Receipts types.Receipts
-	state    *state.StateDB
+	// SystemLogs are the logs of the end-of-block hooks (no receipt holds
+	// them; eth_getLogs serves them after the receipts' logs).
+	SystemLogs []*types.Log
+	state      *state.StateDB
 }
 
 // TxSource yields candidate transactions for a new block, best first; the
@@ -88,7 +91,7 @@ func (c *Chain) Build(p BuildParams, txs TxSource) (*Executed, error) {
 	if skipped > 0 {
 		c.log.Debug("Skipped invalid transactions while building", "height", b.Number(), "skipped", skipped)
 	}
-	return &Executed{Block: b, Receipts: res.Receipts, state: sdb}, nil
+	return &Executed{Block: b, Receipts: res.Receipts, SystemLogs: res.SystemLogs, state: sdb}, nil
 }
 
 // Execute checks a proposed block against the head (parent link, time,
@@ -116,7 +119,7 @@ func (c *Chain) Execute(b *block.Block) (*Executed, error) {
 			b.Number(), ErrBadHeader, b.Extras.NextValidatorsHash, want)
 	}
 	execution.StampBlockHash(b.Hash(), res.Receipts, res.SystemLogs)
-	return &Executed{Block: b, Receipts: res.Receipts, state: sdb}, nil
+	return &Executed{Block: b, Receipts: res.Receipts, SystemLogs: res.SystemLogs, state: sdb}, nil
 }
 
 func (c *Chain) checkHeader(b *block.Block, parent *block.Block) error {
@@ -182,6 +185,9 @@ func (c *Chain) CommitBlock(ex *Executed, commit *block.Commit) error {
 	batch := c.db.NewBatch()
 	if err := chaindb.WriteBlock(batch, b, ex.Receipts); err != nil {
 		return err
+	}
+	if err := chaindb.WriteSystemLogs(batch, b.Hash(), ex.SystemLogs); err != nil {
+		return fmt.Errorf("commit block %d: %w", n, err)
 	}
 	if commit != nil {
 		if err := WriteCommit(batch, commit); err != nil {

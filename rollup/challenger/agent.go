@@ -53,12 +53,17 @@ type Agent struct {
 	attempts map[block.L2Number]int
 	reported map[block.L2Number]ActionKind
 	won      []block.L2Number
+	// proven maps a block the agent proved wrong to the L1 block of the
+	// batch that posted it: that disagreement is over, though the
+	// verifier lists it until it derives the challenge's L1 block.
+	proven map[block.L2Number]block.L1Number
 }
 
 // NewAgent returns the proving agent over the verifier's findings.
 func NewAgent(cfg AgentConfig, v *verifier.Verifier, chain *l2chain.Chain, l1c L1, log *slog.Logger) *Agent {
 	return &Agent{cfg: cfg, v: v, chain: chain, l1: l1c, log: log,
-		attempts: make(map[block.L2Number]int), reported: make(map[block.L2Number]ActionKind)}
+		attempts: make(map[block.L2Number]int), reported: make(map[block.L2Number]ActionKind),
+		proven: make(map[block.L2Number]block.L1Number)}
 }
 
 // Won returns the blocks whose wrong outputs the agent proved.
@@ -97,9 +102,15 @@ func (a *Agent) Step(ctx context.Context) error {
 		d := &st.Open[i]
 		a.mu.Lock()
 		attempts := a.attempts[d.Number]
+		at, proven := a.proven[d.Number]
 		a.mu.Unlock()
+		if proven && at == d.L1Block {
+			// Won already: the challenge deleted this output and every
+			// later one the verifier lists (it derives in L1 order).
+			return nil
+		}
 		act := NextAction(Observation{First: d, L1Head: head, ChallengeWindow: a.cfg.ChallengeWindow,
-			Attempts: attempts, MaxAttempts: a.cfg.MaxAttempts})
+			Attempts: attempts, MaxAttempts: a.cfg.MaxAttempts, ParentWrong: i > 0 && st.Open[i-1].Number+1 == d.Number})
 		switch act.Kind {
 		case Challenge:
 			return a.challenge(ctx, d, act)
@@ -147,8 +158,9 @@ func (a *Agent) challenge(ctx context.Context, d *verifier.Disagreement, act Act
 	}
 	a.mu.Lock()
 	a.won = append(a.won, d.Number)
+	a.proven[d.Number] = d.L1Block
 	a.mu.Unlock()
-	a.log.Warn("Fraud proof won: the L1 deleted the wrong outputs and slashed the sequencer", "l2Block", d.Number,
+	a.log.Warn("Fraud proof won: the L1 deleted the wrong outputs and slashed the poster's bond", "l2Block", d.Number,
 		"l1Block", r.BlockNumber, "tx", r.TxHash, "took", time.Since(start).Round(time.Millisecond))
 	return nil
 }

@@ -20,6 +20,12 @@ type Observation struct {
 	// MaxAttempts bounds them (a challenge the L1 refuses is retried, in
 	// case the refusal was transient: a fee spike, a restart).
 	MaxAttempts int
+	// ParentWrong says the posted output of First's parent is wrong too
+	// (an L2 block posted with its right state root on a wrong parent):
+	// First cannot be proven then, since a proof re-executes it on its
+	// posted parent, which no honest chain has. The parent is the one to
+	// prove; its challenge deletes First with it.
+	ParentWrong bool
 }
 
 // ActionKind says what the agent should do.
@@ -48,7 +54,7 @@ type Action struct {
 // NextAction decides what to do about the verifier's findings. It is pure.
 func NextAction(o Observation) Action {
 	d := o.First
-	if d == nil {
+	if d == nil || o.ParentWrong {
 		return Action{Kind: Nothing}
 	}
 	final := uint64(d.L1Block) + o.ChallengeWindow

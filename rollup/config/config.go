@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/bilayer/bilayer/bridge"
+	"github.com/bilayer/bilayer/bridge/withdrawalqueue"
 	"github.com/bilayer/bilayer/core/block"
 	"github.com/bilayer/bilayer/core/execution"
 	"github.com/bilayer/bilayer/core/genesis"
@@ -78,8 +79,12 @@ type Config struct {
 	MaxOriginLag uint64
 	// SequencerBond is the bond the sequencer must hold.
 	SequencerBond *big.Int
-	// Sequencer is the address allowed to post batches.
+	// Sequencer is the address allowed to post batches at any time.
 	Sequencer common.Address
+	// SequencerTimeout is how many L1 blocks may pass after the last
+	// accepted batch (or successful challenge) before any bonded account
+	// may post batches too (always above SequencingWindow).
+	SequencerTimeout uint64
 	// L1FeeScalar prices L1 data in millionths
 	// (execution.L1FeeScalarUnit) of the origin base fee per byte.
 	L1FeeScalar uint64
@@ -115,6 +120,7 @@ func FromGenesis(g *genesis.Genesis, l1GenesisHash common.Hash) (*Config, error)
 		MaxOriginLag:               r.MaxOriginLag,
 		SequencerBond:              r.SequencerBond.Big(),
 		Sequencer:                  r.Sequencer,
+		SequencerTimeout:           r.SequencerTimeout,
 		L1FeeScalar:                r.L1FeeScalar,
 		l1Genesis:                  block.L1Ref{Number: 0, Hash: l1GenesisHash, BaseFee: g.BaseFee.Initial.Big()},
 	}, nil
@@ -167,7 +173,8 @@ func (c *Config) ExecutionConfig() execution.Config {
 	cfg.ElasticityMultiplier = c.L2ElasticityMultiplier
 	cfg.BaseFeeChangeDenominator = c.L2BaseFeeChangeDenominator
 	cfg.MinBaseFee = new(big.Int).Set(c.L2MinBaseFee)
-	cfg.L2 = &execution.L2Rules{FeeVault: FeeVault, L1FeeScalar: c.L1FeeScalar, MaxTxsPerBlock: int(c.MaxTxsPerBlock)}
+	cfg.L2 = &execution.L2Rules{FeeVault: FeeVault, L1FeeScalar: c.L1FeeScalar, MaxTxsPerBlock: int(c.MaxTxsPerBlock),
+		Queue: withdrawalqueue.New()}
 	return cfg
 }
 

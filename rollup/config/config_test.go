@@ -56,7 +56,7 @@ func TestFromGenesisReadsTheDevnetSection(t *testing.T) {
 	if c.L1ChainID != 1337 || c.L2ChainID != 1338 || c.L2BlockTime != 250*time.Millisecond || c.L2GasLimit != 50_000_000 ||
 		c.MaxTxsPerBlock != 1000 || c.ChallengeWindow != 30 || c.SequencingWindow != 20 || c.MaxOriginLag != 2 ||
 		c.Sequencer != sequencer || c.SequencerBond.Cmp(genesis.Ether(10).Big()) != 0 || c.L1FeeScalar != 16_000_000 ||
-		c.L1GenesisTime != 1_700_000_000 || len(c.L2Alloc) != 3 {
+		c.L1GenesisTime != 1_700_000_000 || len(c.L2Alloc) != 3 || c.SequencerTimeout != 40 {
 		t.Fatalf("config %+v", c)
 	}
 	ref := c.L1GenesisRef()
@@ -111,6 +111,7 @@ func TestFromGenesisNamesTheBadField(t *testing.T) {
 		{"rollup.maxOriginLag", func(g *genesis.Genesis) { g.Rollup.MaxOriginLag = 25 }},
 		{"rollup.sequencerBond", func(g *genesis.Genesis) { g.Rollup.SequencerBond = genesis.NewAmount(new(big.Int)) }},
 		{"rollup.sequencer", func(g *genesis.Genesis) { g.Rollup.Sequencer = common.Address{} }},
+		{"rollup.sequencerTimeout", func(g *genesis.Genesis) { g.Rollup.SequencerTimeout = 20 }},
 		{"rollup.l1FeeScalar", func(g *genesis.Genesis) { g.Rollup.L1FeeScalar = genesis.MaxL1FeeScalar + 1 }},
 		{"rollup.l2Alloc[" + config.WithdrawalQueueAddress.Hex() + "]", func(g *genesis.Genesis) {
 			g.Rollup.L2Alloc[config.WithdrawalQueueAddress] = genesis.Account{Balance: genesis.Ether(0)}

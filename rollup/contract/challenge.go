@@ -121,7 +121,7 @@ type verdict struct {
 
 // handleChallenge verifies a fraud proof against the posted output of an
 // L2 block and, if the output is wrong, deletes the outputs from that
-// block on and slashes the sequencer's bond (see doc.go).
+// block on and slashes the bond of the batch's poster (see doc.go).
 func (c *Contract) handleChallenge(ctx *syscontract.Context, args []any) ([]any, error) {
 	n, _ := args[0].(uint64)
 	data, _ := args[1].([]byte)
@@ -294,8 +294,7 @@ func (c *Contract) reexecute(p *protocol.FraudProof, parent *types.Header, txs t
 	if err != nil {
 		return Output{}, invalid(ErrWitnessIncomplete, "%v", err)
 	}
-	// No L2 system contracts yet: the sequencer's chain has none either.
-	res, err := execution.ApplyBlock(c.exec, sdb, header, txs, nil, execution.SkipInvalid, execution.Options{L2: &extras})
+	res, err := execution.ApplyBlock(c.exec, sdb, header, txs, c.l2reg, execution.SkipInvalid, execution.Options{L2: &extras})
 	switch {
 	case errors.Is(err, execution.ErrStateUnavailable):
 		return Output{}, invalid(ErrWitnessIncomplete, "%v", err)
@@ -303,12 +302,9 @@ func (c *Contract) reexecute(p *protocol.FraudProof, parent *types.Header, txs t
 		return Output{}, invalid(ErrNotExecutable, "%v", err)
 	}
 	b := execution.SealL2Block(header, extras, res)
-	// The L2 initiates no withdrawal yet, so every block's list is empty.
-	// The withdrawals issue plugs in here: the list the block's execution
-	// initiated (from the withdrawal queue's state or logs).
-	wroot, err := protocol.WithdrawalsRoot(nil)
+	wroot, err := protocol.WithdrawalsRoot(res.Withdrawals)
 	if err != nil {
-		return Output{}, err
+		return Output{}, invalid(ErrNotExecutable, "withdrawals of the re-executed block: %v", err)
 	}
 	return newOutput(res.StateRoot, wroot, b.Hash()), nil
 }
@@ -324,28 +320,34 @@ func (o otherAccounts) GetState(addr common.Address, slot common.Hash) common.Ha
 
 // settle applies a successful challenge: batch i is truncated to its
 // blocks before the disputed one (deleted if none is left) and every later
-// batch is deleted; the parent becomes the last accepted block; the
-// sequencer's bond goes half to the challenger and half is burned; the
-// dispute is recorded and Challenged emitted. It returns the dispute's
-// index.
+// batch is deleted; the parent becomes the last accepted block; the bond
+// of batch i's poster (the sequencer, or a fallback proposer) goes half to
+// the challenger and half is burned; the dispute is recorded and
+// Challenged emitted. It returns the dispute's index.
 func (c *Contract) settle(ctx *syscontract.Context, v *verdict) ([]any, error) {
 	b := v.batch
 	count := b.Index
 	if v.number > b.FirstBlock {
 		b.BlockCount = uint64(v.number - b.FirstBlock)
+		// Only the withdrawals of the blocks that stand may ever be paid.
+		b.WithdrawalCount = withdrawalsBefore(ctx, &b, v.number)
 		if err := writeBatch(ctx, &b); err != nil {
 			return nil, err
 		}
 		count++
 	}
-	bondSlot := mapSlot(syscontract.AddressKey(c.cfg.Sequencer), slotBonds)
+	poster := v.batch.Poster
+	if poster == (common.Address{}) {
+		poster = c.cfg.Sequencer // a record written before posters were recorded
+	}
+	bondSlot := mapSlot(syscontract.AddressKey(poster), slotBonds)
 	bond := ctx.GetUint256(bondSlot)
 	reward := new(uint256.Int).Rsh(bond, 1)
 	burned := new(uint256.Int).Sub(bond, reward)
 	d := Dispute{
 		Index: getU64(ctx, slotDisputeCount), L2Block: v.number, BatchIndex: v.batch.Index, Challenger: ctx.Caller(),
 		L1Block: block.L1Number(ctx.Block().Number), Posted: v.posted, Computed: v.computed,
-		Reward: reward.ToBig(), Burned: burned.ToBig(),
+		Reward: reward.ToBig(), Burned: burned.ToBig(), Poster: poster,
 	}
 	for _, step := range []func() error{
 		// Records past the count are dead: writeBatch overwrites every
@@ -359,7 +361,7 @@ func (c *Contract) settle(ctx *syscontract.Context, v *verdict) ([]any, error) {
 		func() error { return setU64(ctx, slotDisputeCount, d.Index+1) },
 		func() error {
 			return ctx.Emit("Challenged", uint64(d.L2Block), d.Challenger, d.BatchIndex, d.Index,
-				[32]byte(d.Posted.Root), [32]byte(d.Computed.Root), d.Reward, d.Burned)
+				[32]byte(d.Posted.Root), [32]byte(d.Computed.Root), d.Reward, d.Burned, d.Poster)
 		},
 	} {
 		if err := step(); err != nil {
@@ -392,8 +394,11 @@ type Dispute struct {
 	L2Block    block.L2Number
 	BatchIndex uint64
 	// Challenger sent the challenge and received Reward; Burned is the
-	// rest of the sequencer's bond.
+	// rest of the poster's bond.
 	Challenger common.Address
+	// Poster posted the disputed batch (the sequencer, or a fallback
+	// proposer after the sequencer timeout): its bond was slashed.
+	Poster common.Address
 	// L1Block is the L1 block of the challenge.
 	L1Block block.L1Number
 	// Posted is the output the batch claimed, Computed the one
@@ -410,7 +415,8 @@ const (
 	disputeWordComputed   = 6  // the same outputWords
 	disputeWordReward     = 10 // uint256
 	disputeWordBurned     = 11 // uint256
-	disputeWords          = 12
+	disputeWordPoster     = 12 // address
+	disputeWords          = 13
 	outputWords           = 4
 )
 
@@ -429,6 +435,7 @@ func writeDispute(w writer, d *Dispute) error {
 		disputeWordChallenger: common.BytesToHash(d.Challenger[:]),
 		disputeWordReward:     common.BigToHash(d.Reward),
 		disputeWordBurned:     common.BigToHash(d.Burned),
+		disputeWordPoster:     common.BytesToHash(d.Poster[:]),
 	}
 	for k, h := range outputWordsOf(&d.Posted) {
 		words[disputeWordPosted+uint64(k)] = h
@@ -460,6 +467,7 @@ func readDispute(r store, i uint64) (Dispute, error) {
 		Challenger: common.BytesToAddress(r.GetState(disputeSlot(i, disputeWordChallenger)).Bytes()),
 		Posted:     readOutput(r, i, disputeWordPosted), Computed: readOutput(r, i, disputeWordComputed),
 		Reward: r.GetState(disputeSlot(i, disputeWordReward)).Big(), Burned: r.GetState(disputeSlot(i, disputeWordBurned)).Big(),
+		Poster: common.BytesToAddress(r.GetState(disputeSlot(i, disputeWordPoster)).Bytes()),
 	}, nil
 }
 
@@ -478,5 +486,5 @@ func (c *Contract) viewDispute(ctx *syscontract.Context, args []any) ([]any, err
 	return []any{uint64(d.L2Block), d.BatchIndex, d.Challenger, uint64(d.L1Block),
 		[32]byte(d.Posted.Root), [32]byte(d.Posted.StateRoot), [32]byte(d.Posted.WithdrawalsRoot), [32]byte(d.Posted.BlockHash),
 		[32]byte(d.Computed.Root), [32]byte(d.Computed.StateRoot), [32]byte(d.Computed.WithdrawalsRoot), [32]byte(d.Computed.BlockHash),
-		d.Reward, d.Burned}, nil
+		d.Reward, d.Burned, d.Poster}, nil
 }

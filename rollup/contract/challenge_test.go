@@ -51,7 +51,7 @@ func TestPackChallengeMatchesTheABI(t *testing.T) {
 		!a.Methods["disputeCount"].IsConstant() {
 		t.Fatal("ABI mutabilities are wrong")
 	}
-	if sig := a.Events["Challenged"].Sig; sig != "Challenged(uint64,address,uint64,uint64,bytes32,bytes32,uint256,uint256)" {
+	if sig := a.Events["Challenged"].Sig; sig != "Challenged(uint64,address,uint64,uint64,bytes32,bytes32,uint256,uint256,address)" {
 		t.Fatalf("Challenged signature %s", sig)
 	}
 }
@@ -160,7 +160,8 @@ func testChallengeWrongOutput(t *testing.T, v variant) {
 			t.Fatalf("truncated batch %+v, %v", got, err)
 		}
 		ret, err := f.view(PackBatch(uint64(bi)))
-		if viewed, uerr := UnpackBatch(uint64(bi), ret); err != nil || uerr != nil || viewed.BlockCount != got.BlockCount || viewed.LeafCount != got.LeafCount {
+		if viewed, uerr := UnpackBatch(uint64(bi), ret); err != nil || uerr != nil || viewed.BlockCount != got.BlockCount || viewed.LeafCount != got.LeafCount ||
+			viewed.Poster != sequencer || got.Poster != sequencer {
 			t.Fatalf("batch view %+v, %v %v", viewed, err, uerr)
 		}
 	}
@@ -188,7 +189,7 @@ func testChallengeWrongOutput(t *testing.T, v variant) {
 	want := Dispute{Index: 0, L2Block: n, BatchIndex: uint64(bi), Challenger: stranger, L1Block: block.L1Number(f.block),
 		Posted:   newOutput(pos.StateRoot, pw, pos.BlockHash),
 		Computed: newOutput(own.Header.Root, empty, own.Hash()),
-		Reward:   half.ToBig(), Burned: half.ToBig()}
+		Reward:   half.ToBig(), Burned: half.ToBig(), Poster: sequencer}
 	d, err := ReadDispute(f.st, 0)
 	if err != nil || !sameDispute(d, want) {
 		t.Fatalf("dispute %+v, %v; want %+v", d, err, want)
@@ -212,7 +213,7 @@ func testChallengeWrongOutput(t *testing.T, v variant) {
 	ev, err := ParseChallenged(logs[0])
 	if err != nil || ev.L2Block != n || ev.Challenger != stranger || ev.BatchIndex != uint64(bi) || ev.Dispute != 0 ||
 		ev.PostedOutput != want.Posted.Root || ev.ComputedOutput != want.Computed.Root ||
-		ev.Reward.Cmp(half.ToBig()) != 0 || ev.Burned.Cmp(half.ToBig()) != 0 {
+		ev.Reward.Cmp(half.ToBig()) != 0 || ev.Burned.Cmp(half.ToBig()) != 0 || ev.Poster != sequencer {
 		t.Fatalf("Challenged %+v, %v", ev, err)
 	}
 
@@ -270,7 +271,7 @@ func testChallengeWrongOutput(t *testing.T, v variant) {
 func sameDispute(a, b Dispute) bool {
 	return a.Index == b.Index && a.L2Block == b.L2Block && a.BatchIndex == b.BatchIndex && a.Challenger == b.Challenger &&
 		a.L1Block == b.L1Block && a.Posted == b.Posted && a.Computed == b.Computed &&
-		a.Reward.Cmp(b.Reward) == 0 && a.Burned.Cmp(b.Burned) == 0
+		a.Reward.Cmp(b.Reward) == 0 && a.Burned.Cmp(b.Burned) == 0 && a.Poster == b.Poster
 }
 
 // TestChallengeOfACorrectOutputFails: a valid proof against a correct

@@ -163,6 +163,35 @@ func PackLastAccepted() []byte { return selector("lastAccepted") }
 // PackL2Genesis returns the calldata of l2Genesis().
 func PackL2Genesis() []byte { return selector("l2Genesis") }
 
+// PackFallbackFrom returns the calldata of fallbackFrom().
+func PackFallbackFrom() []byte { return selector("fallbackFrom") }
+
+// FallbackWindow is the result of fallbackFrom(): from L1 block From on,
+// any bonded account may post batches, not only the sequencer; Since is
+// the L1 block the sequencer timeout counts from (the last accepted batch,
+// the last successful challenge, or L1 block 1).
+type FallbackWindow struct {
+	From  block.L1Number
+	Since block.L1Number
+}
+
+// UnpackFallbackFrom decodes the result of fallbackFrom().
+func UnpackFallbackFrom(ret []byte) (FallbackWindow, error) {
+	out, err := unpack("fallbackFrom", ret)
+	if err != nil {
+		return FallbackWindow{}, err
+	}
+	from, err1 := as[uint64]("fallbackFrom", out[0])
+	since, err2 := as[uint64]("fallbackFrom", out[1])
+	if err := errors.Join(err1, err2); err != nil {
+		return FallbackWindow{}, err
+	}
+	if from < since {
+		return FallbackWindow{}, fmt.Errorf("%w: fallbackFrom %d before %d", ErrBadResponse, from, since)
+	}
+	return FallbackWindow{From: block.L1Number(from), Since: block.L1Number(since)}, nil
+}
+
 // PackBondOf returns the calldata of bondOf(account).
 func PackBondOf(account common.Address) []byte {
 	return withWord("bondOf", common.BytesToHash(account[:]))
@@ -224,8 +253,8 @@ func UnpackFinalizedBatchCount(ret []byte) (uint64, error) {
 // UnpackBatchOfBlock decodes the result of batchOfBlock(l2Block).
 func UnpackBatchOfBlock(ret []byte) (uint64, error) { return unpackUint64("batchOfBlock", ret) }
 
-// UnpackBatch decodes the result of batch(index); the withdrawal fields
-// stay zero (batchWithdrawals has them).
+// UnpackBatch decodes the result of batch(index), the poster included;
+// the withdrawal fields stay zero (batchWithdrawals has them).
 func UnpackBatch(index uint64, ret []byte) (BatchInfo, error) {
 	out, err := unpack("batch", ret)
 	if err != nil {
@@ -237,29 +266,45 @@ func UnpackBatch(index uint64, ret []byte) (BatchInfo, error) {
 	root, err4 := as[[32]byte]("batch", out[3])
 	final, err5 := as[bool]("batch", out[4])
 	leaves, err6 := as[uint64]("batch", out[5])
-	if err := errors.Join(err1, err2, err3, err4, err5, err6); err != nil {
+	poster, err7 := as[common.Address]("batch", out[6])
+	if err := errors.Join(err1, err2, err3, err4, err5, err6, err7); err != nil {
 		return BatchInfo{}, err
 	}
 	if count == 0 || first == 0 || first+count < first || leaves < count {
 		return BatchInfo{}, fmt.Errorf("%w: batch %d has blocks %d+%d of %d", ErrBadResponse, index, first, count, leaves)
 	}
 	return BatchInfo{Index: index, FirstBlock: block.L2Number(first), BlockCount: count, LeafCount: leaves, L1Block: block.L1Number(l1),
-		Root: root, Final: final}, nil
+		Root: root, Final: final, Poster: poster}, nil
 }
 
-// UnpackBatchWithdrawals decodes the result of batchWithdrawals(index):
-// the batch's withdrawal count and withdrawals root.
-func UnpackBatchWithdrawals(ret []byte) (uint64, common.Hash, error) {
+// BatchWithdrawals is the result of batchWithdrawals(index): the batch's
+// payable withdrawals are nonces First to First+Count-1; Root is the
+// withdrawals root over the Posted withdrawals the batch posted (more
+// than Count if a challenge truncated it).
+type BatchWithdrawals struct {
+	Count  uint64
+	Root   common.Hash
+	First  uint64
+	Posted uint64
+}
+
+// UnpackBatchWithdrawals decodes the result of batchWithdrawals(index).
+func UnpackBatchWithdrawals(ret []byte) (BatchWithdrawals, error) {
 	out, err := unpack("batchWithdrawals", ret)
 	if err != nil {
-		return 0, common.Hash{}, err
+		return BatchWithdrawals{}, err
 	}
 	n, err1 := as[uint64]("batchWithdrawals", out[0])
 	root, err2 := as[[32]byte]("batchWithdrawals", out[1])
-	if err := errors.Join(err1, err2); err != nil {
-		return 0, common.Hash{}, err
+	first, err3 := as[uint64]("batchWithdrawals", out[2])
+	posted, err4 := as[uint64]("batchWithdrawals", out[3])
+	if err := errors.Join(err1, err2, err3, err4); err != nil {
+		return BatchWithdrawals{}, err
 	}
-	return n, root, nil
+	if posted < n || first+posted < first {
+		return BatchWithdrawals{}, fmt.Errorf("%w: batchWithdrawals count %d of %d posted from nonce %d", ErrBadResponse, n, posted, first)
+	}
+	return BatchWithdrawals{Count: n, Root: root, First: first, Posted: posted}, nil
 }
 
 // UnpackLastAccepted decodes the result of lastAccepted().

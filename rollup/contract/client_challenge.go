@@ -90,11 +90,13 @@ func UnpackDispute(index uint64, ret []byte) (Dispute, error) {
 	}
 	who, err := as[common.Address]("dispute", out[2])
 	errs = append(errs, err)
+	poster, err := as[common.Address]("dispute", out[14])
+	errs = append(errs, err)
 	d := Dispute{
 		Index: index, L2Block: block.L2Number(u64(0)), BatchIndex: u64(1), Challenger: who, L1Block: block.L1Number(u64(3)),
 		Posted:   Output{Root: h(4), StateRoot: h(5), WithdrawalsRoot: h(6), BlockHash: h(7)},
 		Computed: Output{Root: h(8), StateRoot: h(9), WithdrawalsRoot: h(10), BlockHash: h(11)},
-		Reward:   amount(12), Burned: amount(13),
+		Reward:   amount(12), Burned: amount(13), Poster: poster,
 	}
 	if err := errors.Join(errs...); err != nil {
 		return Dispute{}, err
@@ -114,6 +116,9 @@ type Challenged struct {
 	PostedOutput   common.Hash
 	ComputedOutput common.Hash
 	Reward, Burned *big.Int
+	// Poster posted the disputed batch; its bond was slashed (Reward and
+	// Burned).
+	Poster common.Address
 	// L1Block and TxIndex locate the log (the challenge's transaction).
 	L1Block block.L1Number
 	TxIndex uint
@@ -142,7 +147,8 @@ func ParseChallenged(log *types.Log) (Challenged, error) {
 	computed, err4 := as[[32]byte]("Challenged", data[3])
 	reward, err5 := as[*big.Int]("Challenged", data[4])
 	burned, err6 := as[*big.Int]("Challenged", data[5])
-	if err := errors.Join(err1, err2, err3, err4, err5, err6); err != nil {
+	poster, err7 := as[common.Address]("Challenged", data[6])
+	if err := errors.Join(err1, err2, err3, err4, err5, err6, err7); err != nil {
 		return Challenged{}, err
 	}
 	l2 := unpackU64(n, 0)
@@ -150,6 +156,6 @@ func ParseChallenged(log *types.Log) (Challenged, error) {
 		return Challenged{}, fmt.Errorf("%w: Challenged names L2 block 0", ErrBadResponse)
 	}
 	return Challenged{L2Block: block.L2Number(l2), Challenger: common.BytesToAddress(who[12:]), BatchIndex: bi, Dispute: di,
-		PostedOutput: posted, ComputedOutput: computed, Reward: reward, Burned: burned,
+		PostedOutput: posted, ComputedOutput: computed, Reward: reward, Burned: burned, Poster: poster,
 		L1Block: block.L1Number(log.BlockNumber), TxIndex: log.TxIndex}, nil
 }

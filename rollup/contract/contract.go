@@ -69,8 +69,10 @@ const (
 	// its block's transactions root.
 	BatchTxGas = 300
 	// BatchWithdrawalGas is charged per withdrawal of a batch: hashing it
-	// into two roots.
-	BatchWithdrawalGas = 500
+	// into two roots (500) and storing it until it is paid, three words
+	// at syscontract.StorageWriteGas (15,000). Clearing them at the payout
+	// is end-of-block work, which no one pays.
+	BatchWithdrawalGas = 500 + withdrawalWords*syscontract.StorageWriteGas
 	// ViewGas is the cost of a view.
 	ViewGas = 5_000
 	// SearchStepGas is charged per step of batchOfBlock's binary search
@@ -80,19 +82,26 @@ const (
 	FinalizeGas = 2_000
 	// EndBlockGasBudget bounds the end-of-block hook: recording the L1
 	// block (three storage writes), the one-time initialization and up to
-	// MaxFinalizePerBlock finalizations.
-	EndBlockGasBudget = 1_000_000
+	// MaxFinalizePerBlock finalizations (1,000,000 covers them with a wide
+	// margin), then up to MaxPayoutsPerBlock payouts of at most
+	// MaxPayoutGas each, and the payout cursor and a halt log: 11,260,000.
+	// It was 1,000,000 before payouts; it had to rise so that a block pays
+	// its 256 withdrawals (each a few storage writes, a transfer and a
+	// log). A block paying 256 used 9,873,117 gas, and 4 ms in the hook plus
+	// 3 ms of state-root hashing on the shared 2-core machine.
+	EndBlockGasBudget = 1_000_000 + MaxPayoutsPerBlock*MaxPayoutGas + payoutReserveGas
 )
 
 // Errors of the contract; a call that fails with one reverts with its
 // text as the reason. Test with errors.Is.
 var (
 	// ErrNotSequencer means the caller is not the sequencer named in the
-	// genesis.
-	ErrNotSequencer = errors.New("rollup: only the sequencer named in the genesis may do this")
-	// ErrBondTooLow means the sequencer's bond is below the configured
+	// genesis and the sequencer timeout has not passed yet: until then only
+	// the sequencer may post.
+	ErrNotSequencer = errors.New("rollup: only the sequencer named in the genesis may post before the sequencer timeout")
+	// ErrBondTooLow means the poster's bond is below the configured
 	// sequencer bond.
-	ErrBondTooLow = errors.New("rollup: the sequencer's bond is below the required bond")
+	ErrBondTooLow = errors.New("rollup: the poster's bond is below the required bond")
 	// ErrNothingBonded means unbond() was called with no bond.
 	ErrNothingBonded = errors.New("rollup: nothing bonded")
 	// ErrBondLocked means the bond still backs a batch that may be
@@ -148,6 +157,9 @@ type Contract struct {
 	// exec is the L2 state transition's config (the fraud-proof verifier
 	// re-executes L2 blocks with it); read-only.
 	exec execution.Config
+	// l2reg holds the L2 system contracts the re-execution runs (the
+	// withdrawal queue).
+	l2reg *syscontract.Registry
 	// decode turns posted data into a batch (decodeBatch with limits;
 	// tests of this package may replace it).
 	decode func(data []byte) (*protocol.Batch, error)
@@ -162,8 +174,8 @@ var (
 // state root (the L2 genesis hash also depends on the L1 genesis hash,
 // which the contract learns on chain: see doc.go). It refuses a config
 // whose sequencing window does not fit the history (an origin still in its
-// window must be in the history) or whose bond is not a positive 256-bit
-// amount.
+// window must be in the history), whose sequencer timeout is not above the
+// sequencing window, or whose bond is not a positive 256-bit amount.
 func New(cfg *rollupconfig.Config) (*Contract, error) {
 	if cfg == nil {
 		return nil, fmt.Errorf("%w: no config", ErrBadConfig)
@@ -171,6 +183,10 @@ func New(cfg *rollupconfig.Config) (*Contract, error) {
 	if cfg.SequencingWindow == 0 || cfg.SequencingWindow >= HistorySize {
 		return nil, fmt.Errorf("%w: sequencing window %d L1 blocks must be in [1, %d): the history must hold every origin still in its window",
 			ErrBadConfig, cfg.SequencingWindow, HistorySize)
+	}
+	if cfg.SequencerTimeout <= cfg.SequencingWindow {
+		return nil, fmt.Errorf("%w: sequencer timeout %d L1 blocks must be above the sequencing window %d",
+			ErrBadConfig, cfg.SequencerTimeout, cfg.SequencingWindow)
 	}
 	if cfg.ChallengeWindow == 0 || cfg.MaxTxsPerBlock == 0 || cfg.L2GasLimit == 0 {
 		return nil, fmt.Errorf("%w: challenge window, transaction cap and L2 gas limit must be positive", ErrBadConfig)
@@ -191,7 +207,11 @@ func New(cfg *rollupconfig.Config) (*Contract, error) {
 	if err := exec.Validate(); err != nil {
 		return nil, fmt.Errorf("%w: L2 execution config: %w", ErrBadConfig, err)
 	}
-	c := &Contract{cfg: cfg, bond: bond, caps: BatchCaps(cfg), l2GenState: root, exec: exec}
+	l2reg, err := exec.L2.SystemContracts()
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrBadConfig, err)
+	}
+	c := &Contract{cfg: cfg, bond: bond, caps: BatchCaps(cfg), l2GenState: root, exec: exec, l2reg: l2reg}
 	c.decode = func(data []byte) (*protocol.Batch, error) { return decodeBatch(data, lim) }
 	return c, nil
 }
@@ -255,6 +275,9 @@ func (c *Contract) Methods() map[string]syscontract.Method {
 		"lastAccepted":        {Gas: ViewGas, Handler: c.viewLastAccepted},
 		"l2Genesis":           {Gas: ViewGas, Handler: c.viewL2Genesis},
 		"bondOf":              {Gas: ViewGas, Handler: c.viewBondOf},
+		"fallbackFrom":        {Gas: ViewGas, Handler: c.viewFallbackFrom},
+		"paidWithdrawals":     {Gas: ViewGas, Handler: c.viewPaidWithdrawals},
+		"withdrawalStatus":    {Gas: ViewGas, Handler: c.viewWithdrawalStatus},
 	}
 }
 

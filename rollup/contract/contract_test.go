@@ -54,6 +54,7 @@ func TestNewRefusesConfigsItCannotRun(t *testing.T) {
 	for name, mutate := range map[string]func(c *rollupconfig.Config){
 		"window beyond the history": func(c *rollupconfig.Config) { c.SequencingWindow = HistorySize },
 		"no challenge window":       func(c *rollupconfig.Config) { c.ChallengeWindow = 0 },
+		"timeout within the window": func(c *rollupconfig.Config) { c.SequencerTimeout = c.SequencingWindow },
 		"no bond":                   func(c *rollupconfig.Config) { c.SequencerBond = new(big.Int) },
 		"bond above 256 bits":       func(c *rollupconfig.Config) { c.SequencerBond = new(big.Int).Lsh(big.NewInt(1), 256) },
 	} {
@@ -116,13 +117,23 @@ func revertsWith(t *testing.T, err error, sentinel error, reason string) {
 
 func TestBondRules(t *testing.T) {
 	e := newEnv(t)
-	_, _, err := e.run(stranger, eth(10), PackBond())
-	revertsWith(t, err, nil, "only the sequencer named in the genesis")
-	_, _, err = e.run(sequencer, nil, PackBond())
+	// Anyone may bond (a fallback proposer posts after the sequencer
+	// timeout); bonds are per account.
+	if _, _, err := e.run(stranger, eth(3), PackBond()); err != nil {
+		t.Fatalf("a stranger's bond: %v", err)
+	}
+	if got := ReadBond(e.st, stranger); got.Cmp(eth(3).ToBig()) != 0 || ReadBond(e.st, sequencer).Sign() != 0 {
+		t.Fatalf("bonds: stranger %s, sequencer %s", got, ReadBond(e.st, sequencer))
+	}
+	if _, _, err := e.run(stranger, nil, PackUnbond()); err != nil {
+		t.Fatalf("a stranger's unbond: %v", err)
+	}
+	_, _, err := e.run(sequencer, nil, PackBond())
 	revertsWith(t, err, nil, "bond of 0 wei")
 	_, _, err = e.run(sequencer, nil, PackUnbond())
 	revertsWith(t, err, ErrNothingBonded, "nothing bonded")
 
+	logsBefore := len(e.st.Logs())
 	e.bond(eth(4))
 	e.bond(eth(6))
 	if got := ReadBond(e.st, sequencer); got.Cmp(eth(10).ToBig()) != 0 {
@@ -135,7 +146,7 @@ func TestBondRules(t *testing.T) {
 	if !e.st.GetBalance(Address).Eq(eth(10)) {
 		t.Fatal("the contract does not hold the bond")
 	}
-	logs := e.st.Logs()
+	logs := e.st.Logs()[logsBefore:]
 	if len(logs) != 2 || logs[1].Topics[0] != ABI().Events["Bonded"].ID || logs[1].Topics[1] != common.BytesToHash(sequencer[:]) {
 		t.Fatalf("Bonded logs %+v", logs)
 	}
@@ -290,7 +301,8 @@ func TestValidBatchAccepted(t *testing.T) {
 		t.Fatal(err)
 	}
 	wroot, _ := protocol.WithdrawalsRoot(append(append([]protocol.Withdrawal{}, b.Blocks[1].Withdrawals...), b.Blocks[3].Withdrawals...))
-	want := BatchInfo{Index: 0, FirstBlock: 1, BlockCount: 5, LeafCount: 5, L1Block: 6, Root: expectedRoot(t, b), WithdrawalCount: 2, WithdrawalsRoot: wroot}
+	want := BatchInfo{Index: 0, FirstBlock: 1, BlockCount: 5, LeafCount: 5, L1Block: 6, Root: expectedRoot(t, b), WithdrawalCount: 2,
+		PostedWithdrawals: 2, WithdrawalsRoot: wroot, Poster: sequencer}
 	if got != want {
 		t.Fatalf("batch %+v, want %+v", got, want)
 	}
@@ -318,7 +330,7 @@ func TestValidBatchAccepted(t *testing.T) {
 	}
 	got2, _ := ReadBatch(e.st, 1)
 	if got2.FirstBlock != 6 || got2.BlockCount != 3 || got2.L1Block != 7 || got2.Root != expectedRoot(t, b2) ||
-		got2.WithdrawalCount != 0 || got2.WithdrawalsRoot != (common.Hash{}) {
+		got2.WithdrawalCount != 0 || got2.WithdrawalsRoot != (common.Hash{}) || got2.FirstWithdrawal != 2 {
 		t.Fatalf("second batch %+v", got2)
 	}
 	if ReadBatchCount(e.st) != 2 {
@@ -333,7 +345,7 @@ func TestSubmitBatchGas(t *testing.T) {
 	e.bond(eth(10))
 	e.advanceTo(4)
 	b := e.nextBatch(3, 2)
-	b.Blocks[0].Withdrawals = []protocol.Withdrawal{{Amount: big.NewInt(1)}}
+	b.Blocks[0].Withdrawals = []protocol.Withdrawal{{To: common.HexToAddress("0x7777777777777777777777777777777777777777"), Amount: big.NewInt(1)}}
 	_, used, err := e.submit(b)
 	if err != nil {
 		t.Fatal(err)

@@ -73,7 +73,7 @@ func newL2Env(t testing.TB, nkeys, nothers int, txCap uint64) *l2env {
 		total.Add(total, genesis.Ether(1).Big())
 	}
 	g.Alloc[rollupconfig.BridgeAddress] = genesis.Account{Balance: genesis.NewAmount(total)}
-	br, err := bridge.New(bridge.Config{})
+	br, err := bridge.New(bridge.Config{Payer: Address})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -173,8 +173,12 @@ func (f *l2env) claims(from, last block.L2Number) *protocol.Batch {
 	b := &protocol.Batch{ParentHash: f.l2(from - 1).Hash()}
 	for n := from; n <= last; n++ {
 		x := f.l2(n)
+		ws, err := f.chain.Withdrawals(x) // nil when the block initiated none
+		if err != nil {
+			f.t.Fatal(err)
+		}
 		b.Blocks = append(b.Blocks, protocol.Block{Number: n, Time: x.Header.Time, Origin: x.L2.Origin.Number,
-			Transactions: x.Transactions, StateRoot: x.Header.Root, BlockHash: x.Hash()})
+			Transactions: x.Transactions, StateRoot: x.Header.Root, BlockHash: x.Hash(), Withdrawals: ws})
 	}
 	return b
 }
@@ -198,7 +202,11 @@ func (f *l2env) witness(pos *protocol.Block) []byte {
 	if err != nil {
 		f.t.Fatal(err)
 	}
-	res, err := execution.ApplyBlock(cfg, sdb, header, pos.Transactions, nil, execution.SkipInvalid,
+	reg, err := cfg.L2.SystemContracts() // the withdrawal queue, as the chain runs it
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	res, err := execution.ApplyBlock(cfg, sdb, header, pos.Transactions, reg, execution.SkipInvalid,
 		execution.Options{CollectWitness: true, L2: own.L2})
 	if err != nil {
 		f.t.Fatal(err)

@@ -62,6 +62,7 @@ type env struct {
 	cfg   *rollupconfig.Config
 	c     *Contract
 	reg   *syscontract.Registry
+	db    *statedb.DB
 	st    *state.StateDB
 	block uint64
 }
@@ -112,12 +113,12 @@ func newEnvWith(t testing.TB, gen *genesis.Genesis, others ...syscontract.Contra
 	}
 	alloc[sequencer] = types.Account{Balance: eth(1000).ToBig()}
 	alloc[stranger] = types.Account{Balance: eth(1000).ToBig()}
-	db := statedb.New(rawdb.NewMemoryDatabase())
-	root, err := db.ApplyAlloc(alloc)
+	e.db = statedb.New(rawdb.NewMemoryDatabase())
+	root, err := e.db.ApplyAlloc(alloc)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if e.st, err = db.StateAt(root); err != nil {
+	if e.st, err = e.db.StateAt(root); err != nil {
 		t.Fatal(err)
 	}
 	return e

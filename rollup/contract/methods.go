@@ -69,12 +69,11 @@ func (c *Contract) lastAccepted(r store, info syscontract.BlockInfo) (protocol.H
 	return c.genesisHead(g), nil
 }
 
-// handleBond adds the call's value to the sender's bond.
+// handleBond adds the call's value to the sender's bond. Any account may
+// bond: the sequencer posts with its bond at any time, others once the
+// sequencer timeout has passed (handleSubmitBatch).
 func (c *Contract) handleBond(ctx *syscontract.Context, _ []any) ([]any, error) {
 	who, value := ctx.Caller(), ctx.Value()
-	if who != c.cfg.Sequencer {
-		return nil, ctx.Revert("rollup: only the sequencer named in the genesis may bond: %s is not %s", who, c.cfg.Sequencer)
-	}
 	if value.IsZero() {
 		return nil, ctx.Revert("rollup: bond of 0 wei: send the amount to bond as the transaction value")
 	}
@@ -118,12 +117,22 @@ func (c *Contract) handleUnbond(ctx *syscontract.Context, _ []any) ([]any, error
 }
 
 // handleSubmitBatch decodes a batch, checks it with protocol.CheckBatch
-// against the contract's state and, if it is accepted, records it.
+// against the contract's state and, if it is accepted, records it. The
+// sequencer named in the genesis may post at any time; any other account
+// from fallbackFrom on. Either must hold the sequencer bond.
 func (c *Contract) handleSubmitBatch(ctx *syscontract.Context, args []any) ([]any, error) {
 	data, _ := args[0].([]byte)
 	who, info := ctx.Caller(), ctx.Block()
 	if who != c.cfg.Sequencer {
-		return nil, fmt.Errorf("%w: %s is not the sequencer %s", ErrNotSequencer, who, c.cfg.Sequencer)
+		from, since, err := c.fallbackFrom(ctx)
+		if err != nil {
+			return nil, err
+		}
+		if now := block.L1Number(info.Number); now < from {
+			return nil, fmt.Errorf("%w: %s is not the sequencer %s; any bonded account may post from L1 block %d "+
+				"(the sequencer timeout, %d L1 blocks, after L1 block %d of the last accepted batch or successful challenge), this is L1 block %d",
+				ErrNotSequencer, who, c.cfg.Sequencer, from, c.cfg.SequencerTimeout, since, now)
+		}
 	}
 	if bond := ctx.GetUint256(mapSlot(syscontract.AddressKey(who), slotBonds)); bond.Lt(c.bond) {
 		return nil, fmt.Errorf("%w: bonded %s wei, %s wei required: re-bond first (call bond() with the rest)", ErrBondTooLow, bond, c.bond)
@@ -159,12 +168,33 @@ func (c *Contract) handleSubmitBatch(ctx *syscontract.Context, args []any) ([]an
 	return c.accept(ctx, b, lookup)
 }
 
+// fallbackFrom returns the first L1 block in which an account other than
+// the sequencer may post a batch, and the L1 block the sequencer timeout
+// counts from: the newest of the block that accepted the last accepted
+// batch, the block of the last successful challenge (its rollback opens
+// the range again, and the sequencer gets the whole timeout to re-bond and
+// post it) and L1 block 1 (the contract's initialization).
+func (c *Contract) fallbackFrom(r store) (from, since block.L1Number, err error) {
+	since = 1
+	if n := getU64(r, slotBatchCount); n > 0 {
+		b, err := readBatch(r, n-1)
+		if err != nil {
+			return 0, 0, err
+		}
+		since = max(since, b.L1Block)
+	}
+	if n := getU64(r, slotDisputeCount); n > 0 {
+		since = max(since, block.L1Number(unpackU64(r.GetState(disputeSlot(n-1, disputeWordHead)), 2)))
+	}
+	return since + block.L1Number(c.cfg.SequencerTimeout), since, nil
+}
+
 // BatchGas is the gas submitBatch charges for b on top of the
 // transaction's intrinsic and calldata gas (execution.IntrinsicGas of the
 // calldata): SubmitBatchGas plus the per-block, per-transaction and
-// per-withdrawal costs. A batcher can set its gas limit from it without
-// eth_estimateGas (which runs at the head, where the batch's newest
-// origin may not be in the history yet).
+// per-withdrawal costs (the withdrawals are stored until paid). A batcher
+// can set its gas limit from it without eth_estimateGas (which runs at the
+// head, where the batch's newest origin may not be in the history yet).
 func BatchGas(b *protocol.Batch) uint64 {
 	gas := uint64(SubmitBatchGas)
 	for i := range b.Blocks {
@@ -174,8 +204,9 @@ func BatchGas(b *protocol.Batch) uint64 {
 	return gas
 }
 
-// accept records an accepted batch: its record, the new last accepted
-// block, the sender's last batch, and the BatchAccepted log.
+// accept records an accepted batch: its record (with the sender as its
+// poster), the new last accepted block, the sender's last batch, and the
+// BatchAccepted log.
 func (c *Contract) accept(ctx *syscontract.Context, b *protocol.Batch, lookup protocol.OriginLookup) ([]any, error) {
 	root, err := b.Root(lookup)
 	if err != nil {
@@ -185,10 +216,18 @@ func (c *Contract) accept(ctx *syscontract.Context, b *protocol.Batch, lookup pr
 	for i := range b.Blocks {
 		ws = append(ws, b.Blocks[i].Withdrawals...)
 	}
+	firstNonce, err := nextWithdrawal(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if err := checkWithdrawalNonces(b, firstNonce); err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrRefused, err)
+	}
 	index := getU64(ctx, slotBatchCount)
 	first, lastBlk := b.Blocks[0], b.Blocks[len(b.Blocks)-1]
 	rec := BatchInfo{Index: index, FirstBlock: first.Number, BlockCount: uint64(len(b.Blocks)), LeafCount: uint64(len(b.Blocks)),
-		L1Block: block.L1Number(ctx.Block().Number), Root: root, WithdrawalCount: uint64(len(ws))}
+		L1Block: block.L1Number(ctx.Block().Number), Root: root, WithdrawalCount: uint64(len(ws)), FirstWithdrawal: firstNonce,
+		PostedWithdrawals: uint64(len(ws)), Poster: ctx.Caller()}
 	if len(ws) > 0 {
 		if rec.WithdrawalsRoot, err = protocol.WithdrawalsRoot(ws); err != nil {
 			return nil, fmt.Errorf("%w: %w", ErrRefused, err)
@@ -197,6 +236,7 @@ func (c *Contract) accept(ctx *syscontract.Context, b *protocol.Batch, lookup pr
 	head := protocol.Head{Number: lastBlk.Number, Hash: lastBlk.BlockHash, Time: lastBlk.Time, Origin: lastBlk.Origin}
 	for _, set := range []func() error{
 		func() error { return writeBatch(ctx, &rec) },
+		func() error { return storeWithdrawals(ctx, b) },
 		func() error { return setU64(ctx, slotBatchCount, index+1) },
 		func() error { return writeHead(ctx, head) },
 		func() error {
@@ -214,8 +254,9 @@ func (c *Contract) accept(ctx *syscontract.Context, b *protocol.Batch, lookup pr
 }
 
 // EndBlock implements syscontract.EndBlocker: it initializes the state at
-// L1 block 1, records the L1 block in the history and finalizes the
-// batches whose challenge window has passed (at most MaxFinalizePerBlock).
+// L1 block 1, records the L1 block in the history, finalizes the batches
+// whose challenge window has passed (at most MaxFinalizePerBlock) and pays
+// the withdrawals of final batches (at most MaxPayoutsPerBlock).
 func (c *Contract) EndBlock(ctx *syscontract.Context) error {
 	info := ctx.Block()
 	if info.Number == 0 {
@@ -227,7 +268,10 @@ func (c *Contract) EndBlock(ctx *syscontract.Context) error {
 	if err := recordL1(ctx, block.L1Number(info.Number), info.ParentHash, info.Time, info.BaseFee); err != nil {
 		return err
 	}
-	return c.finalize(ctx, info.Number)
+	if err := c.finalize(ctx, info.Number); err != nil {
+		return err
+	}
+	return c.payout(ctx)
 }
 
 // finalize marks final, in order, the batches accepted at least W L1
@@ -318,7 +362,7 @@ func (c *Contract) viewBatch(ctx *syscontract.Context, args []any) ([]any, error
 	if err != nil {
 		return nil, err
 	}
-	return []any{uint64(b.FirstBlock), b.BlockCount, uint64(b.L1Block), [32]byte(b.Root), b.Final, b.LeafCount}, nil
+	return []any{uint64(b.FirstBlock), b.BlockCount, uint64(b.L1Block), [32]byte(b.Root), b.Final, b.LeafCount, b.Poster}, nil
 }
 
 func (c *Contract) viewBatchWithdrawals(ctx *syscontract.Context, args []any) ([]any, error) {
@@ -326,7 +370,7 @@ func (c *Contract) viewBatchWithdrawals(ctx *syscontract.Context, args []any) ([
 	if err != nil {
 		return nil, err
 	}
-	return []any{b.WithdrawalCount, [32]byte(b.WithdrawalsRoot)}, nil
+	return []any{b.WithdrawalCount, [32]byte(b.WithdrawalsRoot), b.FirstWithdrawal, b.PostedWithdrawals}, nil
 }
 
 func (c *Contract) viewBatchOfBlock(ctx *syscontract.Context, args []any) ([]any, error) {
@@ -356,4 +400,12 @@ func (c *Contract) viewL2Genesis(ctx *syscontract.Context, _ []any) ([]any, erro
 func (c *Contract) viewBondOf(ctx *syscontract.Context, args []any) ([]any, error) {
 	a := args[0].(common.Address)
 	return []any{new(big.Int).SetBytes(ctx.GetState(mapSlot(syscontract.AddressKey(a), slotBonds)).Bytes())}, nil
+}
+
+func (c *Contract) viewFallbackFrom(ctx *syscontract.Context, _ []any) ([]any, error) {
+	from, since, err := c.fallbackFrom(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return []any{uint64(from), uint64(since)}, nil
 }

@@ -19,6 +19,10 @@ func (e *env) randomBatch(rng *rand.Rand) *protocol.Batch {
 	h := e.head()
 	b := &protocol.Batch{ParentHash: h.Hash}
 	p, now := h, block.L1Number(e.block)
+	nonce, _, _, err := ReadWithdrawalCounts(e.st) // withdrawals continue the accepted chain's nonces
+	if err != nil {
+		e.t.Fatal(err)
+	}
 	for range 1 + rng.IntN(6) {
 		closed := uint64(p.Origin)+seqWindow <= uint64(now)
 		canAdvance := p.Origin+1 < now
@@ -42,7 +46,8 @@ func (e *env) randomBatch(rng *rand.Rand) *protocol.Batch {
 			}
 		}
 		for j := range rng.IntN(2) {
-			blk.Withdrawals = append(blk.Withdrawals, protocol.Withdrawal{Nonce: uint64(j), To: common.Address{1}, Amount: big.NewInt(int64(j + 1))})
+			blk.Withdrawals = append(blk.Withdrawals, protocol.Withdrawal{Nonce: nonce, To: common.Address{1}, Amount: big.NewInt(int64(j + 1))})
+			nonce++
 		}
 		b.Blocks = append(b.Blocks, blk)
 		p = protocol.Head{Number: blk.Number, Hash: blk.BlockHash, Time: blk.Time, Origin: o}

@@ -26,14 +26,17 @@ var (
 	slotHistory       = syscontract.Slot(9)
 	slotDisputeCount  = syscontract.Slot(10)
 	slotDisputes      = syscontract.Slot(11)
+	slotPayout        = syscontract.Slot(12)
+	slotWithdrawals   = syscontract.Slot(13)
 )
 
 // Words of a batch record, from its base slot.
 const (
 	batchWordHead        = 0 // firstBlock | blockCount << 64 | l1Block << 128 | leafCount << 192 (0 unless truncated)
 	batchWordRoot        = 1 // Merkle root over (inputs hash, output root)
-	batchWordWithdrawals = 2 // withdrawal count
-	batchWordWRoot       = 3 // withdrawals root of the batch's withdrawals, in order (only if count > 0)
+	batchWordWithdrawals = 2 // count | first nonce << 64 | posted count << 128 (0 unless truncated)
+	batchWordWRoot       = 3 // withdrawals root of the withdrawals the batch posted, in order (only if any)
+	batchWordPoster      = 4 // the account that posted the batch (the sender of submitBatch)
 )
 
 // Words of a history entry, from its base slot.
@@ -138,14 +141,25 @@ type BatchInfo struct {
 	// Root is the Merkle root over the blocks' (inputs hash, output root)
 	// leaves (protocol.Batch.Root).
 	Root common.Hash
-	// WithdrawalCount is the number of withdrawals the batch's blocks
-	// initiated, and WithdrawalsRoot protocol.WithdrawalsRoot of all of
-	// them in order (zero when there are none).
+	// WithdrawalCount is the number of withdrawals the batch's standing
+	// blocks initiated: nonces FirstWithdrawal to FirstWithdrawal +
+	// WithdrawalCount - 1, stored in the contract until paid (payout.go).
+	// FirstWithdrawal is also the number of withdrawals before the batch.
 	WithdrawalCount uint64
-	WithdrawalsRoot common.Hash
+	FirstWithdrawal uint64
+	// PostedWithdrawals is the number of withdrawals the batch posted,
+	// WithdrawalCount or more if a challenge truncated it, and
+	// WithdrawalsRoot protocol.WithdrawalsRoot of those, in order (zero
+	// when there are none).
+	PostedWithdrawals uint64
+	WithdrawalsRoot   common.Hash
 	// Final reports whether the batch has outlived the challenge window
 	// (as of the state it was read from).
 	Final bool
+	// Poster is the account that posted the batch: the sequencer, or after
+	// the sequencer timeout any bonded account. A successful challenge of
+	// one of its blocks slashes the poster's bond.
+	Poster common.Address
 }
 
 // LastBlock is the batch's last L2 block.
@@ -162,23 +176,30 @@ func readBatch(r store, i uint64) (BatchInfo, error) {
 	b := BatchInfo{
 		Index: i, FirstBlock: block.L2Number(unpackU64(head, 0)), BlockCount: unpackU64(head, 1),
 		L1Block: block.L1Number(unpackU64(head, 2)), LeafCount: unpackU64(head, 3),
-		Root:            r.GetState(batchSlot(i, batchWordRoot)),
-		WithdrawalCount: getU64(r, batchSlot(i, batchWordWithdrawals)),
-		Final:           i < getU64(r, slotFinalizedNext),
+		Root:  r.GetState(batchSlot(i, batchWordRoot)),
+		Final: i < getU64(r, slotFinalizedNext),
 	}
 	if b.LeafCount == 0 { // not truncated
 		b.LeafCount = b.BlockCount
 	}
+	ws := r.GetState(batchSlot(i, batchWordWithdrawals))
+	b.WithdrawalCount, b.FirstWithdrawal, b.PostedWithdrawals = unpackU64(ws, 0), unpackU64(ws, 1), unpackU64(ws, 2)
+	if b.PostedWithdrawals == 0 { // not truncated
+		b.PostedWithdrawals = b.WithdrawalCount
+	}
 	b.WithdrawalsRoot = r.GetState(batchSlot(i, batchWordWRoot))
-	if b.BlockCount == 0 || b.FirstBlock == 0 || b.L1Block == 0 || b.LeafCount < b.BlockCount {
+	b.Poster = common.BytesToAddress(r.GetState(batchSlot(i, batchWordPoster)).Bytes())
+	if b.BlockCount == 0 || b.FirstBlock == 0 || b.L1Block == 0 || b.LeafCount < b.BlockCount ||
+		b.PostedWithdrawals < b.WithdrawalCount || b.FirstWithdrawal+b.PostedWithdrawals < b.FirstWithdrawal {
 		return BatchInfo{}, fmt.Errorf("%w: batch %d is stored as %+v", ErrBadState, i, b)
 	}
 	return b, nil
 }
 
-// writeBatch stores the record of batch b.Index. The leaf count is
-// stored only when it differs from the block count (a truncated batch),
-// so an accepted batch's record is three fields in its head word.
+// writeBatch stores the record of batch b.Index. The leaf count and the
+// posted withdrawal count are stored only when they differ from the block
+// and withdrawal counts (a truncated batch), so an accepted batch's record
+// is three fields in its head word and two in its withdrawals word.
 func writeBatch(w writer, b *BatchInfo) error {
 	var leaves uint64
 	if b.LeafCount != b.BlockCount {
@@ -190,12 +211,19 @@ func writeBatch(w writer, b *BatchInfo) error {
 	if err := w.SetState(batchSlot(b.Index, batchWordRoot), b.Root); err != nil {
 		return err
 	}
+	var posted uint64
+	if b.PostedWithdrawals != b.WithdrawalCount {
+		posted = b.PostedWithdrawals
+	}
 	// Written even when zero, so a record never keeps a deleted batch's
 	// withdrawals (a zero into an empty slot leaves the trie as it is).
-	if err := setU64(w, batchSlot(b.Index, batchWordWithdrawals), b.WithdrawalCount); err != nil {
+	if err := w.SetState(batchSlot(b.Index, batchWordWithdrawals), packU64s(b.WithdrawalCount, b.FirstWithdrawal, posted)); err != nil {
 		return err
 	}
-	return w.SetState(batchSlot(b.Index, batchWordWRoot), b.WithdrawalsRoot)
+	if err := w.SetState(batchSlot(b.Index, batchWordWRoot), b.WithdrawalsRoot); err != nil {
+		return err
+	}
+	return w.SetState(batchSlot(b.Index, batchWordPoster), common.BytesToHash(b.Poster[:]))
 }
 
 // finalizedBlock is the last L2 block of the last final batch (0, the L2

@@ -204,7 +204,7 @@ func TestViews(t *testing.T) {
 		}
 		viewed, err := UnpackBatch(uint64(i), ret)
 		stored, _ := ReadBatch(e.st, uint64(i))
-		stored.WithdrawalCount, stored.WithdrawalsRoot = 0, common.Hash{}
+		stored.WithdrawalCount, stored.WithdrawalsRoot, stored.FirstWithdrawal, stored.PostedWithdrawals = 0, common.Hash{}, 0, 0
 		if err != nil || viewed != stored || viewed.FirstBlock != first {
 			t.Fatalf("batch(%d) = %+v, stored %+v, %v", i, viewed, stored, err)
 		}
@@ -228,8 +228,8 @@ func TestViews(t *testing.T) {
 		{PackFinalizedBlock(), func(r []byte) (bool, error) { n, err := UnpackFinalizedBlock(r); return n == 0, err }},
 		{PackLastAccepted(), func(r []byte) (bool, error) { h, err := UnpackLastAccepted(r); return h == e.head(), err }},
 		{PackBatchWithdrawals(0), func(r []byte) (bool, error) {
-			n, root, err := UnpackBatchWithdrawals(r)
-			return n == 0 && root == common.Hash{}, err
+			w, err := UnpackBatchWithdrawals(r)
+			return w == BatchWithdrawals{}, err
 		}},
 	}
 	for i, c := range checks {

@@ -169,6 +169,12 @@ func (c *Chain) Commit(ex *Executed) error {
 	if err := chaindb.WriteBlock(batch, b, ex.Receipts); err != nil {
 		return fmt.Errorf("commit L2 block %d: %w", n, err)
 	}
+	if err := writeOutcome(batch, b.Hash(), ex.Result); err != nil {
+		return fmt.Errorf("commit L2 block %d: %w", n, err)
+	}
+	if err := chaindb.WriteSystemLogs(batch, b.Hash(), ex.Result.SystemLogs); err != nil {
+		return fmt.Errorf("commit L2 block %d: %w", n, err)
+	}
 	if err := store.WriteHeadHeight(batch, n); err != nil {
 		return fmt.Errorf("commit L2 block %d: %w", n, err)
 	}

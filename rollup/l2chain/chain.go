@@ -64,13 +64,20 @@ type Chain struct {
 
 // Open opens the L2 chain in db, writing the genesis block and state if db
 // is empty and refusing a db that holds another genesis. cfg must have L2
-// rules; reg holds the L2 system contracts (may be nil).
+// rules; reg holds the L2 system contracts (nil: those of the L2 rules,
+// L2Rules.SystemContracts).
 func Open(db store.Store, cfg execution.Config, reg *syscontract.Registry, gen Genesis, log *slog.Logger) (*Chain, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, fmt.Errorf("open L2 chain: %w", err)
 	}
 	if cfg.L2 == nil {
 		return nil, fmt.Errorf("open L2 chain: %w: the execution config has no L2 rules", execution.ErrBadConfig)
+	}
+	if reg == nil {
+		var err error
+		if reg, err = cfg.L2.SystemContracts(); err != nil {
+			return nil, fmt.Errorf("open L2 chain: %w", err)
+		}
 	}
 	disk := rawdb.NewDatabase(ethdbadapter.New(db, store.TrieNamespace()))
 	c := &Chain{db: db, state: statedb.NewCached(disk, trieCacheBytes), cfg: cfg, reg: reg,
@@ -174,6 +181,12 @@ func (c *Chain) BlockByHash(h common.Hash) (*block.Block, error) {
 // Receipts returns the receipts of a committed block.
 func (c *Chain) Receipts(b *block.Block) (types.Receipts, error) {
 	return chaindb.ReadReceipts(c.db, b)
+}
+
+// SystemLogs returns the logs of a committed block that no receipt holds
+// (its system work), positioned after the receipts' logs.
+func (c *Chain) SystemLogs(b *block.Block, receipts types.Receipts) ([]*types.Log, error) {
+	return chaindb.ReadSystemLogs(c.db, b, receipts)
 }
 
 // TxLocation returns the height and index of a committed transaction.

@@ -117,6 +117,16 @@ func (b *Backend) Receipts(_ context.Context, h common.Hash) (types.Receipts, er
 	return b.chain.Receipts(blk)
 }
 
+// SystemLogs implements ethrpc.SystemLogsBackend: the logs of a committed
+// block's forced operations (a forced withdrawal's WithdrawalInitiated).
+func (b *Backend) SystemLogs(_ context.Context, h common.Hash, receipts types.Receipts) ([]*types.Log, error) {
+	blk, err := b.chain.BlockByHash(h)
+	if err != nil {
+		return nil, notFound(err)
+	}
+	return b.chain.SystemLogs(blk, receipts)
+}
+
 // ReceiptFields adds the L1 data fee the transaction paid (l1Fee, as the
 // OP Stack names it) and the origin base fee it was priced at.
 func (b *Backend) ReceiptFields(blk *block.Block, index int) (map[string]any, error) {

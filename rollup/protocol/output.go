@@ -1,9 +1,7 @@
 package protocol
 
 import (
-	"errors"
 	"fmt"
-	"math/big"
 
 	"github.com/bilayer/bilayer/core/block"
 	"github.com/ethereum/go-ethereum/common"
@@ -17,25 +15,12 @@ var outputVersion0 = common.Hash{}
 
 // ErrBadWithdrawal means a withdrawal is malformed (no amount, a negative
 // amount or one above 256 bits).
-var ErrBadWithdrawal = errors.New("malformed withdrawal")
+var ErrBadWithdrawal = block.ErrBadWithdrawal
 
-// Withdrawal is one L2 → L1 withdrawal an L2 block initiated: Amount wei
-// burned on L2 from From, to be paid to To on L1. Nonce numbers the L2's
-// withdrawals from 0.
-type Withdrawal struct {
-	Nonce  uint64
-	From   common.Address
-	To     common.Address
-	Amount *big.Int
-}
-
-// Validate checks the withdrawal's form: an amount of 0 to 2^256-1 wei.
-func (w *Withdrawal) Validate() error {
-	if w.Amount == nil || w.Amount.Sign() < 0 || w.Amount.BitLen() > 256 {
-		return fmt.Errorf("%w: withdrawal nonce %d: amount %v is not 0 to 2^256-1 wei", ErrBadWithdrawal, w.Nonce, w.Amount)
-	}
-	return nil
-}
+// Withdrawal is one L2 → L1 withdrawal an L2 block initiated (defined in
+// core/block, beside the L1 operations, so the state transition can
+// return it).
+type Withdrawal = block.Withdrawal
 
 // OutputRoot returns the output root of an L2 block:
 // keccak256(version ‖ stateRoot ‖ withdrawalsRoot ‖ blockHash).

@@ -2,6 +2,7 @@ package sequencer
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sort"
 
@@ -10,6 +11,7 @@ import (
 
 	"github.com/bilayer/bilayer/core/block"
 	"github.com/bilayer/bilayer/rollup/contract"
+	"github.com/bilayer/bilayer/rollup/dispute"
 	"github.com/bilayer/bilayer/rollup/l1"
 	"github.com/bilayer/bilayer/rollup/l2chain"
 	"github.com/bilayer/bilayer/rollup/protocol"
@@ -20,7 +22,14 @@ type RollupAPI struct {
 	chain *l2chain.Chain
 	seq   *Sequencer
 	l1    *l1.Client // may be nil: no batch lookups
+	// window is the rollup's challenge window W (0: read off the L1).
+	window uint64
 }
+
+// SetChallengeWindow tells the API the rollup's challenge window W (the
+// genesis's rollup.challengeWindow), so withdrawal countdowns are exact
+// before any batch has finalized. Call it before serving.
+func (api *RollupAPI) SetChallengeWindow(w uint64) { api.window = w }
 
 // NewRollupAPI returns the rollup_ API over the sequencer's chain; l1c
 // (may be nil) answers the questions only the L1 contract can.
@@ -95,9 +104,13 @@ func (api *RollupAPI) OutputAtBlock(ctx context.Context, n hexutil.Uint64) (*Out
 	if err != nil {
 		return nil, fmt.Errorf("L2 block %d: %w", n, err)
 	}
-	wroot, err := protocol.WithdrawalsRoot(nil)
+	ws, err := api.chain.Withdrawals(b)
 	if err != nil {
 		return nil, err
+	}
+	wroot, err := protocol.WithdrawalsRoot(ws)
+	if err != nil {
+		return nil, fmt.Errorf("L2 block %d: %w", n, err)
 	}
 	out := &Output{Number: n, BlockHash: b.Hash(), StateRoot: b.Header.Root, WithdrawalsRoot: wroot,
 		OutputRoot: protocol.OutputRoot(b.Header.Root, wroot, b.Hash()), Status: "unsafe"}
@@ -130,6 +143,9 @@ type Batch struct {
 	L1Block    hexutil.Uint64 `json:"l1Block"`
 	Root       common.Hash    `json:"root"`
 	Final      bool           `json:"final"`
+	// Poster is the account that posted it: the sequencer, or a fallback
+	// proposer after the sequencer timeout.
+	Poster common.Address `json:"poster"`
 }
 
 // Batch returns batch index as the L1 rollup contract keeps it.
@@ -146,13 +162,17 @@ func (api *RollupAPI) Batch(ctx context.Context, index hexutil.Uint64) (*Batch, 
 		return nil, err
 	}
 	return &Batch{Index: index, FirstBlock: hexutil.Uint64(info.FirstBlock), LastBlock: hexutil.Uint64(info.LastBlock()),
-		L1Block: hexutil.Uint64(info.L1Block), Root: info.Root, Final: info.Final}, nil
+		L1Block: hexutil.Uint64(info.L1Block), Root: info.Root, Final: info.Final, Poster: info.Poster}, nil
 }
 
 // Deposit statuses.
 const (
 	// StatusApplied: the operation is in an L2 block.
 	StatusApplied = "applied"
+	// StatusFailed: an L2 block applied the forced operation and recorded
+	// it as failed (the sender's L2 balance could not cover it); it
+	// changed nothing. Reason says why.
+	StatusFailed = "failed"
 	// StatusPending: the sequencer has seen it on L1; the L2 origin has not
 	// reached its L1 block yet.
 	StatusPending = "pending"
@@ -177,6 +197,8 @@ type DepositStatus struct {
 	// seen: while pending, the origin must reach L1Block.
 	L2Origin hexutil.Uint64 `json:"l2Origin"`
 	L1Head   hexutil.Uint64 `json:"l1Head"`
+	// Reason says why a failed operation failed.
+	Reason string `json:"reason,omitempty"`
 }
 
 func (s *DepositStatus) fill(op *block.Operation) {
@@ -204,6 +226,13 @@ func (api *RollupAPI) DepositStatus(l1Block, index hexutil.Uint64) (*DepositStat
 					n, h := hexutil.Uint64(b.Number()), b.Hash()
 					st.Status, st.L2Block, st.L2BlockHash = StatusApplied, &n, &h
 					st.fill(op)
+					failed, err := api.chain.FailedOperations(b)
+					if err != nil {
+						return nil, err
+					}
+					if reason, ok := failed[target]; ok {
+						st.Status, st.Reason = StatusFailed, reason
+					}
 					return st, nil
 				}
 			}
@@ -251,4 +280,34 @@ func (api *RollupAPI) firstWithOrigin(l1 block.L1Number) (*block.Block, error) {
 		return nil, nil
 	}
 	return b, nil
+}
+
+// errNoL1 is the answer of the L1 lookups when the node reads no L1.
+var errNoL1 = errors.New("this node does not read the L1")
+
+// Dispute explains a fraud-proof dispute from the L1 alone
+// (rollup_dispute): the claim (the posted output), the first wrong L2
+// block, the output fields that differ from the contract's re-execution,
+// the verdict, the bond flow and the L1 transactions. sel is optional:
+// absent or null selects the newest dispute; an object {"l2Block": "0xa"}
+// (the newest dispute naming that block), {"l1Tx": "0x…"} (the challenge
+// in that L1 transaction: a recorded dispute, or a refused challenge with
+// its revert reason) or {"index": "0x0"} (a dispute record); or a string,
+// a 32-byte hash being an L1 transaction and anything else an L2 block
+// number. The result is a dispute.Report.
+func (api *RollupAPI) Dispute(ctx context.Context, sel *dispute.Selector) (*dispute.Report, error) {
+	if api.l1 == nil {
+		return nil, errNoL1
+	}
+	return dispute.New(dispute.NewL1(api.l1)).Lookup(ctx, sel)
+}
+
+// Disputes lists the newest disputes, newest first, as rollup_dispute
+// explains them (rollup_disputes): at most limit of them and at most
+// dispute.MaxList (100); absent or 0 means 100.
+func (api *RollupAPI) Disputes(ctx context.Context, limit *hexutil.Uint64) ([]*dispute.Report, error) {
+	if api.l1 == nil {
+		return nil, errNoL1
+	}
+	return dispute.New(dispute.NewL1(api.l1)).ListUpTo(ctx, limit)
 }

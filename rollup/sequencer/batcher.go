@@ -2,6 +2,7 @@ package sequencer
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math/big"
 	"time"
@@ -37,6 +38,10 @@ type BatcherConfig struct {
 	Bond *big.Int
 	// Limits are the contract's batch limits.
 	Limits batch.Limits
+	// MaxGas bounds the gas of one submitBatch transaction (0: no bound),
+	// so a batch of many withdrawals (each stored until paid) still fits
+	// an L1 block: the batcher posts fewer blocks when one would not.
+	MaxGas uint64
 	// TargetBytes posts a batch as soon as this much is waiting.
 	TargetBytes int
 	// PostAfter posts a batch once the oldest unposted block's origin is
@@ -72,15 +77,27 @@ const (
 	// BadWithdrawals adds a withdrawal the block never initiated (its
 	// withdrawals root is then wrong).
 	BadWithdrawals BadOutputKind = "wrong-withdrawals"
+	// BadWrongParent posts block N with its right state root on a wrong
+	// parent: the output of N−1 gets a wrong state root (one byte
+	// flipped) and the hash of its header with that root, and block N
+	// the hash of its own header re-parented on that wrong N−1, so the
+	// posted hashes link. The first wrong output is N−1's, and that is
+	// the one to prove: a proof of N re-executes on the posted parent,
+	// which no honest chain has. N must be at least 2.
+	BadWrongParent BadOutputKind = "wrong-parent"
 )
+
+// BadOutputKinds lists every BadOutputKind, in the order --help shows them.
+var BadOutputKinds = []BadOutputKind{BadStateRootByte, BadZeroStateRoot, BadBlockHash, BadWithdrawals, BadWrongParent}
 
 // ParseBadOutputKind checks a --dev.bad-output-kind value.
 func ParseBadOutputKind(s string) (BadOutputKind, error) {
-	switch k := BadOutputKind(s); k {
-	case BadStateRootByte, BadZeroStateRoot, BadBlockHash, BadWithdrawals:
-		return k, nil
+	for _, k := range BadOutputKinds {
+		if BadOutputKind(s) == k {
+			return k, nil
+		}
 	}
-	return "", fmt.Errorf("unknown bad-output kind %q: use %s, %s, %s or %s", s, BadStateRootByte, BadZeroStateRoot, BadBlockHash, BadWithdrawals)
+	return "", fmt.Errorf("unknown bad-output kind %q: use %s, %s, %s, %s or %s", s, BadStateRootByte, BadZeroStateRoot, BadBlockHash, BadWithdrawals, BadWrongParent)
 }
 
 // DefaultBatcherConfig returns the devnet's posting policy.
@@ -123,6 +140,9 @@ func (s *Sequencer) Finalized() uint64 {
 // re-sequences blocks the L1 would no longer accept, and posts a batch
 // when one is due. L1 errors are logged and retried.
 func (s *Sequencer) RunBatcher(ctx context.Context, rl RollupL1, cfg BatcherConfig) error {
+	if cfg.BadOutputAt == 1 && cfg.BadOutput == BadWrongParent {
+		return errors.New("batcher: a wrong-parent output falsifies the block before: it needs a bad-output block of at least 2")
+	}
 	s.batcher = cfg
 	if cfg.PauseFor > 0 {
 		head, err := rl.HeadNumber(ctx)
@@ -195,6 +215,10 @@ func (s *Sequencer) batchStep(ctx context.Context, rl RollupL1, enc *batch.Encod
 		return err
 	}
 	if err := s.checkAccepted(la); err != nil {
+		// The L1 may have gone on without the sequencer (follow.go).
+		if followed, ferr := s.followL1(ctx, rl, la, l1Head); followed || ferr != nil {
+			return ferr
+		}
 		return err
 	}
 	s.mu.Lock()
@@ -226,7 +250,7 @@ func (s *Sequencer) checkAccepted(la protocol.Head) error {
 	if err != nil {
 		return err
 	}
-	if own.Hash() != la.Hash {
+	if own.Hash() != la.Hash && la.Hash != s.wrongHash(la.Number) {
 		return fmt.Errorf("the L1 accepted L2 block %d as %s, the own chain has %s", la.Number, la.Hash, own.Hash())
 	}
 	return nil
@@ -349,12 +373,10 @@ func (s *Sequencer) post(ctx context.Context, rl RollupL1, enc *batch.Encoder, l
 		return nil
 	}
 	last := b.Blocks[len(b.Blocks)-1].Number
-	if bad := s.batcher.BadOutputAt; bad > 0 && !s.badPosted && bad > la.Number && bad <= last {
-		s.falsify(b, bad)
+	if s.falsifyBatch(b, la) {
 		if data, err = enc.Encode(b); err != nil {
 			return fmt.Errorf("encode the falsified batch: %w", err)
 		}
-		s.badPosted = true
 	}
 	start := time.Now()
 	if _, err := rl.Submit(ctx, data); err != nil {
@@ -369,6 +391,51 @@ func (s *Sequencer) post(ctx context.Context, rl RollupL1, enc *batch.Encoder, l
 	return nil
 }
 
+// falsifyBatch applies the development switch to b, the batch about to
+// be posted after la, and reports whether it changed b. The wrong output
+// is posted once (a challenge deletes it, and the batch posted again is
+// honest); a wrong-parent lie spread over two batches is continued in
+// the second while the L1 holds the first.
+func (s *Sequencer) falsifyBatch(b *batch.Batch, la protocol.Head) bool {
+	bad := s.batcher.BadOutputAt
+	if bad == 0 || len(b.Blocks) == 0 {
+		return false
+	}
+	first, last := b.Blocks[0].Number, b.Blocks[len(b.Blocks)-1].Number
+	in := func(n block.L2Number) bool { return n >= first && n <= last }
+	if s.batcher.BadOutput != BadWrongParent {
+		if s.badPosted || !in(bad) {
+			return false
+		}
+		s.falsify(b, bad)
+		s.badPosted = true
+		return true
+	}
+	changed := false
+	if !s.badPosted && in(bad-1) {
+		s.falsify(b, bad-1)
+		s.badPosted = true
+		changed = true
+	}
+	if in(bad) {
+		// Block N continues the lie only on top of the wrong N−1: the
+		// one in this batch, or the L1's last accepted block.
+		parent := la.Hash
+		if in(bad - 1) {
+			parent = b.Blocks[bad-1-first].BlockHash
+		} else if la.Number != bad-1 {
+			return changed
+		}
+		if wrong := s.wrongHash(bad - 1); wrong != (common.Hash{}) && parent == wrong {
+			b.Blocks[bad-first].BlockHash = s.wrongHash(bad)
+			s.log.Warn("DEVELOPMENT SWITCH: posting an L2 block with its right state root on the wrong parent before it",
+				"l2Block", bad, "parent", wrong)
+			changed = true
+		}
+	}
+	return changed
+}
+
 // falsify makes the posted output of block n wrong, as the development
 // switch asks, and says so loudly.
 func (s *Sequencer) falsify(b *batch.Batch, n block.L2Number) {
@@ -377,14 +444,53 @@ func (s *Sequencer) falsify(b *batch.Batch, n block.L2Number) {
 	case BadZeroStateRoot:
 		blk.StateRoot = common.Hash{}
 	case BadBlockHash:
-		blk.BlockHash[0] ^= 0xff
+		blk.BlockHash = s.wrongHash(n)
 	case BadWithdrawals:
 		blk.Withdrawals = append(blk.Withdrawals, protocol.Withdrawal{From: s.batcher.BadWithdrawalTo, To: s.batcher.BadWithdrawalTo, Amount: big.NewInt(1)})
+	case BadWrongParent:
+		blk.StateRoot[31] ^= 0x01
+		blk.BlockHash = s.wrongHash(n)
 	default:
 		blk.StateRoot[31] ^= 0x01
 	}
 	s.log.Warn("DEVELOPMENT SWITCH: posting a wrong output; the challenger should prove it wrong and take half the bond",
 		"l2Block", n, "kind", s.batcher.BadOutput)
+}
+
+// wrongHash is the block hash the development switch posts for own block
+// n in place of the right one, or zero if it posts none: for
+// wrong-block-hash, block N's hash with its first byte flipped; for
+// wrong-parent, the hash of N−1's header with the flipped state root, and
+// that of N's header re-parented on it. Only the switch posts these
+// hashes, so the L1 holding one means the switch posted it.
+func (s *Sequencer) wrongHash(n block.L2Number) common.Hash {
+	bad := s.batcher.BadOutputAt
+	if bad == 0 || n == 0 {
+		return common.Hash{}
+	}
+	switch kind := s.batcher.BadOutput; {
+	case kind == BadBlockHash && n == bad:
+		own, err := s.chain.BlockByNumber(n)
+		if err != nil {
+			return common.Hash{}
+		}
+		h := own.Hash()
+		h[0] ^= 0xff
+		return h
+	case kind == BadWrongParent && (n == bad-1 || n == bad):
+		own, err := s.chain.BlockByNumber(n)
+		if err != nil {
+			return common.Hash{}
+		}
+		hdr := types.CopyHeader(own.Header)
+		if n == bad-1 {
+			hdr.Root[31] ^= 0x01
+		} else if hdr.ParentHash = s.wrongHash(n - 1); hdr.ParentHash == (common.Hash{}) {
+			return common.Hash{}
+		}
+		return hdr.Hash()
+	}
+	return common.Hash{}
 }
 
 func countTxs(b *batch.Batch) int {
@@ -396,7 +502,8 @@ func countTxs(b *batch.Batch) int {
 }
 
 // buildBatch encodes the unposted blocks after la, as many as fit the
-// limits (fewer blocks when the encoding is too large).
+// limits (fewer blocks when the encoding is too large, or its submission
+// would need more than MaxGas).
 func (s *Sequencer) buildBatch(enc *batch.Encoder, la protocol.Head, head uint64) (*batch.Batch, []byte, error) {
 	last := min(head, uint64(la.Number)+uint64(s.batcher.Limits.MaxBlocks))
 	for {
@@ -408,11 +515,14 @@ func (s *Sequencer) buildBatch(enc *batch.Encoder, la protocol.Head, head uint64
 		if err != nil {
 			return nil, nil, fmt.Errorf("encode batch of L2 blocks %d-%d: %w", la.Number+1, last, err)
 		}
-		if len(data) <= s.batcher.Limits.MaxBatchBytes {
+		gas := SubmitGas(b, data)
+		fitsGas := s.batcher.MaxGas == 0 || gas <= s.batcher.MaxGas
+		if len(data) <= s.batcher.Limits.MaxBatchBytes && fitsGas {
 			return b, data, nil
 		}
 		if last == uint64(la.Number)+1 {
-			return nil, nil, fmt.Errorf("L2 block %d alone encodes to %d bytes, above the %d-byte batch limit", last, len(data), s.batcher.Limits.MaxBatchBytes)
+			return nil, nil, fmt.Errorf("L2 block %d alone encodes to %d bytes (limit %d) and needs %d gas to post (limit %d)",
+				last, len(data), s.batcher.Limits.MaxBatchBytes, gas, s.batcher.MaxGas)
 		}
 		last = uint64(la.Number) + (last-uint64(la.Number))/2
 	}
@@ -426,8 +536,12 @@ func (s *Sequencer) batchOf(la protocol.Head, last block.L2Number) (*batch.Batch
 		if err != nil {
 			return nil, err
 		}
+		ws, err := s.chain.Withdrawals(blk)
+		if err != nil {
+			return nil, err
+		}
 		b.Blocks = append(b.Blocks, batch.Block{Number: n, Time: blk.Header.Time, Origin: blk.L2.Origin.Number,
-			Transactions: blk.Transactions, StateRoot: blk.Header.Root, BlockHash: blk.Hash()})
+			Transactions: blk.Transactions, StateRoot: blk.Header.Root, BlockHash: blk.Hash(), Withdrawals: ws})
 	}
 	return b, nil
 }

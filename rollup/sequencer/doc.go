@@ -14,10 +14,17 @@
 //     finalized heads from the rollup contract, re-sequences blocks whose
 //     origin's sequencing window closed unposted, and posts batches
 //     (rollup/batch) when they are due.
-//  4. RollupAPI serves rollup_syncStatus, rollup_depositStatus,
-//     rollup_outputAtBlock and rollup_batch beside the L2's Ethereum RPC
+//  4. RollupAPI serves rollup_syncStatus, rollup_depositStatus (deposits
+//     and forced operations: applied, pending, failed with the reason),
+//     rollup_outputAtBlock, rollup_batch, rollup_withdrawalStatus and
+//     rollup_dispute/rollup_disputes beside the L2's Ethereum RPC
 //     (rollup/l2rpc).
 //
+// A block's withdrawals (the L2 withdrawal queue's, forced ones first)
+// are stored with it by rollup/l2chain and ride in its batch; the output
+// root commits to them.
+//
 // Development switches (devnet genesis only) pause the batcher past the
-// window or post one wrong output, to show re-sequencing and fraud proofs.
+// window, post one wrong output, or censor senders, to show re-sequencing,
+// fraud proofs and forced exits.
 package sequencer

@@ -80,9 +80,13 @@ func (r *RPCRollup) Submit(ctx context.Context, data []byte) (*types.Receipt, er
 	if err != nil {
 		return nil, fmt.Errorf("decode own batch: %w", err)
 	}
-	calldata := contract.PackSubmitBatch(data)
-	gas := execution.IntrinsicGas(calldata) + contract.BatchGas(b)
-	return r.Sender.SendAndWait(ctx, contract.Address, nil, calldata, gas)
+	return r.Sender.SendAndWait(ctx, contract.Address, nil, contract.PackSubmitBatch(data), SubmitGas(b, data))
+}
+
+// SubmitGas is the gas limit of the submitBatch transaction posting data,
+// the encoding of b: intrinsic and calldata gas plus contract.BatchGas.
+func SubmitGas(b *batch.Batch, data []byte) uint64 {
+	return execution.IntrinsicGas(contract.PackSubmitBatch(data)) + contract.BatchGas(b)
 }
 
 // RPCFinality reads the finalized L2 block from the rollup contract (the

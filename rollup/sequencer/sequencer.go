@@ -49,6 +49,9 @@ type Config struct {
 	// included: an origin whose window closes within it is treated as
 	// closed (deposit-only blocks, re-sequencing).
 	InclusionMargin uint64
+	// Censor lists senders whose transactions are never included: a
+	// development switch (--dev.censor) to show forced operations.
+	Censor []common.Address
 }
 
 // DefaultConfig returns the devnet's production settings.
@@ -283,7 +286,7 @@ func (s *Sequencer) produce(plan Plan, now time.Time) (int, error) {
 	deadline := start.Add(s.cfg.BuildBudget)
 	var src execution.TxSource
 	if !plan.DepositOnly {
-		src = s.pool.Executable(s.chain.NextBaseFee(head.Header))
+		src = s.censor(s.pool.Executable(s.chain.NextBaseFee(head.Header)))
 	}
 	ex, err := s.chain.Build(plan.Attributes, src, execution.FillLimits{Enough: func() bool { return time.Now().After(deadline) }})
 	if err != nil {

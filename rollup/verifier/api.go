@@ -2,11 +2,13 @@ package verifier
 
 import (
 	"context"
+	"errors"
 
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/common/hexutil"
 
 	"github.com/bilayer/bilayer/core/block"
+	"github.com/bilayer/bilayer/rollup/dispute"
 	"github.com/bilayer/bilayer/rollup/l2chain"
 )
 
@@ -22,11 +24,13 @@ type API struct {
 	v        *Verifier
 	chain    *l2chain.Chain
 	finality Finality
+	disputes *dispute.Reader // nil: no dispute lookups
 }
 
-// NewAPI returns the verifier's rollup_ API.
-func NewAPI(v *Verifier, chain *l2chain.Chain, finality Finality) *API {
-	return &API{v: v, chain: chain, finality: finality}
+// NewAPI returns the verifier's rollup_ API; disputes (may be nil) reads
+// the L1 for rollup_dispute and rollup_disputes.
+func NewAPI(v *Verifier, chain *l2chain.Chain, finality Finality, disputes *dispute.Reader) *API {
+	return &API{v: v, chain: chain, finality: finality, disputes: disputes}
 }
 
 // BlockRef is an L2 block with its L1 origin.
@@ -113,4 +117,32 @@ func (api *API) SyncStatus(ctx context.Context) (*SyncStatus, error) {
 	}
 	return &SyncStatus{UnsafeL2: unsafe, SafeL2: unsafe, FinalizedL2: finalized, HeadL1: hexutil.Uint64(st.L1),
 		Verification: Verification{CheckedL2: hexutil.Uint64(st.Checked), Agreed: hexutil.Uint64(st.Agreed), FirstDisagreement: rpcDisagreement(st.FirstDisagreement)}}, nil
+}
+
+// errNoDisputes is the answer of the dispute lookups when the API has no
+// L1 reader.
+var errNoDisputes = errors.New("this node does not read the L1's disputes")
+
+// Dispute explains a fraud-proof dispute from the L1 alone
+// (rollup_dispute), as the sequencer's RPC does: the claim, the first
+// wrong L2 block, the output fields that differ, the verdict, the bond
+// flow and the L1 transactions. sel is optional (the newest dispute); an
+// object {"l2Block": "0xa"}, {"l1Tx": "0x…"} or {"index": "0x0"}, or a
+// string: a 32-byte hash is an L1 transaction, anything else an L2 block
+// number.
+func (api *API) Dispute(ctx context.Context, sel *dispute.Selector) (*dispute.Report, error) {
+	if api.disputes == nil {
+		return nil, errNoDisputes
+	}
+	return api.disputes.Lookup(ctx, sel)
+}
+
+// Disputes lists the newest disputes, newest first (rollup_disputes): at
+// most limit of them and at most dispute.MaxList (100); absent or 0 means
+// 100.
+func (api *API) Disputes(ctx context.Context, limit *hexutil.Uint64) ([]*dispute.Report, error) {
+	if api.disputes == nil {
+		return nil, errNoDisputes
+	}
+	return api.disputes.ListUpTo(ctx, limit)
 }

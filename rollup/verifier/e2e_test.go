@@ -14,6 +14,7 @@ import (
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/core/types"
 
+	"github.com/bilayer/bilayer/bridge/withdrawalqueue"
 	"github.com/bilayer/bilayer/core/block"
 	"github.com/bilayer/bilayer/core/execution"
 	"github.com/bilayer/bilayer/devnet"
@@ -69,6 +70,13 @@ func (l *memL1) deposit(to common.Address, amount *big.Int) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	l.ops = append(l.ops, block.Operation{Kind: block.OpDeposit, From: to, To: to, Amount: amount})
+}
+
+// forceWithdrawal records a forced withdrawal of who's L2 value.
+func (l *memL1) forceWithdrawal(who common.Address, amount *big.Int) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.ops = append(l.ops, block.Operation{Kind: block.OpForceWithdrawal, From: who, To: who, Amount: amount})
 }
 
 // The verifier's Source.
@@ -241,9 +249,13 @@ func TestSequencerAndVerifierAgree(t *testing.T) {
 		nonces := make([]uint64, 3)
 		var sent []*types.Transaction
 		send := func(i int) {
-			to := common.BigToAddress(big.NewInt(int64(0xbeef00 + len(sent))))
+			// Every fourth transaction is a withdrawal to L1.
+			to, gas, data := common.BigToAddress(big.NewInt(int64(0xbeef00+len(sent)))), uint64(execution.TxGas), []byte(nil)
+			if len(sent)%4 == 3 {
+				to, gas, data = withdrawalqueue.Address, 100_000, withdrawalqueue.PackInitiate(accounts[i].Address)
+			}
 			tx, err := types.SignNewTx(accounts[i].Key, signer, &types.DynamicFeeTx{ChainID: signer.ChainID(), Nonce: nonces[i],
-				GasTipCap: big.NewInt(1), GasFeeCap: big.NewInt(100_000_000_000), Gas: execution.TxGas, To: &to, Value: big.NewInt(1)})
+				GasTipCap: big.NewInt(1), GasFeeCap: big.NewInt(100_000_000_000), Gas: gas, To: &to, Value: big.NewInt(1), Data: data})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -275,6 +287,7 @@ func TestSequencerAndVerifierAgree(t *testing.T) {
 			send(s % 3)
 			if s%5 == 0 {
 				l1.deposit(common.BigToAddress(big.NewInt(int64(0xdf00+s))), big.NewInt(2_000_000))
+				l1.forceWithdrawal(accounts[3].Address, big.NewInt(3_000)) // a forced exit, while no batch comes
 			}
 			time.Sleep(time.Second)
 		}
@@ -284,6 +297,34 @@ func TestSequencerAndVerifierAgree(t *testing.T) {
 			if _, err := seqChain.TxLocation(tx.Hash()); err != nil {
 				t.Errorf("transfer %d (%s) is not in the sequencer's chain after re-sequencing: %v", i, tx.Hash(), err)
 			}
+		}
+		// Every withdrawal is in the chain once, nonces 0, 1, 2, … in
+		// block order, the forced ones among them.
+		var nonces2 []uint64
+		forced := 0
+		for n := uint64(1); n <= seqChain.Head().Number(); n++ {
+			b, err := seqChain.BlockByNumber(block.L2Number(n))
+			if err != nil {
+				t.Fatal(err)
+			}
+			ws, err := seqChain.Withdrawals(b)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, w := range ws {
+				nonces2 = append(nonces2, w.Nonce)
+				if w.From == accounts[3].Address {
+					forced++
+				}
+			}
+		}
+		for i, n := range nonces2 {
+			if n != uint64(i) {
+				t.Fatalf("withdrawal nonces %v are not 0, 1, 2, …", nonces2)
+			}
+		}
+		if len(nonces2) < len(sent)/4 || forced != 3 {
+			t.Fatalf("%d withdrawals (%d forced) in the chain; sent %d withdrawal transactions and 3 forced ones", len(nonces2), forced, len(sent)/4)
 		}
 		l1.mu.Lock()
 		t.Logf("L1 refused %d batches: %v", len(l1.refused), l1.refused)

@@ -312,7 +312,11 @@ func (v *Verifier) check(c *derive.Claim) (bool, error) {
 	if own.Hash() != c.BlockHash {
 		fields = append(fields, "blockHash")
 	}
-	if len(c.Withdrawals) != 0 { // the L2 initiates no withdrawals yet
+	ownWs, err := v.chain.Withdrawals(own)
+	if err != nil {
+		return false, fmt.Errorf("own L2 block %d for a claim: %w", c.Number, err)
+	}
+	if !sameWithdrawals(ownWs, c.Withdrawals) {
 		fields = append(fields, "withdrawals")
 	}
 	v.mu.Lock()
@@ -389,4 +393,13 @@ func saveState(db store.Store, st saved) error {
 		return fmt.Errorf("save verifier state: %w", err)
 	}
 	return nil
+}
+
+// sameWithdrawals reports whether two withdrawal lists are equal, element
+// by element (what their roots commit to).
+func sameWithdrawals(a, b []block.Withdrawal) bool {
+	return slices.EqualFunc(a, b, func(x, y block.Withdrawal) bool {
+		return x.Nonce == y.Nonce && x.From == y.From && x.To == y.To &&
+			x.Amount != nil && y.Amount != nil && x.Amount.Cmp(y.Amount) == 0
+	})
 }

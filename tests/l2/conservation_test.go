@@ -17,21 +17,26 @@ import (
 	"github.com/ethereum/go-ethereum/rpc"
 
 	"github.com/bilayer/bilayer/bridge"
+	"github.com/bilayer/bilayer/bridge/withdrawalqueue"
 	"github.com/bilayer/bilayer/core/block"
 	"github.com/bilayer/bilayer/devnet/devkeys"
 	rollupconfig "github.com/bilayer/bilayer/rollup/config"
 )
 
 // testConservation: at every L2 block n of the run so far (deposits,
-// transfers, the killed stream), the L1 bridge's balance at the L1 block
-// that is n's origin equals the sum of the L2 balances after n over every
-// address that can hold L2 value: the ten development accounts, the fee
-// vault, the withdrawal queue, every block's coinbase, every sender and
+// transfers, withdrawals, the killed stream), DESIGN §6's invariant holds
+// with X = n's origin: the L1 bridge's balance at X equals the L2 supply
+// after n plus the withdrawals initiated up to n that the L1 has not paid
+// by X (the withdrawal queue's totalWithdrawn at n minus the bridge's
+// totalWithdrawn at X; every withdrawal paid by X was initiated before n,
+// since its batch finalized W blocks before). The supply is summed over
+// every address that can hold L2 value: the ten development accounts, the
+// fee vault, the withdrawal queue, every block's coinbase, every sender and
 // recipient of an L2 transaction and every account an L1 operation names
-// (read from the operations each block commits to). There are no
-// withdrawals yet, so nothing else leaves the L2. Also: every L1 bridge
-// Deposit log up to the head's origin is applied in exactly one L2 block,
-// and every block's timestamp is not before its parent's nor its origin's.
+// (read from the operations each block commits to). Also: every L1 bridge
+// operation log (deposit, forced withdrawal, forced transfer) up to the
+// head's origin is applied in exactly one L2 block, and every block's
+// timestamp is not before its parent's nor its origin's.
 func testConservation(t *testing.T, e *env) {
 	ctx := testCtx(t, 2*time.Minute)
 	head, err := e.l2().BlockNumber(ctx)
@@ -98,17 +103,17 @@ func testConservation(t *testing.T, e *env) {
 	}
 	deposits := 0
 	for i := range logs {
-		op, err := bridge.ParseDeposit(&logs[i])
+		op, err := bridge.ParseOperation(&logs[i])
 		if err != nil {
-			continue // not a Deposit event
+			continue // not an operation's event
 		}
 		deposits++
 		if _, ok := applied[op.ID()]; !ok {
-			t.Fatalf("L1 deposit %d/%d (to %s, %s wei) is in no L2 block up to %d (origin %d)", op.L1Block, op.Index, op.To, op.Amount, head, last.Origin.Number)
+			t.Fatalf("L1 %s %d/%d (to %s, %s wei) is in no L2 block up to %d (origin %d)", op.Kind, op.L1Block, op.Index, op.To, op.Amount, head, last.Origin.Number)
 		}
 	}
 	if deposits != len(applied) || deposits == 0 {
-		t.Fatalf("%d Deposit logs on L1 up to block %d, %d operations applied on L2; want the same, and some", deposits, last.Origin.Number, len(applied))
+		t.Fatalf("%d operation logs on L1 up to block %d, %d operations applied on L2; want the same, and some", deposits, last.Origin.Number, len(applied))
 	}
 
 	list := slices.SortedFunc(maps.Keys(addrs), func(a, b common.Address) int { return bytes.Compare(a[:], b[:]) })
@@ -129,9 +134,13 @@ func testConservation(t *testing.T, e *env) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if supply.Cmp(locked) != 0 {
-			t.Fatalf("L2 block %d (origin L1 %d): the L1 bridge holds %s wei, the L2 accounts %s wei (difference %s)",
-				n, o.Origin.Number, locked, supply, new(big.Int).Sub(locked, supply))
+		unpaid, err := e.unpaidWithdrawals(ctx, n, o.Origin.Number)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := new(big.Int).Add(supply, unpaid); want.Cmp(locked) != 0 {
+			t.Fatalf("L2 block %d (origin L1 %d): the L1 bridge holds %s wei; the L2 accounts %s wei plus %s wei of unpaid withdrawals (difference %s)",
+				n, o.Origin.Number, locked, supply, unpaid, new(big.Int).Sub(locked, want))
 		}
 	}
 	t.Logf("value conserved at all %d L2 blocks: %d addresses, %d deposits, %s wei locked at origin %d",
@@ -156,4 +165,28 @@ func (e *env) l2Supply(ctx context.Context, addrs []common.Address, n uint64) (*
 		sum.Add(sum, results[i].ToInt())
 	}
 	return sum, nil
+}
+
+// unpaidWithdrawals returns the wei withdrawn from the L2 up to block n
+// (the queue's totalWithdrawn there) minus what the L1 bridge had paid out
+// by L1 block x (its totalWithdrawn there).
+func (e *env) unpaidWithdrawals(ctx context.Context, n uint64, x block.L1Number) (*big.Int, error) {
+	q := withdrawalqueue.Address
+	ret, err := e.l2().CallContract(ctx, ethereum.CallMsg{To: &q, Data: withdrawalqueue.PackTotalWithdrawn()}, big64(n))
+	if err != nil {
+		return nil, fmt.Errorf("L2 withdrawal queue total at %d: %w", n, err)
+	}
+	initiated, err := withdrawalqueue.UnpackTotalWithdrawn(ret)
+	if err != nil {
+		return nil, err
+	}
+	b := bridge.Address
+	if ret, err = e.l1c().CallContract(ctx, ethereum.CallMsg{To: &b, Data: bridge.PackTotalWithdrawn()}, big64(uint64(x))); err != nil {
+		return nil, fmt.Errorf("L1 bridge paid total at %d: %w", x, err)
+	}
+	paid, err := bridge.UnpackTotalWithdrawn(ret)
+	if err != nil {
+		return nil, err
+	}
+	return initiated.Sub(initiated, paid), nil
 }

@@ -2,9 +2,12 @@ package l2_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"math/big"
+	"os/exec"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -18,6 +21,8 @@ import (
 	"github.com/bilayer/bilayer/devnet"
 	"github.com/bilayer/bilayer/devnet/cluster"
 	"github.com/bilayer/bilayer/rollup/contract"
+	"github.com/bilayer/bilayer/rollup/dispute"
+	"github.com/bilayer/bilayer/wallet"
 )
 
 // badOutputAt is the L2 block whose output the sequencer of
@@ -42,7 +47,11 @@ const fraudChallengeWindow = 30
 // computed one that equals it; the challenger logs "Fraud proof won". The
 // contract's balance falls by the whole bond in the dispute's L1 block and
 // the challenger's rises by more than 0.4 × bond (half of it minus gas):
-// the other half is burned. The sequencer bonds again (bondOf is the
+// the other half is burned. `wallet dispute show` against the sequencer's
+// L2 RPC explains it (the bad block, stateRoot as the field that differs,
+// the bond split, the L1 transactions), and the challenger's
+// rollup_dispute gives the same report for the challenge's L1
+// transaction. The sequencer bonds again (bondOf is the
 // genesis bond) and posts again: every transfer that had a receipt before
 // the dispute was seen has a successful one afterwards (same block or
 // not), the sequencer's safe head and the contract's last accepted block
@@ -56,6 +65,10 @@ func TestFraudProofWins(t *testing.T) {
 	// Build the challenger before the L1 blocks start counting down its
 	// window (New builds the validator and the sequencer).
 	if _, err := cluster.Binary("challenger"); err != nil {
+		t.Fatal(err)
+	}
+	walletBin, err := cluster.Binary("wallet") // explains the dispute at the end
+	if err != nil {
 		t.Fatal(err)
 	}
 	chDev := devAccount(t, devnet.ChallengerAccount)
@@ -185,6 +198,11 @@ func TestFraudProofWins(t *testing.T) {
 		t.Fatalf("the rollup contract's L1 balance changed by %s in L1 block %d, want −bond (%s): half to the challenger, half burned", contractDelta, at, want)
 	}
 
+	// The dispute explained: the wallet asks the sequencer's rollup_dispute
+	// for the bad block; the challenger's RPC explains the challenge's L1
+	// transaction the same way.
+	explainDispute(t, ctx, e, walletBin, d, preRoot, bond, seqAddr)
+
 	// The sequencer bonds again.
 	cluster.Await(t, 30*time.Second, func() error {
 		ret, err := e.rollupView(ctx, contract.PackBondOf(seqAddr), nil)
@@ -296,4 +314,72 @@ func TestFraudProofWins(t *testing.T) {
 	}
 	t.Logf("block %d re-sequenced: %v; challenger gained %s (reward %s), contract −%s; %d transfers confirmed before the dispute, %d moved; safe %d, contract accepts %d, %d outputs agreed; %s in all",
 		badOutputAt, now.Root != preRoot, chGain, d.Reward, bond, len(before), moved, safe, la.Number, st.Verification.Agreed, time.Since(start).Round(time.Millisecond))
+}
+
+// explainDispute runs `wallet dispute show` against the sequencer's L2 RPC
+// for L2 block badOutputAt (as JSON and as text) and checks that it names
+// dispute d: the bad block and its batch, the state root as the one field
+// that differs (posted d's, computed the sequencer's own preRoot), the
+// bond split (the whole bond slashed from the sequencer, half to the
+// challenger, half burned) and the L1 transactions (the batch's before the
+// challenge's, in d's L1 block). The challenger's rollup_dispute, asked
+// for the challenge's L1 transaction, gives the same report.
+func explainDispute(t *testing.T, ctx context.Context, e *env, walletBin string, d contract.Dispute, preRoot common.Hash, bond *big.Int, seqAddr common.Address) {
+	t.Helper()
+	runWallet := func(args ...string) string {
+		args = append([]string{"--l2-rpc", e.seq.RPCURL(), "dispute", "show", "--l2-block", fmt.Sprint(badOutputAt)}, args...)
+		out, err := exec.CommandContext(ctx, walletBin, args...).Output()
+		if err != nil {
+			var stderr []byte
+			if ee, ok := errors.AsType[*exec.ExitError](err); ok {
+				stderr = ee.Stderr
+			}
+			t.Fatalf("wallet %s: %v: %s", strings.Join(args, " "), err, stderr)
+		}
+		return string(out)
+	}
+	var rep dispute.Report
+	if err := json.Unmarshal([]byte(runWallet("--json")), &rep); err != nil {
+		t.Fatalf("wallet dispute show --json: %v", err)
+	}
+	if rep.Verdict != dispute.VerdictOutputWrong || rep.Dispute == nil || *rep.Dispute != 0 || uint64(rep.L2Block) != badOutputAt ||
+		rep.BatchIndex == nil || uint64(*rep.BatchIndex) != d.BatchIndex || rep.Challenger != d.Challenger {
+		t.Fatalf("wallet dispute show: verdict %s, dispute %v, L2 block %d, batch %v, challenger %s; want dispute 0 of L2 block %d, batch %d, by %s",
+			rep.Verdict, rep.Dispute, rep.L2Block, rep.BatchIndex, rep.Challenger, badOutputAt, d.BatchIndex, d.Challenger)
+	}
+	if !slices.Equal(rep.Differs, []string{dispute.FieldStateRoot}) || rep.Claim == nil || rep.Computed == nil ||
+		rep.Claim.StateRoot != d.Posted.StateRoot || rep.Computed.StateRoot != preRoot || rep.Claim.OutputRoot != d.Posted.Root {
+		t.Fatalf("wallet dispute show: differs %v, claim %+v, computed %+v; want stateRoot, posted %s, computed %s",
+			rep.Differs, rep.Claim, rep.Computed, d.Posted.StateRoot, preRoot)
+	}
+	b := rep.Bond
+	if b == nil || b.Slashed.ToInt().Cmp(bond) != 0 || b.Reward.ToInt().Cmp(d.Reward) != 0 || b.Burned.ToInt().Cmp(d.Burned) != 0 ||
+		b.Sequencer == nil || *b.Sequencer != seqAddr {
+		t.Fatalf("wallet dispute show: bond %+v; want %s slashed from %s, %s to the challenger, %s burned", b, bond, seqAddr, d.Reward, d.Burned)
+	}
+	ct, bt := rep.ChallengeTx, rep.BatchTx
+	if ct == nil || uint64(ct.L1Block) != uint64(d.L1Block) || bt == nil || bt.L1Block >= ct.L1Block || len(rep.Notes) != 0 {
+		t.Fatalf("wallet dispute show: challenge tx %+v, batch tx %+v, notes %q; want the challenge in L1 block %d after the batch", ct, bt, rep.Notes, d.L1Block)
+	}
+	text := runWallet()
+	for _, want := range []string{
+		fmt.Sprintf("Dispute 0: L2 block %d (batch %d)", badOutputAt, d.BatchIndex),
+		"differs    stateRoot\n",
+		fmt.Sprintf("%s to challenger %s, %s burned", wallet.FormatEther(d.Reward), d.Challenger.Hex(), wallet.FormatEther(d.Burned)),
+		"L1 tx " + ct.Hash.Hex(),
+	} {
+		if !strings.Contains(text, want) {
+			t.Fatalf("wallet dispute show does not say %q:\n%s", want, text)
+		}
+	}
+	var viaCh dispute.Report
+	if err := e.ch.Call(ctx, &viaCh, "rollup_dispute", dispute.ByL1Tx(ct.Hash)); err != nil {
+		t.Fatal(err)
+	}
+	got, _ := json.Marshal(viaCh)
+	want, _ := json.Marshal(rep)
+	if string(got) != string(want) {
+		t.Fatalf("the challenger explains L1 tx %s as\n%s\nthe sequencer explains L2 block %d as\n%s", ct.Hash, got, badOutputAt, want)
+	}
+	t.Logf("wallet dispute show:\n%s", text)
 }

@@ -18,6 +18,7 @@ import (
 	"github.com/ethereum/go-ethereum/ethclient"
 
 	"github.com/bilayer/bilayer/core/execution"
+	"github.com/bilayer/bilayer/devnet"
 	"github.com/bilayer/bilayer/devnet/cluster"
 	"github.com/bilayer/bilayer/devnet/devkeys"
 	rollupconfig "github.com/bilayer/bilayer/rollup/config"
@@ -63,13 +64,19 @@ type env struct {
 	// sequencer's blocks; replaced after a step that changes its unsafe
 	// chain).
 	origins *originTracker
+	// withdrawal is the withdrawal testWithdrawalInitiated made, for
+	// testWithdrawalPaid.
+	withdrawal *withdrawalCase
 }
 
 // newEnv starts a one-validator cluster with a full node, a sequencer
 // (following the validator) and a challenger (following the full node).
 func newEnv(t *testing.T) *env {
 	t.Helper()
-	c := cluster.New(t, cluster.Options{Validators: 1, FullNodes: 1, BlockTime: l1BlockTime, Sequencer: true, Challenger: true})
+	// The challenger can prove (it holds a funded L1 key): over the whole
+	// honest run it must never send a challenge.
+	c := cluster.New(t, cluster.Options{Validators: 1, FullNodes: 1, BlockTime: l1BlockTime, Sequencer: true, Challenger: true,
+		ChallengerKey: devAccount(t, devnet.ChallengerAccount).Key})
 	r := c.Genesis.Rollup
 	e := &env{
 		c: c, l1: c.Node(0), seq: c.Sequencer(), ch: c.Challenger(),

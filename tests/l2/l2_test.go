@@ -40,12 +40,15 @@ func TestL2(t *testing.T) {
 		{"DepositIsCreditedOnceAtItsOrigin", testDeposit},
 		{"IdleL2MakesOneBlockPerNewOrigin", testIdle},
 		{"StuckTransactionKeepsTheL2Idle", testIdleWithStuckTx},
+		{"WithdrawalIsOneL2Transaction", testWithdrawalInitiated},
 		{"KillNineUnderLoadKeepsConfirmedTransactions", testKillUnderLoad},
 		{"ValueIsConservedAtEveryL2Block", testConservation},
 		{"ChallengerDerivesTheSameChainFromTheL1", testChallengerAgrees},
 		{"SafeAndFinalizedFollowTheChallengeWindow", testSafeAndFinalized},
+		{"WithdrawalIsPaidOnL1WBlocksAfterItsBatch", testWithdrawalPaid},
 		{"WipedSequencerRebuildsFromTheL1", testWipedSequencerRebuilds},
 		{"BatcherPausedPastTheWindowResequences", testBatcherPauseResequences},
+		{"HonestRunMakesTheChallengerSendNothing", testHonestRunHasNoChallenge},
 	}
 	for _, s := range steps {
 		if !t.Run(s.name, func(t *testing.T) { s.run(t, e) }) {
