@@ -58,7 +58,7 @@ fmt: ## gofmt every Go file in place
 
 BENCH_ARGS ?=
 
-bench: build ## L1 devnet throughput vs this machine's ceiling, L2 sequencer throughput and latency, rollup codec/derivation/fraud-proof costs: markdown tables and bench/results/latest.json (BENCH_ARGS="--skip-l1" ...)
+bench: build ## both layers (~10 min): devnet start and memory, L1 throughput vs its ceiling, L2 throughput and latency, rollup costs, deposit/withdrawal latency: one table and bench/results/latest.json (BENCH_ARGS="--skip-l1" ...)
 	@$(CGO_NOTICE)
 	$(BIN)/bench --bin $(BIN) $(BENCH_ARGS)
 
@@ -87,7 +87,7 @@ docker: ## build static binaries into $(DOCKER_CTX) and the FROM scratch image $
 	$(DOCKER) build --pull=false -t $(DOCKER_IMAGE) $(DOCKER_CTX)
 	$(DOCKER) run --rm --network none $(DOCKER_IMAGE) validator --version
 
-test-docker: docker ## the docker-compose devnet: finality, a killed validator, a cut-off validator catching up
+test-docker: docker ## the docker-compose devnet: finality, a killed validator, a cut-off validator catching up, a killed sequencer (no receipt lost), a cut-off challenger (catches up, agrees)
 	DOCKER_IMAGE=$(DOCKER_IMAGE) bash scripts/docker-test.sh
 
 test-docker-if-available: ## test-docker when a Docker daemon answers, else say it was skipped

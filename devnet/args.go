@@ -37,6 +37,12 @@ func RunArgs(l Layout, cfg Config, i int) ([]string, error) {
 	if boot := Bootnodes(cfg, i); len(boot) > 0 {
 		args = append(args, "--bootnodes", strings.Join(boot, ","))
 	}
+	if cfg.Mode == ModeDocker {
+		// The sequencer and the challenger reach the RPC by container name
+		// (http://validator-0:8545): the Host check must let them in. The
+		// port is published on the host's loopback only.
+		args = append(args, "--rpc.vhosts", "*")
+	}
 	return args, nil
 }
 

@@ -22,8 +22,8 @@
 //     before anything starts.
 //  4. Start (Supervisor) runs "validator run" (RunArgs) for each node as a
 //     child process in its own process group, tied to this process's life
-//     on Linux; every log line goes to <datadir>/logs/<name>.log and, unless
-//     quiet, to the terminal prefixed with "[<name>] ".
+//     on Linux; every log line goes to <datadir>/logs/<name>.log and, with
+//     "devnet up --verbose", to the terminal prefixed with "[<name>] ".
 //  5. WriteEndpoints records what runs where (endpoints.json); WaitForHeight
 //     waits for a committed block on every validator; then
 //     Supervisor.StartSequencer runs "sequencer run" (SequencerRunArgs,
@@ -32,7 +32,10 @@
 //     "challenger run" (ChallengerRunArgs: the devnet genesis, following
 //     validator 1, never the sequencer) into <datadir>/challenger and
 //     WaitForRPC waits for its read-only L2 RPC; WriteSummary prints what
-//     a user needs, as anvil does.
+//     a user needs, as anvil does, with the rollup's windows
+//     (LoadChainParams reads them from the genesis). Then, unless
+//     --verbose or --quiet, package devnet/watch follows the running
+//     devnet: a status line and one line per event.
 //  6. Stop sends SIGINT to the sequencer and the challenger, then to every
 //     validator, and kills any that outlives a bound.
 //

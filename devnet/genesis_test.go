@@ -149,3 +149,26 @@ func TestGenerateWritesTheSequencerKeystore(t *testing.T) {
 		t.Fatalf("devnet.json: %+v, %v", again.Sequencer, err)
 	}
 }
+
+// TestLoadChainParams reads back what the summary shows of the rollup.
+func TestLoadChainParams(t *testing.T) {
+	l := Layout{Dir: t.TempDir()}
+	g, err := NewGenesis([]common.Address{{1}}, common.Address{2}, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := g.Save(l.GenesisFile()); err != nil {
+		t.Fatal(err)
+	}
+	p, err := LoadChainParams(l)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.L1BlockTime != time.Second || p.L2BlockTime != L2BlockTime || p.ChallengeWindow != ChallengeWindow ||
+		p.SequencingWindow != SequencingWindow || p.SequencerBond.Cmp(SequencerBond.Big()) != 0 {
+		t.Errorf("chain params %+v", p)
+	}
+	if _, err := LoadChainParams(Layout{Dir: t.TempDir()}); err == nil {
+		t.Error("LoadChainParams of a directory without a genesis succeeded")
+	}
+}

@@ -204,11 +204,17 @@ func TestSummaryShowsTheL2(t *testing.T) {
 	seq.PID = 4242
 	eps.Nodes = append(eps.Nodes, seq)
 	var out strings.Builder
-	if err := WriteSummary(&out, SummaryInfo{Endpoints: eps, Heads: []uint64{3, 4, 2}, DevnetCmd: "devnet"}); err != nil {
+	params := &ChainParams{L1BlockTime: time.Second, L2BlockTime: L2BlockTime, ChallengeWindow: ChallengeWindow,
+		SequencingWindow: SequencingWindow, SequencerBond: SequencerBond.Big()}
+	if err := WriteSummary(&out, SummaryInfo{Endpoints: eps, Heads: []uint64{3, 4, 2}, DevnetCmd: "devnet", Params: params, Display: DisplayWatch}); err != nil {
 		t.Fatal(err)
 	}
 	text := out.String()
 	for _, want := range []string{
+		"Challenge window:  30 L1 blocks (about 30 s): a batch is final, and the L1 pays its withdrawals",
+		"Sequencing window: 20 L1 blocks (about 20 s)", "Sequencer bond:    10 ETH",
+		"L1 blocks:         every 1s; L2 blocks: every 250ms while transactions arrive",
+		"Below: a status line and one line per event", "--verbose streams every node's log lines instead",
 		"3 validators and a sequencer, L1 chain id 1337, L2 chain id 1338",
 		"10000 ETH each, on the L1 and on the L2",
 		"L2: 1338 (the rollup; sequencer 0x00000000000000000000000000000000000005e9)",

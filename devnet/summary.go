@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/bilayer/bilayer/core/genesis"
 	"github.com/bilayer/bilayer/devnet/devkeys"
 )
 
@@ -22,13 +23,73 @@ type SummaryInfo struct {
 	FirstBlock time.Duration
 	// DevnetCmd is how the user invoked devnet (for the reset hint).
 	DevnetCmd string
+	// Params are the genesis parameters (nil: the rollup section is not
+	// shown).
+	Params *ChainParams
+	// Display is what devnet prints after the summary: DisplayWatch,
+	// DisplayVerbose or DisplayQuiet ("": nothing is said).
+	Display string
+}
+
+// What "devnet up" prints once the summary is out (SummaryInfo.Display).
+const (
+	// DisplayWatch is a status line and one line per event.
+	DisplayWatch = "watch"
+	// DisplayVerbose is every node's log lines.
+	DisplayVerbose = "verbose"
+	// DisplayQuiet is nothing but nodes that exit.
+	DisplayQuiet = "quiet"
+)
+
+// ChainParams are the genesis parameters a user of the devnet wants to
+// know: how fast each layer goes and how long the rollup's windows are.
+type ChainParams struct {
+	// L1BlockTime is the L1's target block interval.
+	L1BlockTime time.Duration
+	// L2BlockTime is the L2's block interval under load (0: no rollup).
+	L2BlockTime time.Duration
+	// ChallengeWindow, SequencingWindow and SequencerTimeout are the
+	// rollup's windows in L1 blocks; MaxOriginLag how far an L2 block's
+	// L1 origin may trail the L1 head.
+	ChallengeWindow, SequencingWindow, SequencerTimeout, MaxOriginLag uint64
+	// SequencerBond is the bond a batch poster locks (nil: no rollup).
+	SequencerBond *big.Int
+}
+
+// LoadChainParams reads the parameters of the devnet genesis in l.
+func LoadChainParams(l Layout) (ChainParams, error) {
+	g, err := genesis.Load(l.GenesisFile())
+	if err != nil {
+		return ChainParams{}, fmt.Errorf("read the devnet genesis: %w", err)
+	}
+	p := ChainParams{L1BlockTime: g.BlockTime.Duration}
+	if r := g.Rollup; r != nil {
+		p.L2BlockTime = r.L2BlockTime.Duration
+		p.ChallengeWindow, p.SequencingWindow, p.SequencerTimeout, p.MaxOriginLag =
+			r.ChallengeWindow, r.SequencingWindow, r.SequencerTimeout, r.MaxOriginLag
+		if r.SequencerBond != nil {
+			p.SequencerBond = r.SequencerBond.Big()
+		}
+	}
+	return p, nil
+}
+
+// approxBlocks is about how long n blocks of blockTime take, for a person:
+// "about 30 s", "about 2 min".
+func approxBlocks(n uint64, blockTime time.Duration) string {
+	d := time.Duration(n) * blockTime
+	if d < 2*time.Minute {
+		return fmt.Sprintf("about %d s", int(d.Round(time.Second).Seconds()))
+	}
+	return fmt.Sprintf("about %d min", int(d.Round(time.Minute).Minutes()))
 }
 
 // WriteSummary prints the summary a user needs, as anvil does: chain ids,
 // RPC URLs, the funded development accounts with their private keys, the
-// mnemonic, wallet examples (an L1 transfer and, with a sequencer, an L2
-// transfer and a deposit), the data directory, the logs, and how to stop
-// and reset.
+// mnemonic, the rollup's parameters (the challenge window in L1 blocks
+// and about how long it lasts), wallet examples (an L1 transfer and, with
+// a sequencer, an L2 transfer and a deposit), the data directory, the
+// logs, how to stop and reset, and what follows the summary.
 func WriteSummary(w io.Writer, info SummaryInfo) error {
 	accounts, err := devkeys.Accounts(devkeys.Count)
 	if err != nil {
@@ -69,6 +130,19 @@ func WriteSummary(w io.Writer, info SummaryInfo) error {
 	fmt.Fprintf(&b, "\nChain ID\n==================\nL1: %d\n", e.ChainID)
 	if hasSeq {
 		fmt.Fprintf(&b, "L2: %d (the rollup; sequencer %s)\n", e.L2ChainID, seq.Address)
+	}
+	if p := info.Params; hasSeq && p != nil && p.ChallengeWindow > 0 {
+		fmt.Fprintf(&b, "\nRollup\n==================\n")
+		fmt.Fprintf(&b, "L1 blocks:         every %s; L2 blocks: every %s while transactions arrive, about one per L1 block when idle\n",
+			p.L1BlockTime, p.L2BlockTime)
+		fmt.Fprintf(&b, "Challenge window:  %d L1 blocks (%s): a batch is final, and the L1 pays its withdrawals, that long after it is posted\n",
+			p.ChallengeWindow, approxBlocks(p.ChallengeWindow, p.L1BlockTime))
+		fmt.Fprintf(&b, "Sequencing window: %d L1 blocks (%s): deposits and forced exits land even if the sequencer posts nothing\n",
+			p.SequencingWindow, approxBlocks(p.SequencingWindow, p.L1BlockTime))
+		if p.SequencerBond != nil {
+			fmt.Fprintf(&b, "Sequencer bond:    %s ETH; a wrong output loses it to one fraud-proof transaction (half to the challenger)\n",
+				etherString(p.SequencerBond))
+		}
 	}
 	fmt.Fprintf(&b, "\nNodes\n==================\n")
 	for _, n := range validators {
@@ -115,8 +189,17 @@ func WriteSummary(w io.Writer, info SummaryInfo) error {
 	}
 	fmt.Fprintf(&b, "Data:  %s   (endpoints.json lists every node)\n", e.Datadir)
 	fmt.Fprintf(&b, "Logs:  %s/<node>.log\n", strings.TrimSuffix(Layout{Dir: e.Datadir}.LogsDir(), "/"))
-	fmt.Fprintf(&b, "Stop:  Ctrl-C (running it again resumes the chain);  wipe: %s reset --datadir %s\n\n",
+	fmt.Fprintf(&b, "Stop:  Ctrl-C (running it again resumes the chain);  wipe: %s reset --datadir %s\n",
 		info.DevnetCmd, e.Datadir)
+	switch info.Display {
+	case DisplayWatch:
+		fmt.Fprintf(&b, "Below: a status line and one line per event (transactions, batches, deposits, withdrawals,\n"+
+			"       disputes, nodes down); --verbose streams every node's log lines instead.\n")
+	case DisplayVerbose:
+		fmt.Fprintf(&b, "Below: every node's log lines, prefixed with its name (without --verbose: a status line\n"+
+			"       and one line per event).\n")
+	}
+	b.WriteString("\n")
 	_, err = io.WriteString(w, b.String())
 	return err
 }

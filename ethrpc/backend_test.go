@@ -1,11 +1,15 @@
 package ethrpc
 
 import (
+	"cmp"
 	"context"
 	"crypto/ecdsa"
 	"errors"
 	"fmt"
 	"math/big"
+	"slices"
+	"sync"
+	"sync/atomic"
 	"testing"
 
 	"github.com/bilayer/bilayer/core/block"
@@ -27,6 +31,9 @@ import (
 // core/execution) and records receipts with one synthetic log per block so
 // log queries have something to find.
 type chainBackend struct {
+	// mu guards what the tests change while the server reads: blocks,
+	// receipts, txs and pool.
+	mu       sync.RWMutex
 	chainID  *big.Int
 	signer   types.Signer
 	sdb      state.Database
@@ -37,6 +44,13 @@ type chainBackend struct {
 	sendErr  error
 	callRet  []byte
 	callErr  error
+	// nextSystemLog, when set, is the system log of the next block
+	// addBlock makes (as an end-of-block hook's), kept in sysLogs.
+	nextSystemLog *types.Log
+	sysLogs       map[common.Hash][]*types.Log
+	timeShift     uint64
+	// reads counts BlockByNumber calls by height.
+	reads sync.Map
 }
 
 var (
@@ -85,6 +99,8 @@ func (c *chainBackend) commit(t *testing.T, st *state.StateDB, n uint64) common.
 // addBlock applies txs as plain transfers and appends the block.
 func (c *chainBackend) addBlock(t *testing.T, txs ...*types.Transaction) *block.Block {
 	t.Helper()
+	c.mu.Lock()
+	defer c.mu.Unlock()
 	parent := c.blocks[len(c.blocks)-1]
 	n := parent.Number() + 1
 	st, err := state.New(parent.Header.Root, c.sdb)
@@ -114,10 +130,19 @@ func (c *chainBackend) addBlock(t *testing.T, txs ...*types.Transaction) *block.
 		c.txs[tx.Hash()] = [2]uint64{n, uint64(i)}
 	}
 	root := c.commit(t, st, n)
+	bloom := types.MergeBloom(receipts)
+	sysLog := c.nextSystemLog
+	c.nextSystemLog = nil
+	if sysLog != nil {
+		bloom.Add(sysLog.Address[:])
+		for _, topic := range sysLog.Topics {
+			bloom.Add(topic[:])
+		}
+	}
 	b := block.Assemble(&types.Header{
 		ParentHash: parent.Hash(), Coinbase: common.HexToAddress("0xc0ffee"), Root: root,
-		ReceiptHash: block.ReceiptsRoot(receipts), Bloom: types.MergeBloom(receipts), Number: new(big.Int).SetUint64(n),
-		GasLimit: 30_000_000, GasUsed: gasUsed, Time: 1_700_000_000 + n, BaseFee: testBaseFee,
+		ReceiptHash: block.ReceiptsRoot(receipts), Bloom: bloom, Number: new(big.Int).SetUint64(n),
+		GasLimit: 30_000_000, GasUsed: gasUsed, Time: 1_700_000_000 + n + c.timeShift, BaseFee: testBaseFee,
 	}, txs, block.Extras{})
 	logIndex := uint(0)
 	for _, r := range receipts {
@@ -127,9 +152,48 @@ func (c *chainBackend) addBlock(t *testing.T, txs ...*types.Transaction) *block.
 			logIndex++
 		}
 	}
+	if sysLog != nil {
+		sysLog.BlockHash, sysLog.BlockNumber, sysLog.Index, sysLog.TxIndex = b.Hash(), n, logIndex, uint(len(txs))
+		if c.sysLogs == nil {
+			c.sysLogs = map[common.Hash][]*types.Log{}
+		}
+		c.sysLogs[b.Hash()] = []*types.Log{sysLog}
+	}
 	c.blocks = append(c.blocks, b)
 	c.receipts[b.Hash()] = receipts
 	return b
+}
+
+// SystemLogs implements SystemLogsBackend.
+func (c *chainBackend) SystemLogs(_ context.Context, h common.Hash, _ types.Receipts) ([]*types.Log, error) {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	return c.sysLogs[h], nil
+}
+
+// rewind drops the blocks above n (as an L2 rolled back after a
+// challenge); the next blocks get other timestamps, hence other hashes.
+func (c *chainBackend) rewind(n uint64) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.blocks = c.blocks[:n+1]
+	c.timeShift += 1000
+}
+
+// TxPoolContent implements TxPoolBackend: every pooled transaction is
+// pending.
+func (c *chainBackend) TxPoolContent() PoolContent {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	pc := PoolContent{Pending: map[common.Address][]*types.Transaction{}, Queued: map[common.Address][]*types.Transaction{}}
+	for _, tx := range c.pool {
+		from, _ := types.Sender(c.signer, tx)
+		pc.Pending[from] = append(pc.Pending[from], tx)
+	}
+	for _, txs := range pc.Pending {
+		slices.SortFunc(txs, func(a, b *types.Transaction) int { return cmp.Compare(a.Nonce(), b.Nonce()) })
+	}
+	return pc
 }
 
 func (c *chainBackend) ChainID() *big.Int     { return c.chainID }
@@ -137,6 +201,8 @@ func (c *chainBackend) ClientVersion() string { return "bilayer/test" }
 func (c *chainBackend) PeerCount() int        { return 3 }
 
 func (c *chainBackend) ResolveBlockNumber(_ context.Context, n rpc.BlockNumber) (uint64, error) {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
 	head := uint64(len(c.blocks) - 1)
 	switch {
 	case n == rpc.EarliestBlockNumber:
@@ -150,6 +216,10 @@ func (c *chainBackend) ResolveBlockNumber(_ context.Context, n rpc.BlockNumber) 
 }
 
 func (c *chainBackend) BlockByNumber(_ context.Context, n uint64) (*block.Block, error) {
+	count, _ := c.reads.LoadOrStore(n, new(atomic.Int64))
+	count.(*atomic.Int64).Add(1)
+	c.mu.RLock()
+	defer c.mu.RUnlock()
 	if n >= uint64(len(c.blocks)) {
 		return nil, ErrNotFound
 	}
@@ -157,6 +227,8 @@ func (c *chainBackend) BlockByNumber(_ context.Context, n uint64) (*block.Block,
 }
 
 func (c *chainBackend) BlockByHash(_ context.Context, h common.Hash) (*block.Block, error) {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
 	for _, b := range c.blocks {
 		if b.Hash() == h {
 			return b, nil
@@ -166,6 +238,8 @@ func (c *chainBackend) BlockByHash(_ context.Context, h common.Hash) (*block.Blo
 }
 
 func (c *chainBackend) Receipts(_ context.Context, h common.Hash) (types.Receipts, error) {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
 	r, ok := c.receipts[h]
 	if !ok {
 		return nil, ErrNotFound
@@ -174,6 +248,8 @@ func (c *chainBackend) Receipts(_ context.Context, h common.Hash) (types.Receipt
 }
 
 func (c *chainBackend) TxLocation(_ context.Context, h common.Hash) (uint64, int, error) {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
 	loc, ok := c.txs[h]
 	if !ok {
 		return 0, 0, ErrNotFound
@@ -182,6 +258,8 @@ func (c *chainBackend) TxLocation(_ context.Context, h common.Hash) (uint64, int
 }
 
 func (c *chainBackend) StateAt(_ context.Context, n uint64) (*state.StateDB, error) {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
 	if n >= uint64(len(c.blocks)) {
 		return nil, ErrNotFound
 	}
@@ -192,13 +270,24 @@ func (c *chainBackend) SendTransaction(_ context.Context, tx *types.Transaction)
 	if c.sendErr != nil {
 		return c.sendErr
 	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
 	c.pool[tx.Hash()] = tx
 	return nil
 }
 
-func (c *chainBackend) PendingTransaction(h common.Hash) *types.Transaction { return c.pool[h] }
+func (c *chainBackend) PendingTransaction(h common.Hash) *types.Transaction {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	return c.pool[h]
+}
 func (c *chainBackend) PendingNonce(addr common.Address) uint64 {
-	st, _ := c.StateAt(context.Background(), uint64(len(c.blocks)-1))
+	c.mu.RLock()
+	head := uint64(len(c.blocks) - 1)
+	c.mu.RUnlock()
+	st, _ := c.StateAt(context.Background(), head)
+	c.mu.RLock()
+	defer c.mu.RUnlock()
 	n := st.GetNonce(addr)
 	for _, tx := range c.pool {
 		if from, _ := types.Sender(c.signer, tx); from == addr && tx.Nonce() >= n {

@@ -20,11 +20,17 @@ import (
 type EthAPI struct {
 	b      Backend
 	signer types.Signer
+	// heavy bounds the calls that read many blocks, across all clients.
+	heavy gate
+	// pending learns of the transactions this API admits (nil: none).
+	pending *pendingFeed
+	// conns holds the work budgets of WebSocket connections (nil: none).
+	conns *connBudgets
 }
 
 // NewEthAPI returns the eth_ namespace over b.
 func NewEthAPI(b Backend) *EthAPI {
-	return &EthAPI{b: b, signer: types.LatestSignerForChainID(b.ChainID())}
+	return &EthAPI{b: b, signer: types.LatestSignerForChainID(b.ChainID()), heavy: make(gate, MaxConcurrentHeavy)}
 }
 
 // ChainId returns the EIP-155 chain id (eth_chainId).
@@ -216,6 +222,7 @@ func (api *EthAPI) SendRawTransaction(ctx context.Context, raw hexutil.Bytes) (c
 	if err := api.b.SendTransaction(ctx, tx); err != nil {
 		return common.Hash{}, err
 	}
+	api.pending.announce(tx.Hash())
 	return tx.Hash(), nil
 }
 

@@ -6,9 +6,9 @@ import (
 	"math/big"
 	"slices"
 
-	"github.com/bilayer/bilayer/core/block"
 	"github.com/ethereum/go-ethereum/common/hexutil"
 	"github.com/ethereum/go-ethereum/common/math"
+	"github.com/ethereum/go-ethereum/core/types"
 	"github.com/ethereum/go-ethereum/rpc"
 )
 
@@ -44,6 +44,12 @@ func (api *EthAPI) FeeHistory(ctx context.Context, blockCount math.HexOrDecimal6
 			return nil, fmt.Errorf("reward percentiles must rise from 0 to 100; %v at index %d does not", p, i)
 		}
 	}
+	release, err := api.heavy.enter(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer release()
+	w := api.newWork(ctx)
 	last, err := api.b.ResolveBlockNumber(ctx, lastBlock)
 	if err != nil {
 		return nil, err
@@ -58,18 +64,19 @@ func (api *EthAPI) FeeHistory(ctx context.Context, blockCount math.HexOrDecimal6
 	}
 	res := &FeeHistoryResult{OldestBlock: (*hexutil.Big)(new(big.Int).SetUint64(first))}
 	for n := first; n <= last; n++ {
-		b, err := api.b.BlockByNumber(ctx, n)
+		// The header holds all but the rewards; an empty block has none.
+		h, err := api.header(ctx, w, n)
 		if err != nil {
-			return nil, fmt.Errorf("fee history block %d: %w", n, err)
+			return nil, fmt.Errorf("fee history: %w", err)
 		}
-		res.BaseFee = append(res.BaseFee, (*hexutil.Big)(b.Header.BaseFee))
+		res.BaseFee = append(res.BaseFee, (*hexutil.Big)(h.BaseFee))
 		ratio := 0.0
-		if b.Header.GasLimit > 0 {
-			ratio = float64(b.Header.GasUsed) / float64(b.Header.GasLimit)
+		if h.GasLimit > 0 {
+			ratio = float64(h.GasUsed) / float64(h.GasLimit)
 		}
 		res.GasUsedRatio = append(res.GasUsedRatio, ratio)
 		if len(percentiles) > 0 {
-			rewards, err := api.blockRewards(ctx, b, percentiles)
+			rewards, err := api.blockRewards(ctx, w, n, h, percentiles)
 			if err != nil {
 				return nil, err
 			}
@@ -82,29 +89,40 @@ func (api *EthAPI) FeeHistory(ctx context.Context, blockCount math.HexOrDecimal6
 			return nil, err
 		}
 	} else {
-		b, err := api.b.BlockByNumber(ctx, last+1)
+		h, err := api.header(ctx, w, last+1)
 		if err != nil {
-			return nil, fmt.Errorf("fee history block %d: %w", last+1, err)
+			return nil, fmt.Errorf("fee history: %w", err)
 		}
-		next = b.Header.BaseFee
+		next = h.BaseFee
 	}
 	res.BaseFee = append(res.BaseFee, (*hexutil.Big)(next))
 	return res, nil
 }
 
-// blockRewards returns the tips at the given percentiles of a block's gas,
-// weighting each transaction's tip by the gas it used.
-func (api *EthAPI) blockRewards(ctx context.Context, b *block.Block, percentiles []float64) ([]*hexutil.Big, error) {
+// blockRewards returns the tips at the given percentiles of block n's gas,
+// weighting each transaction's tip by the gas it used. It reads the block
+// and its receipts only when the header says the block used gas.
+func (api *EthAPI) blockRewards(ctx context.Context, w *work, n uint64, h *types.Header, percentiles []float64) ([]*hexutil.Big, error) {
 	out := make([]*hexutil.Big, len(percentiles))
-	if len(b.Transactions) == 0 {
+	zeros := func() ([]*hexutil.Big, error) {
 		for i := range out {
 			out[i] = (*hexutil.Big)(new(big.Int))
 		}
 		return out, nil
 	}
-	receipts, err := api.b.Receipts(ctx, b.Hash())
+	if h.GasUsed == 0 {
+		return zeros()
+	}
+	b, err := api.block(ctx, w, n)
 	if err != nil {
-		return nil, fmt.Errorf("receipts of block %d: %w", b.Number(), err)
+		return nil, fmt.Errorf("fee history: %w", err)
+	}
+	if len(b.Transactions) == 0 {
+		return zeros()
+	}
+	receipts, err := api.receipts(ctx, w, b)
+	if err != nil {
+		return nil, err
 	}
 	type tipGas struct {
 		tip *big.Int

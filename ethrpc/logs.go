@@ -86,12 +86,25 @@ func (q *FilterQuery) UnmarshalJSON(data []byte) error {
 
 // GetLogs returns the logs matching a filter (eth_getLogs).
 func (api *EthAPI) GetLogs(ctx context.Context, q FilterQuery) ([]*types.Log, error) {
+	release, err := api.heavy.enter(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer release()
+	return api.getLogs(ctx, api.newWork(ctx), &q)
+}
+
+// getLogs is eth_getLogs within a call's work.
+func (api *EthAPI) getLogs(ctx context.Context, w *work, q *FilterQuery) ([]*types.Log, error) {
 	if q.BlockHash != nil {
+		if err := w.charge(1); err != nil {
+			return nil, err
+		}
 		b, err := api.b.BlockByHash(ctx, *q.BlockHash)
 		if err != nil {
 			return nil, fmt.Errorf("block %s: %w", *q.BlockHash, err)
 		}
-		return api.blockLogs(ctx, b, &q, nil)
+		return api.blockLogs(ctx, w, b, q, nil)
 	}
 	from, to := rpc.LatestBlockNumber, rpc.LatestBlockNumber
 	if q.FromBlock != nil {
@@ -116,33 +129,45 @@ func (api *EthAPI) GetLogs(ctx context.Context, q FilterQuery) ([]*types.Log, er
 	}
 	logs := []*types.Log{}
 	for n := first; n <= last; n++ {
-		if err := ctx.Err(); err != nil {
-			return nil, err
-		}
-		b, err := api.b.BlockByNumber(ctx, n)
-		if err != nil {
-			return nil, fmt.Errorf("block %d: %w", n, err)
-		}
-		if logs, err = api.blockLogs(ctx, b, &q, logs); err != nil {
+		if logs, err = api.logsAt(ctx, w, n, q, logs); err != nil {
 			return nil, err
 		}
 		if len(logs) > MaxLogResults {
-			return nil, fmt.Errorf("query returned more than %d logs; narrow the block range", MaxLogResults)
+			return nil, fmt.Errorf("query returned more than %d logs (the limit per call); narrow the block range", MaxLogResults)
 		}
 	}
 	return logs, nil
 }
 
-func (api *EthAPI) blockLogs(ctx context.Context, b *block.Block, q *FilterQuery, out []*types.Log) ([]*types.Log, error) {
+// logsAt appends the logs of block n that match q to out, reading the
+// block and its receipts only when its header's bloom may match.
+func (api *EthAPI) logsAt(ctx context.Context, w *work, n uint64, q *FilterQuery, out []*types.Log) ([]*types.Log, error) {
+	h, err := api.header(ctx, w, n)
+	if err != nil {
+		return nil, err
+	}
+	if !bloomMatches(h.Bloom, q) {
+		return out, nil
+	}
+	b, err := api.block(ctx, w, n)
+	if err != nil {
+		return nil, err
+	}
+	return api.blockLogs(ctx, w, b, q, out)
+}
+
+// blockLogs appends the logs of b that match q to out: the receipts' logs,
+// then the system logs of a SystemLogsBackend.
+func (api *EthAPI) blockLogs(ctx context.Context, w *work, b *block.Block, q *FilterQuery, out []*types.Log) ([]*types.Log, error) {
 	if out == nil {
 		out = []*types.Log{}
 	}
 	if !bloomMatches(b.Header.Bloom, q) {
 		return out, nil
 	}
-	receipts, err := api.b.Receipts(ctx, b.Hash())
+	receipts, err := api.receipts(ctx, w, b)
 	if err != nil {
-		return nil, fmt.Errorf("receipts of block %d: %w", b.Number(), err)
+		return nil, err
 	}
 	for _, r := range receipts {
 		for _, l := range r.Logs {
@@ -152,6 +177,9 @@ func (api *EthAPI) blockLogs(ctx context.Context, b *block.Block, q *FilterQuery
 		}
 	}
 	if sb, ok := api.b.(SystemLogsBackend); ok {
+		if err := w.charge(1); err != nil {
+			return nil, err
+		}
 		logs, err := sb.SystemLogs(ctx, b.Hash(), receipts)
 		if err != nil {
 			return nil, fmt.Errorf("system logs of block %d: %w", b.Number(), err)

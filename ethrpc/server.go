@@ -7,7 +7,6 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"strings"
 	"time"
 
 	"github.com/ethereum/go-ethereum/rpc"
@@ -28,27 +27,46 @@ const (
 
 // Server serves JSON-RPC over HTTP and WebSocket on one address.
 type Server struct {
-	rpc  *rpc.Server
-	http *http.Server
-	ln   net.Listener
-	log  *slog.Logger
-	done chan error
+	rpc     *rpc.Server
+	http    *http.Server
+	ln      net.Listener
+	log     *slog.Logger
+	done    chan error
+	events  *events // nil on a server without a Backend
+	access  access
+	budgets *connBudgets
+	now     func() time.Time
 }
 
-// NewServer returns a server with the eth_, net_ and web3_ namespaces of b
-// registered. Register more with Register before Start.
+// NewServer returns a server with the eth_, net_, web3_ and txpool_
+// namespaces of b registered, eth_subscribe and the filter methods
+// included. Register more with Register before Start.
 func NewServer(b Backend, log *slog.Logger) (*Server, error) {
-	srv := rpc.NewServer()
-	srv.SetBatchLimits(MaxBatchItems, MaxResponseSize)
-	srv.SetHTTPBodyLimit(MaxRequestSize)
-	srv.SetWebsocketReadLimit(MaxRequestSize)
-	s := &Server{rpc: srv, log: log}
-	for name, api := range map[string]any{"eth": NewEthAPI(b), "net": &NetAPI{b}, "web3": &Web3API{b}} {
-		if err := s.Register(name, api); err != nil {
+	s := NewBareServer(log)
+	eth := NewEthAPI(b)
+	s.events = newEvents(eth, log)
+	eth.pending = s.events.pending
+	eth.conns = s.budgets
+	apis := []struct {
+		name string
+		api  any
+	}{{"eth", eth}, {"eth", &FilterAPI{eth: eth, ev: s.events}}, {"net", &NetAPI{b}}, {"web3", &Web3API{b}}, {"txpool", NewTxPoolAPI(b)}}
+	for _, a := range apis {
+		if err := s.Register(a.name, a.api); err != nil {
 			return nil, err
 		}
 	}
 	return s, nil
+}
+
+// NewBareServer returns a server with no namespace registered: the admin
+// listener's. Register namespaces with Register before Start.
+func NewBareServer(log *slog.Logger) *Server {
+	srv := rpc.NewServer()
+	srv.SetBatchLimits(MaxBatchItems, MaxResponseSize)
+	srv.SetHTTPBodyLimit(MaxRequestSize)
+	srv.SetWebsocketReadLimit(MaxRequestSize)
+	return &Server{rpc: srv, log: log, access: defaultAccess(), budgets: &connBudgets{}, now: time.Now}
 }
 
 // Register adds a namespace: every exported method of api becomes
@@ -58,19 +76,6 @@ func (s *Server) Register(namespace string, api any) error {
 		return fmt.Errorf("register rpc namespace %s: %w", namespace, err)
 	}
 	return nil
-}
-
-// Handler returns the HTTP handler: WebSocket upgrades go to the WebSocket
-// server, everything else to HTTP JSON-RPC.
-func (s *Server) Handler() http.Handler {
-	ws := s.rpc.WebsocketHandler([]string{"*"})
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if strings.EqualFold(r.Header.Get("Upgrade"), "websocket") {
-			ws.ServeHTTP(w, r)
-			return
-		}
-		s.rpc.ServeHTTP(w, r)
-	})
 }
 
 // Start listens on addr (host:port; port 0 picks a free one) and serves in
@@ -111,6 +116,9 @@ func (s *Server) Addr() string {
 // Stop closes the listener, waits for in-flight requests up to ctx's
 // deadline, and stops the RPC server.
 func (s *Server) Stop(ctx context.Context) error {
+	if s.events != nil {
+		defer s.events.close()
+	}
 	defer s.rpc.Stop()
 	if s.http == nil {
 		return nil

@@ -31,7 +31,11 @@ type rpcBackend struct {
 	version string
 }
 
-var _ ethrpc.Backend = (*rpcBackend)(nil)
+var (
+	_ ethrpc.Backend           = (*rpcBackend)(nil)
+	_ ethrpc.SystemLogsBackend = (*rpcBackend)(nil)
+	_ ethrpc.TxPoolBackend     = (*rpcBackend)(nil)
+)
 
 func notFound(err error) error {
 	if chain.IsNotFound(err) {
@@ -119,7 +123,13 @@ func (b *rpcBackend) SendTransaction(_ context.Context, tx *types.Transaction) e
 }
 
 func (b *rpcBackend) PendingTransaction(h common.Hash) *types.Transaction { return b.pool.Get(h) }
-func (b *rpcBackend) PendingNonce(a common.Address) uint64                { return b.pool.PendingNonce(a) }
+
+// TxPoolContent implements ethrpc.TxPoolBackend (txpool_*, and the
+// newPendingTransactions subscription's view of transactions gossiped in).
+func (b *rpcBackend) TxPoolContent() ethrpc.PoolContent {
+	return ethrpc.PoolContentOf(b.pool, b.chain.Signer())
+}
+func (b *rpcBackend) PendingNonce(a common.Address) uint64 { return b.pool.PendingNonce(a) }
 
 func (b *rpcBackend) NextBaseFee(context.Context) (*big.Int, error) {
 	return b.chain.NextBaseFee(b.chain.Head().Header), nil

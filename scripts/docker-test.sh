@@ -12,7 +12,15 @@
 #      start it again: it catches up;
 #   3. cut one validator off (docker network disconnect): it stops advancing while the
 #      others continue; reconnect it: it catches up;
-#   4. docker compose down -v, always (trap), with the containers' logs on failure.
+#   4. a stream of L2 transfers through the sequencer, which is SIGKILLed mid-stream and
+#      started again: every transfer that got a receipt before the kill (soft-confirmed)
+#      still has it, in the same block, after the restart; the stream completes and the
+#      L2 keeps making blocks;
+#   5. cut the challenger off (docker network disconnect): the sequencer's batches (the
+#      stream's blocks and more transfers) keep being posted and accepted (its safe head
+#      moves) while the challenger's derived head stays behind; reconnect it: it catches
+#      up and verifies every posted output up to that safe head, all agreeing;
+#   6. docker compose down -v, always (trap), with the containers' logs on failure.
 #
 # Every wait is bounded. Host ports: validator i's RPC and the sequencer's and the
 # challenger's L2 RPCs are published on free 127.0.0.1 ports chosen here, so a local
@@ -26,6 +34,10 @@ export COMPOSE_PROJECT_NAME="bilayertest$$"
 HC="${HEALTHCHECK_BIN:-bin/docker/validator}" # host-side copy of the image's validator
 WALLET="${WALLET_BIN:-bin/docker/wallet}"      # and of its wallet
 
+if ! command -v curl >/dev/null 2>&1; then
+	echo "docker-test: curl not found on the host (the test reads the nodes' JSON-RPC with it)" >&2
+	exit 1
+fi
 for bin in "$HC" "$WALLET"; do
 	if [ ! -x "$bin" ]; then
 		echo "docker-test: $bin not found: run \"make docker\" first (or set HEALTHCHECK_BIN / WALLET_BIN)" >&2
@@ -42,13 +54,17 @@ fi
 log() { printf '[docker-test %s] %s\n' "$(date -u +%H:%M:%S)" "$*"; }
 
 ok=0
+stream_pid=""
+work=$(mktemp -d)
 cleanup() {
+	if [ -n "$stream_pid" ]; then kill "$stream_pid" 2>/dev/null || true; fi
 	if [ "$ok" != 1 ]; then
 		log "FAILED: container logs follow"
 		compose logs --no-color --tail 60 || true
 	fi
 	log "tearing down"
 	compose down -v --remove-orphans >/dev/null 2>&1 || true
+	rm -rf "$work"
 }
 trap cleanup EXIT
 
@@ -95,10 +111,11 @@ wait_for() {
 	log "ok: $what ($((SECONDS - start))s)"
 }
 
-# rpc_call URL METHOD: the JSON-RPC response of URL to METHOD (no params).
+# rpc_call URL METHOD [PARAMS]: the JSON-RPC response of URL to METHOD (PARAMS: a JSON
+# array, default none), empty if URL does not answer.
 rpc_call() {
 	curl -s -m 3 -H 'Content-Type: application/json' \
-		-d "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"$2\",\"params\":[]}" "$1" 2>/dev/null || true
+		-d "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"$2\",\"params\":${3:-[]}}" "$1" 2>/dev/null || true
 }
 # l2_call METHOD: the JSON-RPC response of the sequencer to METHOD (no params).
 l2_call() { rpc_call "$RPCL2" "$1"; }
@@ -130,6 +147,23 @@ l2_head() {
 	[ -n "$hex" ] && echo $((16#$hex))
 }
 l2_is_1338() { l2_call eth_chainId | grep -q '"result":"0x53a"'; }
+# l2_safe: the sequencer's safe L2 head (its batches accepted on the L1), decimal.
+l2_safe() {
+	local hex
+	hex=$(l2_call rollup_syncStatus | sed -n 's/.*"safeL2":{"number":"0x\([0-9a-fA-F]*\)".*/\1/p')
+	[ -n "$hex" ] && echo $((16#$hex))
+}
+safe_at_least() { at_least "$(l2_safe)" "$1"; }
+# challenger_head_in: the challenger's derived L2 head asked inside its container
+# (works while it is cut off).
+challenger_head_in() {
+	docker exec "$ch_id" /bin/validator healthcheck --rpc http://127.0.0.1:9546 --timeout 2s 2>/dev/null | awk '{print $3}'
+}
+# json_str JSON NAME: the first string value of "NAME" in JSON (the wallet's --json
+# output is indented: "NAME": "VALUE").
+json_str() { echo "$1" | grep -o "\"$2\": *\"[^\"]*\"" | head -n 1 | sed 's/.*"\([^"]*\)"$/\1/' || true; }
+# json_num JSON NAME: the first number value of "NAME" in JSON.
+json_num() { echo "$1" | grep -o "\"$2\": *[0-9][0-9]*" | head -n 1 | sed 's/.*[^0-9]\([0-9]*\)$/\1/' || true; }
 l2_at_least() { at_least "$(l2_head)" "$1"; }
 
 # at_least HEAD MIN: HEAD is a number >= MIN.
@@ -200,6 +234,128 @@ docker network connect --alias validator-2 "$net" "$id2"
 h=$(head_host)
 wait_for 90 "validator-2 catches up (head >= $h)" in_at_least 2 "$h"
 wait_for 30 "the chain still advances (head >= $((h + 2)))" host_at_least $((h + 2))
+
+# The sequencer, SIGKILLed in the middle of a stream of L2 transfers and started again.
+seq_id=$(compose ps -q sequencer)
+ch_id=$(compose ps -q challenger)
+STREAM_N=20
+# stream: send STREAM_N L2 transfers one after another from dev account 3 (each waits
+# for its receipt); append "hash block blockHash" of each one soft-confirmed (it has a
+# successful receipt) to $work/confirmed, a line per failed attempt to $work/failed, and
+# write $work/stream.done at the end. Bounded in attempts and time. Runs in the background.
+stream() {
+	local start=$SECONDS attempts=0 sent=0 out hash blk bh
+	while ((sent < STREAM_N)); do
+		if ((attempts >= 120 || SECONDS - start >= 180)); then
+			echo "stream: gave up after $attempts attempts, $((SECONDS - start))s, $sent confirmed" >>"$work/failed"
+			return 1
+		fi
+		attempts=$((attempts + 1))
+		if out=$("$WALLET" --l2-rpc "$RPCL2" --layer l2 --dev-account 3 --timeout 15s --json \
+			transfer --to "$dead" --amount 0.01 2>"$work/last.err"); then
+			hash=$(json_str "$out" hash)
+			blk=$(json_num "$out" blockNumber)
+			bh=$(json_str "$out" blockHash)
+			if [ -z "$hash" ] || [ -z "$blk" ] || [ -z "$bh" ]; then
+				echo "stream: attempt $attempts: unexpected wallet output: $out" >>"$work/failed"
+				return 1
+			fi
+			echo "$hash $blk $bh" >>"$work/confirmed"
+			sent=$((sent + 1))
+		else
+			echo "attempt $attempts: $(tr '\n' ' ' <"$work/last.err")" >>"$work/failed"
+			sleep 0.5
+		fi
+	done
+	echo "$attempts attempts in $((SECONDS - start))s" >"$work/stream.done"
+}
+confirmed() { if [ -f "$work/confirmed" ]; then wc -l <"$work/confirmed"; else echo 0; fi; }
+confirmed_at_least() { at_least "$(confirmed)" "$1"; }
+stream_over() { [ -f "$work/stream.done" ] || ! kill -0 "$stream_pid" 2>/dev/null; }
+seq_running() { [ "$(docker inspect -f '{{.State.Running}}' "$seq_id" 2>/dev/null)" = true ]; }
+seq_stopped() { ! seq_running; }
+
+log "a stream of $STREAM_N L2 transfers through the sequencer; it will be SIGKILLed mid-stream"
+stream &
+stream_pid=$!
+wait_for 90 "the stream's first 5 transfers are soft-confirmed" confirmed_at_least 5
+docker kill -s KILL "$seq_id" >/dev/null
+log "SIGKILLed the sequencer with $(confirmed) of $STREAM_N transfers soft-confirmed"
+wait_for 20 "the sequencer container is down" seq_stopped
+cp "$work/confirmed" "$work/confirmed.at-kill"
+sleep 2 # the stream keeps trying against a dead sequencer
+if l2_is_1338; then
+	log "the sequencer's RPC still answers after SIGKILL"
+	exit 1
+fi
+log "starting the sequencer again"
+docker start "$seq_id" >/dev/null
+wait_for 90 "the restarted sequencer's L2 RPC answers chain id 1338" l2_is_1338
+wait_for 180 "the stream ends" stream_over
+if ! wait "$stream_pid"; then
+	stream_pid=""
+	log "the stream did not complete: $(tail -n 5 "$work/failed" 2>/dev/null)"
+	exit 1
+fi
+stream_pid=""
+log "stream: $(cat "$work/stream.done"), $(confirmed) soft-confirmed; $(wc -l <"$work/confirmed.at-kill") before the kill; failed attempts while the sequencer was down: $(if [ -f "$work/failed" ]; then wc -l <"$work/failed"; else echo 0; fi)"
+if [ "$(confirmed)" != "$STREAM_N" ]; then
+	log "want $STREAM_N soft-confirmed transfers, have $(confirmed)"
+	exit 1
+fi
+# Every soft-confirmed transfer (those from before the kill first of all) still has its
+# successful receipt in the same block, and that block is still the L2's at its height.
+lost=0
+last=0
+while read -r hash blk bh; do
+	r=$(rpc_call "$RPCL2" eth_getTransactionReceipt "[\"$hash\"]")
+	b=$(rpc_call "$RPCL2" eth_getBlockByNumber "[\"$(printf '0x%x' "$blk")\",false]")
+	if ! echo "$r" | grep -q "\"blockHash\":\"$bh\"" || ! echo "$r" | grep -q '"status":"0x1"' ||
+		! echo "$b" | grep -q "\"hash\":\"$bh\""; then
+		log "LOST: transfer $hash, soft-confirmed in L2 block $blk ($bh): receipt now $r"
+		lost=$((lost + 1))
+	fi
+	if ((blk > last)); then last=$blk; fi
+done <"$work/confirmed"
+if ((lost > 0)); then
+	log "$lost of $STREAM_N soft-confirmed transfers lost across the sequencer's restart"
+	exit 1
+fi
+log "ok: all $STREAM_N soft-confirmed transfers kept their receipts and blocks (the last in L2 block $last)"
+wait_for 30 "the restarted sequencer keeps making L2 blocks (head >= $((last + 8)))" l2_at_least $((last + 8))
+
+# The challenger, cut off and reconnected.
+wait_for 120 "the sequencer's batches cover the stream (safe head >= $last)" safe_at_least "$last"
+wait_for 90 "the challenger agrees with the outputs posted across the sequencer's restart (checked >= $last)" challenger_verified "$last"
+log "cutting the challenger off ($net)"
+docker network disconnect "$net" "$ch_id"
+ch_cut=$(challenger_head_in)
+if [ -z "$ch_cut" ]; then
+	log "the cut-off challenger does not answer inside its container"
+	exit 1
+fi
+l1_cut=$(head_host)
+for k in 1 2 3; do
+	if ! out=$("$WALLET" --l2-rpc "$RPCL2" --layer l2 --dev-account 4 --timeout 30s --json transfer --to "$dead" --amount 0.01); then
+		log "an L2 transfer failed while the challenger was cut off"
+		exit 1
+	fi
+	blk=$(json_num "$out" blockNumber)
+done
+log "3 more L2 transfers while the challenger is cut off, the last in L2 block $blk"
+wait_for 120 "the sequencer's batches are posted and accepted without the challenger (safe head >= $blk)" safe_at_least "$blk"
+wait_for 60 "the L1 moves on 10 blocks while the challenger is cut off (head >= $((l1_cut + 10)))" host_at_least $((l1_cut + 10))
+ch_now=$(challenger_head_in)
+if [ -z "$ch_now" ] || ! at_least "$((blk - 1))" "$ch_now"; then
+	log "the cut-off challenger derived L2 block ${ch_now:-?} (>= $blk) from $ch_cut while cut off"
+	exit 1
+fi
+safe=$(l2_safe)
+log "ok: the challenger stays at L2 block $ch_now (cut at $ch_cut) while the safe head is at $safe, the L1 at $(head_host) (cut at $l1_cut)"
+log "reconnecting the challenger"
+docker network connect --alias challenger "$net" "$ch_id"
+wait_for 120 "the challenger catches up and agrees with every posted output up to the safe head $safe" challenger_verified "$safe"
+log "challenger: $(rpc_call "$RPCCH" rollup_syncStatus | grep -o '"verification":{[^}]*}')"
 
 ok=1
 log "PASS"

@@ -46,23 +46,61 @@ func DescribeMachine(root string) Machine {
 
 // ProcessRSSMB returns the resident memory of a process in MiB.
 func ProcessRSSMB(pid int) (float64, error) {
+	m, err := ProcessMemory(pid)
+	return m.RSSMiB, err
+}
+
+// Memory is a process's resident memory, in MiB (2^20 bytes).
+type Memory struct {
+	// RSSMiB is its resident set now (VmRSS).
+	RSSMiB float64 `json:"rss_mib"`
+	// PeakMiB is the most it has held resident (VmHWM; 0 if the kernel
+	// does not say).
+	PeakMiB float64 `json:"peak_rss_mib"`
+}
+
+// ProcessMemory reads a process's resident memory from
+// /proc/<pid>/status (Linux only: elsewhere it returns an error).
+func ProcessMemory(pid int) (Memory, error) {
 	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
 	if err != nil {
-		return 0, fmt.Errorf("memory of pid %d: %w", pid, err)
+		return Memory{}, fmt.Errorf("memory of pid %d: %w", pid, err)
 	}
-	for _, line := range strings.Split(string(data), "\n") {
-		if strings.HasPrefix(line, "VmRSS:") {
-			fields := strings.Fields(line)
-			if len(fields) >= 2 {
-				kb, err := strconv.ParseFloat(fields[1], 64)
-				if err != nil {
-					return 0, fmt.Errorf("memory of pid %d: %w", pid, err)
-				}
-				return kb / 1024, nil
-			}
+	m, err := ParseStatusMemory(string(data))
+	if err != nil {
+		return Memory{}, fmt.Errorf("memory of pid %d: %w", pid, err)
+	}
+	return m, nil
+}
+
+// ParseStatusMemory reads VmRSS (required) and VmHWM (optional) from the
+// text of a /proc/<pid>/status file, whose sizes are in kB (KiB).
+func ParseStatusMemory(status string) (Memory, error) {
+	var m Memory
+	found := false
+	for _, line := range strings.Split(status, "\n") {
+		key, rest, ok := strings.Cut(line, ":")
+		if !ok || (key != "VmRSS" && key != "VmHWM") {
+			continue
+		}
+		fields := strings.Fields(rest)
+		if len(fields) != 2 || fields[1] != "kB" {
+			return Memory{}, fmt.Errorf("malformed %s line %q", key, line)
+		}
+		kb, err := strconv.ParseUint(fields[0], 10, 64)
+		if err != nil {
+			return Memory{}, fmt.Errorf("malformed %s line %q: %w", key, line, err)
+		}
+		if key == "VmRSS" {
+			m.RSSMiB, found = float64(kb)/1024, true
+		} else {
+			m.PeakMiB = float64(kb) / 1024
 		}
 	}
-	return 0, fmt.Errorf("no VmRSS for pid %d", pid)
+	if !found {
+		return Memory{}, errors.New("no VmRSS line (a kernel thread, or not Linux)")
+	}
+	return m, nil
 }
 
 // clockTicks is the kernel's USER_HZ, the unit of /proc/<pid>/stat times;

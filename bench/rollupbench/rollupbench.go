@@ -5,7 +5,9 @@
 // data, and the L1 verification of a fraud proof against a full block;
 // and, on an in-process rollup (devnet/inproc) with the devnet's timing,
 // how long a batch with a wrong output stands before the challenger's
-// one-transaction proof rolls it back. The figures go into `make
+// one-transaction proof rolls it back, how long a deposit takes from its
+// L1 block to its L2 credit, and how long after its batch's challenge
+// window a withdrawal is paid on the L1. The figures go into `make
 // bench`'s table; targets are printed, never enforced.
 package rollupbench
 
@@ -16,6 +18,9 @@ import (
 	"os/exec"
 	"regexp"
 	"strconv"
+	"time"
+
+	"github.com/bilayer/bilayer/devnet/inproc"
 )
 
 // Report holds the measured figures.
@@ -35,6 +40,22 @@ type Report struct {
 	// challenge that deletes it (measureRollback).
 	RollbackMs       float64 `json:"rollup_bad_batch_to_rollback_ms"`
 	RollbackL1Blocks float64 `json:"rollup_bad_batch_to_rollback_l1_blocks"`
+	// The bridge's latencies (measureBridge), medians of BridgeSamples:
+	// a deposit from its L1 block (DepositMs) and from sending it
+	// (DepositSendMs) to its L2 credit; a withdrawal's payout in L1 blocks
+	// beyond its batch's window and from the batch's acceptance, and in
+	// seconds from its L2 transaction to the acceptance and to the payout.
+	DepositMs                    float64            `json:"rollup_deposit_latency_ms"`
+	DepositSendMs                float64            `json:"rollup_deposit_send_to_credit_ms"`
+	WithdrawalBeyondWindow       float64            `json:"rollup_withdrawal_beyond_window_l1_blocks"`
+	WithdrawalAcceptanceToPayout float64            `json:"rollup_withdrawal_acceptance_to_payout_l1_blocks"`
+	WithdrawalToAcceptanceS      float64            `json:"rollup_withdrawal_l2_tx_to_acceptance_s"`
+	WithdrawalToPayoutS          float64            `json:"rollup_withdrawal_l2_tx_to_payout_s"`
+	BridgeChallengeWindow        uint64             `json:"rollup_bridge_challenge_window_l1_blocks"`
+	BridgeL1BlockTimeS           float64            `json:"rollup_bridge_l1_block_time_s"`
+	Deposits                     []DepositSample    `json:"rollup_deposits"`
+	Withdrawals                  []WithdrawalSample `json:"rollup_withdrawals"`
+	FinishedAt                   string             `json:"rollup_finished_at"`
 }
 
 // Targets of DESIGN and the rollup issues.
@@ -69,7 +90,7 @@ func metric(out, name, unit string) (float64, error) {
 	return strconv.ParseFloat(m[1], 64)
 }
 
-// Run measures every figure (about a minute and a half on 2 cores).
+// Run measures every figure (about two and a half minutes on 2 cores).
 func Run(ctx context.Context, root string, log io.Writer) (*Report, error) {
 	r := &Report{}
 	fmt.Fprintln(log, "rollup: batch codec, derivation and fraud-proof benchmarks")
@@ -113,6 +134,10 @@ func Run(ctx context.Context, root string, log io.Writer) (*Report, error) {
 	if err := r.measureRollback(ctx, log); err != nil {
 		return nil, err
 	}
+	if err := r.measureBridge(ctx, inproc.DevnetOptions(), log); err != nil {
+		return nil, err
+	}
+	r.FinishedAt = time.Now().UTC().Format(time.RFC3339)
 	return r, nil
 }
 
@@ -136,4 +161,5 @@ func (r *Report) Markdown(w io.Writer) {
 		r.ChallengeMsPerVerify, TargetChallengeMs, mark(r.ChallengeMsPerVerify <= TargetChallengeMs))
 	fmt.Fprintf(w, "| fraud proof size: witness / whole proof; gas | %.0f / %.0f B; %.0f |\n", r.ChallengeWitnessBytes, r.ChallengeProofBytes, r.ChallengeGas)
 	r.rollbackRow(w)
+	r.bridgeRows(w)
 }

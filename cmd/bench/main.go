@@ -2,35 +2,39 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
 	"os/signal"
-	"path/filepath"
-	"strings"
 	"syscall"
 	"time"
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/bilayer/bilayer/bench/devnetbench"
 	"github.com/bilayer/bilayer/bench/l1bench"
 	"github.com/bilayer/bilayer/bench/l2bench"
+	"github.com/bilayer/bilayer/bench/loadgen"
 	"github.com/bilayer/bilayer/bench/rollupbench"
+	"github.com/bilayer/bilayer/bench/summary"
 )
 
 // timeout bounds the whole run; a normal run takes well under it.
-const timeout = 15 * time.Minute
+const timeout = 20 * time.Minute
 
 func main() {
 	app := &cli.App{
 		Name:  "bench",
-		Usage: "measure the L1 devnet's finalized throughput and the L2 sequencer's soft-confirmed throughput and latency",
-		Description: `Run from the repository root after "make build" (make bench does both). Takes several
-minutes (each part about four); every load loop is bounded in count and time and talks only to
-local processes on 127.0.0.1. --skip-l1 or --skip-l2 runs one part: the results file then keeps
-the other part's keys from its previous run. Targets are printed beside the measurements; a
-missed target never fails the run.`,
+		Usage: "measure both layers: L1 finalized throughput, L2 soft-confirmed throughput and latency, the rollup's costs and the bridge's latencies, the devnet's start and memory",
+		Description: `Run from the repository root after "make build" (make bench does both). Takes about ten
+minutes on 2 cores: the devnet part (under a minute), the L1 part and the L2 part (three to four
+minutes each) and the rollup part (about two and a half). Every load loop is bounded in count and
+time and talks only to local processes on 127.0.0.1. Each part prints its markdown table; the run
+ends with one table for both layers ("bilayer — both layers": every figure, its target or goal,
+met or not) and writes every figure to --out. --skip-l1, --skip-l2, --skip-rollup or --skip-devnet
+leaves a part out: the results file and the closing table then keep that part's figures from the
+previous run, and say so. Targets are printed beside the measurements; a missed target never
+fails the run.`,
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "root", Value: ".", Usage: "repository root"},
 			&cli.StringFlag{Name: "bin", Value: "bin", Usage: "directory holding the devnet, validator and sequencer binaries"},
@@ -38,7 +42,12 @@ missed target never fails the run.`,
 			&cli.BoolFlag{Name: "keep", Usage: "keep the data directories and logs for inspection"},
 			&cli.BoolFlag{Name: "skip-l1", Usage: "skip the L1 part"},
 			&cli.BoolFlag{Name: "skip-l2", Usage: "skip the L2 part"},
-			&cli.BoolFlag{Name: "skip-rollup", Usage: "skip the rollup part (batch codec, derivation and fraud-proof benchmarks, the time from a wrong batch to its rollback; about 1.5 minutes)"},
+			&cli.BoolFlag{Name: "skip-rollup", Usage: "skip the rollup part (batch codec, derivation and fraud-proof benchmarks, the time from a wrong batch to its rollback, deposit and withdrawal latency; about 2.5 minutes)"},
+			&cli.BoolFlag{Name: "skip-devnet", Usage: "skip the devnet part (`devnet up` → first L1 and L2 blocks, resident memory of its six processes; about 40 s)"},
+
+			&cli.IntFlag{Name: "devnet-validators", Value: 4, Usage: "devnet: validators of the whole devnet (as make devnet)"},
+			&cli.DurationFlag{Name: "devnet-load", Value: 20 * time.Second, Usage: "devnet: how long the light load runs before memory is read"},
+			&cli.Float64Flag{Name: "devnet-load-rate", Value: 5, Usage: "devnet: light load, transfers per second on each layer"},
 
 			&cli.IntFlag{Name: "validators", Value: 4, Usage: "L1: devnet validators"},
 			&cli.IntFlag{Name: "accounts", Value: 1000, Usage: "L1: load accounts (senders)"},
@@ -67,18 +76,27 @@ missed target never fails the run.`,
 }
 
 func run(c *cli.Context) error {
-	if c.Bool("skip-l1") && c.Bool("skip-l2") && c.Bool("skip-rollup") {
-		return errors.New("--skip-l1, --skip-l2 and --skip-rollup together leave nothing to measure")
+	if c.Bool("skip-l1") && c.Bool("skip-l2") && c.Bool("skip-rollup") && c.Bool("skip-devnet") {
+		return errors.New("--skip-l1, --skip-l2, --skip-rollup and --skip-devnet together leave nothing to measure")
 	}
 	ctx, stop := signal.NotifyContext(c.Context, syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	var l1 *l1bench.Report
-	var l2 *l2bench.Report
+	start := time.Now()
+	var r reports
 	var err error
+	if !c.Bool("skip-devnet") {
+		r.devnet, err = devnetbench.Run(ctx, devnetbench.Options{
+			Root: c.String("root"), Bin: c.String("bin"), Validators: c.Int("devnet-validators"),
+			LoadDuration: c.Duration("devnet-load"), LoadRate: c.Float64("devnet-load-rate"), Log: os.Stderr, Keep: c.Bool("keep"),
+		})
+		if err != nil {
+			return fmt.Errorf("devnet: %w", err)
+		}
+	}
 	if !c.Bool("skip-l1") {
-		l1, err = l1bench.Run(ctx, l1bench.Options{
+		r.l1, err = l1bench.Run(ctx, l1bench.Options{
 			Root: c.String("root"), Bin: c.String("bin"), Validators: c.Int("validators"), Accounts: c.Int("accounts"),
 			StartRate: c.Float64("start-rate"), Factor: c.Float64("factor"), StepDuration: c.Duration("step"),
 			MaxSteps: c.Int("max-steps"), Log: os.Stderr, Keep: c.Bool("keep"),
@@ -88,7 +106,7 @@ func run(c *cli.Context) error {
 		}
 	}
 	if !c.Bool("skip-l2") {
-		l2, err = l2bench.Run(ctx, l2bench.Options{
+		r.l2, err = l2bench.Run(ctx, l2bench.Options{
 			Root: c.String("root"), Bin: c.String("bin"), Accounts: c.Int("l2-accounts"), Connections: c.Int("l2-connections"),
 			StartRate: c.Float64("l2-start-rate"), Factor: c.Float64("l2-factor"), StepDuration: c.Duration("l2-step"),
 			MaxSteps: c.Int("l2-max-steps"), BlockTime: c.Duration("l2-block-time"), MinBlockTime: c.Duration("l2-min-block-time"),
@@ -98,74 +116,36 @@ func run(c *cli.Context) error {
 			return fmt.Errorf("L2: %w", err)
 		}
 	}
-	var rb *rollupbench.Report
 	if !c.Bool("skip-rollup") {
-		if rb, err = rollupbench.Run(ctx, c.String("root"), os.Stderr); err != nil {
+		if r.rollup, err = rollupbench.Run(ctx, c.String("root"), os.Stderr); err != nil {
 			return fmt.Errorf("rollup: %w", err)
 		}
 	}
-	if l1 != nil {
-		l1.Markdown(os.Stdout)
+	if r.l1 != nil {
+		r.l1.Markdown(os.Stdout)
 	}
-	if rb != nil {
-		rb.Markdown(os.Stdout)
+	if r.rollup != nil {
+		r.rollup.Markdown(os.Stdout)
 	}
-	if l2 != nil {
-		l2.Markdown(os.Stdout)
+	if r.l2 != nil {
+		r.l2.Markdown(os.Stdout)
+	}
+	if r.devnet != nil {
+		r.devnet.Markdown(os.Stdout)
 	}
 	out := c.String("out")
-	if err := writeResults(out, l1, l2, rb); err != nil {
-		return fmt.Errorf("write results: %w", err)
-	}
-	fmt.Printf("\nResults written to %s\n", out)
-	return nil
-}
-
-// writeResults writes one JSON object: the L1 report's keys and the L2
-// report's (all l2_-prefixed). A part that did not run keeps its keys from
-// the existing file, so a one-part run does not erase the other's numbers.
-func writeResults(path string, l1 *l1bench.Report, l2 *l2bench.Report, rb *rollupbench.Report) error {
-	merged := map[string]json.RawMessage{}
-	if old, err := os.ReadFile(path); err == nil {
-		var prev map[string]json.RawMessage
-		if json.Unmarshal(old, &prev) == nil {
-			for k, v := range prev {
-				isL2, isRollup := strings.HasPrefix(k, "l2_"), strings.HasPrefix(k, "rollup_")
-				if (isL2 && l2 == nil) || (isRollup && rb == nil) || (!isL2 && !isRollup && l1 == nil) {
-					merged[k] = v
-				}
-			}
-		}
-	}
-	var parts []any
-	if l1 != nil {
-		parts = append(parts, l1)
-	}
-	if rb != nil {
-		parts = append(parts, rb)
-	}
-	if l2 != nil {
-		parts = append(parts, l2)
-	}
-	for _, r := range parts {
-		data, err := json.Marshal(r)
-		if err != nil {
-			return err
-		}
-		var m map[string]json.RawMessage
-		if err := json.Unmarshal(data, &m); err != nil {
-			return err
-		}
-		for k, v := range m {
-			merged[k] = v
-		}
-	}
-	data, err := json.MarshalIndent(merged, "", "  ")
+	prev, err := readPrevious(out)
 	if err != nil {
 		return err
 	}
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+	res, err := buildResults(prev, r, loadgen.DescribeMachine(c.String("root")), time.Now())
+	if err != nil {
 		return err
 	}
-	return os.WriteFile(path, append(data, '\n'), 0o644)
+	summary.Markdown(os.Stdout, res.header, res.rows)
+	if err := res.write(out); err != nil {
+		return err
+	}
+	fmt.Printf("\nResults written to %s (the run took %s)\n", out, time.Since(start).Round(time.Second))
+	return nil
 }

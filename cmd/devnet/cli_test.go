@@ -20,6 +20,13 @@ func TestUpWithoutValidatorBinarySaysHowToBuildIt(t *testing.T) {
 	}
 }
 
+func TestUpRefusesVerboseAndQuietTogether(t *testing.T) {
+	err := runApp("up", "--datadir", t.TempDir(), "--bin-dir", t.TempDir(), "--verbose", "--quiet")
+	if err == nil || !strings.Contains(err.Error(), "pick one") {
+		t.Fatalf("up --verbose --quiet: %v", err)
+	}
+}
+
 func TestResetRefusesADirectoryThatIsNotADevnet(t *testing.T) {
 	dir := t.TempDir()
 	keep := filepath.Join(dir, "precious.txt")

@@ -178,7 +178,8 @@ func alive(pid int) bool {
 
 // TestUpStopResumeReset is the end-to-end test of the one-command devnet:
 // up prints the summary once every validator commits and the sequencer's
-// and the challenger's L2 RPCs answer, standard clients work against the
+// and the challenger's L2 RPCs answer, then a status line and event lines
+// but no log line (--verbose streams the logs, --quiet neither), standard clients work against the
 // printed URLs (the L2 with chain id 1338 and the dev accounts
 // prefunded), the challenger (following validator 1) reports posted
 // outputs that agree with its own and none that differ, Ctrl-C leaves no
@@ -197,14 +198,25 @@ func TestUpStopResumeReset(t *testing.T) {
 
 	up := startUp(t, bin, "--datadir", l.Dir, "--port-offset", fmt.Sprint(offset))
 	up.waitOutput(t, summaryMarker, 60*time.Second)
-	up.waitOutput(t, "[validator-3] ", 10*time.Second) // logs are streamed with a prefix
-	up.waitOutput(t, "[sequencer] ", 10*time.Second)
-	up.waitOutput(t, "[challenger] ", 10*time.Second)
+	// By default the summary is followed by a status line (every 30 s
+	// off a terminal, the first at once) and event lines, not the logs:
+	// the sequencer's bond is the first L1 transaction, and the first L2
+	// block's timing is reported.
+	up.waitOutput(t, " status: L1 #", 10*time.Second)
+	up.waitOutput(t, "→ rollup.bond, 10 ETH)", 20*time.Second)
+	up.waitOutput(t, "the first L2 block came ", 20*time.Second)
 	for _, want := range []string{"initialised the sequencer", "L2 chain id 1338", fmt.Sprintf("L2 on http://127.0.0.1:%d", devnet.SequencerPorts(offset).RPC),
-		fmt.Sprintf("Challenger on http://127.0.0.1:%d", devnet.ChallengerPorts(offset).RPC), "verifies every posted output"} {
+		fmt.Sprintf("Challenger on http://127.0.0.1:%d", devnet.ChallengerPorts(offset).RPC), "verifies every posted output",
+		"Challenge window:  30 L1 blocks (about 30 s)", "Below: a status line and one line per event"} {
 		if !strings.Contains(up.out.String(), want) {
 			t.Errorf("devnet up did not print %q", want)
 		}
+	}
+	if m := regexp.MustCompile(`\[(validator-\d|sequencer|challenger)\] `).FindString(up.out.String()); m != "" {
+		t.Errorf("devnet up without --verbose streamed the nodes' logs (%q):\n%s", m, up.out)
+	}
+	if m := regexp.MustCompile(`the first L2 block came ([\d.]+) s after the devnet started its processes`).FindStringSubmatch(up.out.String()); m != nil {
+		t.Logf("first L2 block %s s after the processes started", m[1])
 	}
 	eps, err := devnet.ReadEndpoints(l.EndpointsFile())
 	if err != nil {
@@ -231,7 +243,7 @@ func TestUpStopResumeReset(t *testing.T) {
 		t.Errorf("lock file left behind: %v", err)
 	}
 
-	again := startUp(t, bin, "--datadir", l.Dir, "--quiet") // the offset is remembered
+	again := startUp(t, bin, "--datadir", l.Dir, "--verbose") // the offset is remembered
 	again.waitOutput(t, summaryMarker, 60*time.Second)
 	if eps, err = devnet.ReadEndpoints(l.EndpointsFile()); err != nil {
 		t.Fatal(err)
@@ -239,9 +251,11 @@ func TestUpStopResumeReset(t *testing.T) {
 	if !strings.Contains(again.out.String(), "resumed") {
 		t.Errorf("second run did not say it resumed:\n%s", again.out)
 	}
-	if strings.Contains(again.out.String(), "[validator-0] ") || strings.Contains(again.out.String(), "[sequencer] ") ||
-		strings.Contains(again.out.String(), "[challenger] ") {
-		t.Errorf("--quiet streamed the logs:\n%s", again.out)
+	again.waitOutput(t, "[validator-3] ", 10*time.Second) // --verbose streams the logs with a prefix
+	again.waitOutput(t, "[sequencer] ", 10*time.Second)
+	again.waitOutput(t, "[challenger] ", 10*time.Second)
+	if strings.Contains(again.out.String(), " status: ") {
+		t.Errorf("--verbose printed a status line:\n%s", again.out)
 	}
 	if strings.Contains(again.out.String(), "initialised the sequencer") {
 		t.Errorf("the resumed devnet initialised the sequencer again:\n%s", again.out)
@@ -274,6 +288,9 @@ func TestUpStopResumeReset(t *testing.T) {
 	}
 	if !strings.Contains(l1.out.String(), "L2:    not running") {
 		t.Errorf("the --l1-only summary does not say the L2 is not running:\n%s", l1.out)
+	}
+	if out := l1.out.String(); strings.Contains(out, "[validator-0] ") || strings.Contains(out, " status: ") {
+		t.Errorf("--quiet printed logs or a status line:\n%s", out)
 	}
 	l1.interrupt(t)
 

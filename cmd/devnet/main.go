@@ -29,7 +29,9 @@ func newApp() *cli.App {
 		Description: `"devnet up" starts a 4-validator L1 on 127.0.0.1 (chain id 1337; validator i serves RPC
 on 8545+i, p2p on 30303+i, metrics on 6060+i) and the L2 sequencer (chain id 1338; RPC on 9545,
 metrics on 7060), with the ten well-known development accounts of "test test ... junk" funded on
-both. Ctrl-C stops it; "devnet up" again resumes it; "devnet reset" wipes it.
+both. After the summary it shows one status line and one line per event (transactions, batches,
+deposits, withdrawals, disputes, nodes down); --verbose streams the nodes' logs instead (they are
+always in <datadir>/logs). Ctrl-C stops it; "devnet up" again resumes it; "devnet reset" wipes it.
 
 Every flag can also be set with the environment variable shown in its help.`,
 		Commands: []*cli.Command{upCommand(), resetCommand(), generateCommand(), nodeCommand()},

@@ -12,12 +12,17 @@ import (
 	"time"
 
 	"github.com/bilayer/bilayer/devnet"
+	"github.com/bilayer/bilayer/devnet/watch"
+	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/crypto"
 	"github.com/urfave/cli/v2"
+	"golang.org/x/term"
 )
 
 var (
-	quietFlag = &cli.BoolFlag{Name: "quiet", Usage: "do not stream the nodes' logs to the terminal (they still go to <datadir>/logs)",
+	verboseFlag = &cli.BoolFlag{Name: "verbose", Usage: "stream every node's log lines to the terminal, prefixed [<node>], instead of the status line and the event lines (the logs always go to <datadir>/logs)",
+		EnvVars: []string{"DEVNET_VERBOSE"}}
+	quietFlag = &cli.BoolFlag{Name: "quiet", Usage: "print the summary and then only nodes that exit: no status line, no event lines, no logs (they still go to <datadir>/logs); polls no node",
 		EnvVars: []string{"DEVNET_QUIET"}}
 	startTimeoutFlag = &cli.DurationFlag{Name: "start-timeout", Usage: "how long to wait for every validator to commit a block, and then for the sequencer's and the challenger's RPC",
 		Value: 60 * time.Second, EnvVars: []string{"DEVNET_START_TIMEOUT"}}
@@ -30,6 +35,10 @@ var (
 // logTailLines is how much of a dead node's log the devnet shows.
 const logTailLines = 30
 
+// firstL2Timeout bounds the wait for the first L2 block after the
+// sequencer starts.
+const firstL2Timeout = 2 * time.Minute
+
 func upCommand() *cli.Command {
 	return &cli.Command{
 		Name:  "up",
@@ -40,11 +49,17 @@ per validator in --datadir; later runs resume the same chain. Every node is a se
 L2 (its L2 RPC on 9545, metrics on 7060, plus the port offset), then "challenger run", which
 derives the L2 from the L1 alone (following validator 1, never the sequencer) and verifies every
 output the sequencer posts (its read-only L2 RPC on 9546, metrics on 7061). Each log goes to
-<datadir>/logs/<name>.log and, unless --quiet, to the terminal. Once every validator has committed
-a block and the sequencer's and the challenger's RPCs answer, devnet prints the RPC URLs, the chain
-ids and the funded accounts, and writes <datadir>/endpoints.json. Ctrl-C (or SIGTERM) stops every
-node, the sequencer and the challenger first.`,
-		Flags: []cli.Flag{datadirFlag, validatorsFlag, portOffsetFlag, binDirFlag, quietFlag, startTimeoutFlag, stopTimeoutFlag,
+<datadir>/logs/<name>.log. Once every validator has committed a block and the sequencer's and the
+challenger's RPCs answer, devnet prints the RPC URLs, the chain ids, the funded accounts and the
+rollup's windows, and writes <datadir>/endpoints.json. Then it follows the devnet: one status line
+(the L1 head and the validators voting, the L2 unsafe, safe and finalized heads, the batches in
+their challenge window, the challenger's verdict), rewritten in place on a terminal (printed every
+30 s otherwise), and one line per event: transactions included on either layer, batches holding
+transactions posted and finalized, deposits seen and credited, withdrawals requested and paid,
+disputes, nodes that exit, and how long the first L2 block took. --verbose streams the nodes' logs
+instead; --quiet prints nothing more but nodes that exit. Ctrl-C (or SIGTERM) stops every node, the
+sequencer and the challenger first.`,
+		Flags: []cli.Flag{datadirFlag, validatorsFlag, portOffsetFlag, binDirFlag, verboseFlag, quietFlag, startTimeoutFlag, stopTimeoutFlag,
 			l1OnlyFlag, equivocateFlag, badOutputFlag, censorFlag},
 		Action: runUp,
 	}
@@ -53,6 +68,10 @@ node, the sequencer and the challenger first.`,
 func runUp(c *cli.Context) error {
 	ctx, stopSignals := signal.NotifyContext(c.Context, syscall.SIGINT, syscall.SIGTERM)
 	defer stopSignals()
+	display, err := displayMode(c)
+	if err != nil {
+		return err
+	}
 	bin, err := validatorBinary(c)
 	if err != nil {
 		return err
@@ -85,10 +104,15 @@ func runUp(c *cli.Context) error {
 			return err
 		}
 	}
-	var term io.Writer
-	if !c.Bool(quietFlag.Name) {
-		term = os.Stdout
+	var logsTo io.Writer // the terminal, with --verbose
+	if display == devnet.DisplayVerbose {
+		logsTo = os.Stdout
 	}
+	params, err := devnet.LoadChainParams(l)
+	if err != nil {
+		return err
+	}
+	firstL2 := make(chan watch.FirstBlock, 1)
 	started := time.Now()
 	extra := map[int][]string{}
 	if i := c.Int(equivocateFlag.Name); i >= 0 {
@@ -98,7 +122,7 @@ func runUp(c *cli.Context) error {
 		extra[i] = []string{"--dev.equivocate"}
 	}
 	sup, err := devnet.Start(devnet.SuperviseOptions{Layout: l, Config: cfg, ValidatorBin: bin, SequencerBin: seq.bin,
-		ChallengerBin: seq.challengerBin, Terminal: term, ExtraArgs: extra,
+		ChallengerBin: seq.challengerBin, Terminal: logsTo, ExtraArgs: extra,
 		SequencerArgs: sequencerDevArgs(c.Uint64(badOutputFlag.Name), c.StringSlice(censorFlag.Name))})
 	if err != nil {
 		return err
@@ -110,7 +134,7 @@ func runUp(c *cli.Context) error {
 	}
 	heads, err := waitForChain(ctx, c.Duration(startTimeoutFlag.Name), eps, !created, sup.Exits())
 	if err == nil && seq.bin != "" {
-		if eps, err = startL2(ctx, c.Duration(startTimeoutFlag.Name), sup, l, cfg, seq.l2ChainID); err == nil {
+		if eps, err = startL2(ctx, c.Duration(startTimeoutFlag.Name), sup, l, cfg, seq.l2ChainID, started, seq.fresh, firstL2); err == nil {
 			err = devnet.WriteEndpoints(l, eps)
 		}
 	}
@@ -122,18 +146,75 @@ func runUp(c *cli.Context) error {
 		return err
 	}
 	if err := printSummary(l, devnet.SummaryInfo{Endpoints: eps, Resumed: !created, Heads: heads,
-		FirstBlock: time.Since(started), DevnetCmd: os.Args[0]}); err != nil {
+		FirstBlock: time.Since(started), DevnetCmd: os.Args[0], Params: &params, Display: display}); err != nil {
 		fmt.Fprintln(os.Stderr, "devnet:", err)
 	}
-	return supervise(c, ctx, sup, l, cfg, seq.l2ChainID)
+	var w *watch.Watcher
+	switch display {
+	case devnet.DisplayQuiet:
+		firstL2 = nil // nothing more is printed
+	case devnet.DisplayWatch:
+		tty, width := terminal(os.Stdout)
+		w = watch.New(watch.Options{Config: watchConfig(eps, params), Out: os.Stdout, TTY: tty, Width: width, FirstL2: firstL2})
+	}
+	return supervise(c, ctx, sup, l, cfg, seq.l2ChainID, w, firstL2)
+}
+
+// displayMode is what follows the summary: the watcher (the default), the
+// nodes' logs (--verbose) or nothing (--quiet).
+func displayMode(c *cli.Context) (string, error) {
+	switch v, q := c.Bool(verboseFlag.Name), c.Bool(quietFlag.Name); {
+	case v && q:
+		return "", errors.New("--verbose and --quiet: pick one (--verbose streams every node's log lines, --quiet prints only nodes that exit)")
+	case v:
+		return devnet.DisplayVerbose, nil
+	case q:
+		return devnet.DisplayQuiet, nil
+	}
+	return devnet.DisplayWatch, nil
+}
+
+// terminal says whether f is a terminal and returns a function giving its
+// width.
+func terminal(f *os.File) (bool, func() int) {
+	fd := int(f.Fd())
+	if !term.IsTerminal(fd) {
+		return false, nil
+	}
+	return true, func() int {
+		if w, _, err := term.GetSize(fd); err == nil && w > 0 {
+			return w
+		}
+		return 80
+	}
+}
+
+// watchConfig is what the watcher follows: the validators, the sequencer
+// and the challenger of eps, with the genesis's challenge window and L1
+// block time.
+func watchConfig(eps devnet.Endpoints, p devnet.ChainParams) watch.Config {
+	wc := watch.Config{ChallengeWindow: p.ChallengeWindow, L1BlockTime: p.L1BlockTime}
+	for _, n := range eps.Validators() {
+		wc.Validators = append(wc.Validators, watch.Node{Name: n.Name, RPC: n.RPC, Address: common.HexToAddress(n.Validator)})
+	}
+	if n, ok := eps.Sequencer(); ok {
+		wc.Sequencer = &watch.Node{Name: n.Name, RPC: n.RPC}
+	}
+	if n, ok := eps.Challenger(); ok {
+		wc.Challenger = &watch.Node{Name: n.Name, RPC: n.RPC}
+	}
+	return wc
 }
 
 // sequencerSetup is how up runs the L2: the sequencer's binary ("" when
-// the devnet has no L2), the challenger's, and the L2 chain id.
+// the devnet has no L2), the challenger's, the L2 chain id, and whether
+// the L2 is new.
 type sequencerSetup struct {
 	bin           string
 	challengerBin string
 	l2ChainID     uint64
+	// fresh says "sequencer init" ran now: the L2 starts at its genesis.
+	fresh bool
 }
 
 // prepareSequencer finds the sequencer and challenger binaries and runs
@@ -171,16 +252,31 @@ func prepareSequencer(c *cli.Context, ctx context.Context, l devnet.Layout, cfg 
 	if ran {
 		fmt.Printf("devnet: initialised the sequencer (%s) in %s\n", cfg.Sequencer.Address, l.SequencerDir())
 	}
-	return sequencerSetup{bin: bin, challengerBin: chBin, l2ChainID: id}, nil
+	return sequencerSetup{bin: bin, challengerBin: chBin, l2ChainID: id, fresh: ran}, nil
 }
 
 // startL2 starts the sequencer and then the challenger, each once the
-// previous answers, and returns the endpoints with their pids.
-func startL2(ctx context.Context, timeout time.Duration, sup *devnet.Supervisor, l devnet.Layout, cfg devnet.Config, l2ChainID uint64) (devnet.Endpoints, error) {
+// previous answers, and returns the endpoints with their pids. Once the
+// sequencer answers, it measures in the background how long its first
+// block takes (since started, when the devnet started its processes;
+// block 1 when fresh, the sequencer having just been initialised) and
+// sends that on firstL2, which it then closes.
+func startL2(ctx context.Context, timeout time.Duration, sup *devnet.Supervisor, l devnet.Layout, cfg devnet.Config, l2ChainID uint64,
+	started time.Time, fresh bool, firstL2 chan<- watch.FirstBlock) (devnet.Endpoints, error) {
+	seqStarted := time.Now()
 	eps, err := startSequencer(ctx, timeout, sup, l, cfg, l2ChainID)
 	if err != nil {
 		return eps, err
 	}
+	seq, _ := eps.Sequencer()
+	go func() {
+		defer close(firstL2)
+		mctx, cancel := context.WithTimeout(ctx, firstL2Timeout)
+		defer cancel()
+		if f, err := watch.MeasureFirstBlock(mctx, seq.RPC, fresh, started, seqStarted); err == nil {
+			firstL2 <- f
+		}
+	}()
 	return startChallenger(ctx, timeout, sup, l, cfg, l2ChainID)
 }
 
@@ -343,23 +439,48 @@ func waitForChain(ctx context.Context, timeout time.Duration, eps devnet.Endpoin
 
 // supervise runs until a signal, reporting nodes that die, then stops
 // every node: the sequencer and the challenger first, then the validators.
-func supervise(c *cli.Context, ctx context.Context, sup *devnet.Supervisor, l devnet.Layout, cfg devnet.Config, l2ChainID uint64) error {
+// With a watcher it runs it (and reports through it); otherwise it prints
+// the first L2 block's timing from firstL2 itself.
+func supervise(c *cli.Context, ctx context.Context, sup *devnet.Supervisor, l devnet.Layout, cfg devnet.Config, l2ChainID uint64,
+	w *watch.Watcher, firstL2 <-chan watch.FirstBlock) error {
 	total := cfg.Validators
 	if l2ChainID != 0 {
 		total += 2 // the sequencer and the challenger
+	}
+	stopWatcher := func() {}
+	if w != nil {
+		wctx, cancel := context.WithCancel(ctx)
+		done := make(chan struct{})
+		go func() { defer close(done); w.Run(wctx) }()
+		stopWatcher = func() { cancel(); <-done }
+		defer stopWatcher()
+		firstL2 = nil // the watcher reports it
 	}
 	alive := total
 	for alive > 0 {
 		select {
 		case <-ctx.Done():
+			stopWatcher()
 			fmt.Println("devnet: stopping every node (the sequencer and the challenger first) ...")
 			if err := stopNodes(c, sup, l, cfg, l2ChainID); err != nil {
 				return err
 			}
 			fmt.Printf("devnet: stopped. \"devnet up --datadir %s\" resumes it.\n", l.Dir)
 			return nil
+		case f, ok := <-firstL2:
+			if !ok {
+				firstL2 = nil
+				continue
+			}
+			fmt.Printf("devnet: the first L2 block (%d) came %.1f s after the devnet started its processes (%.1f s after the sequencer)\n",
+				f.Number, f.SinceStart.Seconds(), f.SinceSequencer.Seconds())
 		case e := <-sup.Exits():
 			alive--
+			if w != nil {
+				w.NodeExited(e.Name, e.Err)
+				w.Above(os.Stderr, tailText(e.Name, e.Log))
+				continue
+			}
 			what := ""
 			switch e.Name {
 			case devnet.SequencerName:
@@ -372,6 +493,7 @@ func supervise(c *cli.Context, ctx context.Context, sup *devnet.Supervisor, l de
 			showTail(e.Name, e.Log)
 		}
 	}
+	stopWatcher()
 	stopNodes(c, sup, l, cfg, l2ChainID)
 	return fmt.Errorf("every node exited; see the logs in %s", l.LogsDir())
 }
@@ -387,12 +509,16 @@ func stopNodes(c *cli.Context, sup *devnet.Supervisor, l devnet.Layout, cfg devn
 
 // showTail prints the end of a node's log to stderr.
 func showTail(name, path string) {
+	fmt.Fprint(os.Stderr, tailText(name, path))
+}
+
+// tailText is the end of a node's log, framed, or why it cannot be read.
+func tailText(name, path string) string {
 	tail, err := devnet.Tail(path, logTailLines)
 	if err != nil {
-		fmt.Fprintf(os.Stderr, "devnet: %v\n", err)
-		return
+		return fmt.Sprintf("devnet: %v\n", err)
 	}
-	fmt.Fprintf(os.Stderr, "---- last lines of %s (%s) ----\n%s\n---- end of %s ----\n", name, path, tail, name)
+	return fmt.Sprintf("---- last lines of %s (%s) ----\n%s\n---- end of %s ----\n", name, path, tail, name)
 }
 
 // printSummary prints the summary and keeps a copy in <datadir>/summary.txt.

@@ -55,6 +55,10 @@ var (
 		Value: string(sequencer.BadStateRootByte), EnvVars: []string{"BILAYER_DEV_BAD_OUTPUT_KIND"}}
 	devCensorFlag = &cli.StringSliceFlag{Name: "dev.censor", Usage: "DEVELOPMENT ONLY: never include L2 transactions from this `ADDRESS` (repeatable), to show that a forced withdrawal or transfer on the L1 bridge gets past a censoring sequencer; refused unless the genesis is a devnet's",
 		EnvVars: []string{"BILAYER_DEV_CENSOR"}}
+	rpcCORSFlag = &cli.StringSliceFlag{Name: "rpc.cors", Usage: "browser origins allowed to call the L2 JSON-RPC (CORS over HTTP, the Origin of a WebSocket): * for any, a host (any scheme and port) or scheme://host[:port]; the default allows pages served from this machine only",
+		Value: cli.NewStringSlice(ethrpc.DefaultCORS...), EnvVars: []string{"BILAYER_RPC_CORS"}}
+	rpcVHostsFlag = &cli.StringSliceFlag{Name: "rpc.vhosts", Usage: "host names the L2 JSON-RPC answers to (the Host header; IP addresses always work), against DNS rebinding; * for any (needed when clients reach it by another name, as in docker compose)",
+		Value: cli.NewStringSlice(ethrpc.DefaultVHosts...), EnvVars: []string{"BILAYER_RPC_VHOSTS"}}
 	l1WaitFlag = &cli.DurationFlag{Name: "l1.wait", Usage: "how long to wait for the L1 RPC to answer at start before giving up",
 		Value: 2 * time.Minute, EnvVars: []string{"BILAYER_L1_WAIT"}}
 )
@@ -70,7 +74,7 @@ Blocks come every --block-time while transactions arrive (sooner under load, dow
 --min-block-time), and when the L1 origin must advance: the next L1 block carries deposits, or
 the origin trails the L1 head by more than rollup.maxOriginLag. An idle L2 makes no blocks
 otherwise.`,
-		Flags: []cli.Flag{datadirFlag, genesisFlag, passwordFileFlag, l1RPCFlag, l1WaitFlag, rpcAddrFlag, metricsAddrFlag, pprofFlag,
+		Flags: []cli.Flag{datadirFlag, genesisFlag, passwordFileFlag, l1RPCFlag, l1WaitFlag, rpcAddrFlag, rpcCORSFlag, rpcVHostsFlag, metricsAddrFlag, pprofFlag,
 			blockTimeFlag, minBlockTimeFlag, devBatcherPauseFlag, devBadOutputAtFlag, devBadOutputKindFlag, devCensorFlag, cmdutil.LogLevelFlag, cmdutil.LogFormatFlag},
 		Action: runSequencer,
 	}
@@ -189,9 +193,8 @@ func runSequencer(c *cli.Context) error {
 	var rpcServer *ethrpc.Server
 	if addr := c.String(rpcAddrFlag.Name); addr != "" {
 		backend := l2rpc.NewBackend(chain, pool, seq, seq.Notify, version)
-		rollupAPI := sequencer.NewRollupAPI(chain, seq, client)
-		rollupAPI.SetChallengeWindow(cfg.ChallengeWindow)
-		if rpcServer, err = startRPC(backend, rollupAPI, addr, log); err != nil {
+		rollupAPI := sequencer.NewRollupAPI(chain, seq, client, sequencer.WithChallengeWindow(cfg.ChallengeWindow))
+		if rpcServer, err = startRPC(backend, rollupAPI, addr, c.StringSlice(rpcCORSFlag.Name), c.StringSlice(rpcVHostsFlag.Name), log); err != nil {
 			return err
 		}
 	}
@@ -297,10 +300,13 @@ func waitOwnL1Txs(ctx context.Context, client *l1.Client, addr common.Address, l
 	}
 }
 
-func startRPC(backend *l2rpc.Backend, api *sequencer.RollupAPI, addr string, log *slog.Logger) (*ethrpc.Server, error) {
+func startRPC(backend *l2rpc.Backend, api *sequencer.RollupAPI, addr string, cors, vhosts []string, log *slog.Logger) (*ethrpc.Server, error) {
 	srv, err := ethrpc.NewServer(backend, log.With("module", "rpc"))
 	if err != nil {
 		return nil, err
+	}
+	if err := srv.SetAccess(cors, vhosts); err != nil {
+		return nil, fmt.Errorf("--%s: %w", rpcCORSFlag.Name, err)
 	}
 	if err := srv.Register("rollup", api); err != nil {
 		return nil, err

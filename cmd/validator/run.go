@@ -39,8 +39,14 @@ var (
 		EnvVars: []string{"BILAYER_DEV_EQUIVOCATE"}}
 	pprofFlag = &cli.BoolFlag{Name: "pprof", Usage: "serve Go's profiler under /debug/pprof/ on the metrics address",
 		EnvVars: []string{"BILAYER_PPROF"}}
-	adminFlag = &cli.BoolFlag{Name: "admin", Usage: "serve the admin_ RPC namespace (isolate/rejoin peers) for tests and demos; never on a public port",
+	adminFlag = &cli.BoolFlag{Name: "admin", Usage: "serve the admin_ RPC namespace (isolate/rejoin peers) on --rpc.addr, for tests and demos; deprecated: prefer --admin.addr, its own listener",
 		EnvVars: []string{"BILAYER_ADMIN"}}
+	adminAddrFlag = &cli.StringFlag{Name: "admin.addr", Usage: "serve the admin_ RPC namespace (isolate/rejoin peers; tests and demos) on its own JSON-RPC listener at this loopback address (no browser may call it); empty disables",
+		EnvVars: []string{"BILAYER_ADMIN_ADDR"}}
+	rpcCORSFlag = &cli.StringSliceFlag{Name: "rpc.cors", Usage: "browser origins allowed to call the JSON-RPC (CORS over HTTP, the Origin of a WebSocket): * for any, a host (any scheme and port) or scheme://host[:port]; the default allows pages served from this machine only",
+		Value: cli.NewStringSlice(ethrpc.DefaultCORS...), EnvVars: []string{"BILAYER_RPC_CORS"}}
+	rpcVHostsFlag = &cli.StringSliceFlag{Name: "rpc.vhosts", Usage: "host names the JSON-RPC answers to (the Host header; IP addresses always work), against DNS rebinding; * for any (needed when clients reach the node by another name, as in docker compose)",
+		Value: cli.NewStringSlice(ethrpc.DefaultVHosts...), EnvVars: []string{"BILAYER_RPC_VHOSTS"}}
 )
 
 func runCommand() *cli.Command {
@@ -52,7 +58,7 @@ running it again resumes at the last committed block. Without <datadir>/keystore
 it runs as a full node. The p2p layer dials only the given bootnodes: no public bootstrap
 peers, DHT, mDNS, NAT port mapping or relays.`,
 		Flags: []cli.Flag{datadirFlag, genesisFlag, passwordFileFlag, p2pListenFlag, bootnodesFlag, rpcAddrFlag,
-			metricsAddrFlag, pprofFlag, adminFlag, devEquivocateFlag, cmdutil.LogLevelFlag, cmdutil.LogFormatFlag},
+			rpcCORSFlag, rpcVHostsFlag, metricsAddrFlag, pprofFlag, adminFlag, adminAddrFlag, devEquivocateFlag, cmdutil.LogLevelFlag, cmdutil.LogFormatFlag},
 		Action: runNode,
 	}
 }
@@ -155,7 +161,14 @@ func runNode(c *cli.Context) error {
 
 	var rpcServer *ethrpc.Server
 	if addr := c.String(rpcAddrFlag.Name); addr != "" {
-		if rpcServer, err = startRPC(n, addr, c.Bool(adminFlag.Name), log); err != nil {
+		cors, vhosts := splitList(c.StringSlice(rpcCORSFlag.Name)), splitList(c.StringSlice(rpcVHostsFlag.Name))
+		if rpcServer, err = startRPC(n, addr, c.Bool(adminFlag.Name), cors, vhosts, log); err != nil {
+			return err
+		}
+	}
+	var adminServer *ethrpc.Server
+	if addr := c.String(adminAddrFlag.Name); addr != "" {
+		if adminServer, err = startAdmin(n, addr, log); err != nil {
 			return err
 		}
 	}
@@ -172,9 +185,11 @@ func runNode(c *cli.Context) error {
 	log.Info("Shutting down", "signal", s.String())
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	if rpcServer != nil {
-		if err := rpcServer.Stop(ctx); err != nil {
-			log.Warn("RPC server did not stop cleanly", "err", err)
+	for _, srv := range []*ethrpc.Server{rpcServer, adminServer} {
+		if srv != nil {
+			if err := srv.Stop(ctx); err != nil {
+				log.Warn("RPC server did not stop cleanly", "err", err)
+			}
 		}
 	}
 	if metricsServer != nil {
@@ -183,10 +198,13 @@ func runNode(c *cli.Context) error {
 	return nil
 }
 
-func startRPC(n *node.Node, addr string, admin bool, log *slog.Logger) (*ethrpc.Server, error) {
+func startRPC(n *node.Node, addr string, admin bool, cors, vhosts []string, log *slog.Logger) (*ethrpc.Server, error) {
 	srv, err := ethrpc.NewServer(n.RPCBackend(), log.With("module", "rpc"))
 	if err != nil {
 		return nil, err
+	}
+	if err := srv.SetAccess(cors, vhosts); err != nil {
+		return nil, fmt.Errorf("--%s: %w", rpcCORSFlag.Name, err)
 	}
 	if err := srv.Register("bilayer", n.API()); err != nil {
 		return nil, err
@@ -195,10 +213,30 @@ func startRPC(n *node.Node, addr string, admin bool, log *slog.Logger) (*ethrpc.
 		if err := srv.Register("admin", n.AdminAPI()); err != nil {
 			return nil, err
 		}
-		log.Warn("Admin RPC namespace enabled: anyone who reaches the RPC port can cut this node off its peers")
+		log.Warn("Admin RPC namespace enabled on the RPC port: anyone who reaches it can cut this node off its peers; prefer --admin.addr")
 	}
 	if err := srv.Start(addr); err != nil {
 		return nil, err
 	}
+	return srv, nil
+}
+
+// startAdmin serves the admin_ namespace alone on its own loopback
+// listener, which no browser page may call.
+func startAdmin(n *node.Node, addr string, log *slog.Logger) (*ethrpc.Server, error) {
+	if !ethrpc.IsLoopback(addr) {
+		return nil, fmt.Errorf("--%s %s: the admin listener must be on loopback (127.0.0.1, [::1] or localhost)", adminAddrFlag.Name, addr)
+	}
+	srv := ethrpc.NewBareServer(log.With("module", "admin-rpc"))
+	if err := srv.SetCORS(nil); err != nil {
+		return nil, err
+	}
+	if err := srv.Register("admin", n.AdminAPI()); err != nil {
+		return nil, err
+	}
+	if err := srv.Start(addr); err != nil {
+		return nil, err
+	}
+	log.Warn("Admin RPC listening: whoever reaches it can cut this node off its peers", "addr", srv.Addr())
 	return srv, nil
 }

@@ -326,8 +326,7 @@ func (r *Rollup) startSequencer(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("inproc: L2 RPC: %w", err)
 	}
-	rollupAPI := sequencer.NewRollupAPI(chain, r.Sequencer, client)
-	rollupAPI.SetChallengeWindow(r.Config.ChallengeWindow)
+	rollupAPI := sequencer.NewRollupAPI(chain, r.Sequencer, client, sequencer.WithChallengeWindow(r.Config.ChallengeWindow))
 	if err := srv.Register("rollup", rollupAPI); err != nil {
 		return fmt.Errorf("inproc: L2 RPC: %w", err)
 	}

@@ -48,8 +48,10 @@ type Backend struct {
 }
 
 var (
-	_ ethrpc.Backend         = (*Backend)(nil)
-	_ ethrpc.ReceiptExtender = (*Backend)(nil)
+	_ ethrpc.Backend           = (*Backend)(nil)
+	_ ethrpc.ReceiptExtender   = (*Backend)(nil)
+	_ ethrpc.SystemLogsBackend = (*Backend)(nil)
+	_ ethrpc.TxPoolBackend     = (*Backend)(nil)
 )
 
 // NewBackend returns the L2 RPC backend. pool may be nil (read-only);
@@ -185,6 +187,12 @@ func (b *Backend) PendingTransaction(h common.Hash) *types.Transaction {
 		return nil
 	}
 	return b.pool.Get(h)
+}
+
+// TxPoolContent implements ethrpc.TxPoolBackend: the sequencer's pool
+// (txpool_*, newPendingTransactions); a read-only backend's is empty.
+func (b *Backend) TxPoolContent() ethrpc.PoolContent {
+	return ethrpc.PoolContentOf(b.pool, b.chain.Signer())
 }
 
 // PendingNonce returns the next nonce of a counting pooled transactions.

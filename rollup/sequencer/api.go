@@ -26,15 +26,23 @@ type RollupAPI struct {
 	window uint64
 }
 
-// SetChallengeWindow tells the API the rollup's challenge window W (the
+// APIOption configures a RollupAPI. (An option, not a method: every
+// exported method of the API is served over JSON-RPC.)
+type APIOption func(*RollupAPI)
+
+// WithChallengeWindow tells the API the rollup's challenge window W (the
 // genesis's rollup.challengeWindow), so withdrawal countdowns are exact
-// before any batch has finalized. Call it before serving.
-func (api *RollupAPI) SetChallengeWindow(w uint64) { api.window = w }
+// before any batch has finalized.
+func WithChallengeWindow(w uint64) APIOption { return func(api *RollupAPI) { api.window = w } }
 
 // NewRollupAPI returns the rollup_ API over the sequencer's chain; l1c
 // (may be nil) answers the questions only the L1 contract can.
-func NewRollupAPI(chain *l2chain.Chain, seq *Sequencer, l1c *l1.Client) *RollupAPI {
-	return &RollupAPI{chain: chain, seq: seq, l1: l1c}
+func NewRollupAPI(chain *l2chain.Chain, seq *Sequencer, l1c *l1.Client, opts ...APIOption) *RollupAPI {
+	api := &RollupAPI{chain: chain, seq: seq, l1: l1c}
+	for _, o := range opts {
+		o(api)
+	}
+	return api
 }
 
 // L1BlockRef is an L1 block as the rollup RPC names it.

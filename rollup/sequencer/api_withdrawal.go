@@ -242,7 +242,7 @@ func (api *RollupAPI) batchOf(ctx context.Context, n block.L2Number, at block.L1
 	return index, b, err
 }
 
-// challengeWindow is the rollup's W as SetChallengeWindow gave it, else
+// challengeWindow is the rollup's W as WithChallengeWindow gave it, else
 // read off the L1: the newest final batch
 // became final W blocks after the block that accepted it (its
 // end-of-block hook finalizes a batch in block acceptance + W). known is

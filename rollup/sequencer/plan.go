@@ -45,7 +45,7 @@ type Plan struct {
 	// Forced says a block is due now even without transactions: its new
 	// origin carries L1 operations (deposits wait for no one), or the
 	// origin trails the L1 head by more than the allowed lag, or its window
-	// closed.
+	// closed, or it leaves the L1 genesis (the L2's first block).
 	Forced bool
 	// DepositOnly says the block must have no transactions: its origin's
 	// sequencing window closed, and the L1 accepts it only in the
@@ -101,6 +101,8 @@ func NextBlock(in PlanInput) Plan {
 	if in.L1Head > in.ParentOrigin.Number {
 		lag = uint64(in.L1Head - in.ParentOrigin.Number)
 	}
-	p.Forced = len(next.Operations) > 0 || lag > in.MaxOriginLag
+	// The first origin after the L1 genesis is taken at once: a fresh L2
+	// shows its first block as soon as the L1 has one, not after the lag.
+	p.Forced = len(next.Operations) > 0 || lag > in.MaxOriginLag || in.ParentOrigin.Number == 0
 	return p
 }

@@ -31,6 +31,7 @@ func TestNextBlock(t *testing.T) {
 		{"next block newer than the L2 time: wait", PlanInput{ParentTime: 100, ParentOrigin: ref(5), OriginTime: 99, Next: &L1Block{Ref: ref(6), Time: 102}, L1Head: 6, Now: 101, MaxOriginLag: 2}, 101, false, false},
 		{"next block with a deposit: forced", PlanInput{ParentTime: 100, ParentOrigin: ref(5), OriginTime: 99, Next: &L1Block{Ref: ref(6), Time: 101, Operations: dep}, L1Head: 6, Now: 101, MaxOriginLag: 2}, 101, true, true},
 		{"lag above the limit: forced", PlanInput{ParentTime: 100, ParentOrigin: ref(5), OriginTime: 99, Next: &L1Block{Ref: ref(6), Time: 101}, L1Head: 8, Now: 104, MaxOriginLag: 2}, 104, true, true},
+		{"leaving the L1 genesis: forced (the L2's first block comes at once)", PlanInput{ParentTime: 100, ParentOrigin: ref(0), OriginTime: 100, Next: &L1Block{Ref: ref(1), Time: 101}, L1Head: 1, Now: 101, MaxOriginLag: 2}, 101, true, true},
 		{"next is not the successor: ignored", PlanInput{ParentTime: 100, ParentOrigin: ref(5), OriginTime: 99, Next: &L1Block{Ref: ref(7), Time: 101}, L1Head: 8, Now: 104, MaxOriginLag: 2}, 104, false, false},
 	}
 	for _, tt := range tests {

@@ -175,9 +175,10 @@ func (h *harness) balance(a common.Address) *big.Int {
 	return st.GetBalance(a).ToBig()
 }
 
-// TestIdleStaysIdle proves an idle L2 makes no block while the L1 adds
-// empty blocks within the origin lag, and one block per new origin when the
-// lag would be exceeded — never four blocks a second.
+// TestIdleStaysIdle proves an idle L2 makes its first block as soon as the
+// L1 has one (leaving the L1 genesis), then no block while the L1 adds
+// empty blocks within the origin lag, and one block per new origin when
+// the lag would be exceeded — never four blocks a second.
 func TestIdleStaysIdle(t *testing.T) {
 	l1 := newFakeL1(genesisTime)
 	h := newHarness(t, memdb.New(), l1)
@@ -186,20 +187,28 @@ func TestIdleStaysIdle(t *testing.T) {
 		h.step()
 	}
 	if n := h.chain.Head().Number(); n != 0 {
-		t.Fatalf("idle L2 grew to %d blocks", n)
+		t.Fatalf("idle L2 grew to %d blocks before the L1 had a block", n)
 	}
 	l1.mine(genesisTime + 1)
-	l1.mine(genesisTime + 2)
-	h.now = time.Unix(genesisTime+2, 0)
+	h.now = time.Unix(genesisTime+1, 0)
 	h.step()
-	if n := h.chain.Head().Number(); n != 0 {
-		t.Fatalf("L2 made %d blocks for an origin lag of 2", n)
+	if head := h.chain.Head(); head.Number() != 1 || head.L2.Origin.Number != 1 || len(head.Transactions) != 0 {
+		t.Fatalf("after L1 block 1: head %d origin %d, want the first L2 block at origin 1", head.Number(), head.L2.Origin.Number)
 	}
+	l1.mine(genesisTime + 2)
 	l1.mine(genesisTime + 3)
 	h.now = time.Unix(genesisTime+3, 0)
+	for range 4 {
+		h.step()
+	}
+	if n := h.chain.Head().Number(); n != 1 {
+		t.Fatalf("L2 made %d blocks for an origin lag of 2", n)
+	}
+	l1.mine(genesisTime + 4)
+	h.now = time.Unix(genesisTime+4, 0)
 	h.step()
 	head := h.chain.Head()
-	if head.Number() != 1 || head.L2.Origin.Number != 1 || len(head.Transactions) != 0 {
+	if head.Number() != 2 || head.L2.Origin.Number != 2 || len(head.Transactions) != 0 {
 		t.Fatalf("after lag 3: head %d origin %d", head.Number(), head.L2.Origin.Number)
 	}
 }

@@ -1,0 +1,239 @@
+package summary
+
+import (
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"github.com/bilayer/bilayer/bench/devnetbench"
+	"github.com/bilayer/bilayer/bench/l1bench"
+	"github.com/bilayer/bilayer/bench/l2bench"
+	"github.com/bilayer/bilayer/bench/rollupbench"
+	"github.com/bilayer/bilayer/rollup/protocol"
+)
+
+// L1RatioGoal is the goal for the L1's finalized throughput as a share
+// of its ceiling.
+const L1RatioGoal = 0.6
+
+// Row is one figure of the table.
+type Row struct {
+	// Figure names what was measured, and how.
+	Figure string `json:"figure"`
+	// Value is the measurement with its unit, or NotMeasured.
+	Value string `json:"value"`
+	// Target is the target or goal, empty when there is none.
+	Target string `json:"target,omitempty"`
+	// Met says whether the target was met; nil without a target or a
+	// measurement.
+	Met *bool `json:"met,omitempty"`
+}
+
+// NotMeasured is the value of a figure whose part never ran.
+const NotMeasured = "not measured"
+
+// Parts are the reports the table is built from; a nil part was never
+// measured (its rows say so).
+type Parts struct {
+	L1     *l1bench.Report
+	L2     *l2bench.Report
+	Rollup *rollupbench.Report
+	Devnet *devnetbench.Report
+}
+
+// rows collects rows.
+type rows []Row
+
+func (rs *rows) add(figure, value, target string, met *bool) {
+	*rs = append(*rs, Row{Figure: figure, Value: value, Target: target, Met: met})
+}
+
+// missing adds a row for a figure whose part did not run.
+func (rs *rows) missing(figure, target string) { rs.add(figure, NotMeasured, target, nil) }
+
+func is(ok bool) *bool { return &ok }
+
+// Build returns the table's rows, in the issue's order.
+func Build(p Parts) []Row {
+	var rs rows
+	rs.l1(p.L1)
+	rs.l2(p.L2)
+	rs.rollup(p.Rollup)
+	rs.devnet(p.Devnet)
+	return rs
+}
+
+func (rs *rows) l1(r *l1bench.Report) {
+	ratioTarget := fmt.Sprintf("≥ %.0f %%", 100*L1RatioGoal)
+	if r == nil || r.L1TPS == 0 {
+		rs.missing("L1 finalized throughput", "")
+		rs.missing("L1 ratio to the ceiling", ratioTarget)
+		return
+	}
+	rs.add(fmt.Sprintf("L1 finalized throughput (%d validators, 1 s blocks, from block contents)", r.Validators),
+		fmt.Sprintf("%s tx/s", thousands(r.L1TPS)), "", nil)
+	rs.add(fmt.Sprintf("L1 ratio to the ceiling (%d cores / (%d validators × %.1f µs) = %s tx/s)", r.Machine.Cores, r.Validators,
+		r.TxCostMicros, thousands(r.L1CeilingTPS)), fmt.Sprintf("%.0f %%", 100*r.L1Ratio), ratioTarget, is(r.L1Ratio >= L1RatioGoal))
+}
+
+func (rs *rows) l2(r *l2bench.Report) {
+	t := l2bench.DefaultTargets()
+	if r != nil && r.Targets.TPS > 0 {
+		t = r.Targets
+	}
+	tpsTarget := fmt.Sprintf("≥ %s tx/s", thousands(t.TPS))
+	p50Target, p99Target := fmt.Sprintf("≤ %d ms", t.P50.Milliseconds()), fmt.Sprintf("≤ %d ms", t.P99.Milliseconds())
+	if r == nil || r.TPS == 0 {
+		rs.missing("L2 soft-confirmed throughput", tpsTarget)
+		rs.missing("L2 send → receipt p50 at half the peak", p50Target)
+		rs.missing("L2 send → receipt p99 at half the peak", p99Target)
+		return
+	}
+	rs.add("L2 soft-confirmed throughput (one sequencer, peak, from block contents)", fmt.Sprintf("%s tx/s", thousands(r.TPS)),
+		tpsTarget, is(r.TPS >= t.TPS))
+	if r.LatencySent == 0 {
+		rs.missing("L2 send → receipt p50 at half the peak", p50Target)
+		rs.missing("L2 send → receipt p99 at half the peak", p99Target)
+		return
+	}
+	rs.add(fmt.Sprintf("L2 send → receipt p50 at half the peak (%s tx/s)", thousands(r.LatencyRate)), fmt.Sprintf("%s ms", thousands(r.LatencyP50)),
+		p50Target, is(r.LatencyP50 <= ms(t.P50)))
+	rs.add(fmt.Sprintf("L2 send → receipt p99 at half the peak (%s tx/s)", thousands(r.LatencyRate)), fmt.Sprintf("%s ms", thousands(r.LatencyP99)),
+		p99Target, is(r.LatencyP99 <= ms(t.P99)))
+}
+
+func (rs *rows) rollup(r *rollupbench.Report) {
+	bytesTarget := fmt.Sprintf("≤ %d B", rollupbench.TargetBytesPerTransfer)
+	proofTarget := fmt.Sprintf("whole proof ≤ %s (one L1 transaction)", mib(protocol.MaxFraudProofSize))
+	verifyTarget := fmt.Sprintf("≤ %d ms", rollupbench.TargetChallengeMs)
+	beyondTarget := fmt.Sprintf("≤ %d L1 blocks", rollupbench.TargetBeyondWindowBlocks)
+	if r == nil || r.BytesPerTransferWallet == 0 {
+		rs.missing("L1 bytes per L2 transfer (wallet amounts)", bytesTarget)
+		rs.missing("L1 bytes per L2 transfer (random 18-digit values)", bytesTarget)
+		rs.missing("fraud-proof witness size", proofTarget)
+		rs.missing("fraud-proof L1 verification time", verifyTarget)
+	} else {
+		rs.add("L1 bytes per L2 transfer (zstd batch; wallet amounts)", fmt.Sprintf("%.1f B", r.BytesPerTransferWallet),
+			bytesTarget, is(r.BytesPerTransferWallet <= rollupbench.TargetBytesPerTransfer))
+		rs.add(fmt.Sprintf("L1 bytes per L2 transfer (random 18-digit values; their floor %.1f B)", rollupbench.FloorBytesRandomValue),
+			fmt.Sprintf("%.1f B", r.BytesPerTransferRandom), bytesTarget, is(r.BytesPerTransferRandom <= rollupbench.TargetBytesPerTransfer))
+		rs.add("fraud-proof witness size (full block: 1,000 transfers over 100k accounts; whole proof)",
+			fmt.Sprintf("%s (%s)", kb(r.ChallengeWitnessBytes), kb(r.ChallengeProofBytes)), proofTarget,
+			is(r.ChallengeProofBytes > 0 && r.ChallengeProofBytes <= protocol.MaxFraudProofSize))
+		rs.add("fraud-proof L1 verification time (same block)", fmt.Sprintf("%.0f ms", r.ChallengeMsPerVerify), verifyTarget,
+			is(r.ChallengeMsPerVerify <= rollupbench.TargetChallengeMs))
+	}
+	if r == nil || len(r.Deposits) == 0 {
+		rs.missing("deposit latency: L1 inclusion → L2 credit", "")
+	} else {
+		rs.add(fmt.Sprintf("deposit latency: L1 inclusion → L2 credit (median of %d; from sending the L1 transaction, %s L1 blocks: %s ms)",
+			len(r.Deposits), seconds(r.BridgeL1BlockTimeS), thousands(r.DepositSendMs)), fmt.Sprintf("%s ms", thousands(r.DepositMs)), "", nil)
+	}
+	if r == nil || len(r.Withdrawals) == 0 {
+		rs.missing("withdrawal latency beyond the challenge window", beyondTarget)
+		rs.missing("withdrawal latency: L2 transaction → L1 payout", "")
+		return
+	}
+	rs.add(fmt.Sprintf("withdrawal latency beyond the challenge window: batch accepted → paid − W (median of %d)", len(r.Withdrawals)),
+		fmt.Sprintf("%.0f L1 blocks", r.WithdrawalBeyondWindow), beyondTarget, is(r.WithdrawalBeyondWindow <= rollupbench.TargetBeyondWindowBlocks))
+	rs.add(fmt.Sprintf("withdrawal latency: L2 transaction → L1 payout (W = %d L1 blocks of %s)", r.BridgeChallengeWindow, seconds(r.BridgeL1BlockTimeS)),
+		fmt.Sprintf("%.1f s", r.WithdrawalToPayoutS), "", nil)
+}
+
+func (rs *rows) devnet(r *devnetbench.Report) {
+	l1Target := fmt.Sprintf("≤ %d s", devnetbench.TargetFirstL1BlockS)
+	memTarget := fmt.Sprintf("≤ %d MB (%.0f MiB)", devnetbench.GoalTotalMB, devnetbench.GoalTotalMiB())
+	if r == nil || r.FirstL1BlockS == 0 {
+		rs.missing("devnet start → first L1 block", l1Target)
+		rs.missing("devnet start → first L2 block", "")
+		rs.missing("resident memory per process", "")
+		rs.missing("resident memory, all six processes", memTarget)
+		return
+	}
+	rs.add(fmt.Sprintf("devnet start (`devnet up`) → first L1 block on all %d validators", r.Validators), fmt.Sprintf("%.2f s", r.FirstL1BlockS),
+		l1Target, is(r.FirstL1BlockS <= devnetbench.TargetFirstL1BlockS))
+	rs.add("devnet start → first L2 block (the sequencer starts after the first L1 block)", fmt.Sprintf("%.2f s", r.FirstL2BlockS), "", nil)
+	figure := fmt.Sprintf("resident memory per process (after %.0f s of light load)", r.LoadS)
+	if !r.MemoryMeasured {
+		rs.add(figure, "n/a", "", nil)
+		rs.add("resident memory, all six processes", "n/a", memTarget, nil)
+		return
+	}
+	rs.add(figure, r.PerProcess(), "", nil)
+	rs.add(fmt.Sprintf("resident memory, all %d processes", len(r.Processes)),
+		fmt.Sprintf("%.0f MiB (%.0f MB)", r.TotalRSSMiB, devnetbench.MiBToMB(r.TotalRSSMiB)), memTarget, is(r.MemoryGoalMet()))
+}
+
+// Header describes the run above the table.
+type Header struct {
+	// Cores and CPU describe the machine; Commit is the source's.
+	Cores  int
+	CPU    string
+	Commit string
+	// Date is when the table was made.
+	Date time.Time
+	// Carried names the parts not run this time whose figures come from
+	// the results file, with when they were measured.
+	Carried []string
+	// Notes are printed under the table (e.g. a busy machine).
+	Notes []string
+}
+
+// Markdown prints the table.
+func Markdown(w io.Writer, h Header, rs []Row) {
+	fmt.Fprintf(w, "\n### bilayer — both layers (%s, %d cores: %s, commit %s)\n\n", h.Date.UTC().Format("2006-01-02"), h.Cores, h.CPU, h.Commit)
+	fmt.Fprintln(w, "| figure | value | target / goal | met? |")
+	fmt.Fprintln(w, "|---|---:|---|---|")
+	for _, r := range rs {
+		fmt.Fprintf(w, "| %s | %s | %s | %s |\n", r.Figure, r.Value, r.Target, metString(r.Met))
+	}
+	if len(h.Carried) > 0 {
+		fmt.Fprintf(w, "\nFrom the results file, not run this time: %s.\n", strings.Join(h.Carried, "; "))
+	}
+	for _, n := range h.Notes {
+		fmt.Fprintf(w, "\n%s\n", n)
+	}
+}
+
+func metString(m *bool) string {
+	switch {
+	case m == nil:
+		return ""
+	case *m:
+		return "✅ met"
+	default:
+		return "❌ missed"
+	}
+}
+
+func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
+
+// thousands prints v rounded, with commas between thousands.
+func thousands(v float64) string {
+	s := fmt.Sprintf("%.0f", v)
+	neg := strings.HasPrefix(s, "-")
+	s = strings.TrimPrefix(s, "-")
+	var b strings.Builder
+	for i, c := range s {
+		if i > 0 && (len(s)-i)%3 == 0 {
+			b.WriteByte(',')
+		}
+		b.WriteRune(c)
+	}
+	if neg {
+		return "-" + b.String()
+	}
+	return b.String()
+}
+
+// kb prints a byte count in kB (10^3 bytes).
+func kb(bytes float64) string { return fmt.Sprintf("%s kB", thousands(bytes/1000)) }
+
+// mib prints a byte count in MiB.
+func mib(bytes int) string { return fmt.Sprintf("%d MiB", bytes>>20) }
+
+// seconds prints a duration given in seconds, e.g. "1 s", "0.25 s".
+func seconds(s float64) string {
+	return strings.TrimSuffix(strings.TrimRight(fmt.Sprintf("%.2f", s), "0"), ".") + " s"
+}
