@@ -138,6 +138,11 @@ func (h *Host) roundTrip(ctx context.Context, pid peer.ID, p p2p.Protocol, req [
 		if errors.As(err, &ns) {
 			return nil, p2p.ErrUnsupportedProtocol
 		}
+		if ctx.Err() == nil && (errors.Is(err, network.ErrReset) || h.h.Network().Connectedness(pid) != network.Connected) {
+			// The connection went away while the stream was opened: the
+			// peer closed it (it blocks us, or is shutting down).
+			return nil, fmt.Errorf("open stream: %w: the connection closed (%v)", p2p.ErrNotConnected, err)
+		}
 		return nil, fmt.Errorf("open stream: %w", err)
 	}
 	stop := context.AfterFunc(ctx, func() { _ = s.Reset() })
