@@ -29,6 +29,8 @@ type SummaryInfo struct {
 	// Display is what devnet prints after the summary: DisplayWatch,
 	// DisplayVerbose or DisplayQuiet ("": nothing is said).
 	Display string
+	// Dashboard is the URL of the dashboard's web page ("": not served).
+	Dashboard string
 }
 
 // What "devnet up" prints once the summary is out (SummaryInfo.Display).
@@ -62,6 +64,11 @@ func LoadChainParams(l Layout) (ChainParams, error) {
 	if err != nil {
 		return ChainParams{}, fmt.Errorf("read the devnet genesis: %w", err)
 	}
+	return ChainParamsOf(g), nil
+}
+
+// ChainParamsOf returns the parameters of genesis g.
+func ChainParamsOf(g *genesis.Genesis) ChainParams {
 	p := ChainParams{L1BlockTime: g.BlockTime.Duration}
 	if r := g.Rollup; r != nil {
 		p.L2BlockTime = r.L2BlockTime.Duration
@@ -71,7 +78,7 @@ func LoadChainParams(l Layout) (ChainParams, error) {
 			p.SequencerBond = r.SequencerBond.Big()
 		}
 	}
-	return p, nil
+	return p
 }
 
 // approxBlocks is about how long n blocks of blockTime take, for a person:
@@ -89,7 +96,8 @@ func approxBlocks(n uint64, blockTime time.Duration) string {
 // mnemonic, the rollup's parameters (the challenge window in L1 blocks
 // and about how long it lasts), wallet examples (an L1 transfer and, with
 // a sequencer, an L2 transfer and a deposit), the data directory, the
-// logs, how to stop and reset, and what follows the summary.
+// logs, the dashboard's URL, how to stop and reset, and what follows the
+// summary.
 func WriteSummary(w io.Writer, info SummaryInfo) error {
 	accounts, err := devkeys.Accounts(devkeys.Count)
 	if err != nil {
@@ -186,6 +194,10 @@ func WriteSummary(w io.Writer, info SummaryInfo) error {
 		fmt.Fprintf(&b, "Try:   wallet%s --dev-account 0 transfer --to %s --amount 1.5\n", rpcFlag, dead)
 		fmt.Fprintf(&b, "L2:    not running (--l1-only, or a devnet generated before the rollup: %s reset --datadir %s makes a new one)\n",
 			info.DevnetCmd, e.Datadir)
+	}
+	if info.Dashboard != "" {
+		fmt.Fprintf(&b, "Dashboard: %s   (a live web page of both layers: heads, validators, batches and their\n"+
+			"       challenge windows, deposits, withdrawals, disputes)\n", info.Dashboard)
 	}
 	fmt.Fprintf(&b, "Data:  %s   (endpoints.json lists every node)\n", e.Datadir)
 	fmt.Fprintf(&b, "Logs:  %s/<node>.log\n", strings.TrimSuffix(Layout{Dir: e.Datadir}.LogsDir(), "/"))

@@ -12,8 +12,16 @@
 //
 // Gossip validators (gossip.go) decode and verify messages concurrently,
 // before they are relayed; invalid ones are rejected (the sender is scored
-// down), stale or early ones ignored. Transactions are gossiped in batches.
-// Sync (sync.go) fetches blocks with their commit certificates from peers
-// that are ahead and hands them to the driver, which verifies each
-// certificate against the validator set of its height before applying it.
+// down), stale or early ones ignored. A consensus message is identified by
+// what is signed, not by its envelope, so re-wrapped copies are duplicates;
+// one for a height after the next waits in a keyed, byte-bounded buffer
+// (future.go) until the chain gets there. Transactions are gossiped in
+// batches; a node checks each new transaction's signature and chain id
+// before relaying, one batch at a time (txgate.go), and relays only what
+// entered its pool. Sync (sync.go) fetches blocks with their commit
+// certificates from peers that are ahead, believing a claimed head only with
+// a verified certificate, rotating among peers and scoring down one that
+// does not serve what it claims, and hands them to the driver, which
+// verifies each certificate against the validator set of its height before
+// applying it. The package attacktest is the hostile peer of the tests.
 package node

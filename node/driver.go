@@ -27,6 +27,10 @@ const (
 	// maxClockDrift is how far ahead of the local clock a proposed block's
 	// timestamp may be.
 	maxClockDrift = 15 * time.Second
+	// maxReplays bounds the rounds of replaying buffered messages after one
+	// event (each needs the event to have moved the machine to a new
+	// height; two suffice, the bound only guards the loop).
+	maxReplays = 8
 )
 
 // Events the driver loop handles.
@@ -57,9 +61,16 @@ type driver struct {
 	savedValues map[consensus.BlockID]bool
 	executed    map[consensus.BlockID]*chain.Executed
 	synced      map[consensus.BlockID]bool
-	future      []consensusMsg
-	own         [][]byte // own messages of the current height, for re-sending
-	nonce       uint64
+	// awaiting is the decision of this height while its block is missing
+	// (commit asked sync for it); a synced block or a proposal carrying
+	// it completes the height.
+	awaiting *consensus.Commit
+	future   []consensusMsg
+	// replay is set when the machine entered a new height: the buffered
+	// messages of that height are replayed when the current event is done.
+	replay bool
+	own    [][]byte // own messages of the current height, for re-sending
+	nonce  uint64
 
 	heightStart time.Time
 	lastCommit  time.Time
@@ -103,6 +114,7 @@ func (d *driver) resetHeight() {
 	d.savedValues = make(map[consensus.BlockID]bool)
 	d.executed = make(map[consensus.BlockID]*chain.Executed)
 	d.synced = make(map[consensus.BlockID]bool)
+	d.awaiting = nil
 	d.own = nil
 	d.heightStart = time.Now()
 }
@@ -139,14 +151,28 @@ func (d *driver) handle(ctx context.Context, ev event) {
 	case evSynced:
 		d.onSynced(ctx, ev)
 	}
+	// Whatever path applied a height (a timer, a synced block, a height
+	// slower than the block time), the next height's buffered messages
+	// are fed to the machine now, not lost.
+	for i := 0; d.replay && d.halted == nil && i < maxReplays; i++ {
+		d.replay = false
+		d.replayFuture(ctx)
+	}
 }
 
 // onMessage feeds a verified message of the current height to the machine
-// and buffers one of the next height until the machine gets there.
+// and buffers one of the next height until the machine gets there. While
+// the height is decided, a proposal still matters if it carries the
+// decided block this node is missing.
 func (d *driver) onMessage(ctx context.Context, m consensusMsg) {
 	h := messageHeight(m)
 	switch {
-	case h == d.m.Height() && !d.m.Decided():
+	case h == d.m.Height() && d.m.Decided():
+		if m.proposal != nil {
+			d.completeDecided(ctx, m.block, false)
+		}
+		return
+	case h == d.m.Height():
 	case h == d.m.Height()+1:
 		if len(d.future) < maxFuture {
 			d.future = append(d.future, m)
@@ -175,10 +201,15 @@ func messageHeight(m consensusMsg) consensus.Height {
 }
 
 // onSynced verifies a fetched block's certificate and lets the machine
-// decide it.
+// decide it; when the machine already decided the height without holding
+// its block, the synced block completes the height.
 func (d *driver) onSynced(ctx context.Context, ev evSynced) {
 	h := consensus.Height(ev.block.Number())
-	if h != d.m.Height() || d.m.Decided() {
+	if h != d.m.Height() {
+		return
+	}
+	if d.m.Decided() {
+		d.completeDecided(ctx, ev.block, true)
 		return
 	}
 	c, err := d.verifyCommit(ev.commit, h)
@@ -192,6 +223,30 @@ func (d *driver) onSynced(ctx context.Context, ev evSynced) {
 	d.blocks[c.BlockID] = d.n.withPooledTxs(ev.block)
 	d.synced[c.BlockID] = true
 	d.exec(ctx, d.m.Step(consensus.CommitReceived{Commit: c}))
+}
+
+// completeDecided commits the decided block of this height once it
+// arrives (from sync, or in a proposal sent again), if the machine decided
+// without it. The decision itself certifies the block: its hash is what
+// 2/3+ of the stake precommitted, so it is history like a synced block
+// (exempt from the proposal clock check).
+func (d *driver) completeDecided(ctx context.Context, b *block.Block, synced bool) {
+	c := d.awaiting
+	if c == nil || b == nil || consensus.BlockID(b.Hash()) != c.BlockID {
+		return
+	}
+	d.awaiting = nil
+	d.blocks[c.BlockID] = d.n.withPooledTxs(b)
+	d.synced[c.BlockID] = true
+	d.n.log.Info("Received the decided block", "height", c.Height, "block", c.BlockID.String(), "fromSync", synced)
+	in, err := d.commit(ctx, *c)
+	if err != nil {
+		d.halt(err)
+		return
+	}
+	if in != nil {
+		d.exec(ctx, d.m.Step(in))
+	}
 }
 
 // verifyCommit checks a block certificate against the validator set of
@@ -261,9 +316,9 @@ func (d *driver) perform(ctx context.Context, a consensus.Action) (consensus.Inp
 		}
 		return nil, saveConsensusState(n.cfg.DB, a.State)
 	case consensus.SignVote:
-		return d.signVote(a.Vote), nil
+		return d.signVote(a.Vote)
 	case consensus.SignProposal:
-		return d.signProposal(a.Proposal), nil
+		return d.signProposal(a.Proposal)
 	case consensus.BroadcastVote:
 		d.broadcastVote(ctx, a.Vote)
 	case consensus.BroadcastProposal:
@@ -289,18 +344,33 @@ func (d *driver) perform(ctx context.Context, a consensus.Action) (consensus.Inp
 	return nil, nil
 }
 
-func (d *driver) signVote(v consensus.Vote) consensus.Input {
+// signerFailure tells a fault of the double-sign guard from a refusal. A
+// refusal (a regression or a conflicting request) is the guard doing its
+// job: the message is dropped. A guard that cannot save its state refuses
+// every later request, so the validator would go on as a silent non-voter:
+// like a failed persist, that halts the driver, naming the cause.
+func signerFailure(what string, err error) error {
+	if errors.Is(err, signer.ErrStoreFailed) {
+		return fmt.Errorf("the double-sign guard cannot save its state, so this validator cannot sign (%s): %w", what, err)
+	}
+	return nil
+}
+
+func (d *driver) signVote(v consensus.Vote) (consensus.Input, error) {
 	digest := consensus.VoteSignBytes(d.n.chainID, v)
 	sig, err := d.n.signer.Sign(signer.Request{Height: uint64(v.Height), Round: int32(v.Round), Step: signer.Step(v.Type.Step()), Digest: digest})
 	if err != nil {
+		if fatal := signerFailure(v.String(), err); fatal != nil {
+			return nil, fatal
+		}
 		d.n.log.Warn("Double-sign guard refused a vote", "vote", v.String(), "err", err)
-		return nil
+		return nil, nil
 	}
 	v.Signature = sig
 	if d.n.cfg.DevEquivocate && v.Type == consensus.Prevote && v.Height >= devEquivocateHeight && !d.n.selfJailed() {
 		d.equivocate(v)
 	}
-	return consensus.VoteSigned{Vote: v}
+	return consensus.VoteSigned{Vote: v}, nil
 }
 
 // devEquivocateHeight is the first height at which a --dev.equivocate
@@ -336,15 +406,18 @@ func (d *driver) equivocate(v consensus.Vote) {
 	d.publish(context.Background(), wire.KindVote, payload)
 }
 
-func (d *driver) signProposal(p consensus.Proposal) consensus.Input {
+func (d *driver) signProposal(p consensus.Proposal) (consensus.Input, error) {
 	digest := consensus.ProposalSignBytes(d.n.chainID, p)
 	sig, err := d.n.signer.Sign(signer.Request{Height: uint64(p.Height), Round: int32(p.Round), Step: signer.Step(consensus.StepPropose), Digest: digest})
 	if err != nil {
+		if fatal := signerFailure(p.String(), err); fatal != nil {
+			return nil, fatal
+		}
 		d.n.log.Warn("Double-sign guard refused a proposal", "proposal", p.String(), "err", err)
-		return nil
+		return nil, nil
 	}
 	p.Signature = sig
-	return consensus.ProposalSigned{Proposal: p}
+	return consensus.ProposalSigned{Proposal: p}, nil
 }
 
 func (d *driver) publish(ctx context.Context, kind uint8, payload []byte) []byte {
@@ -496,9 +569,11 @@ func (d *driver) commit(ctx context.Context, c consensus.Commit) (consensus.Inpu
 	n := d.n
 	b := d.blocks[c.BlockID]
 	if b == nil {
-		// Decided by 2/3+ precommits for a block we never received: sync
-		// fetches it (with this certificate) from a peer.
+		// Decided by 2/3+ precommits for a block we do not hold (a
+		// restarted proposer re-proposing a value whose block it lost):
+		// sync fetches it from a peer, and completeDecided commits it.
 		n.log.Info("Decided a block this node has not received; fetching it", "height", c.Height, "block", c.BlockID.String())
+		d.awaiting = &c
 		n.syncer.poke()
 		return nil, nil
 	}
@@ -546,16 +621,19 @@ func (d *driver) commit(ctx context.Context, c consensus.Commit) (consensus.Inpu
 	return nil, nil
 }
 
+// appliedInput is the machine's move to height h+1; the messages buffered
+// for h+1 are replayed once the current event is handled (handle).
 func (d *driver) appliedInput(h consensus.Height) (consensus.Input, error) {
 	next, err := d.n.validatorsAt(h + 1)
 	if err != nil {
 		return nil, err
 	}
 	d.resetHeight()
+	d.replay = true
 	return consensus.Applied{Height: h, Next: next}, nil
 }
 
-// apply starts the height after h and replays the messages buffered for it.
+// apply starts the height after h once the block time has passed.
 func (d *driver) apply(ctx context.Context, h consensus.Height) {
 	if h != d.m.Height() || !d.m.Decided() {
 		return
@@ -566,9 +644,12 @@ func (d *driver) apply(ctx context.Context, h consensus.Height) {
 		return
 	}
 	d.exec(ctx, d.m.Step(in))
-	d.replayFuture(ctx)
 }
 
+// replayFuture feeds the buffered messages to the machine: those of its
+// height now count, older ones are dropped. They were checked against the
+// validator set the node assumed for their height; the machine admits only
+// votes of its own set's members and proposals of its own proposer.
 func (d *driver) replayFuture(ctx context.Context) {
 	buffered := d.future
 	d.future = nil

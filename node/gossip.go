@@ -8,18 +8,21 @@ import (
 	"time"
 
 	"github.com/bilayer/bilayer/core/block"
+	"github.com/bilayer/bilayer/core/execution"
 	"github.com/bilayer/bilayer/node/consensus"
 	"github.com/bilayer/bilayer/node/wire"
 	"github.com/bilayer/bilayer/p2p"
 	"github.com/ethereum/go-ethereum/core/types"
-	"github.com/ethereum/go-ethereum/rlp"
 )
 
 // Transaction gossip batching.
 const (
-	txBatchMaxCount = 1000
+	txBatchMaxCount = 1000 // well below wire.MaxTxBatchCount
 	txBatchMaxBytes = 1 << 20
 	txBatchInterval = 25 * time.Millisecond
+	// txWaitBudget bounds the bytes of transaction batches waiting for
+	// their turn to be checked (txGate).
+	txWaitBudget = 2 * p2p.TxTopicMaxSize
 	// futureHeights is how far ahead of our next height a consensus
 	// message may be and still be relayed.
 	futureHeights = 2
@@ -34,25 +37,28 @@ func (n *Node) maxConsensusMsg() int {
 func (n *Node) startGossip(ctx context.Context) error {
 	id := n.cfg.Genesis.ChainID
 	var err error
-	if n.consTopic, err = n.net.Join(p2p.ConsensusTopic(id), n.maxConsensusMsg(), n.validateConsensus); err != nil {
+	// The transaction topic's validator pools what it accepts (nobody
+	// subscribes to the topic) and hands what it re-gossips to the batcher.
+	n.txGossip = &txBatcher{topic: nil, n: n, kick: make(chan struct{}, 1)}
+	n.txGate = newTxGate(txWaitBudget)
+	// A consensus message is identified by what is signed, not by its
+	// envelope's nonce: re-wrapped copies are duplicates (issue 16 item 1).
+	if n.consTopic, err = n.net.Join(p2p.ConsensusTopic(id), n.maxConsensusMsg(), n.validateConsensus,
+		p2p.WithMessageID(wire.MessageID)); err != nil {
 		return fmt.Errorf("join consensus topic: %w", err)
 	}
 	if n.txTopic, err = n.net.Join(p2p.TxTopic(id), p2p.TxTopicMaxSize, n.validateTxBatch); err != nil {
 		return fmt.Errorf("join tx topic: %w", err)
 	}
+	n.txGossip.topic = n.txTopic
+	n.future = newFutureBuffer(futureBudgetBlocks * n.maxConsensusMsg())
+	n.verified.budget = verifiedBudgetBlocks * n.maxConsensusMsg()
 	consSub, err := n.consTopic.Subscribe()
 	if err != nil {
 		return fmt.Errorf("subscribe consensus topic: %w", err)
 	}
-	txSub, err := n.txTopic.Subscribe()
-	if err != nil {
-		consSub.Cancel()
-		return fmt.Errorf("subscribe tx topic: %w", err)
-	}
-	n.txGossip = &txBatcher{topic: n.txTopic, n: n, kick: make(chan struct{}, 1)}
-	n.wg.Add(3)
+	n.wg.Add(2)
 	go func() { defer n.wg.Done(); n.readConsensus(ctx, consSub) }()
-	go func() { defer n.wg.Done(); n.readTxs(ctx, txSub) }()
 	go func() { defer n.wg.Done(); n.txGossip.run(ctx) }()
 	return nil
 }
@@ -87,7 +93,7 @@ func (n *Node) decodeConsensus(data []byte) (consensusMsg, p2p.Verdict, error) {
 			return consensusMsg{}, p2p.Ignore, err
 		}
 		if err := consensus.VerifyVote(n.chainID, v, vals); err != nil {
-			return consensusMsg{}, p2p.Reject, err
+			return consensusMsg{}, verifyVerdict(err), err
 		}
 		return consensusMsg{vote: &v}, p2p.Accept, nil
 	default:
@@ -104,15 +110,10 @@ func (n *Node) decodeConsensus(data []byte) (consensusMsg, p2p.Verdict, error) {
 			return consensusMsg{}, p2p.Ignore, err
 		}
 		if err := consensus.VerifyProposal(n.chainID, p, vals); err != nil {
-			return consensusMsg{}, p2p.Reject, err
+			return consensusMsg{}, verifyVerdict(err), err
 		}
-		for _, v := range m.POL {
-			if v.Height != p.Height || v.Type != consensus.Prevote || v.BlockID != p.BlockID {
-				return consensusMsg{}, p2p.Reject, errors.New("proposal justification vote does not match the proposal")
-			}
-			if err := consensus.VerifyVote(n.chainID, v, vals); err != nil {
-				return consensusMsg{}, p2p.Reject, fmt.Errorf("proposal justification: %w", err)
-			}
+		if verdict, err := n.checkProposalRights(&m, vals); err != nil {
+			return consensusMsg{}, verdict, err
 		}
 		b, err := block.Decode(m.Block, int(n.cfg.Genesis.MaxBlockSize))
 		if err != nil {
@@ -153,39 +154,99 @@ func proposalKey(data []byte, maxSize int) ([32]byte, bool) {
 	return key, err == nil
 }
 
+// futureReleaseInterval is how often the consensus reader hands the
+// driver the buffered messages of a height the chain has reached, when no
+// message arrives to make it look.
+const futureReleaseInterval = 25 * time.Millisecond
+
+// readConsensus hands accepted consensus messages to the driver; those of
+// heights after the next one wait in the future buffer until the chain
+// reaches them.
 func (n *Node) readConsensus(ctx context.Context, sub p2p.Subscription) {
 	defer sub.Cancel()
-	for {
-		msg, err := sub.Next(ctx)
+	for ctx.Err() == nil {
+		n.releaseFuture(ctx)
+		wctx, cancel := context.WithTimeout(ctx, futureReleaseInterval)
+		msg, err := sub.Next(wctx)
+		cancel()
 		if err != nil {
+			if errors.Is(err, context.DeadlineExceeded) {
+				continue
+			}
 			return
 		}
-		if key, ok := proposalKey(msg.Data, n.maxConsensusMsg()); ok {
-			if m, ok := n.verified.take(key); ok {
-				n.post(ctx, evMessage{msg: m})
+		m, ok := consensusMsg{}, false
+		if key, isProposal := proposalKey(msg.Data, n.maxConsensusMsg()); isProposal {
+			m, ok = n.verified.take(key)
+		}
+		if !ok {
+			var verdict p2p.Verdict
+			if m, verdict, err = n.decodeConsensus(msg.Data); verdict != p2p.Accept {
+				n.log.Debug("Dropped consensus message", "peer", msg.From, "err", err)
 				continue
 			}
 		}
-		m, verdict, err := n.decodeConsensus(msg.Data)
-		if verdict != p2p.Accept {
-			n.log.Debug("Dropped consensus message", "peer", msg.From, "err", err)
-			continue
+		n.deliverConsensus(ctx, m, len(msg.Data))
+	}
+}
+
+// deliverConsensus posts m to the driver, or holds it in the future buffer
+// if it is for a height after the next one.
+func (n *Node) deliverConsensus(ctx context.Context, m consensusMsg, encoded int) {
+	next := consensus.Height(n.chain.Head().Number() + 1)
+	h := messageHeight(m)
+	if h <= next {
+		n.post(ctx, evMessage{msg: m})
+		return
+	}
+	var r consensus.Round
+	if m.vote != nil {
+		r = m.vote.Round
+	} else {
+		r = m.proposal.Proposal.Round
+	}
+	if r > n.maxRound(h) || !n.future.add(m, encoded) {
+		n.log.Debug("Future consensus message not buffered", "height", h, "round", r)
+	}
+}
+
+// releaseFuture posts the buffered messages of the next height. A proposal
+// was checked against the validator set this node assumed for its height;
+// now that the set is known, one from the wrong proposer is dropped before
+// the driver keeps its block.
+func (n *Node) releaseFuture(ctx context.Context) {
+	next := consensus.Height(n.chain.Head().Number() + 1)
+	for _, m := range n.future.release(next) {
+		if m.proposal != nil {
+			p := m.proposal.Proposal
+			vals, err := n.validatorsAt(p.Height)
+			if err != nil || n.proposers.proposer(vals, p.Round) != p.Proposer {
+				continue
+			}
 		}
 		n.post(ctx, evMessage{msg: m})
 	}
 }
 
-// verifiedCacheSize bounds the proposals remembered between the gossip
-// validator and the reader.
-const verifiedCacheSize = 64
+// Bounds of the proposals remembered between the gossip validator and the
+// reader: a count, and a byte budget in largest consensus messages.
+const (
+	verifiedCacheSize    = 64
+	verifiedBudgetBlocks = 2
+)
 
 // verifiedCache hands proposals the gossip validator decoded and verified
 // to the topic reader, so a proposal (a whole block) is decoded, hashed
-// and its signature recovered once, not twice.
+// and its signature recovered once, not twice. It holds at most
+// verifiedCacheSize proposals and, if budget is set, at most budget bytes
+// of them (memSize), the oldest dropped first: a dropped one is decoded
+// again by the reader.
 type verifiedCache struct {
-	mu    sync.Mutex
-	m     map[[32]byte]consensusMsg
-	order [][32]byte
+	mu     sync.Mutex
+	budget int
+	bytes  int
+	m      map[[32]byte]consensusMsg
+	order  [][32]byte
 }
 
 func (c *verifiedCache) put(key [32]byte, m consensusMsg) {
@@ -198,9 +259,13 @@ func (c *verifiedCache) put(key [32]byte, m consensusMsg) {
 		return
 	}
 	c.m[key] = m
+	c.bytes += memSize(m, 0)
 	c.order = append(c.order, key)
-	for len(c.order) > verifiedCacheSize {
-		delete(c.m, c.order[0])
+	for len(c.order) > verifiedCacheSize || (c.budget > 0 && c.bytes > c.budget && len(c.order) > 0) {
+		if old, ok := c.m[c.order[0]]; ok {
+			c.bytes -= memSize(old, 0)
+			delete(c.m, c.order[0])
+		}
 		c.order = c.order[1:]
 	}
 }
@@ -210,73 +275,59 @@ func (c *verifiedCache) take(key [32]byte) (consensusMsg, bool) {
 	defer c.mu.Unlock()
 	m, ok := c.m[key]
 	if ok {
+		c.bytes -= memSize(m, 0)
 		delete(c.m, key)
 	}
 	return m, ok
 }
 
-// encodeTxBatch encodes transactions for the tx topic.
-func encodeTxBatch(txs []*types.Transaction) ([]byte, error) {
-	raw := make([][]byte, len(txs))
-	for i, tx := range txs {
-		b, err := tx.MarshalBinary()
-		if err != nil {
-			return nil, fmt.Errorf("encode tx %s: %w", tx.Hash(), err)
-		}
-		raw[i] = b
-	}
-	return rlp.EncodeToBytes(raw)
-}
-
-// decodeTxBatch decodes a tx-topic message.
-func decodeTxBatch(data []byte) ([]*types.Transaction, error) {
-	var raw [][]byte
-	if err := rlp.DecodeBytes(data, &raw); err != nil {
-		return nil, fmt.Errorf("decode tx batch: %w", err)
-	}
-	if len(raw) > 4*txBatchMaxCount {
-		return nil, fmt.Errorf("tx batch of %d transactions, limit %d", len(raw), 4*txBatchMaxCount)
-	}
-	txs := make([]*types.Transaction, len(raw))
-	for i, b := range raw {
-		tx := new(types.Transaction)
-		if err := tx.UnmarshalBinary(b); err != nil {
-			return nil, fmt.Errorf("decode tx %d of batch: %w", i, err)
-		}
-		txs[i] = tx
-	}
-	return txs, nil
-}
-
-// validateTxBatch rejects undecodable batches; validity of each
-// transaction depends on local state, so it is the pool's business.
+// validateTxBatch is the transaction topic's validator (issue 16 item 4).
+// Every transaction this node does not hold yet must pass the checks that
+// need no state (type, chain id, size, fee fields, signature): a batch with
+// one that fails is invalid everywhere and rejected, so its sender is
+// scored down. The rest go into the pool here. A batch all of whose
+// transactions entered the pool is accepted and relayed as it is;
+// otherwise it is ignored and the transactions that did enter are gossiped
+// in this node's own batches: a node relays only what entered its pool, so
+// transactions from accounts that cannot pay go no further than the first
+// node they reach.
 func (n *Node) validateTxBatch(from p2p.PeerID, data []byte) p2p.Verdict {
-	if _, err := decodeTxBatch(data); err != nil {
+	if !n.txGate.enter(len(data)) {
+		n.log.Debug("Dropped tx batch: too many batches wait to be checked", "peer", from)
+		return p2p.Ignore
+	}
+	defer n.txGate.leave()
+	txs, err := wire.DecodeTxBatch(data)
+	if err != nil {
 		n.log.Debug("Rejected tx batch", "peer", from, "err", err)
 		return p2p.Reject
 	}
-	return p2p.Accept
-}
-
-func (n *Node) readTxs(ctx context.Context, sub p2p.Subscription) {
-	defer sub.Cancel()
-	for {
-		msg, err := sub.Next(ctx)
-		if err != nil {
-			return
-		}
-		txs, err := decodeTxBatch(msg.Data)
-		if err != nil {
+	cfg, signer, reg, gasLimit := n.chain.Config(), n.chain.Signer(), n.chain.Registry(), n.cfg.Genesis.GasLimit
+	fresh := make([]*types.Transaction, 0, len(txs))
+	for i, tx := range txs {
+		if n.pool.Has(tx.Hash()) {
 			continue
 		}
-		added := 0
-		for _, err := range n.pool.Add(txs...) {
-			if err == nil {
-				added++
-			}
+		if _, err := execution.CheckTx(cfg, signer, reg, tx, nil, gasLimit); err != nil {
+			n.log.Debug("Rejected tx batch", "peer", from, "tx", i, "hash", tx.Hash(), "err", err)
+			return p2p.Reject
 		}
-		n.log.Debug("Received tx batch", "peer", msg.From, "txs", len(txs), "added", added)
+		fresh = append(fresh, tx)
 	}
+	var entered []*types.Transaction
+	for i, err := range n.pool.Add(fresh...) {
+		if err == nil {
+			entered = append(entered, fresh[i])
+		}
+	}
+	n.log.Debug("Received tx batch", "peer", from, "txs", len(txs), "added", len(entered))
+	if len(entered) == len(txs) {
+		return p2p.Accept
+	}
+	for _, tx := range entered {
+		n.txGossip.add(tx)
+	}
+	return p2p.Ignore
 }
 
 // txBatcher collects locally submitted transactions and gossips them in
@@ -335,7 +386,7 @@ func (b *txBatcher) flush(ctx context.Context) {
 		b.buf = b.buf[cut:]
 		b.bytes -= size
 		b.mu.Unlock()
-		data, err := encodeTxBatch(batch)
+		data, err := wire.EncodeTxBatch(batch)
 		if err == nil {
 			err = b.topic.Publish(ctx, data)
 		}

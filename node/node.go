@@ -73,6 +73,9 @@ type Node struct {
 	handshake *p2p.Handshake
 	txGossip  *txBatcher
 	verified  verifiedCache
+	proposers proposerCache
+	future    *futureBuffer
+	txGate    *txGate
 	syncer    *syncer
 
 	valsMu    sync.Mutex

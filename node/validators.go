@@ -18,6 +18,12 @@ const valsCacheSize = 64
 // to the members the state after block h names when block h's header says
 // the set changed. Heights up to the head's next are cached; for later
 // heights (gossip for the future) the last known members are assumed.
+//
+// The sets are persisted (persistedSets) so that a restart does not replay
+// the chain from genesis: the sets of the newest height computed and the
+// one before it, and the set of every height at which the set changed. A
+// set not in memory is computed from the newest of those below it, reading
+// only the blocks in between.
 func (n *Node) validatorsAt(h consensus.Height) (*consensus.ValidatorSet, error) {
 	if h < 1 {
 		return nil, fmt.Errorf("validator set of height %d: heights start at 1", h)
@@ -27,6 +33,11 @@ func (n *Node) validatorsAt(h consensus.Height) (*consensus.ValidatorSet, error)
 	if vs, ok := n.valsCache[h]; ok {
 		return vs, nil
 	}
+	if n.valsCache == nil {
+		n.valsCache = make(map[consensus.Height]*consensus.ValidatorSet)
+	}
+	headBlock := n.chain.Head()
+	head := consensus.Height(headBlock.Number())
 	base, vs := consensus.Height(0), (*consensus.ValidatorSet)(nil)
 	for ch, cvs := range n.valsCache {
 		if ch < h && ch > base {
@@ -34,22 +45,20 @@ func (n *Node) validatorsAt(h consensus.Height) (*consensus.ValidatorSet, error)
 		}
 	}
 	if vs == nil {
-		g, err := toConsensusSet(n.cfg.Genesis.ValidatorSet(), nil)
-		if err != nil {
-			return nil, fmt.Errorf("genesis validator set: %w", err)
+		var err error
+		if base, vs, err = n.loadValidatorSet(h, headBlock); err != nil {
+			return nil, err
 		}
-		base, vs = 1, g
-	}
-	head := consensus.Height(n.chain.Head().Number())
-	if n.valsCache == nil {
-		n.valsCache = make(map[consensus.Height]*consensus.ValidatorSet)
 	}
 	for base < h {
 		next := vs.NextHeight()
 		if base <= head {
-			b, err := n.chain.BlockByNumber(uint64(base))
-			if err != nil {
-				return nil, fmt.Errorf("validator set of height %d: %w", base+1, err)
+			b := headBlock
+			if base < head {
+				var err error
+				if b, err = n.chain.BlockByNumber(uint64(base)); err != nil {
+					return nil, fmt.Errorf("validator set of height %d: %w", base+1, err)
+				}
 			}
 			if b.Extras.NextValidatorsHash != b.Extras.ValidatorsHash {
 				members, err := n.chain.ValidatorSetAfter(uint64(base))
@@ -59,11 +68,15 @@ func (n *Node) validatorsAt(h consensus.Height) (*consensus.ValidatorSet, error)
 				if next, err = toConsensusSet(members, next); err != nil {
 					return nil, fmt.Errorf("validator set of height %d: %w", base+1, err)
 				}
+				n.saveChangedSet(base+1, next)
 			}
 		}
 		vs, base = next, base+1
 		if base <= head+1 {
 			n.valsCache[base] = vs
+		}
+		if base == head+1 {
+			n.saveNewestSets(base)
 		}
 	}
 	if len(n.valsCache) > valsCacheSize {

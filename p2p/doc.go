@@ -10,7 +10,10 @@
 //     silently, Reject drops it and scores the sending peer down; a peer that
 //     collects RejectThreshold rejects is banned (blocked and disconnected).
 //     Our messages carry their own secp256k1 signatures, so the transport adds
-//     no author and no signature; message ids are content hashes.
+//     no author and no signature; message ids are content hashes, and a
+//     topic whose messages carry unsigned parts names what identifies them
+//     (TopicOptions.MessageID): copies of a message seen within
+//     DefaultSeenTTL are then dropped before validation (SeenCache).
 //  2. Request/response protocols. A Protocol names a protocol and bounds its
 //     request and response sizes; Handle serves it, Request calls it on one
 //     connected peer with the deadline of the caller's context.

@@ -111,8 +111,13 @@ type PeerInfo struct {
 	Addr string
 	// Outbound is true when this host dialed the peer.
 	Outbound bool
-	// Rejects is how many of the peer's gossip messages this host rejected.
+	// Rejects is how many of the peer's gossip messages this host rejected,
+	// with the penalties its callers gave (Penalize).
 	Rejects int
+	// Score is the host's score of the peer: negative once the peer
+	// misbehaved (libp2p: the gossipsub peer score, updated every second;
+	// memnet: -10 per reject).
+	Score float64
 }
 
 // PeerEvent reports a peer connecting or disconnecting.
@@ -129,8 +134,11 @@ type Network interface {
 	ID() PeerID
 	// Join joins the named topic. Messages larger than maxSize are refused
 	// on publish and rejected on receipt; v decides about every received
-	// message. A topic can be joined once per host (ErrAlreadyJoined).
-	Join(name string, maxSize int, v Validator) (Topic, error)
+	// message; identical bytes are a duplicate, and so, with
+	// TopicOptions.MessageID, is a copy of a message accepted within
+	// DefaultSeenTTL (see SeenCache). A topic can be joined once per host
+	// (ErrAlreadyJoined).
+	Join(name string, maxSize int, v Validator, opts ...TopicOption) (Topic, error)
 	// Handle registers the handler for p (ErrAlreadyRegistered if p.Name
 	// already has one).
 	Handle(p Protocol, h Handler) error
@@ -146,6 +154,10 @@ type Network interface {
 	// from one goroutine; fn must not block. The returned stop function
 	// unregisters fn.
 	Notify(fn func(PeerEvent)) (stop func())
+	// Penalize scores the peer down for misbehaviour its caller found
+	// outside gossip validation (a sync peer that does not serve the head
+	// it claims): it counts as one rejected message toward the ban.
+	Penalize(peer PeerID) error
 	// Block disconnects the peer and refuses connections with it until
 	// Unblock. It is the connection gater used to ban peers and to isolate
 	// nodes in tests.

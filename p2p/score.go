@@ -1,19 +1,36 @@
 package p2p
 
-import "sync"
+import (
+	"sync"
+	"time"
+)
 
 // DefaultRejectThreshold is the number of rejected gossip messages after
 // which a peer is banned.
 const DefaultRejectThreshold = 8
 
-// RejectScorer counts rejected gossip messages per peer. Both network
-// implementations use it, so a peer is banned after the same number of
-// rejects everywhere. It is safe for concurrent use.
+// RejectDecay is how long one recorded reject takes to be forgotten: a ban
+// answers a burst of invalid messages, not the odd reject an honest peer
+// collects over a long life (a message its own checks could not tell from
+// a valid one).
+const RejectDecay = time.Minute
+
+// RejectScorer counts rejected gossip messages per peer, forgetting one
+// every RejectDecay. Both network implementations use it, so a peer is
+// banned after the same number of rejects everywhere. It is safe for
+// concurrent use.
 type RejectScorer struct {
 	threshold int
 
 	mu     sync.Mutex
-	counts map[PeerID]int
+	counts map[PeerID]*rejectCount
+}
+
+// rejectCount is one peer's recent rejects.
+type rejectCount struct {
+	n      int
+	since  time.Time // when n last changed by decay (or its first reject)
+	banned bool
 }
 
 // NewRejectScorer returns a scorer that bans at threshold rejects
@@ -22,7 +39,25 @@ func NewRejectScorer(threshold int) *RejectScorer {
 	if threshold <= 0 {
 		threshold = DefaultRejectThreshold
 	}
-	return &RejectScorer{threshold: threshold, counts: make(map[PeerID]int)}
+	return &RejectScorer{threshold: threshold, counts: make(map[PeerID]*rejectCount)}
+}
+
+// decayed returns p's count with the rejects older than the decay
+// forgotten (nil: none left).
+func (s *RejectScorer) decayed(p PeerID, now time.Time) *rejectCount {
+	c := s.counts[p]
+	if c == nil {
+		return nil
+	}
+	if steps := now.Sub(c.since) / RejectDecay; steps > 0 {
+		c.n -= int(min(steps, time.Duration(c.n)))
+		c.since = c.since.Add(steps * RejectDecay)
+	}
+	if c.n == 0 && !c.banned {
+		delete(s.counts, p)
+		return nil
+	}
+	return c
 }
 
 // Reject records one rejected message from p and reports whether p has just
@@ -31,15 +66,28 @@ func NewRejectScorer(threshold int) *RejectScorer {
 func (s *RejectScorer) Reject(p PeerID) (ban bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.counts[p]++
-	return s.counts[p] == s.threshold
+	now := time.Now()
+	c := s.decayed(p, now)
+	if c == nil {
+		c = &rejectCount{since: now}
+		s.counts[p] = c
+	}
+	c.n++
+	if c.n >= s.threshold && !c.banned {
+		c.banned = true
+		return true
+	}
+	return false
 }
 
-// Count returns the rejects recorded for p.
+// Count returns the rejects recorded for p and not yet forgotten.
 func (s *RejectScorer) Count(p PeerID) int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.counts[p]
+	if c := s.decayed(p, time.Now()); c != nil {
+		return c.n
+	}
+	return 0
 }
 
 // Forget clears p's rejects (used when p is unblocked).

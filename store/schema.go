@@ -51,6 +51,11 @@ const (
 	// receipt holds (absent: none). Value: RLP list of consensus-encoded
 	// logs (core owns it).
 	PrefixSystemLogs byte = 'e'
+	// PrefixValidatorSet + height(8): the consensus validator set, with
+	// proposer priorities, of a height at which the set changed, so the
+	// set of a height is rebuilt from the newest change below it, not from
+	// genesis. Value: JSON owned by the node.
+	PrefixValidatorSet byte = 'v'
 )
 
 // Singleton metadata keys (PrefixMeta + name).
@@ -62,6 +67,7 @@ const (
 	metaConsensus     = "mConsensusState"
 	metaConsBlocks    = "mConsensusBlocks"
 	metaDeriveState   = "mDeriveState"
+	metaValidatorSets = "mValidatorSets"
 )
 
 // SchemaVersion is the version of this schema that WriteSchemaVersion
@@ -71,12 +77,13 @@ const SchemaVersion uint64 = 1
 // prefixes lists every key family, for the overlap test.
 func prefixes() []byte {
 	return []byte{PrefixMeta, PrefixHeader, PrefixHeightByHash, PrefixBody, PrefixReceipts,
-		PrefixTxLookup, PrefixCommit, PrefixConsensusWAL, PrefixTrie, PrefixWithdrawals, PrefixSystemLogs}
+		PrefixTxLookup, PrefixCommit, PrefixConsensusWAL, PrefixTrie, PrefixWithdrawals, PrefixSystemLogs, PrefixValidatorSet}
 }
 
 // metaKeys lists every singleton key, for the overlap test.
 func metaKeys() []string {
-	return []string{metaSchemaVersion, metaGenesisHash, metaHeadHeight, metaSignerState, metaConsensus, metaConsBlocks, metaDeriveState}
+	return []string{metaSchemaVersion, metaGenesisHash, metaHeadHeight, metaSignerState, metaConsensus, metaConsBlocks, metaDeriveState,
+		metaValidatorSets}
 }
 
 // SchemaVersionKey holds the schema version. Value: 8 bytes BE.
@@ -106,6 +113,15 @@ func ConsensusStateKey() []byte { return []byte(metaConsensus) }
 // encoded blocks (the node owns it), written (synced) before the
 // consensus state that names them.
 func ConsensusBlocksKey() []byte { return []byte(metaConsBlocks) }
+
+// ValidatorSetsKey holds the consensus validator sets, with proposer
+// priorities, of the newest height the node computed (the head's next) and
+// of the height before it, so a restart needs no replay. Value: JSON owned
+// by the node; written unsynced (a lost write is recomputed from blocks).
+func ValidatorSetsKey() []byte { return []byte(metaValidatorSets) }
+
+// ValidatorSetKey = PrefixValidatorSet + height(8).
+func ValidatorSetKey(height uint64) []byte { return heightKey(PrefixValidatorSet, height) }
 
 // DeriveStateKey holds, in an L2 verifier's database, where derivation
 // stands: the next L1 block to read and the derived head. Value: JSON owned

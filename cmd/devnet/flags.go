@@ -25,6 +25,11 @@ var (
 		Usage: "DEVELOPMENT: the sequencer posts a wrong output for L2 block N (once); watch the challenger prove it wrong in one L1 transaction and take half the bond (0: none)"}
 	censorFlag = &cli.StringSliceFlag{Name: "dev.censor",
 		Usage: "DEVELOPMENT: the sequencer leaves out every L2 transaction from `ADDRESS` (repeatable); watch `wallet force-withdraw` get the funds out through the L1 anyway"}
+	dashboardAddrFlag = &cli.StringFlag{Name: "dashboard.addr",
+		Usage:   "serve the dashboard, a live web page of both layers, on this loopback address (default: 127.0.0.1:8080 plus the port offset; port 0 picks a free port)",
+		EnvVars: []string{"DEVNET_DASHBOARD_ADDR"}}
+	noDashboardFlag = &cli.BoolFlag{Name: "no-dashboard", Usage: "do not serve the dashboard",
+		EnvVars: []string{"DEVNET_NO_DASHBOARD"}}
 	binDirFlag = &cli.StringFlag{Name: "bin-dir", Usage: "directory holding the validator, sequencer and challenger binaries (default: next to this devnet binary, then $PATH)",
 		EnvVars: []string{"DEVNET_BIN_DIR"}}
 )

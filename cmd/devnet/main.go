@@ -34,7 +34,7 @@ deposits, withdrawals, disputes, nodes down); --verbose streams the nodes' logs 
 always in <datadir>/logs). Ctrl-C stops it; "devnet up" again resumes it; "devnet reset" wipes it.
 
 Every flag can also be set with the environment variable shown in its help.`,
-		Commands: []*cli.Command{upCommand(), resetCommand(), generateCommand(), nodeCommand()},
+		Commands: []*cli.Command{upCommand(), resetCommand(), generateCommand(), nodeCommand(), dashboardCommand()},
 	}
 }
 

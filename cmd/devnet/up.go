@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/bilayer/bilayer/devnet"
+	"github.com/bilayer/bilayer/devnet/dashboard"
 	"github.com/bilayer/bilayer/devnet/watch"
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/crypto"
@@ -57,10 +58,12 @@ their challenge window, the challenger's verdict), rewritten in place on a termi
 30 s otherwise), and one line per event: transactions included on either layer, batches holding
 transactions posted and finalized, deposits seen and credited, withdrawals requested and paid,
 disputes, nodes that exit, and how long the first L2 block took. --verbose streams the nodes' logs
-instead; --quiet prints nothing more but nodes that exit. Ctrl-C (or SIGTERM) stops every node, the
-sequencer and the challenger first.`,
+instead; --quiet prints nothing more but nodes that exit. It also serves a dashboard, a live web page
+of both layers that reads only the nodes' public JSON-RPC, on 127.0.0.1:8080 plus the port offset
+(--dashboard.addr, --no-dashboard); the summary prints its URL. Ctrl-C (or SIGTERM) stops every
+node, the sequencer and the challenger first.`,
 		Flags: []cli.Flag{datadirFlag, validatorsFlag, portOffsetFlag, binDirFlag, verboseFlag, quietFlag, startTimeoutFlag, stopTimeoutFlag,
-			l1OnlyFlag, equivocateFlag, badOutputFlag, censorFlag},
+			l1OnlyFlag, equivocateFlag, badOutputFlag, censorFlag, dashboardAddrFlag, noDashboardFlag},
 		Action: runUp,
 	}
 }
@@ -112,6 +115,15 @@ func runUp(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
+	dash, err := startDashboard(c, cfg, endpoints(l, cfg, seq.l2ChainID, nil), params)
+	if err != nil {
+		return err
+	}
+	dashURL := ""
+	if dash != nil {
+		defer dash.Close()
+		dashURL = dash.URL()
+	}
 	firstL2 := make(chan watch.FirstBlock, 1)
 	started := time.Now()
 	extra := map[int][]string{}
@@ -146,7 +158,7 @@ func runUp(c *cli.Context) error {
 		return err
 	}
 	if err := printSummary(l, devnet.SummaryInfo{Endpoints: eps, Resumed: !created, Heads: heads,
-		FirstBlock: time.Since(started), DevnetCmd: os.Args[0], Params: &params, Display: display}); err != nil {
+		FirstBlock: time.Since(started), DevnetCmd: os.Args[0], Params: &params, Display: display, Dashboard: dashURL}); err != nil {
 		fmt.Fprintln(os.Stderr, "devnet:", err)
 	}
 	var w *watch.Watcher
@@ -158,6 +170,33 @@ func runUp(c *cli.Context) error {
 		w = watch.New(watch.Options{Config: watchConfig(eps, params), Out: os.Stdout, TTY: tty, Width: width, FirstL2: firstL2})
 	}
 	return supervise(c, ctx, sup, l, cfg, seq.l2ChainID, w, firstL2)
+}
+
+// startDashboard serves the dashboard of the devnet eps (nil without
+// --no-dashboard). An address that is not loopback is an error; a port
+// that is taken is not: devnet says so and runs without the dashboard.
+func startDashboard(c *cli.Context, cfg devnet.Config, eps devnet.Endpoints, params devnet.ChainParams) (*dashboard.Server, error) {
+	if c.Bool(noDashboardFlag.Name) {
+		return nil, nil
+	}
+	addr := fmt.Sprintf("127.0.0.1:%d", dashboard.DefaultPort+cfg.PortOffset)
+	if c.IsSet(dashboardAddrFlag.Name) {
+		addr = c.String(dashboardAddrFlag.Name)
+		if err := dashboard.CheckLoopback(addr); err != nil {
+			return nil, fmt.Errorf("--dashboard.addr: %w", err)
+		}
+	}
+	dcfg, err := dashboard.FromEndpoints(eps, &params)
+	if err != nil {
+		return nil, err
+	}
+	srv, err := dashboard.Listen(addr, dcfg)
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "devnet: not serving the dashboard: %v (--dashboard.addr picks another address, e.g. 127.0.0.1:0 for any free port)\n", err)
+		return nil, nil
+	}
+	srv.Serve()
+	return srv, nil
 }
 
 // displayMode is what follows the summary: the watcher (the default), the

@@ -21,9 +21,17 @@ const (
 // DefaultInitialBaseFee is the genesis base fee when none is given: 1 gwei.
 var DefaultInitialBaseFee = big.NewInt(1_000_000_000)
 
-// DefaultMinBaseFee is the base-fee floor when none is given: 7 wei, as on
-// Ethereum, so the base fee can always rise again.
-var DefaultMinBaseFee = big.NewInt(7)
+// DefaultMinBaseFee is the L1 base-fee floor when none is given: 1 gwei, the
+// price Ethereum's tooling assumes. At Ethereum's 7 wei an idle devnet's
+// base fee decayed to nothing and a 1.1 MB block of zero bytes cost its
+// sender about 3.7e7 wei in all (issue 16); at 1 gwei it costs about
+// 4.4e15 wei (0.0044 ETH), and filling a 200M-gas block 0.2 ETH.
+var DefaultMinBaseFee = big.NewInt(1_000_000_000)
+
+// DefaultL2MinBaseFee is the L2 base-fee floor when none is given: 7 wei,
+// as on Ethereum, so the base fee can always rise again. An L2 transaction
+// also pays the L1 data fee for its bytes, priced at the L1 base fee.
+var DefaultL2MinBaseFee = big.NewInt(7)
 
 // DefaultMinStake is the least stake of a validator when none is given.
 var DefaultMinStake = Ether(100)
@@ -51,7 +59,7 @@ func (g *Genesis) FillDefaults() {
 	if g.MaxBlockSize == 0 {
 		g.MaxBlockSize = DefaultMaxBlockSize
 	}
-	g.BaseFee.fillDefaults()
+	g.BaseFee.fillDefaults(DefaultMinBaseFee)
 	def := DefaultConsensus()
 	fill := func(d *Duration, v Duration) {
 		if d.Duration == 0 {
@@ -85,13 +93,14 @@ func (g *Genesis) FillDefaults() {
 	}
 }
 
-// fillDefaults sets the unset base-fee parameters to their defaults.
-func (b *BaseFee) fillDefaults() {
+// fillDefaults sets the unset base-fee parameters to their defaults, with
+// minimum as the default floor.
+func (b *BaseFee) fillDefaults(minimum *big.Int) {
 	if b.Initial == nil {
 		b.Initial = NewAmount(DefaultInitialBaseFee)
 	}
 	if b.Minimum == nil {
-		b.Minimum = NewAmount(DefaultMinBaseFee)
+		b.Minimum = NewAmount(minimum)
 	}
 	if b.ElasticityMultiplier == 0 {
 		b.ElasticityMultiplier = DefaultElasticity

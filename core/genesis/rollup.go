@@ -105,7 +105,7 @@ func (r *Rollup) fillDefaults() {
 	if r.MaxTxsPerBlock == 0 {
 		r.MaxTxsPerBlock = DefaultMaxTxsPerBlock
 	}
-	r.L2BaseFee.fillDefaults()
+	r.L2BaseFee.fillDefaults(DefaultL2MinBaseFee)
 	if r.MaxOriginLag == 0 {
 		r.MaxOriginLag = DefaultMaxOriginLag
 	}

@@ -26,9 +26,12 @@ var (
 	ErrRegression = errors.New("signer: height/round/step regression")
 	ErrConflict   = errors.New("signer: conflicting request at an already signed height/round/step")
 	ErrBadRequest = errors.New("signer: malformed request")
-	// ErrStoreFailed is returned once a save failed: the disk may hold a
-	// newer record than memory, so the signer refuses everything until it is
-	// rebuilt with New, which reloads the record.
+	// ErrStoreFailed is returned when a save fails (wrapping the store's
+	// error) and for every request after it: the disk may hold a newer
+	// record than memory, so the signer refuses everything until it is
+	// rebuilt with New, which reloads the record. Unlike ErrRegression and
+	// ErrConflict it is not a refusal to double sign but a fault: the
+	// validator can no longer vote.
 	ErrStoreFailed = errors.New("signer: sign state could not be saved; restart the signer")
 )
 
@@ -94,7 +97,7 @@ func (s *Signer) Last() LastSign {
 //     (ErrConflict);
 //   - a request above is signed, and the record is saved durably before the
 //     signature is returned; if the save fails, no signature is returned and
-//     the Signer refuses every later request (ErrStoreFailed).
+//     the Signer refuses every later request (both errors are ErrStoreFailed).
 func (s *Signer) Sign(req Request) ([]byte, error) {
 	if req.Step < StepPropose || req.Step > StepPrecommit || req.Round < 0 {
 		return nil, fmt.Errorf("sign h=%d r=%d step=%d: %w", req.Height, req.Round, req.Step, ErrBadRequest)
@@ -121,7 +124,7 @@ func (s *Signer) Sign(req Request) ([]byte, error) {
 	next := LastSign{Height: req.Height, Round: req.Round, Step: req.Step, Digest: req.Digest, Signature: sig}
 	if err := s.store.Save(next); err != nil {
 		s.failed = true
-		return nil, fmt.Errorf("persist sign state h=%d r=%d step=%d: %w", req.Height, req.Round, req.Step, err)
+		return nil, fmt.Errorf("persist sign state h=%d r=%d step=%d: %w: %w", req.Height, req.Round, req.Step, ErrStoreFailed, err)
 	}
 	s.last = next
 	return append([]byte(nil), sig...), nil

@@ -206,13 +206,14 @@ func TestFileStoreMissingFileIsEmpty(t *testing.T) {
 
 // TestSignerRefusesEverythingAfterAFailedSave: after a failed save the disk
 // may hold a newer record than memory, so the same Signer must not sign
-// again, not even the identical request, until rebuilt with New.
+// again, not even the identical request, until rebuilt with New. The
+// failed save itself is ErrStoreFailed too, so a driver halts at once.
 func TestSignerRefusesEverythingAfterAFailedSave(t *testing.T) {
 	store := NewMemStore()
 	s, _ := New(testKey(t), store)
 	store.Crash(CrashAfterSave)
-	if _, err := s.Sign(req(1, 0, StepPrevote, "a")); !errors.Is(err, ErrCrashed) {
-		t.Fatalf("got %v, want the injected failure", err)
+	if _, err := s.Sign(req(1, 0, StepPrevote, "a")); !errors.Is(err, ErrCrashed) || !errors.Is(err, ErrStoreFailed) {
+		t.Fatalf("got %v, want the injected failure as ErrStoreFailed (the caller tells a fault from a refusal)", err)
 	}
 	for _, rq := range []Request{req(1, 0, StepPrevote, "a"), req(1, 0, StepPrevote, "b"), req(2, 0, StepPropose, "c")} {
 		if _, err := s.Sign(rq); !errors.Is(err, ErrStoreFailed) {

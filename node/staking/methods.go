@@ -50,7 +50,8 @@ func (c *Contract) stake(ctx *syscontract.Context, _ []any) ([]any, error) {
 }
 
 // unstake starts unbonding amount; the sender's power drops at the next
-// epoch and the amount is withdrawable after the unbonding period.
+// epoch (or later ones, a third of the power per epoch), and the amount is
+// withdrawable the unbonding period after the last block it backed.
 func (c *Contract) unstake(ctx *syscontract.Context, args []any) ([]any, error) {
 	who := ctx.Caller()
 	amount, overflow := uint256.FromBig(args[0].(*big.Int))
@@ -71,19 +72,27 @@ func (c *Contract) unstake(ctx *syscontract.Context, args []any) ([]any, error) 
 	if err := setU(ctx, mapSlot(who, slotUnbonding), ub); err != nil {
 		return nil, err
 	}
-	release := ctx.Block().Number + c.cfg.UnbondingPeriod
+	// Never earlier than an epoch change already held it (holdBackingStake).
+	release := max(ctx.Block().Number+c.cfg.UnbondingPeriod, getU(ctx, mapSlot(who, slotRelease)).Uint64())
 	if err := setU(ctx, mapSlot(who, slotRelease), uint256.NewInt(release)); err != nil {
 		return nil, err
 	}
 	return nil, ctx.Emit("Unstaked", who, amount.ToBig(), new(big.Int).SetUint64(release))
 }
 
-// withdraw pays out unbonded stake once the unbonding period has passed.
+// withdraw pays out unbonded stake once it no longer backs voting power in
+// the active set and the unbonding period has passed since it last did
+// (holdBackingStake), so evidence of any block it backed can still slash
+// it.
 func (c *Contract) withdraw(ctx *syscontract.Context, _ []any) ([]any, error) {
 	who := ctx.Caller()
 	amount := getU(ctx, mapSlot(who, slotUnbonding))
 	if amount.IsZero() {
 		return nil, ctx.Revert("withdraw: nothing is unbonding for %s", who)
+	}
+	if backsPower(ctx, activeSet(ctx), who) {
+		return nil, ctx.Revert("withdraw: the unbonding stake of %s still backs its voting power; it unbonds %d blocks after an epoch change removes that power",
+			who, c.lockPeriod())
 	}
 	release := getU(ctx, mapSlot(who, slotRelease)).Uint64()
 	if n := ctx.Block().Number; n < release {
@@ -102,7 +111,9 @@ func (c *Contract) withdraw(ctx *syscontract.Context, _ []any) ([]any, error) {
 }
 
 // submitEvidence slashes a validator that signed two different votes for
-// one height, round and type.
+// one height, round and type, within the evidence window: whether it is
+// still in the active set or has left it, its bonded and unbonding stake
+// alike (withdraw keeps unbonding stake locked for the window).
 func (c *Contract) submitEvidence(ctx *syscontract.Context, args []any) ([]any, error) {
 	a, errA := wire.DecodeVote(args[0].([]byte))
 	b, errB := wire.DecodeVote(args[1].([]byte))
@@ -140,10 +151,10 @@ func (c *Contract) submitEvidence(ctx *syscontract.Context, args []any) ([]any, 
 			idx = i
 		}
 	}
-	if idx < 0 {
-		return nil, ctx.Revert("evidence: %s is not a validator", who)
+	if idx < 0 && getU(ctx, mapSlot(who, slotStake)).IsZero() && getU(ctx, mapSlot(who, slotUnbonding)).IsZero() {
+		return nil, ctx.Revert("evidence: %s is not a validator and holds no stake to slash", who)
 	}
-	if len(set) == 1 {
+	if idx >= 0 && len(set) == 1 {
 		return nil, ctx.Revert("evidence: %s is the only validator; removing it would halt the chain", who)
 	}
 	if err := ctx.SetState(used, common.BytesToHash([]byte{1})); err != nil {
@@ -153,8 +164,10 @@ func (c *Contract) submitEvidence(ctx *syscontract.Context, args []any) ([]any, 
 	if err != nil {
 		return nil, err
 	}
-	if err := writeActiveSet(ctx, append(set[:idx:idx], set[idx+1:]...)); err != nil {
-		return nil, err
+	if idx >= 0 {
+		if err := writeActiveSet(ctx, append(set[:idx:idx], set[idx+1:]...)); err != nil {
+			return nil, err
+		}
 	}
 	return nil, ctx.Emit("Slashed", who, ctx.Caller(), slashed.ToBig(), new(big.Int).SetUint64(h))
 }

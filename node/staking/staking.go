@@ -294,6 +294,46 @@ func nextSet(current, target []block.Validator) []block.Validator {
 	return out
 }
 
+// lockPeriod is how long unbonding stake stays locked after the last
+// block it backed voting power in: the unbonding period, and at least as
+// long as evidence of that block may be submitted, so the stake is still
+// there to slash.
+func (c *Contract) lockPeriod() uint64 { return max(c.cfg.UnbondingPeriod, c.cfg.EvidenceMaxAge) }
+
+// backsPower reports whether who's voting power in set is more than its
+// bonded stake accounts for: part of its unbonding stake still backs it.
+func backsPower(r reader, set []block.Validator, who common.Address) bool {
+	bonded := power(getU(r, mapSlot(who, slotStake)))
+	for _, v := range set {
+		if v.Address == who {
+			return v.Power > bonded
+		}
+	}
+	return false
+}
+
+// holdBackingStake runs at the epoch change that ends with block n: every
+// member of the outgoing set whose unbonding stake backed its power up to
+// block n may withdraw it only lockPeriod blocks after n+1, the first
+// block signed by the next set. (The next set may still count it, being
+// limited to a third of the power per epoch: the next change holds it
+// again, and withdraw refuses while the active set counts it.)
+func (c *Contract) holdBackingStake(w writer, current []block.Validator, n uint64) error {
+	release := uint256.NewInt(n + 1 + c.lockPeriod())
+	for _, v := range current {
+		if getU(w, mapSlot(v.Address, slotUnbonding)).IsZero() || !backsPower(w, current, v.Address) {
+			continue
+		}
+		slot := mapSlot(v.Address, slotRelease)
+		if getU(w, slot).Lt(release) {
+			if err := setU(w, slot, release); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
 // reward mints the block reward to the active validators in proportion to
 // their voting power (the remainder of the division is not minted).
 func (c *Contract) reward(ctx *syscontract.Context) error {
@@ -329,7 +369,11 @@ func (c *Contract) EndBlock(ctx *syscontract.Context) error {
 	if (n+1)%c.cfg.EpochLength != 0 {
 		return nil
 	}
-	next := nextSet(activeSet(ctx), c.eligible(ctx))
+	current := activeSet(ctx)
+	if err := c.holdBackingStake(ctx, current, n); err != nil {
+		return err
+	}
+	next := nextSet(current, c.eligible(ctx))
 	if err := writeActiveSet(ctx, next); err != nil {
 		return err
 	}

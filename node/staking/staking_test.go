@@ -193,7 +193,13 @@ func TestUnstakeWithdrawExactlyOnceAfterUnbonding(t *testing.T) {
 	if _, err := e.call(v, nil, "withdraw"); err == nil || !strings.Contains(err.Error(), "unbonds at block") {
 		t.Fatalf("early withdraw: %v", err)
 	}
-	e.block = e.gen.Staking.UnbondingPeriod
+	// The stake backed the validator's power until the epoch change at
+	// block L-1: it unbonds the unbonding period after block L.
+	e.block = L + e.gen.Staking.UnbondingPeriod - 1
+	if _, err := e.call(v, nil, "withdraw"); err == nil || !strings.Contains(err.Error(), "unbonds at block") {
+		t.Fatalf("withdraw before the unbonding period passed since leaving: %v", err)
+	}
+	e.block++
 	before := e.st.GetBalance(v).Clone()
 	if _, err := e.call(v, nil, "withdraw"); err != nil {
 		t.Fatal(err)
@@ -348,5 +354,88 @@ func TestBlockRewardSplitByPower(t *testing.T) {
 	got1 := new(uint256.Int).Sub(e.st.GetBalance(e.addr(1)), before1)
 	if !got0.Eq(eth(1)) || !got1.Eq(eth(3)) {
 		t.Fatalf("rewards %s and %s, want 1 and 3 ETH", got0, got1)
+	}
+}
+
+// TestEvidenceSlashesAValidatorThatLeft: a validator that equivocates just
+// before it leaves the active set is slashed afterwards from its unbonding
+// stake (evidence used to be accepted only against the current set).
+func TestEvidenceSlashesAValidatorThatLeft(t *testing.T) {
+	e := newEnv(t, 100, 100, 100, 100, 150)
+	v := e.addr(4)
+	if _, err := e.call(v, nil, "unstake", eth(150).ToBig()); err != nil {
+		t.Fatal(err)
+	}
+	L := e.gen.Staking.EpochLength
+	e.endBlocks(L - 1)
+	if _, ok := powers(ReadActiveSet(e.st))[v]; ok {
+		t.Fatal("setup: still in the set")
+	}
+	e.block = L + 5
+	reporter := common.HexToAddress("0xfeed")
+	if _, err := e.call(reporter, nil, "submitEvidence", e.vote(4, L-2, 0, 1), e.vote(4, L-2, 0, 2)); err != nil {
+		t.Fatalf("evidence against a validator that left with its stake unbonding: %v", err)
+	}
+	ret, err := e.call(common.Address{}, nil, "unbondingOf", v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := new(big.Int).SetBytes(ret[:32]); got.Cmp(eth(135).ToBig()) != 0 {
+		t.Fatalf("unbonding stake after the slash %s, want 135 ETH (10 %% of 150 slashed)", got)
+	}
+	if got := e.st.GetBalance(reporter); !got.Eq(eth(15).Div(eth(15), uint256.NewInt(2))) {
+		t.Fatalf("reporter got %s", got)
+	}
+	if len(ReadActiveSet(e.st)) != 4 {
+		t.Fatal("the set changed")
+	}
+}
+
+// TestMajorityStakeStaysUntilItStopsVoting: a validator with most of the
+// power unstakes everything. Epoch changes move less than a third of the
+// power, so it keeps voting for several epochs; it may withdraw only once
+// it has left the set and the unbonding period has passed since, and until
+// then evidence of its last votes still slashes it. (withdraw used to pay
+// out 40 blocks after unstake, while it still had power and nothing left
+// to slash.)
+func TestMajorityStakeStaysUntilItStopsVoting(t *testing.T) {
+	e := newEnv(t, 100, 100, 1000)
+	whale := e.addr(2)
+	if _, err := e.call(whale, nil, "unstake", eth(1000).ToBig()); err != nil {
+		t.Fatal(err)
+	}
+	L, U := e.gen.Staking.EpochLength, e.gen.Staking.UnbondingPeriod
+	left := uint64(0) // the first block signed without it
+	for epoch := uint64(1); epoch <= 10 && left == 0; epoch++ {
+		e.endBlocks(epoch*L - 1)
+		if _, ok := powers(ReadActiveSet(e.st))[whale]; !ok {
+			left = epoch * L
+			break
+		}
+		// Still voting with its unbonding stake: it may not withdraw.
+		e.block = max(e.block, U)
+		if _, err := e.call(whale, nil, "withdraw"); err == nil {
+			t.Fatalf("withdrew at block %d while still holding power %d", e.block, powers(ReadActiveSet(e.st))[whale])
+		}
+		e.block = epoch * L
+	}
+	if left <= L+U {
+		t.Fatalf("setup: left the set at %d, want after %d (several epochs)", left, L+U)
+	}
+	e.block = left + U - 1
+	if _, err := e.call(whale, nil, "withdraw"); err == nil || !strings.Contains(err.Error(), "unbonds at block") {
+		t.Fatalf("withdraw before the unbonding period passed since it left: %v", err)
+	}
+	// Its last votes are still punishable, from the stake that is still there.
+	if _, err := e.call(common.HexToAddress("0xfeed"), nil, "submitEvidence", e.vote(2, left-1, 0, 1), e.vote(2, left-1, 0, 2)); err != nil {
+		t.Fatalf("evidence of its last signed block: %v", err)
+	}
+	e.block = left + U
+	ret, err := e.call(whale, nil, "withdraw")
+	if err != nil {
+		t.Fatalf("withdraw after the unbonding period: %v", err)
+	}
+	if got := new(big.Int).SetBytes(ret); got.Cmp(eth(900).ToBig()) != 0 {
+		t.Fatalf("withdrew %s, want 900 ETH (slashed 10 %%)", got)
 	}
 }

@@ -89,6 +89,7 @@ func (c Config) withDefaults() (Config, error) {
 	if c.SubscriptionBuffer <= 0 {
 		c.SubscriptionBuffer = 1024
 	}
+
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)
 	}

@@ -16,14 +16,19 @@
 //     it dials at start and redials after a disconnect with an exponential
 //     backoff bounded by Config.RedialMax, skipping peers we block.
 //   - Gossip: one gossipsub router with StrictNoSign and no author (our
-//     messages carry their own signatures), message id = sha256(data), and a
-//     router-wide size limit of the largest topic plus framing. Each joined
-//     topic gets a pubsub validator that enforces the topic's own limit and
-//     calls the p2p.Validator; Reject makes pubsub drop the message without
-//     relaying it and counts against the sender in a p2p.RejectScorer; at
-//     the threshold the sender is blocked in the gater and disconnected.
-//     Gossipsub's own peer scoring is not used: our counter is simpler and
-//     deterministic, and identical to memnet's.
+//     messages carry their own signatures), message id = sha256(data)
+//     remembered for 10 s, a validation queue of 4,096, and a router-wide
+//     size limit of the largest topic plus framing. Each joined topic gets a
+//     pubsub validator that enforces the topic's own limit, drops copies of
+//     a message already seen by the topic's p2p.MessageIDFunc
+//     (p2p.SeenCache), and calls the p2p.Validator;
+//     Reject makes pubsub drop the message without relaying it and counts
+//     against the sender in a p2p.RejectScorer (as does Penalize); at the
+//     threshold the sender is blocked in the gater and disconnected.
+//     Gossipsub peer scoring is on (score.go): rejects and penalties, invalid
+//     deliveries and broken promises score a peer down, useful deliveries
+//     up, and a peer below the graylist threshold is ignored well before
+//     the reject counter bans it.
 //   - Request/response: one libp2p stream per request. The requester writes
 //     a frame (uvarint length, bytes) and closes its write side; the server
 //     answers with a status byte and a frame. Both sides check both limits;

@@ -21,14 +21,21 @@ import (
 const rpcOverhead = 64 << 10
 
 // newGossipSub starts the gossipsub router: no signatures, no author,
-// content-hash ids, the router-wide size limit, and our heartbeat.
-func newGossipSub(ctx context.Context, h host.Host, cfg Config) (*pubsub.PubSub, error) {
+// content-hash ids, the router-wide size limit, our heartbeat, and peer
+// scoring (score.go) fed by scorer's rejects and reported into scores.
+func newGossipSub(ctx context.Context, h host.Host, cfg Config, scorer *p2p.RejectScorer, scores *peerScores) (*pubsub.PubSub, error) {
 	params := pubsub.DefaultGossipSubParams()
 	params.HeartbeatInterval = cfg.Heartbeat
+	scoreParams, thresholds := scoreParams(func(p peer.ID) int { return scorer.Count(p2p.PeerID(p.String())) })
 	ps, err := pubsub.NewGossipSub(ctx, h,
+		pubsub.WithPeerScore(scoreParams, thresholds),
+		pubsub.WithPeerScoreInspect(scores.update, scoreInspectPeriod),
 		pubsub.WithMessageSignaturePolicy(pubsub.StrictNoSign),
 		pubsub.WithNoAuthor(),
 		pubsub.WithMessageIdFn(messageID),
+		pubsub.WithSeenMessagesTTL(transportSeenTTL),
+		// Room for bursts: a full queue drops messages of every topic.
+		pubsub.WithValidateQueueSize(validateQueueSize),
 		pubsub.WithMaxMessageSize(cfg.MaxMessageSize+rpcOverhead),
 		pubsub.WithGossipSubParams(params),
 		pubsub.WithPeerExchange(false),
@@ -44,8 +51,20 @@ func newGossipSub(ctx context.Context, h host.Host, cfg Config) (*pubsub.PubSub,
 	return ps, nil
 }
 
+// validateQueueSize is the length of pubsub's validation queue, shared by
+// every topic (pubsub's default is 32).
+const validateQueueSize = 4096
+
+// transportSeenTTL is how long pubsub remembers a message's content hash
+// (its default is 2 minutes; entries are swept once a minute): well past
+// the few heartbeats a message is advertised for, short enough that a
+// flood of distinct messages is forgotten soon.
+const transportSeenTTL = 10 * time.Second
+
 // messageID is the sha256 of the payload: the same bytes from any sender
-// are one message.
+// are one message. A topic's own p2p.MessageIDFunc is applied on top, in
+// the validator (SeenCache): pubsub's seen cache only forgets in a sweep
+// once a minute, which would hold back a message's re-sends for as long.
 func messageID(m *pb.Message) string {
 	sum := sha256.Sum256(m.Data)
 	return string(sum[:])
@@ -67,7 +86,8 @@ type topic struct {
 var _ p2p.Topic = (*topic)(nil)
 
 // Join joins a topic and wires v as its pubsub validator; see p2p.Network.
-func (h *Host) Join(name string, maxSize int, v p2p.Validator) (p2p.Topic, error) {
+func (h *Host) Join(name string, maxSize int, v p2p.Validator, opts ...p2p.TopicOption) (p2p.Topic, error) {
+	o := p2p.NewTopicOptions(opts...)
 	if maxSize <= 0 {
 		return nil, fmt.Errorf("join %s: %w", name, p2p.ErrBadLimit)
 	}
@@ -82,13 +102,18 @@ func (h *Host) Join(name string, maxSize int, v p2p.Validator) (p2p.Topic, error
 	if _, ok := h.topics[name]; ok {
 		return nil, fmt.Errorf("join %s: %w", name, p2p.ErrAlreadyJoined)
 	}
-	if err := h.ps.RegisterTopicValidator(name, h.validator(maxSize, v)); err != nil {
+	if err := h.ps.RegisterTopicValidator(name, h.validator(maxSize, v, o.MessageID)); err != nil {
 		return nil, fmt.Errorf("join %s: register validator: %w", name, err)
 	}
 	pt, err := h.ps.Join(name)
 	if err != nil {
 		_ = h.ps.UnregisterTopicValidator(name)
 		return nil, fmt.Errorf("join %s: %w", name, err)
+	}
+	if err := pt.SetScoreParams(topicScoreParams()); err != nil {
+		_ = pt.Close()
+		_ = h.ps.UnregisterTopicValidator(name)
+		return nil, fmt.Errorf("join %s: score parameters: %w", name, err)
 	}
 	// Relay announces the topic and keeps us in its mesh even without a
 	// local subscriber, as memnet does for every joined topic.
@@ -104,19 +129,40 @@ func (h *Host) Join(name string, maxSize int, v p2p.Validator) (p2p.Topic, error
 }
 
 // validator adapts v to pubsub: own messages pass, oversize messages are
-// rejected, and every reject counts toward banning the sender.
-func (h *Host) validator(maxSize int, v p2p.Validator) pubsub.ValidatorEx {
+// rejected, copies of a message seen by id (if the topic has a
+// MessageIDFunc) are ignored, and every reject counts toward banning the
+// sender.
+func (h *Host) validator(maxSize int, v p2p.Validator, ids p2p.MessageIDFunc) pubsub.ValidatorEx {
 	self := h.h.ID()
+	var seen *p2p.SeenCache
+	if ids != nil {
+		seen = p2p.NewSeenCache(0, 0)
+	}
 	return func(_ context.Context, from peer.ID, m *pubsub.Message) pubsub.ValidationResult {
 		if from == self {
 			return pubsub.ValidationAccept
 		}
+		if len(m.Data) > maxSize {
+			h.reject(from)
+			return pubsub.ValidationReject
+		}
+		var id [32]byte
+		if seen != nil {
+			id = ids(m.Data)
+			validate, penalize := seen.Arrived(id, p2p.PeerID(from.String()), time.Now())
+			if penalize {
+				h.reject(from)
+			}
+			if !validate {
+				return pubsub.ValidationIgnore
+			}
+		}
 		verdict := p2p.Accept
-		switch {
-		case len(m.Data) > maxSize:
-			verdict = p2p.Reject
-		case v != nil:
+		if v != nil {
 			verdict = v(p2p.PeerID(from.String()), m.Data)
+		}
+		if seen != nil {
+			seen.Validated(id, verdict)
 		}
 		switch verdict {
 		case p2p.Accept:
@@ -124,10 +170,7 @@ func (h *Host) validator(maxSize int, v p2p.Validator) pubsub.ValidatorEx {
 		case p2p.Ignore:
 			return pubsub.ValidationIgnore
 		default:
-			if h.scorer.Reject(p2p.PeerID(from.String())) {
-				h.log.Info("banning peer after rejected messages", "peer", from)
-				h.ban(from)
-			}
+			h.reject(from)
 			return pubsub.ValidationReject
 		}
 	}

@@ -31,6 +31,7 @@ type Host struct {
 	ps     *pubsub.PubSub
 	gater  *gater
 	scorer *p2p.RejectScorer
+	scores *peerScores
 	boot   map[peer.ID]*bootnode // fixed after New
 
 	ctx    context.Context
@@ -76,7 +77,9 @@ func New(cfg Config) (*Host, error) {
 		return nil, err
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	ps, err := newGossipSub(ctx, lh, cfg)
+	scorer := p2p.NewRejectScorer(cfg.RejectThreshold)
+	scores := &peerScores{}
+	ps, err := newGossipSub(ctx, lh, cfg, scorer, scores)
 	if err != nil {
 		cancel()
 		lh.Close()
@@ -88,7 +91,8 @@ func New(cfg Config) (*Host, error) {
 		h:        lh,
 		ps:       ps,
 		gater:    g,
-		scorer:   p2p.NewRejectScorer(cfg.RejectThreshold),
+		scorer:   scorer,
+		scores:   scores,
 		boot:     boot,
 		ctx:      ctx,
 		cancel:   cancel,
@@ -164,6 +168,7 @@ func (h *Host) Peers() []p2p.PeerInfo {
 			Addr:     c.RemoteMultiaddr().String(),
 			Outbound: c.Stat().Direction == network.DirOutbound,
 			Rejects:  h.scorer.Count(p2p.PeerID(pid.String())),
+			Score:    h.scores.get(pid),
 		})
 	}
 	return out
@@ -183,6 +188,28 @@ func (h *Host) Block(p p2p.PeerID) error {
 	}
 	h.ban(pid)
 	return nil
+}
+
+// Penalize counts one reject for p, banning it at the threshold; see
+// p2p.Network.
+func (h *Host) Penalize(p p2p.PeerID) error {
+	if h.isClosed() {
+		return p2p.ErrClosed
+	}
+	pid, err := peer.Decode(string(p))
+	if err != nil {
+		return fmt.Errorf("penalize %q: %w", p, err)
+	}
+	h.reject(pid)
+	return nil
+}
+
+// reject counts one reject for pid and bans it at the threshold.
+func (h *Host) reject(pid peer.ID) {
+	if h.scorer.Reject(p2p.PeerID(pid.String())) {
+		h.log.Info("banning peer after rejected messages", "peer", pid)
+		h.ban(pid)
+	}
 }
 
 // ban blocks pid and disconnects it.

@@ -13,7 +13,8 @@
 // Each Host runs one goroutine that drains its inbox in order: peer events
 // (handed to Notify callbacks) and gossip messages. A gossip message goes
 // through the same steps as in the libp2p adapter: seen-cache by content
-// hash, topic size limit (over it is a reject), the topic's Validator, then
+// hash, topic size limit (over it is a reject), the topic's message-id
+// cache if it has one (p2p.SeenCache), the topic's Validator, then
 // Accept delivers to local subscriptions and relays to every other up
 // neighbour that joined the topic, Ignore drops, Reject drops and counts
 // toward the ban threshold (p2p.RejectScorer). Requests are served

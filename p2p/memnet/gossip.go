@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"fmt"
 	"sync"
+	"time"
 
 	"github.com/bilayer/bilayer/p2p"
 )
@@ -22,6 +23,8 @@ type topic struct {
 	name     string
 	max      int
 	validate p2p.Validator
+	opts     p2p.TopicOptions
+	ids      *p2p.SeenCache // nil unless opts.MessageID is set
 
 	mu     sync.Mutex
 	closed bool
@@ -32,7 +35,7 @@ type topic struct {
 var _ p2p.Topic = (*topic)(nil)
 
 // Join joins a topic; see p2p.Network.
-func (h *Host) Join(name string, maxSize int, v p2p.Validator) (p2p.Topic, error) {
+func (h *Host) Join(name string, maxSize int, v p2p.Validator, opts ...p2p.TopicOption) (p2p.Topic, error) {
 	if maxSize <= 0 {
 		return nil, fmt.Errorf("join %s: %w", name, p2p.ErrBadLimit)
 	}
@@ -49,8 +52,12 @@ func (h *Host) Join(name string, maxSize int, v p2p.Validator) (p2p.Topic, error
 		name:     name,
 		max:      maxSize,
 		validate: v,
+		opts:     p2p.NewTopicOptions(opts...),
 		seen:     newSeenSet(h.net.cfg.SeenCacheSize),
 		subs:     make(map[*subscription]struct{}),
+	}
+	if t.opts.MessageID != nil {
+		t.ids = p2p.NewSeenCache(0, 0)
 	}
 	h.topics[name] = t
 	return t, nil
@@ -62,8 +69,9 @@ func (h *Host) topic(name string) *topic {
 	return h.topics[name]
 }
 
-// receive runs one arriving message through seen-cache, size limit and
-// validator, then delivers and relays it or scores the sender.
+// receive runs one arriving message through seen-cache, size limit,
+// message-id cache and validator, then delivers and relays it or scores
+// the sender.
 func (h *Host) receive(m gossip) {
 	t := h.topic(m.topic)
 	if t == nil || !t.markSeen(m.data) {
@@ -73,9 +81,23 @@ func (h *Host) receive(m gossip) {
 		h.reject(m.from)
 		return
 	}
+	var id [32]byte
+	if t.ids != nil {
+		id = t.opts.MessageID(m.data)
+		validate, penalize := t.ids.Arrived(id, m.from, time.Now())
+		if penalize {
+			h.reject(m.from)
+		}
+		if !validate {
+			return
+		}
+	}
 	v := p2p.Accept
 	if t.validate != nil {
 		v = t.validate(m.from, m.data)
+	}
+	if t.ids != nil {
+		t.ids.Validated(id, v)
 	}
 	switch v {
 	case p2p.Accept:

@@ -47,6 +47,7 @@ func (h *Host) Peers() []p2p.PeerInfo {
 	ps := h.net.peers(h.id)
 	for i := range ps {
 		ps[i].Rejects = h.scorer.Count(ps[i].ID)
+		ps[i].Score = -10 * float64(ps[i].Rejects)
 	}
 	return ps
 }
@@ -124,6 +125,15 @@ func (h *Host) loop() {
 }
 
 func (h *Host) emit(ev p2p.PeerEvent) { h.notify.Emit(ev) }
+
+// Penalize counts one reject for peer; see p2p.Network.
+func (h *Host) Penalize(peer p2p.PeerID) error {
+	if h.isClosed() {
+		return p2p.ErrClosed
+	}
+	h.reject(peer)
+	return nil
+}
 
 // reject counts a rejected message from peer and bans it at the threshold.
 func (h *Host) reject(peer p2p.PeerID) {

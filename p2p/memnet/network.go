@@ -86,6 +86,7 @@ func New(cfg Config) (*Network, error) {
 	if cfg.SeenCacheSize <= 0 {
 		cfg.SeenCacheSize = 4096
 	}
+
 	return &Network{
 		cfg:     cfg,
 		rng:     rand.New(rand.NewPCG(cfg.Seed, cfg.Seed^0x9e3779b97f4a7c15)),

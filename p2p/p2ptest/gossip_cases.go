@@ -266,3 +266,83 @@ func testJoinedHostRelays(t *testing.T, f Factory) {
 		t.Error("host 1 relayed without validating")
 	}
 }
+
+// testCopiesByMessageIDAreDuplicates: on a topic whose message id ignores
+// the first byte (as the consensus envelope's nonce), copies that differ
+// only there are one message: host 1 validates it once and relays it
+// once, and host 0, which keeps sending copies, is scored down.
+func testCopiesByMessageIDAreDuplicates(t *testing.T, f Factory) {
+	hosts := cluster(t, f, Options{RejectThreshold: 100})
+	for _, other := range hosts[2:] {
+		if err := hosts[0].Block(other.ID()); err != nil {
+			t.Fatalf("block: %v", err)
+		}
+	}
+	WaitFor(t, "host 0 to be connected to host 1 only", func() bool {
+		return len(hosts[0].Peers()) == 1 && !HasPeer(hosts[2], hosts[0].ID()) && !HasPeer(hosts[3], hosts[0].ID())
+	})
+	byTail := func(d []byte) [32]byte {
+		if len(d) == 0 {
+			return p2p.ContentID(d)
+		}
+		return p2p.ContentID(d[1:])
+	}
+	var validated validatorLog
+	topics := make([]p2p.Topic, len(hosts))
+	cols := make([]*Collector, len(hosts))
+	for i, h := range hosts {
+		v := func(_ p2p.PeerID, d []byte) p2p.Verdict {
+			if i == 1 {
+				validated.add(d)
+			}
+			return p2p.Accept
+		}
+		tp, err := h.Join(testTopic, 1<<10, v, p2p.WithMessageID(byTail))
+		if err != nil {
+			t.Fatalf("join: %v", err)
+		}
+		sub, err := tp.Subscribe()
+		if err != nil {
+			t.Fatalf("subscribe: %v", err)
+		}
+		topics[i], cols[i] = tp, Collect(t, sub)
+	}
+	WaitTopicPeers(t, topics[0], 1)
+	WaitTopicPeers(t, topics[1], 3)
+	ctx := context.Background()
+	// A real gossipsub relays along its mesh, which forms on heartbeats:
+	// warm it up with distinct messages until they cross host 1.
+	warm := 0
+	WaitFor(t, "messages to cross host 1", func() bool {
+		warm++
+		if err := topics[0].Publish(ctx, fmt.Appendf(nil, "-warm-up %d", warm)); err != nil {
+			t.Fatalf("publish: %v", err)
+		}
+		return cols[2].Len() > 0 && cols[3].Len() > 0
+	})
+	isOne := func(m p2p.Message) bool { return bytes.HasSuffix(m.Data, []byte("one message")) }
+	for n := range 1 + 2*p2p.DuplicateLimit {
+		if err := topics[0].Publish(ctx, append([]byte{byte(n)}, "one message"...)); err != nil {
+			t.Fatalf("publish: %v", err)
+		}
+	}
+	WaitFor(t, "host 1 to score host 0 down for its copies and relay the message", func() bool {
+		return Rejects(hosts[1], hosts[0].ID()) > 0 && cols[2].Any(isOne) && cols[3].Any(isOne)
+	})
+	validated.mu.Lock()
+	times := 0
+	for _, d := range validated.seen {
+		if bytes.HasSuffix(d, []byte("one message")) {
+			times++
+		}
+	}
+	validated.mu.Unlock()
+	if times != 1 {
+		t.Errorf("host 1 validated %d copies of one message", times)
+	}
+	for i := 2; i < 4; i++ {
+		if got := cols[i].Count(isOne); got != 1 {
+			t.Errorf("host %d got %d copies of one message", i, got)
+		}
+	}
+}

@@ -30,6 +30,7 @@ func Run(t *testing.T, f Factory) {
 		{"JoinedHostRelays", testJoinedHostRelays},
 		{"RejectIsNotRelayed", testRejectIsNotRelayed},
 		{"RepeatedRejectsBanSender", testRepeatedRejectsBanSender},
+		{"CopiesByMessageIDAreDuplicates", testCopiesByMessageIDAreDuplicates},
 		{"RequestResponse", testRequestResponse},
 		{"HandshakeDropsOtherChain", testHandshakeDropsOtherChain},
 		{"BlockIsolatesUnblockReconnects", testBlockIsolatesUnblockReconnects},

@@ -119,3 +119,16 @@ func (c *Collector) Len() int {
 	defer c.mu.Unlock()
 	return len(c.msgs)
 }
+
+// Count returns how many messages satisfy pred.
+func (c *Collector) Count(pred func(p2p.Message) bool) int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	n := 0
+	for _, m := range c.msgs {
+		if pred(m) {
+			n++
+		}
+	}
+	return n
+}

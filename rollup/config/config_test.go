@@ -72,7 +72,7 @@ func TestFromGenesisReadsTheDevnetSection(t *testing.T) {
 		t.Fatal(err)
 	}
 	if ec.ChainID.Uint64() != 1338 || ec.L2 == nil || ec.L2.FeeVault != config.FeeVault || ec.L2.L1FeeScalar != 16_000_000 ||
-		ec.L2.MaxTxsPerBlock != 1000 || ec.MinBaseFee.Cmp(genesis.DefaultMinBaseFee) != 0 ||
+		ec.L2.MaxTxsPerBlock != 1000 || ec.MinBaseFee.Cmp(genesis.DefaultL2MinBaseFee) != 0 ||
 		ec.BaseFeeChangeDenominator != genesis.DefaultChangeDenom {
 		t.Fatalf("execution config %+v, L2 %+v", ec, ec.L2)
 	}

@@ -1,0 +1,94 @@
+package wire
+
+import (
+	"crypto/sha256"
+	"fmt"
+
+	"github.com/ethereum/go-ethereum/core/types"
+	"github.com/ethereum/go-ethereum/rlp"
+)
+
+// MessageID is the gossip identity of a consensus-topic message: the
+// SHA-256 of its kind and payload, without the envelope's nonce, which
+// nobody signs. Two envelopes around the same signed message are therefore
+// one message to gossip: a peer that re-wraps a vote or proposal with fresh
+// nonces sends duplicates, which the network drops before validating or
+// relaying them. Data that is not an envelope is identified by the SHA-256
+// of all of it (its validator rejects it anyway).
+func MessageID(data []byte) [32]byte {
+	kind, payload, ok := splitEnvelope(data)
+	if !ok {
+		return sha256.Sum256(data)
+	}
+	h := sha256.New()
+	h.Write([]byte{'e', kind})
+	h.Write(payload)
+	var id [32]byte
+	h.Sum(id[:0])
+	return id
+}
+
+// splitEnvelope returns an envelope's kind and payload without copying or
+// checking the kind.
+func splitEnvelope(data []byte) (kind byte, payload []byte, ok bool) {
+	content, rest, err := rlp.SplitList(data)
+	if err != nil || len(rest) != 0 {
+		return 0, nil, false
+	}
+	k, content, err := rlp.SplitUint64(content)
+	if err != nil || k > 0xff {
+		return 0, nil, false
+	}
+	if _, content, err = rlp.SplitUint64(content); err != nil { // the nonce
+		return 0, nil, false
+	}
+	payload, content, err = rlp.SplitString(content)
+	if err != nil || len(content) != 0 {
+		return 0, nil, false
+	}
+	return byte(k), payload, true
+}
+
+// MaxTxBatchCount bounds the transactions of one transaction-topic message.
+const MaxTxBatchCount = 4000
+
+// EncodeTxBatch encodes transactions for the transaction topic: the RLP
+// list of their binary (EIP-2718) encodings.
+func EncodeTxBatch(txs []*types.Transaction) ([]byte, error) {
+	raw := make([][]byte, len(txs))
+	for i, tx := range txs {
+		b, err := tx.MarshalBinary()
+		if err != nil {
+			return nil, fmt.Errorf("encode tx %s: %w", tx.Hash(), err)
+		}
+		raw[i] = b
+	}
+	return rlp.EncodeToBytes(raw)
+}
+
+// DecodeTxBatch decodes a transaction-topic message of at most
+// MaxTxBatchCount transactions. It does not check signatures.
+func DecodeTxBatch(data []byte) ([]*types.Transaction, error) {
+	content, rest, err := rlp.SplitList(data)
+	if err != nil || len(rest) != 0 {
+		return nil, fmt.Errorf("%w: tx batch is not one list", ErrBadMessage)
+	}
+	if n, err := rlp.CountValues(content); err != nil {
+		return nil, fmt.Errorf("%w: tx batch: %v", ErrBadMessage, err)
+	} else if n > MaxTxBatchCount {
+		return nil, fmt.Errorf("%w: tx batch of %d transactions, limit %d", ErrTooLarge, n, MaxTxBatchCount)
+	}
+	var raw [][]byte
+	if err := rlp.DecodeBytes(data, &raw); err != nil {
+		return nil, fmt.Errorf("%w: tx batch: %v", ErrBadMessage, err)
+	}
+	txs := make([]*types.Transaction, len(raw))
+	for i, b := range raw {
+		tx := new(types.Transaction)
+		if err := tx.UnmarshalBinary(b); err != nil {
+			return nil, fmt.Errorf("%w: tx %d of batch: %v", ErrBadMessage, i, err)
+		}
+		txs[i] = tx
+	}
+	return txs, nil
+}
