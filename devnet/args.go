@@ -8,6 +8,11 @@ import (
 // dockerHostPrefix starts the multiaddr of a container addressed by name.
 const dockerHostPrefix = "/dns4/"
 
+// CacheMiB is the --cache (MiB of trie-node and block cache) a devnet
+// validator runs with: small, since a devnet runs several nodes on one
+// machine and its state is small (issue 17).
+const CacheMiB = 32
+
 // RunArgs returns the arguments of "validator run" for node i of a devnet
 // in l: its data directory, the shared password file, its listen addresses
 // and every other node as a bootnode. In ModeLocal everything listens on
@@ -33,6 +38,7 @@ func RunArgs(l Layout, cfg Config, i int) ([]string, error) {
 		"--p2p.listen", fmt.Sprintf("/ip4/%s/tcp/%d", host, p.P2P),
 		"--rpc.addr", fmt.Sprintf("%s:%d", host, p.RPC),
 		"--metrics.addr", fmt.Sprintf("%s:%d", host, p.Metrics),
+		"--cache", fmt.Sprint(CacheMiB),
 	}
 	if boot := Bootnodes(cfg, i); len(boot) > 0 {
 		args = append(args, "--bootnodes", strings.Join(boot, ","))

@@ -67,7 +67,7 @@ func TestRunArgsLocal(t *testing.T) {
 	}
 	want := []string{"run", "--datadir", "/d/validator-1", "--password-file", "/d/password",
 		"--p2p.listen", "/ip4/127.0.0.1/tcp/30314", "--rpc.addr", "127.0.0.1:8556", "--metrics.addr", "127.0.0.1:6071",
-		"--bootnodes", "/ip4/127.0.0.1/tcp/30313/p2p/A,/ip4/127.0.0.1/tcp/30315/p2p/C"}
+		"--cache", "32", "--bootnodes", "/ip4/127.0.0.1/tcp/30313/p2p/A,/ip4/127.0.0.1/tcp/30315/p2p/C"}
 	if !slices.Equal(args, want) {
 		t.Fatalf("RunArgs =\n%q\nwant\n%q", args, want)
 	}

@@ -63,10 +63,13 @@ func (api *BilayerAPI) ConsensusState() ConsensusStatus { return api.n.Status() 
 
 // PeerResult is one peer as bilayer_peers reports it.
 type PeerResult struct {
-	ID       string         `json:"id"`
-	Addr     string         `json:"addr"`
-	Outbound bool           `json:"outbound"`
-	Rejects  int            `json:"rejects"`
+	ID       string `json:"id"`
+	Addr     string `json:"addr"`
+	Outbound bool   `json:"outbound"`
+	Rejects  int    `json:"rejects"`
+	// Score is the gossip score of the peer (negative once it misbehaves;
+	// far enough below zero and its messages are ignored).
+	Score    float64        `json:"score"`
 	Head     hexutil.Uint64 `json:"head"`
 	HeadHash common.Hash    `json:"headHash"`
 }
@@ -79,7 +82,7 @@ func (api *BilayerAPI) Peers() []PeerResult {
 		statuses = api.n.handshake.Statuses()
 	}
 	for _, p := range api.n.net.Peers() {
-		r := PeerResult{ID: string(p.ID), Addr: p.Addr, Outbound: p.Outbound, Rejects: p.Rejects}
+		r := PeerResult{ID: string(p.ID), Addr: p.Addr, Outbound: p.Outbound, Rejects: p.Rejects, Score: p.Score}
 		if st, ok := statuses[p.ID]; ok {
 			r.Head, r.HeadHash = hexutil.Uint64(st.Head), st.HeadHash
 		}

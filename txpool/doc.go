@@ -10,8 +10,14 @@
 //   - Add (from JSON-RPC or from gossip) recovers each sender once (the
 //     signer caches it in the transaction), runs the injected Validate
 //     against the current state (chain id, signature, size, gas, fee cap,
-//     nonce not too low, funds), then files the transaction under its
-//     sender by nonce. A transaction with the nonce of one already in the
+//     nonce not too low, funds — the balance it sees is reduced by the
+//     cost of the sender's other pooled transactions, so the balance must
+//     cover their sum), then files the transaction under its sender by
+//     nonce. As in Ethereum, a transaction whose nonce follows the state
+//     nonce and the sender's pooled ones without a gap is executable and
+//     has no per-sender limit (only the pool's bounds); one behind a gap
+//     (future) is refused beyond MaxNonceGap ahead of the pending nonce
+//     and beyond MaxFuturePerSender such transactions per sender. A transaction with the nonce of one already in the
 //     pool replaces it only if both its tip and fee cap are at least
 //     PriceBump percent higher. Every rejection is returned as an error
 //     that says why.

@@ -16,10 +16,15 @@ type Config struct {
 	MaxTxs int
 	// MaxBytes is the most encoded transaction bytes the pool holds.
 	MaxBytes uint64
-	// MaxPerSender is the most transactions one sender may have pooled.
-	MaxPerSender int
-	// MaxNonceGap is how far above its state nonce a sender's transaction
-	// may be (future transactions wait for the gap to fill).
+	// MaxFuturePerSender is the most gapped (future) transactions one
+	// sender may have pooled: those whose nonce does not follow the state
+	// nonce and the sender's other pooled transactions without a gap.
+	// Executable transactions (consecutive nonces from the state nonce)
+	// have no per-sender limit: only MaxTxs and MaxBytes bound them.
+	MaxFuturePerSender int
+	// MaxNonceGap is how far above the sender's pending nonce (the state
+	// nonce plus its consecutive pooled transactions) a future
+	// transaction's nonce may be; it waits for the gap to fill.
 	MaxNonceGap uint64
 	// PriceBump is the percentage by which a replacement must raise both
 	// the tip cap and the fee cap.
@@ -28,7 +33,7 @@ type Config struct {
 
 // DefaultConfig returns bounds suited to a devnet validator.
 func DefaultConfig() Config {
-	return Config{MaxTxs: 20_000, MaxBytes: 64 << 20, MaxPerSender: 128, MaxNonceGap: 128, PriceBump: 10}
+	return Config{MaxTxs: 20_000, MaxBytes: 64 << 20, MaxFuturePerSender: 64, MaxNonceGap: 256, PriceBump: 10}
 }
 
 // StateView is the state the pool validates against; *state.StateDB
@@ -40,7 +45,10 @@ type StateView interface {
 
 // ValidateFunc checks that tx from sender could be included on top of st
 // with the given base fee. It must accept nonces above the state nonce (the
-// pool queues those) and must refuse nonces below it.
+// pool queues those) and must refuse nonces below it. The balance st
+// reports for sender is already reduced by the cost (value + gas × fee
+// cap) of the sender's other pooled transactions, so a balance check
+// against the transaction's own cost checks the sum.
 type ValidateFunc func(tx *types.Transaction, sender common.Address, st StateView, baseFee *big.Int) error
 
 type entry struct {
@@ -52,15 +60,82 @@ type entry struct {
 	// transaction's accessors allocate a copy on every call, and the
 	// block builder's ordering compares them constantly. Never modified.
 	feeCap, tipCap *big.Int
+	// cost is value + gas × fee cap, the most the transaction can take
+	// from its sender's balance (before any chain-specific fees).
+	cost *uint256.Int
 }
 
 func newEntry(tx *types.Transaction, from common.Address, seq uint64) *entry {
-	return &entry{tx: tx, sender: from, size: tx.Size(), seq: seq, feeCap: tx.GasFeeCap(), tipCap: tx.GasTipCap()}
+	cost, overflow := uint256.FromBig(tx.Cost())
+	if overflow {
+		cost = new(uint256.Int).SetAllOne()
+	}
+	return &entry{tx: tx, sender: from, size: tx.Size(), seq: seq, feeCap: tx.GasFeeCap(), tipCap: tx.GasTipCap(), cost: cost}
 }
 
 type account struct {
 	stateNonce uint64
 	byNonce    map[uint64]*entry
+	// next caches the pending nonce: every nonce in [stateNonce, next) is
+	// pooled (when next >= stateNonce). Lowered when one of them is
+	// removed, recomputed from stateNonce when that changes.
+	next uint64
+	// cost is the sum of the pooled transactions' costs.
+	cost uint256.Int
+}
+
+// pendingNonce returns the first nonce from the state nonce on that the
+// account has not pooled.
+func (acc *account) pendingNonce() uint64 {
+	n := max(acc.next, acc.stateNonce)
+	for {
+		if _, ok := acc.byNonce[n]; !ok {
+			break
+		}
+		n++
+	}
+	acc.next = n
+	return n
+}
+
+// future returns how many of the account's pooled transactions are gapped:
+// not part of the consecutive run from the state nonce.
+func (acc *account) future() int {
+	return max(0, len(acc.byNonce)-int(acc.pendingNonce()-acc.stateNonce))
+}
+
+// debitedState is a StateView whose balance for one sender is reduced by
+// the cost of that sender's other pooled transactions (floored at zero).
+type debitedState struct {
+	StateView
+	from  common.Address
+	debit *uint256.Int
+}
+
+func (s debitedState) GetBalance(a common.Address) *uint256.Int {
+	bal := s.StateView.GetBalance(a)
+	if a != s.from || s.debit.IsZero() {
+		return bal
+	}
+	if bal.Lt(s.debit) {
+		return new(uint256.Int)
+	}
+	return new(uint256.Int).Sub(bal, s.debit)
+}
+
+// validateDebited runs the injected validation with the sender's balance
+// reduced by debit, the cost of n of its other pooled transactions, and
+// says so in a rejection.
+func (p *Pool) validateDebited(tx *types.Transaction, from common.Address, st StateView, baseFee *big.Int, debit *uint256.Int, n int) error {
+	if debit.IsZero() {
+		return p.validate(tx, from, st, baseFee)
+	}
+	err := p.validate(tx, from, debitedState{StateView: st, from: from, debit: debit}, baseFee)
+	if err != nil {
+		return fmt.Errorf("%w (the balance counted is what is left after the sender's %d other pooled transactions, which may cost up to %s wei)",
+			err, n, debit)
+	}
+	return nil
 }
 
 // Pool is the transaction pool. Create it with New.
@@ -121,25 +196,43 @@ func (p *Pool) addLocked(tx *types.Transaction, from common.Address) error {
 	if _, ok := p.byHash[hash]; ok {
 		return fmt.Errorf("%w: %s", ErrAlreadyKnown, hash)
 	}
-	if err := p.validate(tx, from, p.st, p.baseFee); err != nil {
+	nonce := tx.Nonce()
+	// The sender's balance must cover this transaction and every other
+	// one it has pooled (a replaced one excepted), as in Ethereum.
+	debit, others := new(uint256.Int), 0
+	if acc, ok := p.accounts[from]; ok {
+		debit.Set(&acc.cost)
+		others = len(acc.byNonce)
+		if old, ok := acc.byNonce[nonce]; ok {
+			debit.Sub(debit, old.cost)
+			others--
+		}
+	}
+	if err := p.validateDebited(tx, from, p.st, p.baseFee, debit, others); err != nil {
 		return err
 	}
 	acc := p.account(from)
 	defer p.dropEmpty(from) // an account that ends up with nothing pooled is forgotten
-	nonce := tx.Nonce()
-	if nonce > acc.stateNonce+p.cfg.MaxNonceGap {
-		return fmt.Errorf("%w: nonce %d, next nonce is %d, at most %d ahead are pooled",
-			ErrNonceGap, nonce, acc.stateNonce, p.cfg.MaxNonceGap)
-	}
 	e := newEntry(tx, from, p.seq)
 	old, replacing := acc.byNonce[nonce]
 	if replacing {
 		if err := p.checkReplacement(old.tx, tx); err != nil {
 			return err
 		}
+	} else if pending := acc.pendingNonce(); nonce > pending {
+		// A future transaction: its nonce leaves a gap. Executable ones
+		// (nonce == pending) are bounded only by the pool's size.
+		if nonce > pending+p.cfg.MaxNonceGap {
+			return fmt.Errorf("%w: nonce %d, next nonce is %d, at most %d ahead of it are pooled",
+				ErrNonceGap, nonce, pending, p.cfg.MaxNonceGap)
+		}
+		if n := acc.future(); n >= p.cfg.MaxFuturePerSender {
+			return fmt.Errorf("%w: %d pooled behind a nonce gap (next nonce is %d, tx has %d), limit %d",
+				ErrSenderLimit, n, pending, nonce, p.cfg.MaxFuturePerSender)
+		}
+	}
+	if replacing {
 		p.remove(old)
-	} else if len(acc.byNonce) >= p.cfg.MaxPerSender {
-		return fmt.Errorf("%w: %d pooled, limit %d", ErrSenderLimit, len(acc.byNonce), p.cfg.MaxPerSender)
 	}
 	if err := p.makeRoom(e); err != nil {
 		if replacing {
@@ -154,6 +247,7 @@ func (p *Pool) addLocked(tx *types.Transaction, from common.Address) error {
 
 func (p *Pool) insert(acc *account, e *entry) {
 	acc.byNonce[e.tx.Nonce()] = e
+	acc.cost.Add(&acc.cost, e.cost)
 	p.byHash[e.tx.Hash()] = e
 	p.bytes += e.size
 }
@@ -161,7 +255,8 @@ func (p *Pool) insert(acc *account, e *entry) {
 func (p *Pool) account(from common.Address) *account {
 	acc, ok := p.accounts[from]
 	if !ok {
-		acc = &account{stateNonce: p.st.GetNonce(from), byNonce: make(map[uint64]*entry)}
+		n := p.st.GetNonce(from)
+		acc = &account{stateNonce: n, next: n, byNonce: make(map[uint64]*entry)}
 		p.accounts[from] = acc
 	}
 	return acc
@@ -198,6 +293,10 @@ func (p *Pool) remove(e *entry) {
 	if acc, ok := p.accounts[e.sender]; ok {
 		if cur, ok := acc.byNonce[e.tx.Nonce()]; ok && cur == e {
 			delete(acc.byNonce, e.tx.Nonce())
+			acc.cost.Sub(&acc.cost, e.cost)
+			if e.tx.Nonce() < acc.next {
+				acc.next = e.tx.Nonce()
+			}
 		}
 	}
 	p.bytes -= e.size
@@ -240,13 +339,7 @@ func (p *Pool) PendingNonce(from common.Address) uint64 {
 	if !ok {
 		return p.st.GetNonce(from)
 	}
-	n := acc.stateNonce
-	for {
-		if _, ok := acc.byNonce[n]; !ok {
-			return n
-		}
-		n++
-	}
+	return acc.pendingNonce()
 }
 
 // Reset adopts the state and base fee after a committed block: it drops
@@ -257,6 +350,9 @@ func (p *Pool) Reset(st StateView, baseFee *big.Int) int {
 	return p.ResetAccounts(st, baseFee, nil)
 }
 
+// Each sender's transactions are checked in nonce order against its balance
+// less the cost of the ones kept before them.
+//
 // ResetAccounts is Reset limited to the accounts in touched (nil: all):
 // after a block only the accounts that sent its transactions can have a
 // higher nonce or a lower balance, so only their transactions need
@@ -273,14 +369,18 @@ func (p *Pool) ResetAccounts(st StateView, baseFee *big.Int, touched map[common.
 			continue
 		}
 		acc.stateNonce = st.GetNonce(from)
+		acc.next = acc.stateNonce
 		invalidFrom := ^uint64(0)
+		debit, kept := new(uint256.Int), 0
 		for _, nonce := range sortedNonces(acc) {
 			e := acc.byNonce[nonce]
 			switch {
 			case nonce < acc.stateNonce || nonce >= invalidFrom:
-			case p.validate(e.tx, from, st, p.baseFee) != nil && !belowBaseFee(e, p.baseFee):
+			case p.validateDebited(e.tx, from, st, p.baseFee, debit, kept) != nil && !belowBaseFee(e, p.baseFee):
 				invalidFrom = nonce
 			default:
+				debit.Add(debit, e.cost)
+				kept++
 				continue
 			}
 			p.remove(e)

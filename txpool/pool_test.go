@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math/big"
+	"strings"
 	"testing"
 
 	"github.com/ethereum/go-ethereum/common"
@@ -138,7 +139,7 @@ func TestAddRejections(t *testing.T) {
 	}{
 		{"duplicate", kr.tx(t, 0, 5, 1, 10), ErrAlreadyKnown},
 		{"nonce too low", kr.tx(t, 0, 4, 1, 10), errTestNonceLow},
-		{"nonce gap", kr.tx(t, 0, 5+DefaultConfig().MaxNonceGap+1, 1, 10), ErrNonceGap},
+		{"nonce gap", kr.tx(t, 0, 6+DefaultConfig().MaxNonceGap+1, 1, 10), ErrNonceGap},
 		{"fee cap below base fee", kr.tx(t, 0, 6, 0, 0), errTestFeeTooLow},
 		{"insufficient funds", poor, errTestFunds},
 		{"replacement underpriced", kr.tx(t, 0, 5, 1, 11), ErrReplaceUnderpriced},
@@ -295,17 +296,119 @@ func TestByteBound(t *testing.T) {
 	}
 }
 
-func TestSenderLimit(t *testing.T) {
+func TestFutureSenderLimit(t *testing.T) {
 	kr := newKeyring(t, 1)
 	cfg := DefaultConfig()
-	cfg.MaxPerSender = 2
+	cfg.MaxFuturePerSender = 2
 	p := newPool(kr, cfg)
-	mustAdd(t, p, kr.tx(t, 0, 0, 1, 100), kr.tx(t, 0, 1, 1, 100))
-	if err := p.Add(kr.tx(t, 0, 2, 1, 100))[0]; !errors.Is(err, ErrSenderLimit) {
+	// Nonces 0 and 1 are executable; 3 and 4 are behind a gap at 2.
+	mustAdd(t, p, kr.tx(t, 0, 0, 1, 100), kr.tx(t, 0, 1, 1, 100), kr.tx(t, 0, 3, 1, 100), kr.tx(t, 0, 4, 1, 100))
+	err := p.Add(kr.tx(t, 0, 5, 1, 100))[0]
+	if !errors.Is(err, ErrSenderLimit) || !strings.Contains(err.Error(), "too many pending transactions from this sender") {
 		t.Fatalf("got %v, want ErrSenderLimit", err)
 	}
-	// Replacing within the limit still works.
-	mustAdd(t, p, kr.tx(t, 0, 1, 2, 200))
+	// Replacing a future transaction within the limit still works.
+	mustAdd(t, p, kr.tx(t, 0, 4, 2, 200))
+	// Filling the gap makes 3 and 4 executable, so more future ones fit.
+	mustAdd(t, p, kr.tx(t, 0, 2, 1, 100))
+	mustAdd(t, p, kr.tx(t, 0, 6, 1, 100), kr.tx(t, 0, 7, 1, 100))
+	if got := p.PendingNonce(kr.addr(0)); got != 5 {
+		t.Fatalf("pending nonce %d, want 5", got)
+	}
+	// Executable ones are never refused by the per-sender cap.
+	mustAdd(t, p, kr.tx(t, 0, 5, 1, 100), kr.tx(t, 0, 8, 1, 100), kr.tx(t, 0, 9, 1, 100))
+	if p.Len() != 10 || len(drain(p.Executable(gwei))) != 10 {
+		t.Fatalf("pool holds %d, want 10 executable", p.Len())
+	}
+}
+
+// TestConsecutiveNoncesUnbounded checks that one sender's 1,000
+// consecutive transactions, sent at once, are all pooled and executable:
+// only the pool's global bounds apply to them.
+func TestConsecutiveNoncesUnbounded(t *testing.T) {
+	kr := newKeyring(t, 1)
+	p := newPool(kr, DefaultConfig())
+	txs := make([]*types.Transaction, 1000)
+	for i := range txs {
+		txs[i] = kr.tx(t, 0, uint64(i), 1, 100)
+	}
+	mustAdd(t, p, txs...)
+	if got := len(drain(p.Executable(gwei))); got != 1000 {
+		t.Fatalf("%d executable, want 1000", got)
+	}
+	if got := p.PendingNonce(kr.addr(0)); got != 1000 {
+		t.Fatalf("pending nonce %d, want 1000", got)
+	}
+	// The global bound still applies, with its own error.
+	cfg := DefaultConfig()
+	cfg.MaxTxs = 10
+	small := newPool(kr, cfg)
+	errs := small.Add(txs[:11]...)
+	for i, err := range errs[:10] {
+		if err != nil {
+			t.Fatalf("tx %d: %v", i, err)
+		}
+	}
+	if !errors.Is(errs[10], ErrPoolFull) || !strings.Contains(errs[10].Error(), "txpool is full") {
+		t.Fatalf("11th: got %v, want ErrPoolFull", errs[10])
+	}
+}
+
+// TestFarFutureNonceRefused checks the gap limit is counted from the
+// pending nonce, with an error that names it.
+func TestFarFutureNonceRefused(t *testing.T) {
+	kr := newKeyring(t, 1)
+	cfg := DefaultConfig()
+	p := newPool(kr, cfg)
+	mustAdd(t, p, kr.tx(t, 0, 0, 1, 100), kr.tx(t, 0, 1, 1, 100))
+	mustAdd(t, p, kr.tx(t, 0, 2+cfg.MaxNonceGap, 1, 100))
+	err := p.Add(kr.tx(t, 0, 3+cfg.MaxNonceGap, 1, 100))[0]
+	if !errors.Is(err, ErrNonceGap) || !strings.Contains(err.Error(), "next nonce is 2") {
+		t.Fatalf("got %v, want ErrNonceGap", err)
+	}
+}
+
+// TestBalanceCoversPendingSum checks that a sender's balance must cover
+// the sum of its pooled transactions' costs, not each one alone.
+func TestBalanceCoversPendingSum(t *testing.T) {
+	kr := newKeyring(t, 1)
+	p := newPool(kr, DefaultConfig())
+	first := kr.tx(t, 0, 0, 1, 100)
+	cost := uint256.MustFromBig(first.Cost())
+	// Funded for two transfers and the fee of a 10 gwei higher cap: the
+	// third is refused.
+	slack := uint256.NewInt(21000 * 10 * 1e9)
+	kr.st.balances[kr.addr(0)] = new(uint256.Int).Add(new(uint256.Int).Mul(cost, uint256.NewInt(2)), slack)
+	mustAdd(t, p, first, kr.tx(t, 0, 1, 1, 100))
+	err := p.Add(kr.tx(t, 0, 2, 1, 100))[0]
+	if !errors.Is(err, errTestFunds) || !strings.Contains(err.Error(), "2 other pooled transactions") {
+		t.Fatalf("got %v, want insufficient funds counting the pooled ones", err)
+	}
+	// A future one counts too.
+	if err := p.Add(kr.tx(t, 0, 5, 1, 100))[0]; !errors.Is(err, errTestFunds) {
+		t.Fatalf("future tx: got %v, want insufficient funds", err)
+	}
+	// A replacement is checked without the cost of the one it replaces:
+	// a higher fee cap costs more than the balance leaves.
+	if err := p.Add(kr.tx(t, 0, 1, 2, 110))[0]; err != nil {
+		t.Fatalf("affordable replacement: %v", err)
+	}
+	if err := p.Add(kr.tx(t, 0, 1, 3, 200))[0]; !errors.Is(err, errTestFunds) {
+		t.Fatalf("unaffordable replacement: got %v, want insufficient funds", err)
+	}
+	// After the first commits and the account is topped up, a third fits;
+	// when the balance then drops, Reset keeps nonce order and drops from
+	// the first transaction the remaining balance no longer covers.
+	kr.st.nonces[kr.addr(0)] = 1
+	kr.st.balances[kr.addr(0)] = new(uint256.Int).Mul(cost, uint256.NewInt(3))
+	if dropped := p.Reset(kr.st, gwei); dropped != 1 || p.Len() != 1 {
+		t.Fatalf("reset dropped %d, pool %d; want 1, 1", dropped, p.Len())
+	}
+	mustAdd(t, p, kr.tx(t, 0, 2, 1, 100))
+	kr.st.balances[kr.addr(0)] = new(uint256.Int).Mul(cost, uint256.NewInt(2))
+	if dropped := p.Reset(kr.st, gwei); dropped != 1 || p.Len() != 1 || p.PendingNonce(kr.addr(0)) != 2 {
+		t.Fatalf("reset dropped %d, pool %d; want 1, 1", dropped, p.Len())
+	}
 }
 
 // TestSenderRecoveredOnce checks that the pool relies on the transaction's

@@ -16,7 +16,7 @@ import (
 func TestRandomOperationsKeepInvariants(t *testing.T) {
 	const senders = 6
 	kr := newKeyring(t, senders)
-	cfg := Config{MaxTxs: 25, MaxBytes: 25 * 120, MaxPerSender: 8, MaxNonceGap: 10, PriceBump: 10}
+	cfg := Config{MaxTxs: 25, MaxBytes: 25 * 120, MaxFuturePerSender: 8, MaxNonceGap: 10, PriceBump: 10}
 	p := newPool(kr, cfg)
 	rng := rand.New(rand.NewPCG(1, 2))
 	for step := range 600 {

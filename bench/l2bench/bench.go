@@ -99,7 +99,7 @@ type Report struct {
 }
 
 // perSenderPending bounds each funder's pending transfers while funding
-// (the pool holds at most 128 per sender).
+// (the pool holds at most 64 gapped (future) transactions per sender; consecutive ones only by its global bounds).
 const perSenderPending = 100
 
 // Run runs the L2 benchmark.

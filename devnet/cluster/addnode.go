@@ -23,6 +23,10 @@ type NodeOptions struct {
 	// Genesis, if set, replaces the cluster's genesis for this node: a
 	// node of another network that is bootnoded to this one.
 	Genesis *genesis.Genesis
+	// ExtraArgs become the node's Node.ExtraArgs before its first Start
+	// (for example "--bootnodes" with a test peer's address: a repeated
+	// flag adds to the cluster's list).
+	ExtraArgs []string
 }
 
 // AddNode initialises and starts one more node with the cluster's genesis,
@@ -61,7 +65,7 @@ func (c *Cluster) initNode(opts NodeOptions) (*Node, error) {
 		opts.Key = c.Keys[index] // a genesis validator, started by New
 	}
 	n := &Node{Index: index, Name: name, Dir: filepath.Join(c.dir, name), LogPath: filepath.Join(c.dir, name+".log"),
-		c: c, bin: c.bin, admin: c.opts.Admin, ports: ports}
+		c: c, bin: c.bin, admin: c.opts.Admin, ports: ports, ExtraArgs: opts.ExtraArgs}
 	genesisPath := c.GenesisPath
 	if opts.Genesis != nil {
 		genesisPath = filepath.Join(c.dir, name+"-genesis.json")

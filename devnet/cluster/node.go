@@ -122,6 +122,17 @@ func (n *Node) Running() bool {
 	return n.proc != nil && !n.proc.exited()
 }
 
+// PID returns the process id of the node's running process, or 0 when it
+// is not running (to read its memory from /proc).
+func (n *Node) PID() int {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if n.proc == nil || n.proc.exited() {
+		return 0
+	}
+	return n.proc.cmd.Process.Pid
+}
+
 // Client returns a go-ethereum ethclient for the node's RPC endpoint. It
 // stays valid across restarts unless a Start had to move the node to new
 // ports; calling Client again is cheap.

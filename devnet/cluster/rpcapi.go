@@ -24,6 +24,7 @@ type Peer struct {
 	Addr     string         `json:"addr"`
 	Outbound bool           `json:"outbound"`
 	Rejects  int            `json:"rejects"`
+	Score    float64        `json:"score"`
 	Head     hexutil.Uint64 `json:"head"`
 	HeadHash common.Hash    `json:"headHash"`
 }

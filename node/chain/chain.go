@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"math/big"
 	"sync"
+	"sync/atomic"
 
 	"github.com/bilayer/bilayer/chaindb"
 	"github.com/bilayer/bilayer/core/block"
@@ -48,8 +49,26 @@ type Chain struct {
 	head *block.Block
 }
 
-// trieCacheBytes is the clean trie-node cache of a chain's state database.
-const trieCacheBytes = 64 << 20
+// DefaultTrieCacheBytes is the clean trie-node cache of a chain's state
+// database unless SetTrieCacheBytes chose another size: sized for a devnet
+// (issue 17); a long-lived node gives more with its --cache flag.
+const DefaultTrieCacheBytes = 32 << 20
+
+// trieCacheBytes is the size Open gives the trie-node cache. It is a
+// process-wide setting: a binary opens one chain, and sets it from its
+// --cache flag before Open.
+var trieCacheBytes atomic.Int64
+
+func init() { trieCacheBytes.Store(DefaultTrieCacheBytes) }
+
+// SetTrieCacheBytes sets the trie-node cache size of the chains Open opens
+// from now on (n <= 0: DefaultTrieCacheBytes).
+func SetTrieCacheBytes(n int64) {
+	if n <= 0 {
+		n = DefaultTrieCacheBytes
+	}
+	trieCacheBytes.Store(n)
+}
 
 // Close releases the chain's caches. It does not close db.
 func (c *Chain) Close() error { return c.state.Close() }
@@ -59,7 +78,7 @@ func (c *Chain) Close() error { return c.state.Close() }
 func Open(db store.Store, gen *genesis.Genesis, reg *syscontract.Registry, log *slog.Logger) (*Chain, error) {
 	disk := rawdb.NewDatabase(ethdbadapter.New(db, store.TrieNamespace()))
 	c := &Chain{
-		db: db, state: statedb.NewCached(disk, trieCacheBytes), gen: gen, cfg: gen.ExecutionConfig(), reg: reg,
+		db: db, state: statedb.NewCached(disk, int(trieCacheBytes.Load())), gen: gen, cfg: gen.ExecutionConfig(), reg: reg,
 		signer: execution.Signer(new(big.Int).SetUint64(gen.ChainID)), log: log,
 	}
 	if err := c.cfg.Validate(); err != nil {

@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"math/big"
 	"sync"
+	"sync/atomic"
 
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/core/rawdb"
@@ -34,8 +35,26 @@ var (
 	ErrAlreadyCommitted = errors.New("block already committed")
 )
 
-// trieCacheBytes is the clean trie-node cache of the chain's state.
-const trieCacheBytes = 64 << 20
+// DefaultTrieCacheBytes is the clean trie-node cache of a chain's state
+// database unless SetTrieCacheBytes chose another size: sized for a devnet
+// (issue 17); a long-lived node gives more with its --cache flag.
+const DefaultTrieCacheBytes = 32 << 20
+
+// trieCacheBytes is the size Open gives the trie-node cache. It is a
+// process-wide setting: a binary opens one chain, and sets it from its
+// --cache flag before Open.
+var trieCacheBytes atomic.Int64
+
+func init() { trieCacheBytes.Store(DefaultTrieCacheBytes) }
+
+// SetTrieCacheBytes sets the trie-node cache size of the chains Open opens
+// from now on (n <= 0: DefaultTrieCacheBytes).
+func SetTrieCacheBytes(n int64) {
+	if n <= 0 {
+		n = DefaultTrieCacheBytes
+	}
+	trieCacheBytes.Store(n)
+}
 
 // Genesis is what the L2 genesis is made of (rollup/config derives it
 // from the L1 genesis).
@@ -80,7 +99,7 @@ func Open(db store.Store, cfg execution.Config, reg *syscontract.Registry, gen G
 		}
 	}
 	disk := rawdb.NewDatabase(ethdbadapter.New(db, store.TrieNamespace()))
-	c := &Chain{db: db, state: statedb.NewCached(disk, trieCacheBytes), cfg: cfg, reg: reg,
+	c := &Chain{db: db, state: statedb.NewCached(disk, int(trieCacheBytes.Load())), cfg: cfg, reg: reg,
 		signer: execution.Signer(cfg.ChainID), log: log}
 	root, err := c.state.ApplyAlloc(gen.Alloc)
 	if err != nil {
