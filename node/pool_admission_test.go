@@ -2,6 +2,7 @@ package node_test
 
 import (
 	"context"
+	"fmt"
 	"math/big"
 	"testing"
 	"time"
@@ -11,6 +12,7 @@ import (
 	"github.com/ethereum/go-ethereum/crypto"
 	"github.com/ethereum/go-ethereum/ethclient"
 
+	"github.com/bilayer/bilayer/internal/waitfor"
 	"github.com/bilayer/bilayer/node/nodetest"
 )
 
@@ -56,19 +58,16 @@ func TestThousandConsecutiveTransfersCommit(t *testing.T) {
 			t.Fatalf("transfer %d: %v", i, err)
 		}
 	}
-	for {
+	waitfor.Until(t, 50*time.Second, func() error {
 		nonce, err := c.NonceAt(ctx, from, nil)
 		if err != nil {
-			t.Fatal(err)
+			return err
 		}
-		if nonce == count {
-			break
+		if nonce != count {
+			return fmt.Errorf("%d of %d transfers committed", nonce, count)
 		}
-		if ctx.Err() != nil {
-			t.Fatalf("%d of %d transfers committed", nonce, count)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+		return nil
+	})
 	for _, i := range []int{0, count / 2, count - 1} {
 		r, err := c.TransactionReceipt(ctx, txs[i].Hash())
 		if err != nil || r.Status != types.ReceiptStatusSuccessful {
