@@ -78,7 +78,7 @@ contract's last accepted block, with their withdrawals and outputs, one batch pe
 ("Sequencer silent for N L1 blocks: posting L2 blocks a-b as fallback proposer"), so that
 forced withdrawals still finalize and are paid. It never posts a block it has not derived.`,
 		Flags: []cli.Flag{datadirFlag, genesisFlag, l1RPCFlag, l1WaitFlag, rpcAddrFlag, metricsAddrFlag, pprofFlag, pollFlag, keyFlag, passwordFileFlag,
-			fallbackFlag, cmdutil.LogLevelFlag, cmdutil.LogFormatFlag},
+			fallbackFlag, cmdutil.CacheFlag, cmdutil.LogLevelFlag, cmdutil.LogFormatFlag},
 		Action: runChallenger,
 	}
 }
@@ -119,7 +119,12 @@ func runChallenger(c *cli.Context) error {
 		return err
 	}
 
-	db, err := pebblestore.Open(datadirPath(c, l2ChainDir), pebblestore.Options{Logger: log.With("module", "pebble")})
+	trieCache, blockCache, err := cmdutil.CacheSizes(c.Int(cmdutil.CacheFlag.Name))
+	if err != nil {
+		return err
+	}
+	l2chain.SetTrieCacheBytes(trieCache)
+	db, err := pebblestore.Open(datadirPath(c, l2ChainDir), pebblestore.Options{CacheSize: blockCache, Logger: log.With("module", "pebble")})
 	if err != nil {
 		return fmt.Errorf("open the L2 database: %w", err)
 	}

@@ -75,7 +75,7 @@ Blocks come every --block-time while transactions arrive (sooner under load, dow
 the origin trails the L1 head by more than rollup.maxOriginLag. An idle L2 makes no blocks
 otherwise.`,
 		Flags: []cli.Flag{datadirFlag, genesisFlag, passwordFileFlag, l1RPCFlag, l1WaitFlag, rpcAddrFlag, rpcCORSFlag, rpcVHostsFlag, metricsAddrFlag, pprofFlag,
-			blockTimeFlag, minBlockTimeFlag, devBatcherPauseFlag, devBadOutputAtFlag, devBadOutputKindFlag, devCensorFlag, cmdutil.LogLevelFlag, cmdutil.LogFormatFlag},
+			blockTimeFlag, minBlockTimeFlag, devBatcherPauseFlag, devBadOutputAtFlag, devBadOutputKindFlag, devCensorFlag, cmdutil.CacheFlag, cmdutil.LogLevelFlag, cmdutil.LogFormatFlag},
 		Action: runSequencer,
 	}
 }
@@ -136,7 +136,12 @@ func runSequencer(c *cli.Context) error {
 		return err
 	}
 
-	db, err := pebblestore.Open(datadirPath(c, l2ChainDir), pebblestore.Options{Logger: log.With("module", "pebble")})
+	trieCache, blockCache, err := cmdutil.CacheSizes(c.Int(cmdutil.CacheFlag.Name))
+	if err != nil {
+		return err
+	}
+	l2chain.SetTrieCacheBytes(trieCache)
+	db, err := pebblestore.Open(datadirPath(c, l2ChainDir), pebblestore.Options{CacheSize: blockCache, Logger: log.With("module", "pebble")})
 	if err != nil {
 		return err
 	}

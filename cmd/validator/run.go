@@ -48,24 +48,8 @@ var (
 		Value: cli.NewStringSlice(ethrpc.DefaultCORS...), EnvVars: []string{"BILAYER_RPC_CORS"}}
 	rpcVHostsFlag = &cli.StringSliceFlag{Name: "rpc.vhosts", Usage: "host names the JSON-RPC answers to (the Host header; IP addresses always work), against DNS rebinding; * for any (needed when clients reach the node by another name, as in docker compose)",
 		Value: cli.NewStringSlice(ethrpc.DefaultVHosts...), EnvVars: []string{"BILAYER_RPC_VHOSTS"}}
-	cacheFlag = &cli.IntFlag{Name: "cache", Usage: "memory for caches, in MiB: half the state's trie-node cache, half the database's block cache (the default suits a devnet; give a long-lived node more, e.g. 1024)",
-		Value: defaultCacheMiB, EnvVars: []string{"BILAYER_CACHE"}}
+	cacheFlag = cmdutil.CacheFlag
 )
-
-// defaultCacheMiB is --cache's default: 32 MiB of trie-node cache and
-// 32 MiB of block cache, sized for a devnet running several nodes on one
-// machine (issue 17).
-const defaultCacheMiB = 64
-
-// cacheSizes splits --cache (MiB) between the trie-node cache and the
-// database's block cache, in bytes.
-func cacheSizes(mib int) (trie, block int64, err error) {
-	if mib < 16 {
-		return 0, 0, fmt.Errorf("--cache %d: at least 16 (MiB) is needed", mib)
-	}
-	total := int64(mib) << 20
-	return total / 2, total - total/2, nil
-}
 
 func runCommand() *cli.Command {
 	return &cli.Command{
@@ -137,7 +121,7 @@ func runNode(c *cli.Context) error {
 		}
 	}
 
-	trieCache, blockCache, err := cacheSizes(c.Int(cacheFlag.Name))
+	trieCache, blockCache, err := cmdutil.CacheSizes(c.Int(cacheFlag.Name))
 	if err != nil {
 		return err
 	}
