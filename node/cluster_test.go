@@ -191,14 +191,21 @@ func TestFourValidatorsCommitTheSameChain(t *testing.T) {
 	// A full node started now syncs from genesis and follows.
 	full := c.start(-1, memdb.New())
 	target := c.nodes[0].Chain().Head().Number() + 2
-	waitFor(t, 30*time.Second, "the full node to catch up", func() bool { return full.Chain().Head().Number() >= target })
+	// The full node may sync block target from another validator before
+	// validator 0 commits it: wait for both.
+	waitFor(t, 30*time.Second, "the full node to catch up", func() bool {
+		return full.Chain().Head().Number() >= target && c.nodes[0].Chain().Head().Number() >= target
+	})
 	b, err := full.Chain().BlockByNumber(target)
 	if err != nil {
 		t.Fatal(err)
 	}
 	ref, err := c.nodes[0].Chain().BlockByNumber(target)
-	if err != nil || ref.Hash() != b.Hash() {
-		t.Fatalf("full node diverged at %d", target)
+	if err != nil {
+		t.Fatalf("validator 0's block %d: %v", target, err)
+	}
+	if ref.Hash() != b.Hash() {
+		t.Fatalf("full node diverged at %d: %s, validator 0 has %s", target, b.Hash(), ref.Hash())
 	}
 }
 

@@ -21,6 +21,8 @@ const RejectDecay = time.Minute
 // concurrent use.
 type RejectScorer struct {
 	threshold int
+	// now is the clock (time.Now; tests inject theirs).
+	now func() time.Time
 
 	mu     sync.Mutex
 	counts map[PeerID]*rejectCount
@@ -39,7 +41,7 @@ func NewRejectScorer(threshold int) *RejectScorer {
 	if threshold <= 0 {
 		threshold = DefaultRejectThreshold
 	}
-	return &RejectScorer{threshold: threshold, counts: make(map[PeerID]*rejectCount)}
+	return &RejectScorer{threshold: threshold, now: time.Now, counts: make(map[PeerID]*rejectCount)}
 }
 
 // decayed returns p's count with the rejects older than the decay
@@ -66,7 +68,7 @@ func (s *RejectScorer) decayed(p PeerID, now time.Time) *rejectCount {
 func (s *RejectScorer) Reject(p PeerID) (ban bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	now := time.Now()
+	now := s.now()
 	c := s.decayed(p, now)
 	if c == nil {
 		c = &rejectCount{since: now}
@@ -84,7 +86,7 @@ func (s *RejectScorer) Reject(p PeerID) (ban bool) {
 func (s *RejectScorer) Count(p PeerID) int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if c := s.decayed(p, time.Now()); c != nil {
+	if c := s.decayed(p, s.now()); c != nil {
 		return c.n
 	}
 	return 0

@@ -1,9 +1,3 @@
-// Command devnet runs a local bilayer devnet with one command: it generates
-// keys and a genesis, starts every node (the validators, then the L2
-// sequencer) as a separate process of the same binaries a user runs,
-// prints the endpoints and funded accounts, and stops everything on
-// Ctrl-C. It also generates the data of the docker-compose
-// devnet and starts a node inside a container.
 package main
 
 import (
