@@ -68,7 +68,9 @@ contract's finalized block. rollup_syncStatus adds "verification": the newest ch
 how many posted outputs agreed, and the first disagreement (null while there is none).
 rollup_dispute and rollup_disputes explain the fraud-proof disputes the L1 rollup contract
 recorded (the claim, the first wrong block, the fields that differ, the bond flow), read from
-the L1.
+the L1. rollup_depositStatus and rollup_withdrawalStatus answer as on the sequencer, from the
+derived chain and the L1: with the sequencer gone, point the wallet's --l2-rpc here to follow a
+forced exit.
 
 With --key the challenger also proves the first wrong output on the L1. With --key and
 --fallback-proposer it is also a fallback proposer: once the sequencer has posted nothing for
@@ -77,7 +79,7 @@ from the key's L1 balance (once) and posts the deposit-only L2 blocks it derived
 contract's last accepted block, with their withdrawals and outputs, one batch per timeout
 ("Sequencer silent for N L1 blocks: posting L2 blocks a-b as fallback proposer"), so that
 forced withdrawals still finalize and are paid. It never posts a block it has not derived.`,
-		Flags: []cli.Flag{datadirFlag, genesisFlag, l1RPCFlag, l1WaitFlag, rpcAddrFlag, metricsAddrFlag, pprofFlag, pollFlag, keyFlag, passwordFileFlag,
+		Flags: []cli.Flag{datadirFlag, genesisFlag, l1RPCFlag, l1WaitFlag, rpcAddrFlag, rpcCORSFlag, rpcVHostsFlag, metricsAddrFlag, pprofFlag, pollFlag, keyFlag, passwordFileFlag,
 			fallbackFlag, cmdutil.CacheFlag, cmdutil.LogLevelFlag, cmdutil.LogFormatFlag},
 		Action: runChallenger,
 	}
@@ -156,7 +158,9 @@ func runChallenger(c *cli.Context) error {
 	var rpcServer *ethrpc.Server
 	if addr := c.String(rpcAddrFlag.Name); addr != "" {
 		backend := l2rpc.NewBackend(chain, nil, hd, nil, version)
-		if rpcServer, err = startRPC(backend, verifier.NewAPI(v, chain, finality, dispute.New(dispute.NewL1(client))), addr, log); err != nil {
+		bridgeAPI := sequencer.NewBridgeAPI(chain, v, client, sequencer.WithChallengeWindow(cfg.ChallengeWindow))
+		cors, vhosts := cmdutil.RPCAccess(c)
+		if rpcServer, err = startRPC(backend, verifier.NewAPI(v, chain, finality, dispute.New(dispute.NewL1(client))), bridgeAPI, addr, cors, vhosts, log); err != nil {
 			return err
 		}
 	}
@@ -247,13 +251,24 @@ func stopServers(rpcServer *ethrpc.Server, metricsServer *http.Server, log *slog
 	}
 }
 
-func startRPC(backend *l2rpc.Backend, api *verifier.API, addr string, log *slog.Logger) (*ethrpc.Server, error) {
+// rpcCORSFlag and rpcVHostsFlag are --rpc.cors and --rpc.vhosts.
+var rpcCORSFlag, rpcVHostsFlag = cmdutil.RPCAccessFlags("L2 JSON-RPC")
+
+// startRPC serves the derived chain's read-only L2 JSON-RPC on addr.
+func startRPC(backend *l2rpc.Backend, api *verifier.API, bridgeAPI *sequencer.BridgeAPI, addr string, cors, vhosts []string, log *slog.Logger) (*ethrpc.Server, error) {
 	srv, err := ethrpc.NewServer(backend, log.With("module", "rpc"))
 	if err != nil {
 		return nil, fmt.Errorf("L2 RPC: %w", err)
 	}
-	if err := srv.Register("rollup", api); err != nil {
-		return nil, fmt.Errorf("L2 RPC: %w", err)
+	if err := srv.SetAccess(cors, vhosts); err != nil {
+		return nil, fmt.Errorf("--%s: %w", rpcCORSFlag.Name, err)
+	}
+	// Both serve the rollup namespace: the verifier's heads and disputes,
+	// and the deposit and withdrawal lookups over the derived chain.
+	for _, a := range []any{api, bridgeAPI} {
+		if err := srv.Register("rollup", a); err != nil {
+			return nil, fmt.Errorf("L2 RPC: %w", err)
+		}
 	}
 	if err := srv.Start(addr); err != nil {
 		return nil, fmt.Errorf("L2 RPC: %w", err)

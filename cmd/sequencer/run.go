@@ -55,10 +55,6 @@ var (
 		Value: string(sequencer.BadStateRootByte), EnvVars: []string{"BILAYER_DEV_BAD_OUTPUT_KIND"}}
 	devCensorFlag = &cli.StringSliceFlag{Name: "dev.censor", Usage: "DEVELOPMENT ONLY: never include L2 transactions from this `ADDRESS` (repeatable), to show that a forced withdrawal or transfer on the L1 bridge gets past a censoring sequencer; refused unless the genesis is a devnet's",
 		EnvVars: []string{"BILAYER_DEV_CENSOR"}}
-	rpcCORSFlag = &cli.StringSliceFlag{Name: "rpc.cors", Usage: "browser origins allowed to call the L2 JSON-RPC (CORS over HTTP, the Origin of a WebSocket): * for any, a host (any scheme and port) or scheme://host[:port]; the default allows pages served from this machine only",
-		Value: cli.NewStringSlice(ethrpc.DefaultCORS...), EnvVars: []string{"BILAYER_RPC_CORS"}}
-	rpcVHostsFlag = &cli.StringSliceFlag{Name: "rpc.vhosts", Usage: "host names the L2 JSON-RPC answers to (the Host header; IP addresses always work), against DNS rebinding; * for any (needed when clients reach it by another name, as in docker compose)",
-		Value: cli.NewStringSlice(ethrpc.DefaultVHosts...), EnvVars: []string{"BILAYER_RPC_VHOSTS"}}
 	l1WaitFlag = &cli.DurationFlag{Name: "l1.wait", Usage: "how long to wait for the L1 RPC to answer at start before giving up",
 		Value: 2 * time.Minute, EnvVars: []string{"BILAYER_L1_WAIT"}}
 )
@@ -199,7 +195,8 @@ func runSequencer(c *cli.Context) error {
 	if addr := c.String(rpcAddrFlag.Name); addr != "" {
 		backend := l2rpc.NewBackend(chain, pool, seq, seq.Notify, version)
 		rollupAPI := sequencer.NewRollupAPI(chain, seq, client, sequencer.WithChallengeWindow(cfg.ChallengeWindow))
-		if rpcServer, err = startRPC(backend, rollupAPI, addr, c.StringSlice(rpcCORSFlag.Name), c.StringSlice(rpcVHostsFlag.Name), log); err != nil {
+		cors, vhosts := cmdutil.RPCAccess(c)
+		if rpcServer, err = startRPC(backend, rollupAPI, addr, cors, vhosts, log); err != nil {
 			return err
 		}
 	}
@@ -305,6 +302,10 @@ func waitOwnL1Txs(ctx context.Context, client *l1.Client, addr common.Address, l
 	}
 }
 
+// rpcCORSFlag and rpcVHostsFlag are --rpc.cors and --rpc.vhosts.
+var rpcCORSFlag, rpcVHostsFlag = cmdutil.RPCAccessFlags("L2 JSON-RPC")
+
+// startRPC serves the L2 JSON-RPC with the rollup namespace on addr.
 func startRPC(backend *l2rpc.Backend, api *sequencer.RollupAPI, addr string, cors, vhosts []string, log *slog.Logger) (*ethrpc.Server, error) {
 	srv, err := ethrpc.NewServer(backend, log.With("module", "rpc"))
 	if err != nil {

@@ -11,10 +11,8 @@ const (
 	// TxGas is the intrinsic gas of every transaction; a plain transfer uses
 	// exactly this much.
 	TxGas = 21_000
-	// TxDataNonZeroGas is the gas per non-zero calldata byte.
-	TxDataNonZeroGas = 16
-	// TxDataZeroGas is the gas per zero calldata byte.
-	TxDataZeroGas = 4
+	// TxDataGas is the gas per calldata byte, zero or not.
+	TxDataGas = 16
 	// DefaultMaxTxSize is the largest encoded transaction (128 KiB), unless
 	// it calls a system contract that declares a larger calldata limit.
 	DefaultMaxTxSize = 128 * 1024

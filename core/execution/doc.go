@@ -33,8 +33,8 @@
 // ErrStateUnavailable, never as a different root — every state read error
 // recorded by the StateDB is checked after each transaction and at Finish.
 //
-// Gas: intrinsic = 21000 + 16 per non-zero and 4 per zero calldata byte (a
-// transfer uses exactly 21000); a system call adds the method's fixed gas
+// Gas: intrinsic = 21000 + 16 per calldata byte, zero or not (a transfer
+// uses exactly 21000); a system call adds the method's fixed gas
 // and whatever the method meters. Transactions are at most MaxTxSize
 // (128 KiB) unless they call a system contract that declares a larger
 // calldata limit (the rollup contract: 4 MiB); such calls pay calldata gas

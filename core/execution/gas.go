@@ -2,17 +2,13 @@ package execution
 
 import "math"
 
-// CalldataGas is the gas charged for calldata: 16 per non-zero byte and 4
-// per zero byte.
+// CalldataGas is the gas charged for calldata: TxDataGas (16) per byte,
+// zero or not. Every byte a transaction carries is a byte every validator
+// receives, relays and stores, so a zero byte is priced like any other
+// (Ethereum's 4-gas zero byte made megabyte blocks nearly free; see
+// docs/decisions.md, "Block bytes are priced").
 func CalldataGas(data []byte) uint64 {
-	var zeros uint64
-	for _, b := range data {
-		if b == 0 {
-			zeros++
-		}
-	}
-	nonZeros := uint64(len(data)) - zeros
-	return nonZeros*TxDataNonZeroGas + zeros*TxDataZeroGas
+	return uint64(len(data)) * TxDataGas
 }
 
 // IntrinsicGas is the gas every transaction with this calldata pays before

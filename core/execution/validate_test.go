@@ -73,7 +73,7 @@ func TestApplyTxRejections(t *testing.T) {
 			tx: func(e *env) *types.Transaction { return e.dyn(0, math.MaxUint64, &to, big.NewInt(1), TxGas, nil) }},
 		{name: "intrinsic gas", want: ErrIntrinsicGas, msg: "gas limit 20999, need at least 21000",
 			tx: func(e *env) *types.Transaction { return e.dyn(0, 0, &to, big.NewInt(1), TxGas-1, nil) }},
-		{name: "intrinsic gas with calldata", want: ErrIntrinsicGas, msg: "gas limit 21010, need at least 21212",
+		{name: "intrinsic gas with calldata", want: ErrIntrinsicGas, msg: "gas limit 21010, need at least 21608",
 			tx: func(e *env) *types.Transaction {
 				return e.dyn(0, 0, &counterAddr, nil, TxGas+10, append(e.pack("increment", big.NewInt(1)), 0, 0))
 			}},

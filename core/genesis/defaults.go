@@ -24,8 +24,9 @@ var DefaultInitialBaseFee = big.NewInt(1_000_000_000)
 // DefaultMinBaseFee is the L1 base-fee floor when none is given: 1 gwei, the
 // price Ethereum's tooling assumes. At Ethereum's 7 wei an idle devnet's
 // base fee decayed to nothing and a 1.1 MB block of zero bytes cost its
-// sender about 3.7e7 wei in all (issue 16); at 1 gwei it costs about
-// 4.4e15 wei (0.0044 ETH), and filling a 200M-gas block 0.2 ETH.
+// sender about 3.7e7 wei in all (issue 16); at 1 gwei, with every calldata
+// byte at 16 gas, it costs about 1.76e16 wei (0.0176 ETH), and filling a
+// 200M-gas block 0.2 ETH.
 var DefaultMinBaseFee = big.NewInt(1_000_000_000)
 
 // DefaultL2MinBaseFee is the L2 base-fee floor when none is given: 7 wei,

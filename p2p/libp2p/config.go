@@ -50,6 +50,13 @@ type Config struct {
 	// SubscriptionBuffer is how many messages a subscription holds before
 	// dropping (default 1024).
 	SubscriptionBuffer int
+	// NewPeerBurst is how many never-seen peer identities one IP address
+	// may connect at once (default DefaultNewPeerBurst); afterwards it gets
+	// one per NewPeerInterval (default DefaultNewPeerInterval), and a ban
+	// of a peer from that address spends whatever is left. This makes a
+	// fresh peer id, the way around a ban, cost time.
+	NewPeerBurst    int
+	NewPeerInterval time.Duration
 	// Logger receives the host's logs (default: discard).
 	Logger *slog.Logger
 }
@@ -88,6 +95,12 @@ func (c Config) withDefaults() (Config, error) {
 	}
 	if c.SubscriptionBuffer <= 0 {
 		c.SubscriptionBuffer = 1024
+	}
+	if c.NewPeerBurst <= 0 {
+		c.NewPeerBurst = DefaultNewPeerBurst
+	}
+	if c.NewPeerInterval <= 0 {
+		c.NewPeerInterval = DefaultNewPeerInterval
 	}
 
 	if c.Logger == nil {

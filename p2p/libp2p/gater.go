@@ -1,6 +1,7 @@
 package libp2p
 
 import (
+	"log/slog"
 	"sync"
 
 	"github.com/libp2p/go-libp2p/core/control"
@@ -11,19 +12,24 @@ import (
 )
 
 // gater is the connection gater: it refuses blocked peers in both
-// directions and, when loopbackOnly, every non-loopback address.
+// directions, inbound identities beyond the new-peer limit of their
+// address, and, when loopbackOnly, every non-loopback address.
 type gater struct {
 	loopbackOnly bool
+	newPeers     *newPeerLimiter
+	log          *slog.Logger
 
 	mu      sync.RWMutex
 	blocked map[peer.ID]bool
 }
 
-func newGater(loopbackOnly bool) *gater {
-	return &gater{loopbackOnly: loopbackOnly, blocked: make(map[peer.ID]bool)}
+func newGater(loopbackOnly bool, newPeers *newPeerLimiter, log *slog.Logger) *gater {
+	return &gater{loopbackOnly: loopbackOnly, newPeers: newPeers, log: log, blocked: make(map[peer.ID]bool)}
 }
 
+// block bans p and spends its address's allowance of new identities.
 func (g *gater) block(p peer.ID) {
+	g.newPeers.banned(p)
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	g.blocked[p] = true
@@ -59,9 +65,33 @@ func (g *gater) InterceptAccept(c network.ConnMultiaddrs) bool {
 	return g.addrAllowed(c.RemoteMultiaddr())
 }
 
-// InterceptSecured refuses blocked peers once their identity is known.
-func (g *gater) InterceptSecured(_ network.Direction, p peer.ID, _ network.ConnMultiaddrs) bool {
-	return !g.isBlocked(p)
+// InterceptSecured refuses blocked peers once their identity is known, and
+// an inbound identity never seen before when its address has used up its
+// allowance of new identities (newPeerLimiter). A peer we dialled is
+// trusted from then on.
+func (g *gater) InterceptSecured(dir network.Direction, p peer.ID, c network.ConnMultiaddrs) bool {
+	if g.isBlocked(p) {
+		return false
+	}
+	if dir != network.DirInbound {
+		g.newPeers.trust(p)
+		return true
+	}
+	addr := remoteAddr(c.RemoteMultiaddr())
+	if !g.newPeers.admit(p, addr) {
+		g.log.Debug("refusing a new peer identity: its address is over the new-peer limit", "peer", p, "addr", addr)
+		return false
+	}
+	return true
+}
+
+// remoteAddr is the IP address of a remote multiaddr, or the multiaddr
+// itself when it has none.
+func remoteAddr(a ma.Multiaddr) string {
+	if ip, err := manet.ToIP(a); err == nil {
+		return ip.String()
+	}
+	return a.String()
 }
 
 // InterceptUpgraded accepts every connection that got this far.

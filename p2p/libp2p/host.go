@@ -58,7 +58,7 @@ func New(cfg Config) (*Host, error) {
 	if err != nil {
 		return nil, err
 	}
-	g := newGater(cfg.LoopbackOnly)
+	g := newGater(cfg.LoopbackOnly, newNewPeerLimiter(cfg.NewPeerBurst, cfg.NewPeerInterval, time.Now), cfg.Logger)
 	for _, a := range cfg.ListenAddrs {
 		m, err := ma.NewMultiaddr(a)
 		if err != nil {

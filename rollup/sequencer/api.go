@@ -17,28 +17,60 @@ import (
 	"github.com/bilayer/bilayer/rollup/protocol"
 )
 
-// RollupAPI is the rollup_ namespace of the sequencer's L2 RPC.
+// RollupAPI is the rollup_ namespace of the sequencer's L2 RPC: the
+// bridge lookups of BridgeAPI (rollup_depositStatus,
+// rollup_withdrawalStatus) and the sequencer's own heads, outputs, batches
+// and disputes.
 type RollupAPI struct {
+	*BridgeAPI
+	seq *Sequencer
+}
+
+// BridgeAPI answers where a deposit or forced operation and a withdrawal
+// are (rollup_depositStatus, rollup_withdrawalStatus) from an L2 chain and
+// the L1. The sequencer serves it inside RollupAPI; the challenger serves
+// it over the chain it derives from the L1 alone, so a user can follow a
+// forced exit when the sequencer is gone.
+type BridgeAPI struct {
 	chain *l2chain.Chain
-	seq   *Sequencer
+	ops   OperationView
 	l1    *l1.Client // may be nil: no batch lookups
 	// window is the rollup's challenge window W (0: read off the L1).
 	window uint64
 }
 
-// APIOption configures a RollupAPI. (An option, not a method: every
-// exported method of the API is served over JSON-RPC.)
-type APIOption func(*RollupAPI)
+// OperationView is what the deposit lookup reads of the process that
+// follows the L1: the newest L1 block it has read, and an operation of an
+// L1 block after the L2 head's origin (seen on L1, not yet applied on L2).
+type OperationView interface {
+	L1Head() block.L1Number
+	PendingOperation(ctx context.Context, id block.OperationID) (*block.Operation, error)
+}
+
+// APIOption configures a RollupAPI or BridgeAPI. (An option, not a
+// method: every exported method of the API is served over JSON-RPC.)
+type APIOption func(*BridgeAPI)
 
 // WithChallengeWindow tells the API the rollup's challenge window W (the
 // genesis's rollup.challengeWindow), so withdrawal countdowns are exact
 // before any batch has finalized.
-func WithChallengeWindow(w uint64) APIOption { return func(api *RollupAPI) { api.window = w } }
+func WithChallengeWindow(w uint64) APIOption { return func(api *BridgeAPI) { api.window = w } }
 
 // NewRollupAPI returns the rollup_ API over the sequencer's chain; l1c
 // (may be nil) answers the questions only the L1 contract can.
 func NewRollupAPI(chain *l2chain.Chain, seq *Sequencer, l1c *l1.Client, opts ...APIOption) *RollupAPI {
-	api := &RollupAPI{chain: chain, seq: seq, l1: l1c}
+	var ops OperationView
+	if seq != nil {
+		ops = seq
+	}
+	return &RollupAPI{BridgeAPI: NewBridgeAPI(chain, ops, l1c, opts...), seq: seq}
+}
+
+// NewBridgeAPI returns the deposit and withdrawal lookups over chain; ops
+// tells pending operations apart from unknown ones, l1c (may be nil)
+// answers what only the L1 contract can.
+func NewBridgeAPI(chain *l2chain.Chain, ops OperationView, l1c *l1.Client, opts ...APIOption) *BridgeAPI {
+	api := &BridgeAPI{chain: chain, ops: ops, l1: l1c}
 	for _, o := range opts {
 		o(api)
 	}
@@ -217,11 +249,11 @@ func (s *DepositStatus) fill(op *block.Operation) {
 
 // DepositStatus says where the L1 operation (deposit or forced operation)
 // number index of L1 block l1Block is: applied in an L2 block, pending, or
-// unknown to the sequencer.
-func (api *RollupAPI) DepositStatus(l1Block, index hexutil.Uint64) (*DepositStatus, error) {
+// unknown to this node.
+func (api *BridgeAPI) DepositStatus(ctx context.Context, l1Block, index hexutil.Uint64) (*DepositStatus, error) {
 	head := api.chain.Head()
 	st := &DepositStatus{L1Block: l1Block, Index: index, Status: StatusUnknown,
-		L2Origin: hexutil.Uint64(head.L2.Origin.Number), L1Head: hexutil.Uint64(api.seq.L1Head())}
+		L2Origin: hexutil.Uint64(head.L2.Origin.Number), L1Head: hexutil.Uint64(api.ops.L1Head())}
 	target := block.OperationID{L1Block: block.L1Number(l1Block), Index: uint64(index)}
 	if target.L1Block <= head.L2.Origin.Number {
 		b, err := api.firstWithOrigin(target.L1Block)
@@ -247,12 +279,13 @@ func (api *RollupAPI) DepositStatus(l1Block, index hexutil.Uint64) (*DepositStat
 		}
 		return st, nil
 	}
-	for _, op := range api.seq.PendingOperations() {
-		if op.ID() == target {
-			st.Status = StatusPending
-			st.fill(&op)
-			return st, nil
-		}
+	op, err := api.ops.PendingOperation(ctx, target)
+	if err != nil {
+		return nil, fmt.Errorf("L1 operation %d of L1 block %d: %w", index, l1Block, err)
+	}
+	if op != nil {
+		st.Status = StatusPending
+		st.fill(op)
 	}
 	return st, nil
 }
@@ -260,7 +293,7 @@ func (api *RollupAPI) DepositStatus(l1Block, index hexutil.Uint64) (*DepositStat
 // firstWithOrigin returns the first L2 block whose origin is l1, or nil if
 // no block has that origin. Origins never decrease along the chain, so a
 // binary search over heights finds it.
-func (api *RollupAPI) firstWithOrigin(l1 block.L1Number) (*block.Block, error) {
+func (api *BridgeAPI) firstWithOrigin(l1 block.L1Number) (*block.Block, error) {
 	headNum := int(api.chain.Head().Number())
 	var searchErr error
 	i := sort.Search(headNum+1, func(i int) bool {

@@ -113,7 +113,7 @@ func u64ptr(n uint64) *hexutil.Uint64 { v := hexutil.Uint64(n); return &v }
 // hash, a withdrawal nonce, or {"l1Block", "index"} naming the L1
 // operation of a forced withdrawal (WithdrawalRef). The status comes from
 // the L1 rollup contract, read at the L1 head.
-func (api *RollupAPI) WithdrawalStatus(ctx context.Context, ref WithdrawalRef) (*WithdrawalStatus, error) {
+func (api *BridgeAPI) WithdrawalStatus(ctx context.Context, ref WithdrawalRef) (*WithdrawalStatus, error) {
 	if api.l1 == nil {
 		return nil, errNoL1
 	}
@@ -149,7 +149,7 @@ func (api *RollupAPI) WithdrawalStatus(ctx context.Context, ref WithdrawalRef) (
 
 // fillProgress fills the status, batch, payout block and blocks left from
 // the rollup contract at L1 block head.
-func (api *RollupAPI) fillProgress(ctx context.Context, st *WithdrawalStatus, head block.L1Number) error {
+func (api *BridgeAPI) fillProgress(ctx context.Context, st *WithdrawalStatus, head block.L1Number) error {
 	nonce := uint64(st.Nonce)
 	info, err := api.withdrawalInfoAt(ctx, nonce, head)
 	if err != nil {
@@ -206,12 +206,12 @@ func (api *RollupAPI) fillProgress(ctx context.Context, st *WithdrawalStatus, he
 
 // rollupView calls a view of the L1 rollup contract on the state after L1
 // block at.
-func (api *RollupAPI) rollupView(ctx context.Context, data []byte, at block.L1Number) ([]byte, error) {
+func (api *BridgeAPI) rollupView(ctx context.Context, data []byte, at block.L1Number) ([]byte, error) {
 	return api.l1.CallContract(ctx, contract.Address, data, &at)
 }
 
 // withdrawalInfoAt reads withdrawalStatus(nonce) after L1 block at.
-func (api *RollupAPI) withdrawalInfoAt(ctx context.Context, nonce uint64, at block.L1Number) (contract.WithdrawalInfo, error) {
+func (api *BridgeAPI) withdrawalInfoAt(ctx context.Context, nonce uint64, at block.L1Number) (contract.WithdrawalInfo, error) {
 	ret, err := api.rollupView(ctx, contract.PackWithdrawalStatus(nonce), at)
 	if err != nil {
 		return contract.WithdrawalInfo{}, fmt.Errorf("rollup contract withdrawalStatus(%d) at L1 block %d: %w", nonce, at, err)
@@ -220,7 +220,7 @@ func (api *RollupAPI) withdrawalInfoAt(ctx context.Context, nonce uint64, at blo
 }
 
 // batchAt reads batch(index) after L1 block at.
-func (api *RollupAPI) batchAt(ctx context.Context, index uint64, at block.L1Number) (contract.BatchInfo, error) {
+func (api *BridgeAPI) batchAt(ctx context.Context, index uint64, at block.L1Number) (contract.BatchInfo, error) {
 	ret, err := api.rollupView(ctx, contract.PackBatch(index), at)
 	if err != nil {
 		return contract.BatchInfo{}, fmt.Errorf("rollup contract batch(%d) at L1 block %d: %w", index, at, err)
@@ -229,7 +229,7 @@ func (api *RollupAPI) batchAt(ctx context.Context, index uint64, at block.L1Numb
 }
 
 // batchOf returns the index and the record of the batch holding L2 block n.
-func (api *RollupAPI) batchOf(ctx context.Context, n block.L2Number, at block.L1Number) (uint64, contract.BatchInfo, error) {
+func (api *BridgeAPI) batchOf(ctx context.Context, n block.L2Number, at block.L1Number) (uint64, contract.BatchInfo, error) {
 	ret, err := api.rollupView(ctx, contract.PackBatchOfBlock(n), at)
 	if err != nil {
 		return 0, contract.BatchInfo{}, fmt.Errorf("rollup contract batchOfBlock(%d): %w", n, err)
@@ -247,7 +247,7 @@ func (api *RollupAPI) batchOf(ctx context.Context, n block.L2Number, at block.L1
 // became final W blocks after the block that accepted it (its
 // end-of-block hook finalizes a batch in block acceptance + W). known is
 // false while no batch is final.
-func (api *RollupAPI) challengeWindow(ctx context.Context, head block.L1Number) (window uint64, known bool, err error) {
+func (api *BridgeAPI) challengeWindow(ctx context.Context, head block.L1Number) (window uint64, known bool, err error) {
 	if api.window > 0 {
 		return api.window, true, nil
 	}
@@ -278,7 +278,7 @@ func (api *RollupAPI) challengeWindow(ctx context.Context, head block.L1Number) 
 // or, from a node that does not serve end-of-block logs (or beyond one
 // eth_getLogs range), the first block whose state says paid (a binary
 // search over the L1's state history).
-func (api *RollupAPI) paidAt(ctx context.Context, nonce uint64, from, head block.L1Number) (block.L1Number, error) {
+func (api *BridgeAPI) paidAt(ctx context.Context, nonce uint64, from, head block.L1Number) (block.L1Number, error) {
 	from = min(from, head)
 	if n, ok := api.paidLog(ctx, nonce, from, min(head, from+ethrpc.MaxLogRange-1)); ok {
 		return n, nil
@@ -295,7 +295,7 @@ func (api *RollupAPI) paidAt(ctx context.Context, nonce uint64, from, head block
 
 // paidLog looks for the WithdrawalPaid log of nonce in L1 blocks from to
 // to; ok is false when there is none or the node does not answer.
-func (api *RollupAPI) paidLog(ctx context.Context, nonce uint64, from, to block.L1Number) (block.L1Number, bool) {
+func (api *BridgeAPI) paidLog(ctx context.Context, nonce uint64, from, to block.L1Number) (block.L1Number, bool) {
 	var topic common.Hash
 	binary.BigEndian.PutUint64(topic[24:], nonce)
 	logs, err := api.l1.FilterLogs(ctx, ethereum.FilterQuery{FromBlock: new(big.Int).SetUint64(uint64(from)), ToBlock: new(big.Int).SetUint64(uint64(to)),
@@ -334,7 +334,7 @@ func firstL1Block(lo, hi block.L1Number, holds func(block.L1Number) (bool, error
 // blocks (block 0 left out: the genesis time may be long before block 1);
 // with fewer blocks, or timestamps that did not move, it is the genesis
 // default.
-func (api *RollupAPI) l1BlockTime(ctx context.Context, head block.L1Number) (time.Duration, error) {
+func (api *BridgeAPI) l1BlockTime(ctx context.Context, head block.L1Number) (time.Duration, error) {
 	if head < 2 {
 		return genesis.DefaultBlockTime, nil
 	}
@@ -362,7 +362,7 @@ type located struct {
 }
 
 // locateWithdrawal finds the withdrawal ref names on the sequencer's chain.
-func (api *RollupAPI) locateWithdrawal(ref WithdrawalRef) (*located, error) {
+func (api *BridgeAPI) locateWithdrawal(ref WithdrawalRef) (*located, error) {
 	switch {
 	case ref.TxHash != nil:
 		return api.locateByTx(*ref.TxHash)
@@ -375,7 +375,7 @@ func (api *RollupAPI) locateWithdrawal(ref WithdrawalRef) (*located, error) {
 }
 
 // locateByTx finds the (first) withdrawal L2 transaction h initiated.
-func (api *RollupAPI) locateByTx(h common.Hash) (*located, error) {
+func (api *BridgeAPI) locateByTx(h common.Hash) (*located, error) {
 	loc, err := api.chain.TxLocation(h)
 	if l2chain.IsNotFound(err) {
 		return nil, fmt.Errorf("%w: L2 transaction %s is not in the sequencer's chain (still pending, not an L2 transaction, or a wrong hash)",
@@ -420,7 +420,7 @@ func initiated(l *types.Log) (block.Withdrawal, bool) {
 // queueCount is the number of withdrawals initiated up to L2 block n: slot
 // 0 of the withdrawal queue (its storage layout, bridge/withdrawalqueue's
 // doc), read from the state after n.
-func (api *RollupAPI) queueCount(n uint64) (uint64, error) {
+func (api *BridgeAPI) queueCount(n uint64) (uint64, error) {
 	st, err := api.chain.StateAt(block.L2Number(n))
 	if err != nil {
 		return 0, fmt.Errorf("L2 state after block %d: %w", n, err)
@@ -431,7 +431,7 @@ func (api *RollupAPI) queueCount(n uint64) (uint64, error) {
 
 // locateByNonce finds withdrawal nonce: the first L2 block after which the
 // queue counts more than nonce withdrawals initiated it.
-func (api *RollupAPI) locateByNonce(nonce uint64) (*located, error) {
+func (api *BridgeAPI) locateByNonce(nonce uint64) (*located, error) {
 	headNum := api.chain.Head().Number()
 	count, err := api.queueCount(headNum)
 	if err != nil {
@@ -481,7 +481,7 @@ func nonces(ws []block.Withdrawal) string {
 // forcedWithdrawals returns the forced withdrawals block b applied (not
 // those it recorded as failed), in order: they initiated b's first
 // withdrawals, before its transactions did.
-func (api *RollupAPI) forcedWithdrawals(b *block.Block) ([]block.Operation, error) {
+func (api *BridgeAPI) forcedWithdrawals(b *block.Block) ([]block.Operation, error) {
 	failed, err := api.chain.FailedOperations(b)
 	if err != nil {
 		return nil, err
@@ -497,7 +497,7 @@ func (api *RollupAPI) forcedWithdrawals(b *block.Block) ([]block.Operation, erro
 
 // sourceOf names what initiated ws[i], withdrawal of block b: a forced
 // withdrawal, or the transaction whose log carries its nonce.
-func (api *RollupAPI) sourceOf(b *block.Block, ws []block.Withdrawal, i int) (*located, error) {
+func (api *BridgeAPI) sourceOf(b *block.Block, ws []block.Withdrawal, i int) (*located, error) {
 	loc := &located{block: b, withdrawal: ws[i]}
 	forced, err := api.forcedWithdrawals(b)
 	if err != nil {
@@ -527,7 +527,7 @@ func (api *RollupAPI) sourceOf(b *block.Block, ws []block.Withdrawal, i int) (*l
 // locateByOperation finds the withdrawal a forced withdrawal initiated:
 // the L2 block whose origin reached its L1 block applied it, and its
 // forced withdrawals initiated that block's first withdrawals, in order.
-func (api *RollupAPI) locateByOperation(id block.OperationID) (*located, error) {
+func (api *BridgeAPI) locateByOperation(id block.OperationID) (*located, error) {
 	name := fmt.Sprintf("forced withdrawal %d/%d", id.L1Block, id.Index)
 	if origin := api.chain.Head().L2.Origin.Number; id.L1Block > origin {
 		return nil, fmt.Errorf("%w: %s is not applied yet: the L2 has reached L1 block %d (rollup_depositStatus says when it is applied)",

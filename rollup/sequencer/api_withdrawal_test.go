@@ -445,11 +445,11 @@ func TestRollupWithdrawalStatus(t *testing.T) {
 		t.Errorf("without W: %+v %v", st, err)
 	}
 	// Told W (the genesis's), the countdown is exact from the start.
-	WithChallengeWindow(7)(api)
+	WithChallengeWindow(7)(api.BridgeAPI)
 	if st, _, err := status(0); err != nil || st.Status != WithdrawalSafe || num(st.ChallengeWindow) != uint64(7) || st.PayoutL1Block == nil {
 		t.Errorf("with W told: %+v %v", st, err)
 	}
-	WithChallengeWindow(0)(api)
+	WithChallengeWindow(0)(api.BridgeAPI)
 
 	// What names no withdrawal is explained.
 	for ref, want := range map[any]string{

@@ -1,6 +1,7 @@
 package sequencer
 
 import (
+	"context"
 	"math/big"
 	"strings"
 	"testing"
@@ -56,11 +57,11 @@ func TestFailedForcedOperationStatus(t *testing.T) {
 		block.Operation{Kind: block.OpForceTransfer, From: rich, To: to, Amount: big.NewInt(9)})
 	h.now = time.Unix(genesisTime+1, 0)
 	h.step()
-	failed, err := api.DepositStatus(0x1, 0)
+	failed, err := api.DepositStatus(context.Background(), 0x1, 0)
 	if err != nil || failed.Status != StatusFailed || !strings.Contains(failed.Reason, "L2 balance") {
 		t.Fatalf("uncovered force transfer: %+v, %v", failed, err)
 	}
-	ok, err := api.DepositStatus(0x1, 1)
+	ok, err := api.DepositStatus(context.Background(), 0x1, 1)
 	if err != nil || ok.Status != StatusApplied || ok.Reason != "" {
 		t.Fatalf("covered force transfer: %+v, %v", ok, err)
 	}

@@ -150,16 +150,21 @@ func (s *Sequencer) L1Head() block.L1Number {
 	return s.l1Head
 }
 
-// PendingOperations returns the L1 operations the sequencer has seen on L1
-// but not yet applied on L2 (those of the L1 blocks after the origin).
-func (s *Sequencer) PendingOperations() []block.Operation {
+// PendingOperation returns the L1 operation id if the sequencer has seen
+// it on L1 but not yet applied it on L2 (it is in an L1 block after the
+// origin), else nil.
+func (s *Sequencer) PendingOperation(_ context.Context, id block.OperationID) (*block.Operation, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	var ops []block.Operation
 	for _, b := range s.queue {
-		ops = append(ops, b.Operations...)
+		for i := range b.Operations {
+			if b.Operations[i].ID() == id {
+				op := b.Operations[i]
+				return &op, nil
+			}
+		}
 	}
-	return ops
+	return nil, nil
 }
 
 // Run produces blocks until ctx ends. It returns ctx's error, or the

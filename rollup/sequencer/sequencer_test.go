@@ -225,7 +225,7 @@ func TestDepositAppliedAtOrigin(t *testing.T) {
 	if err := h.seq.pollL1(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	st, err := api.DepositStatus(0x1, 0)
+	st, err := api.DepositStatus(context.Background(), 0x1, 0)
 	if err != nil || st.Status != StatusPending || st.Amount.ToInt().Int64() != 12345 {
 		t.Fatalf("before: %+v %v", st, err)
 	}
@@ -247,11 +247,11 @@ func TestDepositAppliedAtOrigin(t *testing.T) {
 	if got := h.balance(alice); got.Int64() != 12345 {
 		t.Fatalf("deposit applied more than once: alice has %s", got)
 	}
-	st, err = api.DepositStatus(0x1, 0)
+	st, err = api.DepositStatus(context.Background(), 0x1, 0)
 	if err != nil || st.Status != StatusApplied || uint64(*st.L2Block) != head.Number() || *st.L2BlockHash != head.Hash() {
 		t.Fatalf("after: %+v %v", st, err)
 	}
-	if st, _ := api.DepositStatus(0x1, 1); st.Status != StatusUnknown {
+	if st, _ := api.DepositStatus(context.Background(), 0x1, 1); st.Status != StatusUnknown {
 		t.Errorf("a deposit that does not exist: %s", st.Status)
 	}
 }

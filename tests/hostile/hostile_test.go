@@ -8,7 +8,8 @@
 // bootnodes and checks that it catches up. The wrong-proposer subtest plays
 // a key holder; its forgeries are ignored, not rejected, so it checks
 // finality, memory and the absence of evidence but not the sender's score.
-// The measured numbers are in docs/decisions.md (issue 16).
+// The identity-churn subtest opens more fresh peer ids than a validator's
+// new-identity burst and checks that the surplus is refused. The measured numbers are in docs/decisions.md (issue 16).
 package hostile_test
 
 import (
@@ -78,6 +79,7 @@ func TestHostilePeer(t *testing.T) {
 	t.Run("Flood", e.testFlood)
 	t.Run("SyncHijack", e.testSyncHijack)
 	t.Run("WrongProposer", e.testWrongProposer)
+	t.Run("IdentityChurn", e.testIdentityChurn)
 }
 
 func testCtx(t *testing.T, d time.Duration) context.Context {

@@ -11,6 +11,7 @@ import (
 
 	"github.com/ethereum/go-ethereum"
 	"github.com/ethereum/go-ethereum/common"
+	"github.com/ethereum/go-ethereum/common/hexutil"
 	"github.com/ethereum/go-ethereum/core/types"
 	"github.com/ethereum/go-ethereum/crypto"
 	"github.com/holiman/uint256"
@@ -21,6 +22,7 @@ import (
 	"github.com/bilayer/bilayer/devnet/cluster"
 	"github.com/bilayer/bilayer/devnet/devkeys"
 	"github.com/bilayer/bilayer/rollup/contract"
+	"github.com/bilayer/bilayer/rollup/sequencer"
 )
 
 // The short rollup windows of TestFallbackProposerPaysForcedWithdrawal, in
@@ -139,6 +141,7 @@ func TestFallbackProposerPaysForcedWithdrawal(t *testing.T) {
 	if !strings.Contains(logs, "as fallback proposer") {
 		t.Fatal(`the challenger's log does not say "… as fallback proposer"`)
 	}
+	e.challengerFollowsForcedExit(t, ctx, dev, forcedAt, paid.BlockNumber)
 	lastFallback := fb[len(fb)-1].LastBlock()
 	t.Logf("forced in L1 block %d, paid in L1 block %d (%s in); the challenger posted L2 blocks %d-%d",
 		forcedAt, paid.BlockNumber, time.Since(start).Round(time.Millisecond), fb[0].FirstBlock, lastFallback)
@@ -246,4 +249,30 @@ func (e *env) fallbackBatches(t *testing.T, ctx context.Context, poster common.A
 		}
 	}
 	return out
+}
+
+// challengerFollowsForcedExit checks that, with the sequencer gone, the
+// challenger's RPC answers rollup_depositStatus and rollup_withdrawalStatus
+// for a forced withdrawal (operation 0 of L1 block forcedAt) from the chain
+// it derived: applied, then paid in L1 block paidAt.
+func (e *env) challengerFollowsForcedExit(t *testing.T, ctx context.Context, dev devkeys.Account, forcedAt, paidAt uint64) {
+	t.Helper()
+	cluster.Await(t, 30*time.Second, func() error {
+		var dep sequencer.DepositStatus
+		if err := e.ch.Call(ctx, &dep, "rollup_depositStatus", hexutil.Uint64(forcedAt), hexutil.Uint64(0)); err != nil {
+			return err
+		}
+		if dep.Status != sequencer.StatusApplied || dep.Kind != "force-withdrawal" || dep.From == nil || *dep.From != dev.Address {
+			return fmt.Errorf("challenger: rollup_depositStatus %+v, want an applied force-withdrawal from %s", dep, dev.Address)
+		}
+		var w sequencer.WithdrawalStatus
+		ref := map[string]hexutil.Uint64{"l1Block": hexutil.Uint64(forcedAt), "index": 0}
+		if err := e.ch.Call(ctx, &w, "rollup_withdrawalStatus", ref); err != nil {
+			return err
+		}
+		if w.Status != sequencer.WithdrawalPaid || w.PaidL1Block == nil || uint64(*w.PaidL1Block) != paidAt || w.To != dev.Address {
+			return fmt.Errorf("challenger: rollup_withdrawalStatus %+v, want paid to %s in L1 block %d", w, dev.Address, paidAt)
+		}
+		return nil
+	})
 }
