@@ -18,6 +18,7 @@ import (
 	"github.com/bilayer/bilayer/core/genesis"
 	"github.com/bilayer/bilayer/ethrpc"
 	"github.com/bilayer/bilayer/internal/cmdutil"
+	"github.com/bilayer/bilayer/internal/l2open"
 	"github.com/bilayer/bilayer/keyfile"
 	"github.com/bilayer/bilayer/rollup/challenger"
 	rollupconfig "github.com/bilayer/bilayer/rollup/config"
@@ -30,7 +31,6 @@ import (
 	"github.com/bilayer/bilayer/rollup/l2rpc"
 	"github.com/bilayer/bilayer/rollup/sequencer"
 	"github.com/bilayer/bilayer/rollup/verifier"
-	pebblestore "github.com/bilayer/bilayer/store/pebble"
 )
 
 var (
@@ -116,27 +116,12 @@ func runChallenger(c *cli.Context) error {
 		return err
 	}
 	defer client.Close()
-	cfg, err := rollupconfig.FromGenesis(g, l1Genesis)
+	opened, err := l2open.Open(g, l1Genesis, datadirPath(c, l2ChainDir), c.Int(cmdutil.CacheFlag.Name), log)
 	if err != nil {
 		return err
 	}
-
-	trieCache, blockCache, err := cmdutil.CacheSizes(c.Int(cmdutil.CacheFlag.Name))
-	if err != nil {
-		return err
-	}
-	l2chain.SetTrieCacheBytes(trieCache)
-	db, err := pebblestore.Open(datadirPath(c, l2ChainDir), pebblestore.Options{CacheSize: blockCache, Logger: log.With("module", "pebble")})
-	if err != nil {
-		return fmt.Errorf("open the L2 database: %w", err)
-	}
-	defer db.Close()
-	chain, err := l2chain.Open(db, cfg.ExecutionConfig(), nil,
-		l2chain.Genesis{Alloc: cfg.L2GenesisAlloc(), Block: cfg.L2GenesisBlock}, log.With("module", "l2chain"))
-	if err != nil {
-		return err
-	}
-	defer chain.Close()
+	defer opened.Close(log)
+	cfg, db, chain := opened.Config, opened.DB, opened.Chain
 
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))

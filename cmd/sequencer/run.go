@@ -20,6 +20,7 @@ import (
 	"github.com/bilayer/bilayer/core/genesis"
 	"github.com/bilayer/bilayer/ethrpc"
 	"github.com/bilayer/bilayer/internal/cmdutil"
+	"github.com/bilayer/bilayer/internal/l2open"
 	"github.com/bilayer/bilayer/keyfile"
 	rollupconfig "github.com/bilayer/bilayer/rollup/config"
 	"github.com/bilayer/bilayer/rollup/contract"
@@ -30,7 +31,6 @@ import (
 	"github.com/bilayer/bilayer/rollup/sequencer"
 	"github.com/bilayer/bilayer/rollup/verifier"
 	"github.com/bilayer/bilayer/store"
-	pebblestore "github.com/bilayer/bilayer/store/pebble"
 	"github.com/bilayer/bilayer/txpool"
 )
 
@@ -127,27 +127,12 @@ func runSequencer(c *cli.Context) error {
 		return err
 	}
 	defer client.Close()
-	cfg, err := rollupconfig.FromGenesis(g, l1Genesis)
+	opened, err := l2open.Open(g, l1Genesis, datadirPath(c, l2ChainDir), c.Int(cmdutil.CacheFlag.Name), log)
 	if err != nil {
 		return err
 	}
-
-	trieCache, blockCache, err := cmdutil.CacheSizes(c.Int(cmdutil.CacheFlag.Name))
-	if err != nil {
-		return err
-	}
-	l2chain.SetTrieCacheBytes(trieCache)
-	db, err := pebblestore.Open(datadirPath(c, l2ChainDir), pebblestore.Options{CacheSize: blockCache, Logger: log.With("module", "pebble")})
-	if err != nil {
-		return err
-	}
-	defer db.Close()
-	chain, err := l2chain.Open(db, cfg.ExecutionConfig(), nil,
-		l2chain.Genesis{Alloc: cfg.L2GenesisAlloc(), Block: cfg.L2GenesisBlock}, log.With("module", "l2chain"))
-	if err != nil {
-		return err
-	}
-	defer chain.Close()
+	defer opened.Close(log)
+	cfg, db, chain := opened.Config, opened.DB, opened.Chain
 	reader := l1data.New(client, contract.BatchLimits(cfg))
 	if err := recoverFromL1(ctx, cfg, chain, db, reader, client, log); err != nil {
 		return err
