@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/bilayer/bilayer/internal/waitfor"
 	"io"
 	"math/big"
 	"net/http"
@@ -16,13 +15,15 @@ import (
 	"regexp"
 	"slices"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
 
 	"github.com/bilayer/bilayer/devnet"
+	"github.com/bilayer/bilayer/devnet/cluster"
 	"github.com/bilayer/bilayer/devnet/devkeys"
+	"github.com/bilayer/bilayer/devnet/devnettest"
+	"github.com/bilayer/bilayer/internal/waitfor"
 	"github.com/ethereum/go-ethereum/common/hexutil"
 	"github.com/ethereum/go-ethereum/ethclient"
 )
@@ -31,137 +32,11 @@ import (
 // committed a block.
 const summaryMarker = "Listening on http://"
 
-// syncBuffer is a bytes.Buffer safe for a process writer and a reader.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
+// stopTimeout bounds a clean stop of "devnet up" after SIGINT.
+const stopTimeout = 30 * time.Second
 
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
-// buildBinaries builds devnet, validator, sequencer and challenger into one
-// directory, as "make build" puts them in bin/.
-func buildBinaries(t *testing.T) string {
-	t.Helper()
-	dir := t.TempDir()
-	cmd := exec.Command("go", "build", "-o", dir+string(os.PathSeparator),
-		"github.com/bilayer/bilayer/cmd/devnet", "github.com/bilayer/bilayer/cmd/validator", "github.com/bilayer/bilayer/cmd/sequencer",
-		"github.com/bilayer/bilayer/cmd/challenger")
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
-	return dir
-}
-
-// freeOffset returns a port offset whose ports are all free now.
-func freeOffset(t *testing.T, validators int) int {
-	t.Helper()
-	for off := 1500 + os.Getpid()%400; off < 20000; off += 211 {
-		if devnet.CheckPortsFree(validators, off) == nil && devnet.CheckSequencerPortsFree(off) == nil &&
-			devnet.CheckChallengerPortsFree(off) == nil {
-			return off
-		}
-	}
-	t.Fatal("no port offset with free ports")
-	return 0
-}
-
-// upProcess is a running "devnet up".
-type upProcess struct {
-	cmd  *exec.Cmd
-	out  *syncBuffer
-	done chan struct{}
-	err  error
-}
-
-func startUp(t *testing.T, bin string, args ...string) *upProcess {
-	t.Helper()
-	p := &upProcess{out: &syncBuffer{}, done: make(chan struct{})}
-	p.cmd = exec.Command(filepath.Join(bin, "devnet"), append([]string{"up"}, args...)...)
-	p.cmd.Stdout, p.cmd.Stderr = p.out, p.out
-	if err := p.cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	go func() { p.err = p.cmd.Wait(); close(p.done) }()
-	t.Cleanup(func() {
-		select {
-		case <-p.done:
-		default:
-			p.cmd.Process.Signal(syscall.SIGINT)
-			select {
-			case <-p.done:
-			case <-time.After(30 * time.Second):
-				p.cmd.Process.Kill()
-			}
-		}
-	})
-	return p
-}
-
-// waitOutput waits until the process prints s.
-func (p *upProcess) waitOutput(t *testing.T, s string, timeout time.Duration) {
-	t.Helper()
-	deadline := time.NewTimer(timeout)
-	defer deadline.Stop()
-	tick := time.NewTicker(50 * time.Millisecond)
-	defer tick.Stop()
-	for !strings.Contains(p.out.String(), s) {
-		select {
-		case <-p.done:
-			t.Fatalf("devnet up exited (%v) before printing %q:\n%s", p.err, s, p.out)
-		case <-deadline.C:
-			t.Fatalf("devnet up did not print %q within %s:\n%s", s, timeout, p.out)
-		case <-tick.C:
-		}
-	}
-}
-
-// interrupt sends SIGINT and waits for a clean exit.
-func (p *upProcess) interrupt(t *testing.T) {
-	t.Helper()
-	if err := p.cmd.Process.Signal(syscall.SIGINT); err != nil {
-		t.Fatal(err)
-	}
-	select {
-	case <-p.done:
-	case <-time.After(30 * time.Second):
-		t.Fatalf("devnet up still running 30s after SIGINT:\n%s", p.out)
-	}
-	if p.err != nil {
-		t.Fatalf("devnet up exited with %v after SIGINT:\n%s", p.err, p.out)
-	}
-}
-
-// dumpLogsOnFailure prints every node's log tail if the test fails.
-func dumpLogsOnFailure(t *testing.T, l devnet.Layout) {
-	t.Cleanup(func() {
-		if !t.Failed() {
-			return
-		}
-		paths, _ := filepath.Glob(filepath.Join(l.LogsDir(), "*.log"))
-		for _, p := range paths {
-			tail, err := devnet.Tail(p, 40)
-			t.Logf("---- %s ----\n%s%v", p, tail, errOrEmpty(err))
-		}
-	})
-}
-
-func errOrEmpty(err error) string {
-	if err == nil {
-		return ""
-	}
-	return err.Error()
-}
+// TestMain removes the binaries the tests built.
+func TestMain(m *testing.M) { os.Exit(cluster.RunTests(m)) }
 
 // alive reports whether pid runs. A zombie (exited, not yet reaped by
 // whoever inherited it) does not count.
@@ -191,31 +66,31 @@ func TestUpStopResumeReset(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds binaries and runs a 4-process devnet")
 	}
-	bin := buildBinaries(t)
+	bin := devnettest.BuildBinaries(t, "devnet", "validator", "sequencer", "challenger")
 	l := devnet.Layout{Dir: filepath.Join(t.TempDir(), "devnet")}
-	dumpLogsOnFailure(t, l)
-	offset := freeOffset(t, 4)
+	devnettest.DumpLogsOnFailure(t, l, 40)
+	offset := devnettest.FreeOffset(t, 4, 1500)
 
-	up := startUp(t, bin, "--datadir", l.Dir, "--port-offset", fmt.Sprint(offset))
-	up.waitOutput(t, summaryMarker, 60*time.Second)
+	up := devnettest.StartUp(t, filepath.Join(bin, "devnet"), stopTimeout, "--datadir", l.Dir, "--port-offset", fmt.Sprint(offset))
+	up.WaitOutput(t, summaryMarker, 60*time.Second)
 	// By default the summary is followed by a status line (every 30 s
 	// off a terminal, the first at once) and event lines, not the logs:
 	// the sequencer's bond is the first L1 transaction, and the first L2
 	// block's timing is reported.
-	up.waitOutput(t, " status: L1 #", 10*time.Second)
-	up.waitOutput(t, "→ rollup.bond, 10 ETH)", 20*time.Second)
-	up.waitOutput(t, "the first L2 block came ", 20*time.Second)
+	up.WaitOutput(t, " status: L1 #", 10*time.Second)
+	up.WaitOutput(t, "→ rollup.bond, 10 ETH)", 20*time.Second)
+	up.WaitOutput(t, "the first L2 block came ", 20*time.Second)
 	for _, want := range []string{"initialised the sequencer", "L2 chain id 1338", fmt.Sprintf("L2 on http://127.0.0.1:%d", devnet.SequencerPorts(offset).RPC),
 		fmt.Sprintf("Challenger on http://127.0.0.1:%d", devnet.ChallengerPorts(offset).RPC), "verifies every posted output",
 		"Challenge window:  30 L1 blocks (about 30 s)", "Below: a status line and one line per event"} {
-		if !strings.Contains(up.out.String(), want) {
+		if !strings.Contains(up.Output(), want) {
 			t.Errorf("devnet up did not print %q", want)
 		}
 	}
-	if m := regexp.MustCompile(`\[(validator-\d|sequencer|challenger)\] `).FindString(up.out.String()); m != "" {
-		t.Errorf("devnet up without --verbose streamed the nodes' logs (%q):\n%s", m, up.out)
+	if m := regexp.MustCompile(`\[(validator-\d|sequencer|challenger)\] `).FindString(up.Output()); m != "" {
+		t.Errorf("devnet up without --verbose streamed the nodes' logs (%q):\n%s", m, up.Output())
 	}
-	if m := regexp.MustCompile(`the first L2 block came ([\d.]+) s after the devnet started its processes`).FindStringSubmatch(up.out.String()); m != nil {
+	if m := regexp.MustCompile(`the first L2 block came ([\d.]+) s after the devnet started its processes`).FindStringSubmatch(up.Output()); m != nil {
 		t.Logf("first L2 block %s s after the processes started", m[1])
 	}
 	eps, err := devnet.ReadEndpoints(l.EndpointsFile())
@@ -227,7 +102,7 @@ func TestUpStopResumeReset(t *testing.T) {
 	checkSequencer(t, eps)
 	checkChallenger(t, eps)
 
-	up.interrupt(t)
+	up.Interrupt(t)
 	for _, n := range eps.Nodes {
 		if alive(n.PID) {
 			t.Errorf("%s (pid %d) still runs after the devnet stopped", n.Name, n.PID)
@@ -236,29 +111,29 @@ func TestUpStopResumeReset(t *testing.T) {
 	if after, err := devnet.ReadEndpoints(l.EndpointsFile()); err != nil || len(after.Nodes) != 6 || slices.ContainsFunc(after.Nodes, func(e devnet.Endpoint) bool { return e.PID != 0 }) {
 		t.Errorf("endpoints.json after the stop: %+v, %v; want every pid 0", after.Nodes, err)
 	}
-	if !strings.Contains(up.out.String(), "stopping every node (the sequencer and the challenger first)") {
-		t.Errorf("the stop did not say it stops the sequencer and the challenger first:\n%s", up.out)
+	if !strings.Contains(up.Output(), "stopping every node (the sequencer and the challenger first)") {
+		t.Errorf("the stop did not say it stops the sequencer and the challenger first:\n%s", up.Output())
 	}
 	if _, err := os.Stat(l.LockFile()); !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("lock file left behind: %v", err)
 	}
 
-	again := startUp(t, bin, "--datadir", l.Dir, "--verbose") // the offset is remembered
-	again.waitOutput(t, summaryMarker, 60*time.Second)
+	again := devnettest.StartUp(t, filepath.Join(bin, "devnet"), stopTimeout, "--datadir", l.Dir, "--verbose") // the offset is remembered
+	again.WaitOutput(t, summaryMarker, 60*time.Second)
 	if eps, err = devnet.ReadEndpoints(l.EndpointsFile()); err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(again.out.String(), "resumed") {
-		t.Errorf("second run did not say it resumed:\n%s", again.out)
+	if !strings.Contains(again.Output(), "resumed") {
+		t.Errorf("second run did not say it resumed:\n%s", again.Output())
 	}
-	again.waitOutput(t, "[validator-3] ", 10*time.Second) // --verbose streams the logs with a prefix
-	again.waitOutput(t, "[sequencer] ", 10*time.Second)
-	again.waitOutput(t, "[challenger] ", 10*time.Second)
-	if strings.Contains(again.out.String(), " status: ") {
-		t.Errorf("--verbose printed a status line:\n%s", again.out)
+	again.WaitOutput(t, "[validator-3] ", 10*time.Second) // --verbose streams the logs with a prefix
+	again.WaitOutput(t, "[sequencer] ", 10*time.Second)
+	again.WaitOutput(t, "[challenger] ", 10*time.Second)
+	if strings.Contains(again.Output(), " status: ") {
+		t.Errorf("--verbose printed a status line:\n%s", again.Output())
 	}
-	if strings.Contains(again.out.String(), "initialised the sequencer") {
-		t.Errorf("the resumed devnet initialised the sequencer again:\n%s", again.out)
+	if strings.Contains(again.Output(), "initialised the sequencer") {
+		t.Errorf("the resumed devnet initialised the sequencer again:\n%s", again.Output())
 	}
 	if resumed := checkClients(t, eps); resumed < height {
 		t.Errorf("resumed at height %d, below the %d reached before the stop", resumed, height)
@@ -274,25 +149,22 @@ func TestUpStopResumeReset(t *testing.T) {
 	}
 	// If the devnet process itself dies, its nodes must not linger (Linux:
 	// Pdeathsig); the stale lock does not block a reset.
-	if err := again.cmd.Process.Kill(); err != nil {
-		t.Fatal(err)
-	}
-	<-again.done
+	again.Kill(t)
 	waitGone(t, eps)
 
 	// --l1-only runs the validators alone.
-	l1 := startUp(t, bin, "--datadir", l.Dir, "--quiet", "--l1-only")
-	l1.waitOutput(t, summaryMarker, 60*time.Second)
+	l1 := devnettest.StartUp(t, filepath.Join(bin, "devnet"), stopTimeout, "--datadir", l.Dir, "--quiet", "--l1-only")
+	l1.WaitOutput(t, summaryMarker, 60*time.Second)
 	if eps, err = devnet.ReadEndpoints(l.EndpointsFile()); err != nil || len(eps.Nodes) != 4 || eps.L2ChainID != 0 {
 		t.Errorf("endpoints.json of an --l1-only devnet: %+v, %v", eps, err)
 	}
-	if !strings.Contains(l1.out.String(), "L2:    not running") {
-		t.Errorf("the --l1-only summary does not say the L2 is not running:\n%s", l1.out)
+	if !strings.Contains(l1.Output(), "L2:    not running") {
+		t.Errorf("the --l1-only summary does not say the L2 is not running:\n%s", l1.Output())
 	}
-	if out := l1.out.String(); strings.Contains(out, "[validator-0] ") || strings.Contains(out, " status: ") {
+	if out := l1.Output(); strings.Contains(out, "[validator-0] ") || strings.Contains(out, " status: ") {
 		t.Errorf("--quiet printed logs or a status line:\n%s", out)
 	}
-	l1.interrupt(t)
+	l1.Interrupt(t)
 
 	if out, err := exec.Command(filepath.Join(bin, "devnet"), "reset", "--datadir", l.Dir).CombinedOutput(); err != nil {
 		t.Fatalf("reset: %v\n%s", err, out)

@@ -19,7 +19,6 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
@@ -28,6 +27,7 @@ import (
 	"github.com/bilayer/bilayer/devnet"
 	"github.com/bilayer/bilayer/devnet/cluster"
 	"github.com/bilayer/bilayer/devnet/dashboard"
+	"github.com/bilayer/bilayer/devnet/devnettest"
 	"github.com/bilayer/bilayer/internal/waitfor"
 	"github.com/bilayer/bilayer/wallet"
 	"github.com/chromedp/cdproto/network"
@@ -380,19 +380,20 @@ var dashboardLineRE = regexp.MustCompile(`Dashboard: (http://127\.0\.0\.1:\d+/)`
 // test's cleanup stops it.
 func startDevnet(t *testing.T, args ...string) *devnetRun {
 	t.Helper()
-	bin := buildBinaries(t)
+	bin := devnettest.BuildBinaries(t, "devnet", "validator", "sequencer", "challenger")
 	l := devnet.Layout{Dir: filepath.Join(t.TempDir(), "devnet")}
-	dumpLogsOnFailure(t, l)
-	up := startUp(t, filepath.Join(bin, "devnet"), append([]string{"--datadir", l.Dir, "--port-offset", strconv.Itoa(freeOffset(t)),
+	devnettest.DumpLogsOnFailure(t, l, 40)
+	up := devnettest.StartUp(t, filepath.Join(bin, "devnet"), stopTimeout, append([]string{"--datadir", l.Dir,
+		"--port-offset", strconv.Itoa(devnettest.FreeOffset(t, 4, 3700)),
 		"--quiet", "--bin-dir", bin, "--dashboard.addr", "127.0.0.1:0"}, args...)...)
 	var m []string
 	waitfor.Until(t, startTimeout, func() error {
 		select {
-		case <-up.done:
-			t.Fatalf("devnet up exited (%v):\n%s", up.err, up.out)
+		case <-up.Done():
+			t.Fatalf("devnet up exited (%v):\n%s", up.Err(), up.Output())
 		default:
 		}
-		if m = dashboardLineRE.FindStringSubmatch(up.out.String()); m == nil {
+		if m = dashboardLineRE.FindStringSubmatch(up.Output()); m == nil {
 			return errors.New("devnet up has not printed the dashboard's URL")
 		}
 		return nil
@@ -472,104 +473,4 @@ func send(t *testing.T, rpcURL string, signer wallet.Signer, to common.Address, 
 		t.Fatalf("transaction %s to %s failed", tx.Hash(), to)
 	}
 	return r
-}
-
-// buildBinaries builds the devnet's binaries into one directory (devnet
-// finds the others next to itself) and returns it.
-func buildBinaries(t *testing.T) string {
-	t.Helper()
-	names := []string{"devnet", "validator", "sequencer", "challenger"}
-	paths := make([]string, len(names))
-	errs := make([]error, len(names))
-	var wg sync.WaitGroup
-	for i, name := range names {
-		wg.Go(func() { paths[i], errs[i] = cluster.Binary(name) })
-	}
-	wg.Wait()
-	if err := errors.Join(errs...); err != nil {
-		t.Fatal(err)
-	}
-	return filepath.Dir(paths[0])
-}
-
-// freeOffset returns a port offset at which every port of a 4-validator
-// devnet with its sequencer and challenger is free now.
-func freeOffset(t *testing.T) int {
-	t.Helper()
-	for off := 3700 + os.Getpid()%400; off < 20000; off += 241 {
-		if devnet.CheckPortsFree(4, off) == nil && devnet.CheckSequencerPortsFree(off) == nil &&
-			devnet.CheckChallengerPortsFree(off) == nil {
-			return off
-		}
-	}
-	t.Fatal("no port offset with free ports")
-	return 0
-}
-
-// syncBuffer is a bytes.Buffer safe for a process writer and a reader.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
-// upProcess is a running "devnet up".
-type upProcess struct {
-	cmd  *exec.Cmd
-	out  *syncBuffer
-	done chan struct{}
-	err  error
-}
-
-// startUp starts "devnet up args..."; the test's cleanup stops it
-// (SIGINT, then SIGKILL after stopTimeout).
-func startUp(t *testing.T, devnetBin string, args ...string) *upProcess {
-	t.Helper()
-	p := &upProcess{out: &syncBuffer{}, done: make(chan struct{})}
-	p.cmd = exec.Command(devnetBin, append([]string{"up"}, args...)...)
-	p.cmd.Stdout, p.cmd.Stderr = p.out, p.out
-	if err := p.cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	go func() { p.err = p.cmd.Wait(); close(p.done) }()
-	t.Cleanup(func() {
-		p.cmd.Process.Signal(syscall.SIGINT)
-		timer := time.NewTimer(stopTimeout)
-		defer timer.Stop()
-		select {
-		case <-p.done:
-		case <-timer.C:
-			p.cmd.Process.Kill()
-			<-p.done
-		}
-	})
-	return p
-}
-
-// dumpLogsOnFailure prints the end of every node's log if the test fails.
-func dumpLogsOnFailure(t *testing.T, l devnet.Layout) {
-	t.Cleanup(func() {
-		if !t.Failed() {
-			return
-		}
-		paths, _ := filepath.Glob(filepath.Join(l.LogsDir(), "*.log"))
-		for _, p := range paths {
-			tail, err := devnet.Tail(p, 40)
-			if err != nil {
-				tail = err.Error()
-			}
-			t.Logf("---- %s ----\n%s", p, tail)
-		}
-	})
 }

@@ -1,12 +1,10 @@
 package inproc_test
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"math/big"
 	"slices"
-	"sync"
 	"testing"
 	"time"
 
@@ -14,6 +12,7 @@ import (
 	"github.com/ethereum/go-ethereum/core/types"
 
 	"github.com/bilayer/bilayer/core/block"
+	"github.com/bilayer/bilayer/devnet/devnettest"
 	"github.com/bilayer/bilayer/devnet/inproc"
 	"github.com/bilayer/bilayer/internal/waitfor"
 	"github.com/bilayer/bilayer/rollup/contract"
@@ -70,29 +69,11 @@ func TestEachWrongOutputIsRolledBack(t *testing.T) {
 	}
 }
 
-// syncBuffer is a buffer for the rollup's logs, read once it is closed.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
 // startRollup starts the test's rollup, whose logs are printed if the
 // test fails.
 func startRollup(t *testing.T, ctx context.Context) *inproc.Rollup {
 	t.Helper()
-	logs := &syncBuffer{}
+	logs := &devnettest.SyncBuffer{}
 	t.Cleanup(func() {
 		if t.Failed() {
 			t.Logf("rollup logs:\n%s", logs.String())

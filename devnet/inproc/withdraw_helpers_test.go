@@ -13,6 +13,7 @@ import (
 	"github.com/bilayer/bilayer/bridge"
 	"github.com/bilayer/bilayer/bridge/withdrawalqueue"
 	"github.com/bilayer/bilayer/core/block"
+	"github.com/bilayer/bilayer/devnet/devnettest"
 	"github.com/bilayer/bilayer/devnet/inproc"
 	"github.com/bilayer/bilayer/internal/waitfor"
 	"github.com/bilayer/bilayer/rollup/contract"
@@ -22,7 +23,7 @@ import (
 // fails) and closes it when the test ends.
 func startWith(t *testing.T, ctx context.Context, o inproc.Options) *inproc.Rollup {
 	t.Helper()
-	logs := &syncBuffer{}
+	logs := &devnettest.SyncBuffer{}
 	t.Cleanup(func() {
 		if t.Failed() {
 			t.Logf("rollup logs:\n%s", logs.String())

@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"bytes"
 	"context"
-	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -12,14 +11,13 @@ import (
 	"regexp"
 	"slices"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
 
 	"github.com/bilayer/bilayer/devnet"
 	"github.com/bilayer/bilayer/devnet/cluster"
-	"github.com/bilayer/bilayer/internal/waitfor"
+	"github.com/bilayer/bilayer/devnet/devnettest"
 )
 
 func TestMain(m *testing.M) { os.Exit(cluster.RunTests(m)) }
@@ -159,9 +157,10 @@ func TestREADMEWalkthrough(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	bin, wallet := buildBinaries(t)
+	bin := devnettest.BuildBinaries(t, "devnet", "validator", "sequencer", "challenger", "wallet")
+	wallet := filepath.Join(bin, "wallet")
 	l := devnet.Layout{Dir: filepath.Join(t.TempDir(), "devnet")}
-	dumpLogsOnFailure(t, l)
+	devnettest.DumpLogsOnFailure(t, l, 60)
 
 	for i, p := range parts {
 		// A later block's devnet must be fresh: a wrong output for an L2
@@ -174,15 +173,15 @@ func TestREADMEWalkthrough(t *testing.T) {
 				t.Fatalf("%s: devnet reset: %v\n%s", p.name, err, out)
 			}
 		}
-		offset := freeOffset(t)
+		offset := devnettest.FreeOffset(t, 4, 2600)
 		args := append([]string{"--datadir", l.Dir, "--port-offset", fmt.Sprint(offset), "--quiet", "--bin-dir", bin}, p.devnetArgs...)
 		readmeCmd := "make devnet"
 		if len(p.devnetArgs) > 0 {
 			readmeCmd += fmt.Sprintf(" DEVNET_ARGS=%q", strings.Join(p.devnetArgs, " "))
 		}
 		t.Logf("%s: %s → devnet up %s", p.name, readmeCmd, strings.Join(args, " "))
-		up := startUp(t, filepath.Join(bin, "devnet"), args...)
-		up.waitOutput(t, summaryMarker, startTimeout)
+		up := devnettest.StartUp(t, filepath.Join(bin, "devnet"), stopTimeout, args...)
+		up.WaitOutput(t, summaryMarker, startTimeout)
 		eps, err := devnet.ReadEndpoints(l.EndpointsFile())
 		if err != nil {
 			t.Fatal(err)
@@ -198,7 +197,7 @@ func TestREADMEWalkthrough(t *testing.T) {
 		took := time.Since(started)
 		t.Logf("scripts/walkthrough.sh %s (%s):\n%s", p.name, took.Round(time.Second), out)
 		if err != nil {
-			t.Fatalf("scripts/walkthrough.sh %s: %v (devnet up printed:\n%s)", p.name, err, up.out)
+			t.Fatalf("scripts/walkthrough.sh %s: %v (devnet up printed:\n%s)", p.name, err, up.Output())
 		}
 		if ran := printedCommands(out); !slices.Equal(ran, p.commands) {
 			t.Errorf("the README's walkthrough block %q and scripts/walkthrough.sh %s differ:\nREADME:\n  %s\nscript:\n  %s",
@@ -207,7 +206,7 @@ func TestREADMEWalkthrough(t *testing.T) {
 		if p.name == "bridge" {
 			t.Logf("deposit → L2 transfer → withdrawal → payout: %s (goal %s, challenge window 30 L1 blocks)", took.Round(100*time.Millisecond), bridgeGoal)
 		}
-		up.interrupt(t)
+		up.Interrupt(t)
 	}
 }
 
@@ -229,7 +228,7 @@ func printedCommands(out string) []string {
 func runScript(sh, part string, env []string) (string, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), scriptTimeout)
 	defer cancel()
-	var out syncBuffer
+	var out devnettest.SyncBuffer
 	cmd := exec.CommandContext(ctx, "sh", sh, part)
 	cmd.Env = append(os.Environ(), env...)
 	cmd.Stdout, cmd.Stderr = &out, &out
@@ -241,149 +240,4 @@ func runScript(sh, part string, env []string) (string, error) {
 		err = fmt.Errorf("still running after %s: %w", scriptTimeout, err)
 	}
 	return out.String(), err
-}
-
-// buildBinaries builds the devnet's binaries and the wallet into one
-// directory (devnet finds the others next to itself) and returns it and
-// the wallet's path.
-func buildBinaries(t *testing.T) (dir, wallet string) {
-	t.Helper()
-	names := []string{"devnet", "validator", "sequencer", "challenger", "wallet"}
-	paths := make([]string, len(names))
-	errs := make([]error, len(names))
-	var wg sync.WaitGroup
-	for i, name := range names {
-		wg.Go(func() { paths[i], errs[i] = cluster.Binary(name) })
-	}
-	wg.Wait()
-	if err := errors.Join(errs...); err != nil {
-		t.Fatal(err)
-	}
-	for _, p := range paths[1:] {
-		if filepath.Dir(p) != filepath.Dir(paths[0]) {
-			t.Fatalf("binaries built into different directories: %v", paths)
-		}
-	}
-	return filepath.Dir(paths[0]), paths[len(paths)-1]
-}
-
-// freeOffset returns a port offset at which every port of a 4-validator
-// devnet with its sequencer and challenger is free now.
-func freeOffset(t *testing.T) int {
-	t.Helper()
-	for off := 2600 + os.Getpid()%400; off < 20000; off += 227 {
-		if devnet.CheckPortsFree(4, off) == nil && devnet.CheckSequencerPortsFree(off) == nil &&
-			devnet.CheckChallengerPortsFree(off) == nil {
-			return off
-		}
-	}
-	t.Fatal("no port offset with free ports")
-	return 0
-}
-
-// syncBuffer is a bytes.Buffer safe for a process writer and a reader.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
-// upProcess is a running "devnet up".
-type upProcess struct {
-	cmd  *exec.Cmd
-	out  *syncBuffer
-	done chan struct{}
-	err  error
-}
-
-// startUp starts "devnet up args..."; the test's cleanup stops it (SIGINT,
-// then SIGKILL after stopTimeout) if it still runs.
-func startUp(t *testing.T, devnetBin string, args ...string) *upProcess {
-	t.Helper()
-	p := &upProcess{out: &syncBuffer{}, done: make(chan struct{})}
-	p.cmd = exec.Command(devnetBin, append([]string{"up"}, args...)...)
-	p.cmd.Stdout, p.cmd.Stderr = p.out, p.out
-	if err := p.cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	go func() { p.err = p.cmd.Wait(); close(p.done) }()
-	t.Cleanup(func() {
-		select {
-		case <-p.done:
-			return
-		default:
-		}
-		p.cmd.Process.Signal(syscall.SIGINT)
-		timer := time.NewTimer(stopTimeout)
-		defer timer.Stop()
-		select {
-		case <-p.done:
-		case <-timer.C:
-			p.cmd.Process.Kill()
-			<-p.done
-		}
-	})
-	return p
-}
-
-// waitOutput waits until the process prints s.
-func (p *upProcess) waitOutput(t *testing.T, s string, timeout time.Duration) {
-	t.Helper()
-	waitfor.Until(t, timeout, func() error {
-		select {
-		case <-p.done:
-			t.Fatalf("devnet up exited (%v) before printing %q:\n%s", p.err, s, p.out)
-		default:
-		}
-		if strings.Contains(p.out.String(), s) {
-			return nil
-		}
-		return fmt.Errorf("devnet up has not printed %q", s)
-	})
-}
-
-// interrupt stops the devnet as Ctrl-C does and requires a clean exit.
-func (p *upProcess) interrupt(t *testing.T) {
-	t.Helper()
-	if err := p.cmd.Process.Signal(syscall.SIGINT); err != nil {
-		t.Fatal(err)
-	}
-	timer := time.NewTimer(stopTimeout)
-	defer timer.Stop()
-	select {
-	case <-p.done:
-	case <-timer.C:
-		t.Fatalf("devnet up still running %s after SIGINT:\n%s", stopTimeout, p.out)
-	}
-	if p.err != nil {
-		t.Fatalf("devnet up exited with %v after SIGINT:\n%s", p.err, p.out)
-	}
-}
-
-// dumpLogsOnFailure prints the end of every node's log if the test fails.
-func dumpLogsOnFailure(t *testing.T, l devnet.Layout) {
-	t.Cleanup(func() {
-		if !t.Failed() {
-			return
-		}
-		paths, _ := filepath.Glob(filepath.Join(l.LogsDir(), "*.log"))
-		for _, p := range paths {
-			tail, err := devnet.Tail(p, 60)
-			if err != nil {
-				tail = err.Error()
-			}
-			t.Logf("---- %s ----\n%s", p, tail)
-		}
-	})
 }
