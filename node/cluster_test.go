@@ -8,6 +8,7 @@ import (
 	"math/big"
 	"os"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/bilayer/bilayer/core/genesis"
@@ -57,25 +58,35 @@ func newMemClusterWith(t *testing.T, validators int, mutate func(*genesis.Genesi
 		t.Fatal(err)
 	}
 	c := &memCluster{t: t, net: net, user: testKey(999)}
-	c.gen = &genesis.Genesis{ChainID: 1337, Devnet: true, GasLimit: 30_000_000, Timestamp: uint64(time.Now().Unix()) - 10,
-		Alloc: map[common.Address]genesis.Account{crypto.PubkeyToAddress(c.user.PublicKey): {Balance: genesis.Ether(100)}}}
-	c.gen.BlockTime.Duration = 200 * time.Millisecond
-	c.gen.Consensus = genesis.DefaultConsensus()
-	c.gen.Consensus.TimeoutPropose.Duration = 600 * time.Millisecond
-	for i := range validators {
-		k := testKey(i)
-		c.keys = append(c.keys, k)
-		c.gen.Validators = append(c.gen.Validators, genesis.Validator{Address: crypto.PubkeyToAddress(k.PublicKey), Stake: genesis.Ether(100)})
-	}
-	if mutate != nil {
-		mutate(c.gen)
-	}
-	c.gen.FillDefaults()
-	if err := c.gen.Validate(); err != nil {
-		t.Fatal(err)
-	}
+	c.gen, c.keys = newTestGenesis(t, validators, c.user, mutate)
 	t.Cleanup(c.stop)
 	return c
+}
+
+// newTestGenesis is the genesis of the test clusters: validators with keys
+// testKey(0..validators-1) and 100 ETH of stake each, user funded, 200 ms
+// blocks; mutate changes it before it is validated.
+func newTestGenesis(t *testing.T, validators int, user *ecdsa.PrivateKey, mutate func(*genesis.Genesis)) (*genesis.Genesis, []*ecdsa.PrivateKey) {
+	t.Helper()
+	g := &genesis.Genesis{ChainID: 1337, Devnet: true, GasLimit: 30_000_000, Timestamp: uint64(time.Now().Unix()) - 10,
+		Alloc: map[common.Address]genesis.Account{crypto.PubkeyToAddress(user.PublicKey): {Balance: genesis.Ether(100)}}}
+	g.BlockTime.Duration = 200 * time.Millisecond
+	g.Consensus = genesis.DefaultConsensus()
+	g.Consensus.TimeoutPropose.Duration = 600 * time.Millisecond
+	var keys []*ecdsa.PrivateKey
+	for i := range validators {
+		k := testKey(i)
+		keys = append(keys, k)
+		g.Validators = append(g.Validators, genesis.Validator{Address: crypto.PubkeyToAddress(k.PublicKey), Stake: genesis.Ether(100)})
+	}
+	if mutate != nil {
+		mutate(g)
+	}
+	g.FillDefaults()
+	if err := g.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	return g, keys
 }
 
 // start adds a node: a validator with key i, or a full node for i < 0.
@@ -122,7 +133,8 @@ func (c *memCluster) stop() {
 	c.net.Close()
 }
 
-// waitFor polls cond until it holds or the deadline passes.
+// waitFor polls cond until it holds or the deadline passes. Inside a
+// synctest bubble both the deadline and the polling interval are virtual.
 func waitFor(t *testing.T, timeout time.Duration, what string, cond func() bool) {
 	t.Helper()
 	deadline := time.Now().Add(timeout)
@@ -219,8 +231,13 @@ func (c *memCluster) heads() []uint64 {
 
 // TestPartitionHaltsThenHeals splits four equal validators 2/2: neither side
 // has 2/3, so nothing commits; after healing both sides continue on one
-// chain.
+// chain. It runs on virtual time (a synctest bubble): the waits below cost
+// no wall time and a slow machine cannot make it flaky.
 func TestPartitionHaltsThenHeals(t *testing.T) {
+	synctest.Test(t, testPartitionHaltsThenHeals)
+}
+
+func testPartitionHaltsThenHeals(t *testing.T) {
 	c := newMemCluster(t, 4)
 	for i := range 4 {
 		c.start(i, memdb.New())
@@ -277,8 +294,12 @@ func TestPartitionHaltsThenHeals(t *testing.T) {
 
 // TestRestartResumesFromItsDatabase stops a validator and starts it again on
 // the same database and signer state: it resumes at its head, catches up and
-// the others never stop.
+// the others never stop. It runs on virtual time (a synctest bubble).
 func TestRestartResumesFromItsDatabase(t *testing.T) {
+	synctest.Test(t, testRestartResumesFromItsDatabase)
+}
+
+func testRestartResumesFromItsDatabase(t *testing.T) {
 	c := newMemCluster(t, 4)
 	dbs := make([]store.Store, 4)
 	for i := range 4 {

@@ -31,6 +31,9 @@ const (
 	maxReplays = 8
 )
 
+// errCrashed halts a driver whose test crashed it (Node.crashBefore).
+var errCrashed = errors.New("crashed by the test")
+
 // Events the driver loop handles.
 type event interface{}
 
@@ -203,6 +206,13 @@ func messageHeight(m consensusMsg) consensus.Height {
 // its block, the synced block completes the height.
 func (d *driver) onSynced(ctx context.Context, ev evSynced) {
 	h := consensus.Height(ev.block.Number())
+	if h == d.m.Height()+1 && d.m.Decided() && d.awaiting == nil {
+		// This height is committed and only waits out the block time, but
+		// the chain is already past the next one: start it now. Dropping
+		// the block instead left sync waiting (syncApplyWait) for a head
+		// that could not move.
+		d.apply(ctx, d.m.Height())
+	}
 	if h != d.m.Height() {
 		return
 	}
@@ -279,6 +289,14 @@ func (d *driver) exec(ctx context.Context, actions []consensus.Action) {
 		queue = queue[1:]
 		var answers []consensus.Input
 		for _, a := range batch {
+			if d.n.crashBefore != nil && d.n.crashBefore(a) {
+				// A test's simulated process death between two actions
+				// (after a persist and before the signature, after the
+				// signature and before the send): nothing more runs until
+				// the test restarts the node on its database.
+				d.halted = errCrashed
+				return
+			}
 			in, err := d.perform(ctx, a)
 			if err != nil {
 				// Nothing after a failed action may run: a failed persist

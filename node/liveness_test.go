@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/bilayer/bilayer/core/genesis"
 	"github.com/bilayer/bilayer/node/consensus"
 	"github.com/bilayer/bilayer/node/signer"
 	"github.com/bilayer/bilayer/node/wire"
@@ -224,5 +225,41 @@ func TestStateDependentVerdictsAreIgnore(t *testing.T) {
 		if got := n.validateConsensus("relayer", data); got != p2p.Ignore {
 			t.Errorf("%s at a future height gets %v, want ignore", name, got)
 		}
+	}
+}
+
+// TestSyncedNextBlockDuringBlockTimeWait: a node that committed height 1
+// itself waits out the block time before it starts height 2; if the
+// others are further ahead, sync hands it block 2 meanwhile. The block
+// must be applied (starting height 2 at once), not dropped: sync then
+// waited syncApplyWait (10 s) for a head that could not move, and the node
+// sat out up to ten seconds of heights (found by TestDriverSimulation).
+func TestSyncedNextBlockDuringBlockTimeWait(t *testing.T) {
+	h := newDriverHarnessWith(t, func(g *genesis.Genesis) { g.BlockTime.Duration = time.Minute })
+	p1 := h.proposerOf(1, 0)
+	self := h.others(p1)[0]
+	signers := h.others(self)
+	b1, _ := h.nextBlock(p1, 0, signers)
+	b2, bc2 := h.nextBlock(h.proposerOf(2, 0), 0, signers)
+	id1 := consensus.BlockID(b1.Hash())
+	h.start(self, memdb.New(), nil)
+	h.deliver(evMessage{msg: h.proposal(p1, b1, 0, consensus.NilRound, nil)})
+	for _, t := range []consensus.VoteType{consensus.Prevote, consensus.Precommit} {
+		for _, v := range h.votes(signers, t, 1, 0, id1) {
+			h.deliver(evMessage{msg: consensusMsg{vote: &v}})
+		}
+	}
+	if h.head() != 1 || h.d.m.Height() != 1 || !h.d.m.Decided() {
+		t.Fatalf("setup: head %d, machine at %d (decided %v): want block 1 committed, waiting for the block time",
+			h.head(), h.d.m.Height(), h.d.m.Decided())
+	}
+	h.deliver(evSynced{block: b2, commit: bc2})
+	if h.head() != 2 {
+		t.Fatalf("head %d after block 2 arrived from sync during the block-time wait, want 2 (the driver dropped it)", h.head())
+	}
+	// The block-time timer of height 1 firing later changes nothing.
+	h.deliver(evApply{height: 1})
+	if h.d.m.Height() != 3 || h.head() != 2 {
+		t.Fatalf("machine at %d, head %d after the stale block-time timer, want 3 and 2", h.d.m.Height(), h.head())
 	}
 }

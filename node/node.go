@@ -86,6 +86,12 @@ type Node struct {
 
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
+
+	// crashBefore, set by tests only (before Start), is asked before each
+	// consensus action; true stops the driver there, as if the process had
+	// died at that instant (the driver simulation crashes nodes between
+	// persist, sign and send this way).
+	crashBefore func(consensus.Action) bool
 }
 
 // ConsensusStatus is a snapshot of the driver's position, for RPC and logs.

@@ -83,7 +83,10 @@ func TestRollupContractRunsOnARollupGenesis(t *testing.T) {
 // to the only validator), the block size limit and the consensus gossip
 // back to the full node; one byte more is refused at once.
 func TestMaximalBatchTransactionTravels(t *testing.T) {
-	c := newMemClusterWith(t, 1, rollupGenesis(genesis.Ether(30)))
+	// 4 MiB of calldata costs 67M gas (16 a byte): the block gas limit
+	// must hold it, as the devnet's 200M does.
+	withRollup := rollupGenesis(genesis.Ether(30))
+	c := newMemClusterWith(t, 1, func(g *genesis.Genesis) { withRollup(g); g.GasLimit = 100_000_000 })
 	v := c.start(0, memdb.New())
 	full := c.start(-1, memdb.New())
 	srv, err := ethrpc.NewServer(full.RPCBackend(), slog.New(slog.DiscardHandler))
@@ -113,7 +116,7 @@ func TestMaximalBatchTransactionTravels(t *testing.T) {
 		}
 		to := rollupcontract.Address
 		tx, err := types.SignNewTx(c.user, full.Chain().Signer(), &types.DynamicFeeTx{ChainID: big.NewInt(1337), Nonce: nonce,
-			GasTipCap: big.NewInt(1e9), GasFeeCap: big.NewInt(100e9), Gas: 20_000_000, To: &to,
+			GasTipCap: big.NewInt(1e9), GasFeeCap: big.NewInt(100e9), Gas: 70_000_000, To: &to,
 			Data: data})
 		if err != nil {
 			t.Fatal(err)

@@ -31,6 +31,12 @@ type Config struct {
 	// SeenCacheSize is how many message ids a topic remembers (4096 if
 	// zero).
 	SeenCacheSize int
+	// Intercept, if set, sees every gossip hop (a publish or a relay to one
+	// neighbour) over an up link before its fate is drawn, and drops it by
+	// returning false: a test observes what is sent (every signed message,
+	// say) and withholds chosen messages from chosen hosts. It runs with
+	// the network locked, so it must not call the Network or its hosts.
+	Intercept func(from, to p2p.PeerID, topic string, data []byte) bool
 }
 
 // ErrBadConfig is returned by New for an invalid Config.
@@ -184,6 +190,18 @@ func (n *Network) Heal() {
 	defer n.mu.Unlock()
 	n.groups = nil
 	n.refreshLocked()
+}
+
+// SetLoss changes the drop and duplication rates of later gossip hops (a
+// test ends its lossy phase, say); rates outside [0, 1] are an error.
+func (n *Network) SetLoss(drop, dup float64) error {
+	if drop < 0 || drop > 1 || dup < 0 || dup > 1 {
+		return fmt.Errorf("%w: drop %v dup %v", ErrBadConfig, drop, dup)
+	}
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	n.cfg.DropRate, n.cfg.DupRate = drop, dup
+	return nil
 }
 
 // Close closes every host and stops every pending delivery.
@@ -359,6 +377,9 @@ func (n *Network) send(from, to p2p.PeerID, m gossip) {
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	if n.closed || !n.up[newLink(from, to)] {
+		return
+	}
+	if n.cfg.Intercept != nil && !n.cfg.Intercept(from, to, m.topic, m.data) {
 		return
 	}
 	if n.cfg.DropRate > 0 && n.rng.Float64() < n.cfg.DropRate {
