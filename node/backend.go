@@ -6,7 +6,6 @@ import (
 	"math/big"
 
 	"github.com/bilayer/bilayer/core/block"
-	"github.com/bilayer/bilayer/core/execution"
 	"github.com/bilayer/bilayer/core/syscontract"
 	"github.com/bilayer/bilayer/ethrpc"
 	"github.com/bilayer/bilayer/node/chain"
@@ -105,12 +104,19 @@ func (b *rpcBackend) StateAt(_ context.Context, n uint64) (*state.StateDB, error
 }
 
 // SendTransaction admits tx to the pool and gossips it. The pool's errors
-// (from the state transition's checks) tell the user what is wrong.
+// (from the state transition's checks) tell the user what is wrong. A full
+// pool that would refuse tx anyway says so before its sender is recovered
+// (issue 17: under a load above what the chain finalizes, refusing must
+// cost little).
 func (b *rpcBackend) SendTransaction(_ context.Context, tx *types.Transaction) error {
-	// The state transition's own checks first, so a wrong chain id or a
+	if err := b.pool.CheckRoom(tx); err != nil {
+		return err
+	}
+	// The state transition's own checks next, so a wrong chain id or a
 	// bad signature is reported in its words ("invalid chain id: want
-	// 1337, have 1"), not as a failed sender recovery.
-	if _, err := execution.CheckTx(b.chain.Config(), b.chain.Signer(), b.chain.Registry(), tx, nil, b.chain.Genesis().GasLimit); err != nil {
+	// 1337, have 1"), not as a failed sender recovery (a full pool says
+	// "txpool is full" first, whatever else is wrong).
+	if _, err := b.chain.CheckTx(tx); err != nil {
 		return err
 	}
 	if err := b.pool.Add(tx)[0]; err != nil {

@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/bilayer/bilayer/core/block"
-	"github.com/bilayer/bilayer/core/execution"
 	"github.com/bilayer/bilayer/node/consensus"
 	"github.com/bilayer/bilayer/node/wire"
 	"github.com/bilayer/bilayer/p2p"
@@ -125,6 +124,7 @@ func (n *Node) decodeConsensus(data []byte) (consensusMsg, p2p.Verdict, error) {
 		if err := b.CheckCommitments(); err != nil {
 			return consensusMsg{}, p2p.Reject, err
 		}
+		n.chain.CommitmentsChecked(b) // Execute need not hash its transactions again
 		return consensusMsg{proposal: &m, block: b}, p2p.Accept, nil
 	}
 }
@@ -302,13 +302,17 @@ func (n *Node) validateTxBatch(from p2p.PeerID, data []byte) p2p.Verdict {
 		n.log.Debug("Rejected tx batch", "peer", from, "err", err)
 		return p2p.Reject
 	}
-	cfg, signer, reg, gasLimit := n.chain.Config(), n.chain.Signer(), n.chain.Registry(), n.cfg.Genesis.GasLimit
 	fresh := make([]*types.Transaction, 0, len(txs))
 	for i, tx := range txs {
 		if n.pool.Has(tx.Hash()) {
 			continue
 		}
-		if _, err := execution.CheckTx(cfg, signer, reg, tx, nil, gasLimit); err != nil {
+		if n.pool.CheckRoom(tx) != nil {
+			// A full pool would refuse it: not worth a recovery. The
+			// batch is then ignored, not relayed.
+			continue
+		}
+		if _, err := n.chain.CheckTx(tx); err != nil {
 			n.log.Debug("Rejected tx batch", "peer", from, "tx", i, "hash", tx.Hash(), "err", err)
 			return p2p.Reject
 		}

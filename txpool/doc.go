@@ -21,10 +21,14 @@
 //     pool replaces it only if both its tip and fee cap are at least
 //     PriceBump percent higher. Every rejection is returned as an error
 //     that says why.
-//   - The pool is bounded by count and by bytes. When full, the cheapest
-//     transaction that ends a sender's nonce chain is evicted to make room
-//     for a better-paying one; a transaction cheaper than all of those is
-//     refused with ErrPoolFull.
+//   - The pool is bounded by count and by bytes. When full, transactions
+//     stuck behind a nonce gap are evicted first, then the cheapest
+//     transaction that ends a sender's nonce chain, to make room for a
+//     better-paying one; a transaction cheaper than all of those is
+//     refused with ErrPoolFull. Refusing costs no scan of the pool: it
+//     keeps the accounts with a gap and a lower bound of every pooled
+//     transaction's caps (floor.go), and CheckRoom applies the same test
+//     before a sender is even recovered.
 //   - Executable returns, for the block builder, an iterator over the
 //     transactions whose nonces follow the state's without a gap, best
 //     effective tip first while keeping each sender's nonce order.

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"math/big"
 	"slices"
+
+	"github.com/ethereum/go-ethereum/common"
 )
 
 // effectiveTip is what a transaction pays its proposer per gas at baseFee:
@@ -28,57 +30,92 @@ func sortedNonces(acc *account) []uint64 {
 // makeRoom evicts chain-ending transactions until e fits in the count and
 // byte bounds: first those stuck behind a nonce gap, then the cheapest. It
 // refuses e when e pays no more than every executable transaction it would
-// have to evict. The choice of victims is made before
-// anything is removed, so a refused e leaves the pool unchanged.
+// have to evict. The choice of victims is made before anything is removed,
+// so a refused e leaves the pool unchanged.
+//
+// A full pool is the common case under a load above what the chain
+// finalizes, so refusing must not cost a scan of the pool (issue 17: that
+// scan took two thirds of a validator's CPU once its pool filled, and
+// throughput collapsed). Stuck transactions are looked for among the
+// accounts with a gap only, and a transaction that pays no more than the
+// pool's tip floor (a lower bound of every pooled effective tip) is refused
+// without looking further.
 func (p *Pool) makeRoom(e *entry) error {
 	count, bytes := len(p.byHash)+1, p.bytes+e.size
-	if count <= p.cfg.MaxTxs && bytes <= p.cfg.MaxBytes {
+	over := func() bool { return count > p.cfg.MaxTxs || bytes > p.cfg.MaxBytes }
+	if !over() {
 		return nil
 	}
 	if e.size > p.cfg.MaxBytes {
 		return fmt.Errorf("%w: the transaction alone (%d bytes) exceeds the pool's %d bytes", ErrPoolFull, e.size, p.cfg.MaxBytes)
 	}
 	newTip := effectiveTip(e, p.baseFee)
+	refuse := func() error {
+		return fmt.Errorf("%w: %d transactions, %d bytes; this one's tip (%s wei) does not beat the cheapest",
+			ErrPoolFull, len(p.byHash), p.bytes, newTip)
+	}
 	// Tail of each sender's chain, excluding e's own sender's (evicting
 	// those would not help e and could strand it).
 	tails := make(map[*account][]uint64)
 	var victims []*entry
-	for count > p.cfg.MaxTxs || bytes > p.cfg.MaxBytes {
-		var worst *entry
-		var worstAcc *account
-		worstStuck := false
-		for from, acc := range p.accounts {
-			if from == e.sender {
-				continue
-			}
-			nonces, ok := tails[acc]
-			if !ok {
-				nonces = sortedNonces(acc)
-				tails[acc] = nonces
-			}
-			if len(nonces) == 0 {
-				continue
-			}
-			cand := acc.byNonce[nonces[len(nonces)-1]]
-			candStuck := !executable(acc, nonces)
-			if worst == nil || (candStuck && !worstStuck) || (candStuck == worstStuck && cheaper(cand, worst, p.baseFee)) {
-				worst, worstAcc, worstStuck = cand, acc, candStuck
-			}
-		}
-		if worst == nil || (!worstStuck && effectiveTip(worst, p.baseFee).Cmp(newTip) >= 0) {
-			return fmt.Errorf("%w: %d transactions, %d bytes; this one's tip (%s wei) does not beat the cheapest",
-				ErrPoolFull, len(p.byHash), p.bytes, newTip)
-		}
-		victims = append(victims, worst)
-		tails[worstAcc] = tails[worstAcc][:len(tails[worstAcc])-1]
+	take := func(v *entry, acc *account) {
+		victims = append(victims, v)
+		tails[acc] = tails[acc][:len(tails[acc])-1]
 		count--
-		bytes -= worst.size
+		bytes -= v.size
+	}
+	// Stuck transactions first, whatever they pay: only accounts with a
+	// gap have any.
+	for over() {
+		worst, acc, stuck := p.worstTail(p.gappedAccounts(), e.sender, tails)
+		if worst == nil || !stuck {
+			break
+		}
+		take(worst, acc)
+	}
+	if over() && newTip.Cmp(p.tipFloor()) <= 0 {
+		return refuse()
+	}
+	for over() {
+		worst, acc, stuck := p.worstTail(p.accounts, e.sender, tails)
+		if worst == nil || (!stuck && effectiveTip(worst, p.baseFee).Cmp(newTip) >= 0) {
+			return refuse()
+		}
+		take(worst, acc)
 	}
 	for _, v := range victims {
 		p.remove(v)
 		p.dropEmpty(v.sender)
 	}
 	return nil
+}
+
+// worstTail returns the chain end to evict first among accounts (but
+// exclude's): a stuck one before any executable one, then the cheapest.
+// tails caches each account's remaining sorted nonces.
+func (p *Pool) worstTail(accounts map[common.Address]*account, exclude common.Address, tails map[*account][]uint64) (*entry, *account, bool) {
+	var worst *entry
+	var worstAcc *account
+	worstStuck := false
+	for from, acc := range accounts {
+		if from == exclude {
+			continue
+		}
+		nonces, ok := tails[acc]
+		if !ok {
+			nonces = sortedNonces(acc)
+			tails[acc] = nonces
+		}
+		if len(nonces) == 0 {
+			continue
+		}
+		cand := acc.byNonce[nonces[len(nonces)-1]]
+		candStuck := !executable(acc, nonces)
+		if worst == nil || (candStuck && !worstStuck) || (candStuck == worstStuck && cheaper(cand, worst, p.baseFee)) {
+			worst, worstAcc, worstStuck = cand, acc, candStuck
+		}
+	}
+	return worst, worstAcc, worstStuck
 }
 
 // executable reports whether an account's pooled nonces (sorted) run

@@ -151,6 +151,10 @@ type Pool struct {
 	accounts map[common.Address]*account
 	bytes    uint64
 	seq      uint64
+	// gapped are the accounts with transactions behind a nonce gap, and
+	// floor bounds every pooled transaction's caps from below (floor.go).
+	gapped map[common.Address]*account
+	floor  tipBound
 }
 
 // New returns an empty pool validating against st at baseFee.
@@ -158,6 +162,7 @@ func New(cfg Config, signer types.Signer, validate ValidateFunc, st StateView, b
 	return &Pool{
 		cfg: cfg, signer: signer, validate: validate, st: st, baseFee: new(big.Int).Set(baseFee),
 		byHash: make(map[common.Hash]*entry), accounts: make(map[common.Address]*account),
+		gapped: make(map[common.Address]*account),
 	}
 }
 
@@ -250,6 +255,8 @@ func (p *Pool) insert(acc *account, e *entry) {
 	acc.cost.Add(&acc.cost, e.cost)
 	p.byHash[e.tx.Hash()] = e
 	p.bytes += e.size
+	p.floor.add(e)
+	p.markGaps(e.sender, acc)
 }
 
 func (p *Pool) account(from common.Address) *account {
@@ -265,6 +272,7 @@ func (p *Pool) account(from common.Address) *account {
 func (p *Pool) dropEmpty(from common.Address) {
 	if acc, ok := p.accounts[from]; ok && len(acc.byNonce) == 0 {
 		delete(p.accounts, from)
+		delete(p.gapped, from)
 	}
 }
 
@@ -297,9 +305,11 @@ func (p *Pool) remove(e *entry) {
 			if e.tx.Nonce() < acc.next {
 				acc.next = e.tx.Nonce()
 			}
+			p.markGaps(e.sender, acc)
 		}
 	}
 	p.bytes -= e.size
+	p.floor.remove(e)
 }
 
 // Get returns the pooled transaction with the given hash, or nil.
@@ -386,6 +396,7 @@ func (p *Pool) ResetAccounts(st StateView, baseFee *big.Int, touched map[common.
 			p.remove(e)
 			dropped++
 		}
+		p.markGaps(from, acc)
 		if len(acc.byNonce) == 0 {
 			delete(p.accounts, from)
 		}

@@ -66,6 +66,25 @@ func checkInvariants(t *testing.T, step int, p *Pool, cfg Config, kr *keyring) {
 	if count > cfg.MaxTxs || bytes > cfg.MaxBytes {
 		t.Fatalf("step %d: bounds exceeded: %d txs, %d bytes", step, count, bytes)
 	}
+	// The gap index names exactly the accounts that are not executable,
+	// and the tip floor is at most every pooled effective tip.
+	for from, acc := range p.accounts {
+		_, marked := p.gapped[from]
+		if stuck := !executable(acc, sortedNonces(acc)); stuck != marked {
+			t.Fatalf("step %d: account %s stuck %v, gap index says %v", step, from, stuck, marked)
+		}
+	}
+	for from := range p.gapped {
+		if _, ok := p.accounts[from]; !ok {
+			t.Fatalf("step %d: gap index names %s, which has nothing pooled", step, from)
+		}
+	}
+	floor := p.tipFloor()
+	for _, e := range p.byHash {
+		if effectiveTip(e, p.baseFee).Cmp(floor) < 0 {
+			t.Fatalf("step %d: tip floor %s above a pooled tip %s", step, floor, effectiveTip(e, p.baseFee))
+		}
+	}
 	p.mu.Unlock()
 	next := map[common.Address]uint64{}
 	for _, tx := range drain(p.Executable(big.NewInt(1))) {

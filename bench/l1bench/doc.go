@@ -4,4 +4,17 @@
 // devnet of N validator processes, searches for the finalized throughput
 // with the load generator, and reports it beside the ceiling with the
 // block interval, inclusion latency, devnet start time and memory per node.
+//
+// Each step records the cores used by the load generator (this process),
+// by each validator and by every other process; the ceiling is also given
+// on the cores the load generator left to the validators, labelled as
+// such (the goal is measured against the plain ceiling). After the search
+// (issue 17) one step offers twice the peak for twice a step's duration
+// (the excess outgrows the pools) — the plateau: what is finalized then,
+// the block interval, what admission refused ("txpool is full") — and the
+// validators' resident memory is read right after it, under that
+// saturating load; a last step at half the peak gives the inclusion
+// latency. Every step, the search's included, starts once the pools have
+// drained, with the load accounts' nonces read again: a rate is not
+// measured behind the previous one's backlog.
 package l1bench

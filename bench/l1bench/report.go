@@ -6,6 +6,9 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
+
+	"github.com/bilayer/bilayer/bench/loadgen"
 )
 
 // WriteJSON writes the report to path, creating its directory.
@@ -28,16 +31,55 @@ func (r *Report) Markdown(w io.Writer) {
 	fmt.Fprintf(w, "| L1 finalized throughput | %.0f tx/s | |\n", r.L1TPS)
 	fmt.Fprintf(w, "| ceiling = cores / (validators × cost) | %.0f tx/s | |\n", r.L1CeilingTPS)
 	fmt.Fprintf(w, "| ratio to ceiling | %.0f %% | ≥ 60 %% |\n", 100*r.L1Ratio)
-	fmt.Fprintf(w, "| state transition cost (one core) | %.1f µs/tx | |\n", r.TxCostMicros)
-	fmt.Fprintf(w, "| block interval under load | %.2f s | 1 s |\n", r.BlockInterval)
-	fmt.Fprintf(w, "| inclusion latency p50 / p99 | %.0f / %.0f ms | |\n", r.LatencyP50, r.LatencyP99)
-	fmt.Fprintf(w, "| process start → first block on every node | %.2f s | ≤ 3 s |\n", r.DevnetStart)
-	fmt.Fprintf(w, "| resident memory per node (max) | %.0f MiB | |\n", r.RSSMB)
-	fmt.Fprintln(w)
-	fmt.Fprintln(w, "| offered tx/s | finalized tx/s | included / sent | p50 ms | p99 ms | send errors |")
-	fmt.Fprintln(w, "|---:|---:|---:|---:|---:|---:|")
-	for _, s := range r.Steps {
-		fmt.Fprintf(w, "| %.0f | %.0f | %d / %d | %d | %d | %d |\n", s.OfferedRate, s.FinalizedTPS, s.Included, s.Sent,
-			s.LatencyP50.Milliseconds(), s.LatencyP99.Milliseconds(), s.SendErrors)
+	if r.CeilingLeftTPS > 0 {
+		fmt.Fprintf(w, "| load generator CPU at the peak (its share of the %d cores) | %.2f cores (%.0f %%) | |\n",
+			r.Machine.Cores, r.LoadgenCores, 100*r.LoadgenShare)
+		fmt.Fprintf(w, "| ceiling on the cores left to the validators = (%d − %.2f) cores / (validators × cost) | %.0f tx/s | |\n",
+			r.Machine.Cores, r.LoadgenCores, r.CeilingLeftTPS)
+		fmt.Fprintf(w, "| ratio to the ceiling on the cores left to the validators | %.0f %% | |\n", 100*r.RatioLeft)
+		fmt.Fprintf(w, "| CPU cores at the peak: validators / other processes | %.2f / %.2f | other ≈ 0 |\n", r.ValidatorCores, r.OtherCores)
 	}
+	fmt.Fprintf(w, "| state transition cost (one core) | %.1f µs/tx | |\n", r.TxCostMicros)
+	fmt.Fprintf(w, "| block interval at the peak | %.2f s | 1 s |\n", r.BlockInterval)
+	fmt.Fprintf(w, "| inclusion latency p50 / p99 at the peak | %.0f / %.0f ms | |\n", r.LatencyP50, r.LatencyP99)
+	if r.Plateau.Sent > 0 {
+		fmt.Fprintf(w, "| plateau: offered 2× the peak (%.0f tx/s), finalized | %.0f tx/s = %.0f %% of the peak | ≥ %.0f %% |\n",
+			r.PlateauRate, r.Plateau.FinalizedTPS, 100*r.PlateauRatio, 100*PlateauGoal)
+		fmt.Fprintf(w, "| plateau: block interval; refused at admission | %.2f s; %d of %d (%s) | 1 s |\n",
+			r.Plateau.BlockInterval.Seconds(), r.Plateau.SendErrors, r.Plateau.Sent, firstWords(r.Plateau.FirstError))
+	}
+	if r.HalfPeak.Sent > 0 {
+		fmt.Fprintf(w, "| inclusion latency p50 / p99 at half the peak (%.0f tx/s) | %d / %d ms | p50 ≤ 1,500 ms |\n",
+			r.HalfPeakRate, r.HalfPeak.LatencyP50.Milliseconds(), r.HalfPeak.LatencyP99.Milliseconds())
+	}
+	fmt.Fprintf(w, "| process start → first block on every node | %.2f s | ≤ 3 s |\n", r.DevnetStart)
+	fmt.Fprintf(w, "| resident memory per validator under saturating load (max; peak) | %.0f MiB; %.0f MiB | ≤ %d MiB |\n",
+		r.RSSMB, r.RSSPeakMB, MemoryGoalMiB)
+	fmt.Fprintln(w)
+	fmt.Fprintln(w, "| offered tx/s | finalized tx/s | included / sent | block interval s | p50 ms | p99 ms | send errors | CPU cores |")
+	fmt.Fprintln(w, "|---:|---:|---:|---:|---:|---:|---:|---|")
+	row := func(label string, s loadgen.Result) {
+		fmt.Fprintf(w, "| %s%.0f | %.0f | %d / %d | %.2f | %d | %d | %d | %s |\n", label, s.OfferedRate, s.FinalizedTPS, s.Included, s.Sent,
+			s.BlockInterval.Seconds(), s.LatencyP50.Milliseconds(), s.LatencyP99.Milliseconds(), s.SendErrors, cpuString(s.CPU))
+	}
+	for _, s := range r.Steps {
+		row("", s)
+	}
+	if r.Plateau.Sent > 0 {
+		row("2× peak: ", r.Plateau)
+	}
+	if r.HalfPeak.Sent > 0 {
+		row("½ peak: ", r.HalfPeak)
+	}
+}
+
+// firstWords shortens an error for a table cell.
+func firstWords(s string) string {
+	if s == "" {
+		return "none"
+	}
+	if i := strings.IndexAny(s, ":|"); i > 0 {
+		s = s[:i]
+	}
+	return s
 }

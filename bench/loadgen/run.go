@@ -21,6 +21,7 @@ import (
 type signedTx struct {
 	hash    common.Hash
 	raw     []byte
+	call    []byte // its eth_sendRawTransaction call after the id (sendRawCall)
 	account int
 }
 
@@ -81,7 +82,7 @@ func Presign(chainID *big.Int, accounts []*Account, count int, fees Fees, seed u
 					errs[w] = fmt.Errorf("presign: encode: %w", err)
 					return
 				}
-				signed[i] = signedTx{hash: tx.Hash(), raw: raw, account: j.account}
+				signed[i] = signedTx{hash: tx.Hash(), raw: raw, call: sendRawCall(raw), account: j.account}
 			}
 		}()
 	}
@@ -113,6 +114,11 @@ type Config struct {
 	// PollInterval is how often the watcher asks for a new block (default
 	// 20 ms); latencies are late by up to this much.
 	PollInterval time.Duration
+	// SendInterval is how often each connection sends what is due, in one
+	// batch (default 10 ms). Longer means fewer, larger batches: less CPU
+	// per transaction for the load generator and the node's HTTP
+	// handling, and up to this much added to a transaction's wait.
+	SendInterval time.Duration
 	// CPU names processes (0: this one, the load generator) whose CPU use
 	// over the send window Run reports in Result.CPU, with what every other
 	// process used under OtherProcesses, so a reader can see how the
@@ -216,17 +222,26 @@ func sendAll(ctx context.Context, cfg Config, load *Load, w *watcher) (sent, err
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			client, err := rpc.DialContext(ctx, url)
-			if err != nil {
-				errOnce.Do(func() { firstErr = err })
-				errN.Add(int64(len(queue)))
-				return
+			raw := newRawSender(url)
+			var client *rpc.Client
+			if raw == nil {
+				c, err := rpc.DialContext(ctx, url)
+				if err != nil {
+					errOnce.Do(func() { firstErr = err })
+					errN.Add(int64(len(queue)))
+					return
+				}
+				defer c.Close()
+				client = c
 			}
-			defer client.Close()
 			start := time.Now()
 			done := 0
 			failed := map[int]bool{}
-			tick := time.NewTicker(10 * time.Millisecond)
+			interval := cfg.SendInterval
+			if interval <= 0 {
+				interval = 10 * time.Millisecond
+			}
+			tick := time.NewTicker(interval)
 			defer tick.Stop()
 			for done < len(queue) && ctx.Err() == nil {
 				due := min(int(time.Since(start).Seconds()*perConn), len(queue))
@@ -245,20 +260,14 @@ func sendAll(ctx context.Context, cfg Config, load *Load, w *watcher) (sent, err
 						done = end
 						continue
 					}
-					elems := make([]rpc.BatchElem, len(batch))
-					hashes := make([]common.Hash, len(batch))
-					now := time.Now()
-					for i, tx := range batch {
-						w.markSent(tx.hash, now)
-						elems[i] = rpc.BatchElem{Method: "eth_sendRawTransaction", Args: []any{hexutil.Bytes(tx.raw)}, Result: &hashes[i]}
-					}
-					if err := client.BatchCallContext(ctx, elems); err != nil {
+					w.markSentAll(batch, time.Now())
+					if txErrs, err := sendBatch(ctx, raw, client, batch); err != nil {
 						errOnce.Do(func() { firstErr = err })
 						errN.Add(int64(len(batch)))
 					} else {
-						for i, e := range elems {
-							if e.Error != nil {
-								errOnce.Do(func() { firstErr = e.Error })
+						for i, e := range txErrs {
+							if e != nil {
+								errOnce.Do(func() { firstErr = e })
 								errN.Add(1)
 								failed[batch[i].account] = true
 							}
@@ -305,10 +314,33 @@ func newWatcher(ctx context.Context, url string, poll time.Duration) (*watcher, 
 
 func (w *watcher) close() { w.client.Close() }
 
-func (w *watcher) markSent(h common.Hash, t time.Time) {
+func (w *watcher) markSentAll(batch []signedTx, t time.Time) {
 	w.mu.Lock()
-	w.sentAt[h] = t
+	for _, tx := range batch {
+		w.sentAt[tx.hash] = t
+	}
 	w.mu.Unlock()
+}
+
+// sendBatch sends a batch with raw, or with client when the endpoint is
+// not HTTP.
+func sendBatch(ctx context.Context, raw *rawSender, client *rpc.Client, batch []signedTx) ([]error, error) {
+	if raw != nil {
+		return raw.send(ctx, batch)
+	}
+	elems := make([]rpc.BatchElem, len(batch))
+	hashes := make([]common.Hash, len(batch))
+	for i, tx := range batch {
+		elems[i] = rpc.BatchElem{Method: "eth_sendRawTransaction", Args: []any{hexutil.Bytes(tx.raw)}, Result: &hashes[i]}
+	}
+	if err := client.BatchCallContext(ctx, elems); err != nil {
+		return nil, err
+	}
+	errs := make([]error, len(batch))
+	for i, e := range elems {
+		errs[i] = e.Error
+	}
+	return errs, nil
 }
 
 func (w *watcher) includedCount() int {

@@ -75,6 +75,35 @@ func (rs *rows) l1(r *l1bench.Report) {
 		fmt.Sprintf("%s tx/s", thousands(r.L1TPS)), "", nil)
 	rs.add(fmt.Sprintf("L1 ratio to the ceiling (%d cores / (%d validators × %.1f µs) = %s tx/s)", r.Machine.Cores, r.Validators,
 		r.TxCostMicros, thousands(r.L1CeilingTPS)), fmt.Sprintf("%.0f %%", 100*r.L1Ratio), ratioTarget, is(r.L1Ratio >= L1RatioGoal))
+	rs.l1Saturation(r)
+}
+
+// l1Saturation adds the rows of issue 17 beyond the ratio, for a report
+// that has them: the load generator's share of the cores and the ratio on
+// the cores it left, the plateau at twice the peak, latency at half the
+// peak, and a validator's memory under saturating load.
+func (rs *rows) l1Saturation(r *l1bench.Report) {
+	if r.CeilingLeftTPS > 0 {
+		rs.add(fmt.Sprintf("L1 load generator's CPU at the peak (of %d cores)", r.Machine.Cores),
+			fmt.Sprintf("%.2f cores (%.0f %%)", r.LoadgenCores, 100*r.LoadgenShare), "", nil)
+		rs.add(fmt.Sprintf("L1 ratio to the ceiling on the cores left to the validators ((%d − %.2f) cores: %s tx/s; not the goal's measure)",
+			r.Machine.Cores, r.LoadgenCores, thousands(r.CeilingLeftTPS)), fmt.Sprintf("%.0f %%", 100*r.RatioLeft), "", nil)
+	}
+	if r.Plateau.Sent > 0 {
+		rs.add(fmt.Sprintf("L1 plateau: finalized at 2× the peak offered (%s tx/s; blocks every %.2f s; %s refused at admission)",
+			thousands(r.PlateauRate), r.Plateau.BlockInterval.Seconds(), thousands(float64(r.Plateau.SendErrors))),
+			fmt.Sprintf("%s tx/s (%.0f %% of the peak)", thousands(r.Plateau.FinalizedTPS), 100*r.PlateauRatio),
+			fmt.Sprintf("≥ %.0f %% of the peak", 100*l1bench.PlateauGoal), is(r.PlateauRatio >= l1bench.PlateauGoal))
+	}
+	if r.HalfPeak.Sent > 0 {
+		rs.add(fmt.Sprintf("L1 inclusion latency p50 / p99 at half the peak (%s tx/s)", thousands(r.HalfPeakRate)),
+			fmt.Sprintf("%s / %s ms", thousands(float64(r.HalfPeak.LatencyP50.Milliseconds())), thousands(float64(r.HalfPeak.LatencyP99.Milliseconds()))),
+			"p50 ≤ 1,500 ms", is(r.HalfPeak.LatencyP50 <= 1500*time.Millisecond))
+	}
+	if r.Plateau.Sent > 0 && r.RSSMB > 0 {
+		rs.add("L1 validator resident memory under saturating load (max over validators, right after the plateau step)",
+			fmt.Sprintf("%.0f MiB", r.RSSMB), fmt.Sprintf("≤ %d MiB", l1bench.MemoryGoalMiB), is(r.RSSMB <= l1bench.MemoryGoalMiB))
+	}
 }
 
 func (rs *rows) l2(r *l2bench.Report) {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"runtime/pprof"
 	"syscall"
 	"time"
 
@@ -66,6 +67,7 @@ fails the run.`,
 			&cli.DurationFlag{Name: "l2-min-block-time", Usage: "L2: pass --min-block-time to the sequencer (default: its own, 100ms)"},
 			&cli.StringFlag{Name: "l2-log-level", Value: "warn", Usage: "L2: the sequencer's --log.level (its log is kept with --keep)"},
 			&cli.StringFlag{Name: "l2-profile", Usage: "L2: write a CPU profile of the sequencer, taken during one more step at the peak rate, to this file"},
+			&cli.StringFlag{Name: "self-profile", Usage: "write a CPU profile of this process (the load generator and the harness) over the whole run to this file"},
 		},
 		Action: run,
 	}
@@ -84,6 +86,13 @@ func run(c *cli.Context) error {
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	start := time.Now()
+	if path := c.String("self-profile"); path != "" {
+		stopProfile, err := startSelfProfile(path)
+		if err != nil {
+			return err
+		}
+		defer stopProfile()
+	}
 	var r reports
 	var err error
 	if !c.Bool("skip-devnet") {
@@ -148,4 +157,18 @@ func run(c *cli.Context) error {
 	}
 	fmt.Printf("\nResults written to %s (the run took %s)\n", out, time.Since(start).Round(time.Second))
 	return nil
+}
+
+// startSelfProfile writes a CPU profile of this process to path until the
+// returned function is called: where the load generator's CPU goes.
+func startSelfProfile(path string) (func(), error) {
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, fmt.Errorf("self profile: %w", err)
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("self profile: %w", err)
+	}
+	return func() { pprof.StopCPUProfile(); f.Close() }, nil
 }

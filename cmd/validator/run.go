@@ -126,6 +126,8 @@ func runNode(c *cli.Context) error {
 		return err
 	}
 	chain.SetTrieCacheBytes(trieCache)
+	memLimit, fromEnv := cmdutil.ApplyMemoryLimit(c.Int(cacheFlag.Name))
+	log.Info("Memory", "cacheMiB", c.Int(cacheFlag.Name), "goSoftLimitMiB", memLimit>>20, "fromGOMEMLIMIT", fromEnv)
 	db, err := pebblestore.Open(datadirPath(c, chainDir), pebblestore.Options{CacheSize: blockCache, Logger: log.With("module", "pebble")})
 	if err != nil {
 		return err

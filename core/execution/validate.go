@@ -92,8 +92,19 @@ func checkGasAndFees(tx *types.Transaction, baseFee *big.Int, blockGasLimit uint
 	if blockGasLimit > 0 && tx.Gas() > blockGasLimit {
 		return invalid(ErrGasLimitTooHigh, "gas limit %d, block gas limit %d", tx.Gas(), blockGasLimit)
 	}
-	if baseFee != nil && feeCap.Cmp(baseFee) < 0 {
-		return invalid(ErrFeeCapBelowBaseFee, "max fee per gas %s, base fee %s", feeCap, baseFee)
+	if baseFee != nil {
+		return CheckBaseFee(tx, baseFee)
+	}
+	return nil
+}
+
+// CheckBaseFee checks the one stateless rule that depends on the block: the
+// fee cap must cover the base fee (ErrFeeCapBelowBaseFee, an
+// *InvalidTxError). CheckTx with a base fee applies it; a caller that knows
+// tx passed CheckTx without one may apply it alone.
+func CheckBaseFee(tx *types.Transaction, baseFee *big.Int) error {
+	if tx.GasFeeCapIntCmp(baseFee) < 0 {
+		return invalid(ErrFeeCapBelowBaseFee, "max fee per gas %s, base fee %s", tx.GasFeeCap(), baseFee)
 	}
 	return nil
 }

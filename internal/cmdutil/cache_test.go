@@ -1,6 +1,9 @@
 package cmdutil
 
-import "testing"
+import (
+	"runtime/debug"
+	"testing"
+)
 
 // TestCacheSizes: --cache splits in halves between the trie-node cache and
 // the block cache; below 16 MiB is refused.
@@ -14,5 +17,27 @@ func TestCacheSizes(t *testing.T) {
 	}
 	if _, _, err := CacheSizes(15); err == nil {
 		t.Fatal("15 MiB accepted")
+	}
+}
+
+// TestMemoryLimit: the Go soft memory limit grows with --cache from a
+// fixed base; GOMEMLIMIT, when set, wins and is left alone.
+func TestMemoryLimit(t *testing.T) {
+	if got := MemoryLimit(32); got != 96<<20 {
+		t.Fatalf("--cache 32: limit %d MiB, want 96", got>>20)
+	}
+	if got := MemoryLimit(1024); got != 1088<<20 {
+		t.Fatalf("--cache 1024: limit %d MiB, want 1088", got>>20)
+	}
+	prev := debug.SetMemoryLimit(-1)
+	defer debug.SetMemoryLimit(prev)
+	t.Setenv("GOMEMLIMIT", "")
+	if limit, fromEnv := ApplyMemoryLimit(32); fromEnv || limit != 96<<20 || debug.SetMemoryLimit(-1) != 96<<20 {
+		t.Fatalf("applied %d MiB (from env %v), runtime says %d MiB", limit>>20, fromEnv, debug.SetMemoryLimit(-1)>>20)
+	}
+	t.Setenv("GOMEMLIMIT", "300MiB")
+	debug.SetMemoryLimit(300 << 20)
+	if limit, fromEnv := ApplyMemoryLimit(32); !fromEnv || limit != 300<<20 {
+		t.Fatalf("with GOMEMLIMIT: %d MiB, from env %v", limit>>20, fromEnv)
 	}
 }

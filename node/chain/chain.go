@@ -47,6 +47,11 @@ type Chain struct {
 
 	mu   sync.RWMutex
 	head *block.Block
+	// checked are the proposals whose commitments the gossip check
+	// verified (checked.go); stateless the transactions that passed the
+	// stateless checks (pooltx.go).
+	checked   checkedBlocks
+	stateless checkedTxs
 }
 
 // DefaultTrieCacheBytes is the clean trie-node cache of a chain's state

@@ -25,7 +25,7 @@ type testEnv struct {
 	keys []*ecdsa.PrivateKey
 }
 
-func newTestEnv(t *testing.T, accounts int) *testEnv {
+func newTestEnv(t testing.TB, accounts int) *testEnv {
 	t.Helper()
 	env := &testEnv{gen: &genesis.Genesis{ChainID: 1337, GasLimit: 30_000_000, Timestamp: 1_700_000_000,
 		Alloc:      map[common.Address]genesis.Account{},
@@ -54,7 +54,7 @@ func (env *testEnv) open(t *testing.T, db store.Store) *Chain {
 	return c
 }
 
-func (env *testEnv) transfer(t *testing.T, from int, nonce uint64, value int64) *types.Transaction {
+func (env *testEnv) transfer(t testing.TB, from int, nonce uint64, value int64) *types.Transaction {
 	t.Helper()
 	to := common.HexToAddress("0xdead")
 	tx, err := types.SignNewTx(env.keys[from], types.LatestSignerForChainID(big.NewInt(1337)), &types.DynamicFeeTx{

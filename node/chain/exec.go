@@ -135,7 +135,7 @@ func (c *Chain) checkHeader(b *block.Block, parent *block.Block) error {
 	if !h.Number.IsUint64() || n != parent.Number()+1 || h.ParentHash != parent.Hash() {
 		return fmt.Errorf("%w: block %s (parent %s) on head %d (%s)", ErrNotNext, h.Number, h.ParentHash, parent.Number(), parent.Hash())
 	}
-	if err := b.CheckCommitments(); err != nil {
+	if err := c.checkCommitments(b); err != nil {
 		return fmt.Errorf("%w: %w", ErrBadHeader, err)
 	}
 	switch {

@@ -1,0 +1,208 @@
+package l1bench
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/bilayer/bilayer/bench/loadgen"
+	"github.com/ethereum/go-ethereum/common/hexutil"
+	"github.com/ethereum/go-ethereum/rpc"
+)
+
+// Names under which a step's Result.CPU reports the load generator (this
+// process) and the validators (summed by validatorCores).
+const (
+	loadgenName     = "load generator"
+	validatorPrefix = "validator-"
+)
+
+// PlateauGoal is the share of the peak that the finalized throughput must
+// keep when twice the peak is offered (issue 17 item 2).
+const PlateauGoal = 0.9
+
+// drainTimeout bounds the wait for the pools to drain before a step: a
+// full pool of 20,000 transfers drains in about 15 s at the rates a quiet
+// machine finalizes.
+const drainTimeout = 30 * time.Second
+
+// MemoryGoalMiB bounds a validator's resident memory under saturating load
+// (issue 17 item 4).
+const MemoryGoalMiB = 200
+
+// cpuNames maps the processes whose CPU each step records: this one (the
+// load generator) and every validator.
+func cpuNames(eps *endpoints) map[string]int {
+	m := map[string]int{loadgenName: 0}
+	for i, n := range eps.Nodes {
+		name := n.Name
+		if name == "" {
+			name = fmt.Sprintf("%s%d", validatorPrefix, i)
+		}
+		if !strings.HasPrefix(name, validatorPrefix) {
+			name = validatorPrefix + name
+		}
+		m[name] = n.PID
+	}
+	return m
+}
+
+// validatorCores sums the cores the validators used in a step.
+func validatorCores(cpu map[string]float64) float64 {
+	var sum float64
+	for name, v := range cpu {
+		if strings.HasPrefix(name, validatorPrefix) {
+			sum += v
+		}
+	}
+	return sum
+}
+
+// cpuShares fills the report's CPU figures from the peak step: the cores the
+// load generator and other processes took, and the ceiling computed on the
+// cores left to the validators.
+func (r *Report) cpuShares(best loadgen.Result, txps float64) {
+	r.PeakCPU = best.CPU
+	r.LoadgenCores = best.CPU[loadgenName]
+	r.OtherCores = best.CPU[loadgen.OtherProcesses]
+	r.ValidatorCores = validatorCores(best.CPU)
+	cores := float64(r.Machine.Cores)
+	if cores <= 0 {
+		return
+	}
+	r.LoadgenShare = r.LoadgenCores / cores
+	left := cores - r.LoadgenCores
+	if left > 0 && r.Validators > 0 {
+		r.CeilingLeftTPS = txps * left / float64(r.Validators)
+		r.RatioLeft = r.L1TPS / r.CeilingLeftTPS
+	}
+}
+
+// saturation runs the steps after the search: twice the peak (the plateau:
+// what is finalized, and the memory every validator holds right after it),
+// then half the peak (latency), each after the previous backlog drained.
+func (r *Report) saturation(ctx context.Context, sc loadgen.SearchConfig, accounts []*loadgen.Account, eps *endpoints,
+	best loadgen.Result, logf func(string, ...any)) error {
+	peak := best.FinalizedTPS
+	if peak <= 0 {
+		return nil
+	}
+	if err := settle(ctx, sc, accounts, eps, logf); err != nil {
+		return err
+	}
+	r.PlateauRate = 2 * peak
+	// Twice as long as a search step: the excess then outgrows the
+	// pools, so admission has to refuse part of it.
+	long := sc
+	long.StepDuration = 2 * sc.StepDuration
+	logf("Offering twice the peak (%.0f tx/s) for %s: the plateau...", r.PlateauRate, long.StepDuration)
+	plateau, err := loadgen.Step(ctx, long, accounts, r.PlateauRate, 2000)
+	if err != nil {
+		return fmt.Errorf("plateau step: %w", err)
+	}
+	r.Plateau = plateau
+	r.PlateauRatio = plateau.FinalizedTPS / peak
+	for _, n := range eps.Nodes {
+		m, err := loadgen.ProcessMemory(n.PID)
+		if err != nil {
+			return fmt.Errorf("memory of %s: %w", n.Name, err)
+		}
+		r.RSSPerNodeMB = append(r.RSSPerNodeMB, m.RSSMiB)
+		r.RSSMB = max(r.RSSMB, m.RSSMiB)
+		r.RSSPeakMB = max(r.RSSPeakMB, m.PeakMiB)
+	}
+	logf("  finalized %.0f tx/s = %.0f %% of the peak, blocks every %.2f s; validators hold up to %.0f MiB (peak %.0f MiB)",
+		plateau.FinalizedTPS, 100*r.PlateauRatio, plateau.BlockInterval.Seconds(), r.RSSMB, r.RSSPeakMB)
+	if err := settle(ctx, sc, accounts, eps, logf); err != nil {
+		return err
+	}
+	r.HalfPeakRate = peak / 2
+	logf("Latency at half the peak (%.0f tx/s)...", r.HalfPeakRate)
+	half, err := loadgen.Step(ctx, sc, accounts, r.HalfPeakRate, 3000)
+	if err != nil {
+		return fmt.Errorf("half-peak step: %w", err)
+	}
+	r.HalfPeak = half
+	return nil
+}
+
+// settle waits for the pools to drain, then re-reads the load accounts'
+// nonces: a step that filled the pools leaves them different on each
+// validator (each refused what it had no room for), so the nonces read
+// right after it may be behind what the chain then included. If some pool
+// did not drain within drainTimeout, each account's nonce is the highest
+// any validator expects (a transaction pooled anywhere is likely to be
+// included).
+func settle(ctx context.Context, sc loadgen.SearchConfig, accounts []*loadgen.Account, eps *endpoints, logf func(string, ...any)) error {
+	drainErr := waitDrained(ctx, eps, drainTimeout)
+	if drainErr == nil {
+		if err := loadgen.ResyncNonces(ctx, sc.WatchURL, accounts); err != nil {
+			return fmt.Errorf("settle: %w", err)
+		}
+		return nil
+	}
+	logf("  %v; reading every validator's pending nonces", drainErr)
+	highest := make([]uint64, len(accounts))
+	for _, n := range eps.Nodes {
+		if err := loadgen.ResyncNonces(ctx, n.RPC, accounts); err != nil {
+			return fmt.Errorf("settle: %w", err)
+		}
+		for i, a := range accounts {
+			highest[i] = max(highest[i], a.Nonce)
+		}
+	}
+	for i, a := range accounts {
+		a.Nonce = highest[i]
+	}
+	return nil
+}
+
+// waitDrained waits until every validator's pool is empty (txpool_status),
+// so the next step does not start behind the previous one's backlog.
+func waitDrained(ctx context.Context, eps *endpoints, timeout time.Duration) error {
+	deadline := time.Now().Add(timeout)
+	for _, n := range eps.Nodes {
+		c, err := rpc.DialContext(ctx, n.RPC)
+		if err != nil {
+			return fmt.Errorf("wait for the pools to drain: %w", err)
+		}
+		for {
+			var st map[string]hexutil.Uint
+			err := c.CallContext(ctx, &st, "txpool_status")
+			if err == nil && st["pending"]+st["queued"] == 0 {
+				break
+			}
+			if time.Now().After(deadline) {
+				c.Close()
+				return fmt.Errorf("the pools still held transactions %s after the load stopped (%s: %v %v)", timeout, n.Name, st, err)
+			}
+			select {
+			case <-ctx.Done():
+				c.Close()
+				return ctx.Err()
+			case <-time.After(200 * time.Millisecond):
+			}
+		}
+		c.Close()
+	}
+	return nil
+}
+
+// cpuString prints a step's CPU use, largest first.
+func cpuString(cpu map[string]float64) string {
+	if len(cpu) == 0 {
+		return "n/a"
+	}
+	names := make([]string, 0, len(cpu))
+	for n := range cpu {
+		names = append(names, n)
+	}
+	sort.Slice(names, func(i, j int) bool { return cpu[names[i]] > cpu[names[j]] })
+	parts := make([]string, 0, len(names))
+	for _, n := range names {
+		parts = append(parts, fmt.Sprintf("%s %.2f", n, cpu[n]))
+	}
+	return strings.Join(parts, ", ")
+}

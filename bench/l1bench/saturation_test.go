@@ -1,0 +1,35 @@
+package l1bench
+
+import (
+	"bytes"
+	"math"
+	"strings"
+	"testing"
+
+	"github.com/bilayer/bilayer/bench/loadgen"
+)
+
+// TestCPUShares: the ceiling on the cores left to the validators is the
+// plain ceiling scaled by the cores the load generator did not use, and
+// the validators' cores are summed from their per-process figures.
+func TestCPUShares(t *testing.T) {
+	r := &Report{Validators: 4, Machine: loadgen.Machine{Cores: 2}, L1TPS: 1000}
+	best := loadgen.Result{CPU: map[string]float64{loadgenName: 0.4, "validator-0": 0.3, "validator-1": 0.35,
+		"validator-2": 0.3, "validator-3": 0.25, loadgen.OtherProcesses: 0.1}}
+	r.cpuShares(best, 8000) // 125 µs per transfer
+	want := 8000 * (2 - 0.4) / 4.0
+	if math.Abs(r.CeilingLeftTPS-want) > 1e-9 || math.Abs(r.RatioLeft-1000/want) > 1e-9 {
+		t.Fatalf("ceiling on cores left %.1f (ratio %.3f), want %.1f", r.CeilingLeftTPS, r.RatioLeft, want)
+	}
+	if r.LoadgenShare != 0.2 || math.Abs(r.ValidatorCores-1.2) > 1e-9 || r.OtherCores != 0.1 {
+		t.Fatalf("shares: loadgen %.2f validators %.2f other %.2f", r.LoadgenShare, r.ValidatorCores, r.OtherCores)
+	}
+	var buf bytes.Buffer
+	r.Plateau = loadgen.Result{Sent: 10, SendErrors: 4, FirstError: "txpool is full: 20000 transactions"}
+	r.Markdown(&buf)
+	for _, s := range []string{"ratio to the ceiling on the cores left to the validators | 31 %", "refused at admission | 0.00 s; 4 of 10 (txpool is full)", "2× peak: "} {
+		if !strings.Contains(buf.String(), s) {
+			t.Errorf("table lacks %q:\n%s", s, buf.String())
+		}
+	}
+}

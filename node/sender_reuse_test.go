@@ -1,0 +1,119 @@
+package node
+
+import (
+	"math/big"
+	"sync/atomic"
+	"testing"
+
+	"github.com/bilayer/bilayer/core/block"
+	"github.com/bilayer/bilayer/txpool"
+	"github.com/ethereum/go-ethereum/common"
+	"github.com/ethereum/go-ethereum/core/types"
+	"github.com/ethereum/go-ethereum/crypto"
+	"github.com/holiman/uint256"
+)
+
+// countingSigner counts the sender recoveries made through it. It is equal
+// to any signer its inner signer is equal to, so a sender cached by it is
+// reused by the chain's own signer, as the node's pool and chain share one.
+type countingSigner struct {
+	types.Signer
+	recoveries *atomic.Int64
+}
+
+func (s countingSigner) Sender(tx *types.Transaction) (common.Address, error) {
+	s.recoveries.Add(1)
+	return s.Signer.Sender(tx)
+}
+
+func (s countingSigner) Equal(other types.Signer) bool {
+	if c, ok := other.(countingSigner); ok {
+		other = c.Signer
+	}
+	return s.Signer.Equal(other)
+}
+
+type richState struct{}
+
+func (richState) GetNonce(common.Address) uint64 { return 0 }
+func (richState) GetBalance(common.Address) *uint256.Int {
+	return uint256.NewInt(1e18)
+}
+
+// TestProposalReusesPooledSenders: the transactions of a proposed block
+// arrive decoded afresh, without the senders the pool recovered when they
+// were admitted; withPooledTxs swaps in the pool's objects, so checking
+// and executing the block recovers no sender again. Without the swap, every
+// transaction would be recovered a second time.
+func TestProposalReusesPooledSenders(t *testing.T) {
+	chainID := big.NewInt(1337)
+	var recoveries atomic.Int64
+	signer := countingSigner{Signer: types.LatestSignerForChainID(chainID), recoveries: &recoveries}
+	accept := func(*types.Transaction, common.Address, txpool.StateView, *big.Int) error { return nil }
+	pool := txpool.New(txpool.DefaultConfig(), signer, accept, richState{}, big.NewInt(1))
+	const count = 20
+	var txs types.Transactions
+	for i := range count {
+		key, err := crypto.ToECDSA(common.LeftPadBytes(big.NewInt(int64(i+1)).Bytes(), 32))
+		if err != nil {
+			t.Fatal(err)
+		}
+		to := common.HexToAddress("0xbeef")
+		tx, err := types.SignNewTx(key, types.LatestSignerForChainID(chainID), &types.DynamicFeeTx{ChainID: chainID, Gas: 21000,
+			To: &to, Value: big.NewInt(1), GasTipCap: big.NewInt(1), GasFeeCap: big.NewInt(10)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		// As from gossip or RPC: a fresh object, its sender not known.
+		raw, _ := tx.MarshalBinary()
+		fresh := new(types.Transaction)
+		if err := fresh.UnmarshalBinary(raw); err != nil {
+			t.Fatal(err)
+		}
+		txs = append(txs, fresh)
+	}
+	for i, err := range pool.Add(txs...) {
+		if err != nil {
+			t.Fatalf("add %d: %v", i, err)
+		}
+	}
+	if got := recoveries.Load(); got != count {
+		t.Fatalf("admission recovered %d senders, want %d", got, count)
+	}
+	proposal := func() *block.Block {
+		enc, err := block.Assemble(&types.Header{Number: big.NewInt(1)}, txs, block.Extras{}).Encode()
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, err := block.Decode(enc, 1<<24)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return b
+	}
+	sendersOf := func(b *block.Block) int64 {
+		before := recoveries.Load()
+		for _, tx := range b.Transactions {
+			if _, err := types.Sender(signer, tx); err != nil {
+				t.Fatal(err)
+			}
+		}
+		return recoveries.Load() - before
+	}
+	n := &Node{pool: pool}
+	b := n.withPooledTxs(proposal())
+	for i, tx := range b.Transactions {
+		if tx != pool.Get(tx.Hash()) {
+			t.Fatalf("transaction %d of the proposal is not the pooled object", i)
+		}
+	}
+	if got := sendersOf(b); got != 0 {
+		t.Fatalf("the proposal's transactions needed %d recoveries after the swap, want 0", got)
+	}
+	if err := b.CheckCommitments(); err != nil {
+		t.Fatalf("the swap changed the block: %v", err)
+	}
+	if got := sendersOf(proposal()); got != count {
+		t.Fatalf("without the swap: %d recoveries, want %d (the test would prove nothing)", got, count)
+	}
+}
