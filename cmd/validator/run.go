@@ -44,12 +44,11 @@ var (
 		EnvVars: []string{"BILAYER_ADMIN"}}
 	adminAddrFlag = &cli.StringFlag{Name: "admin.addr", Usage: "serve the admin_ RPC namespace (isolate/rejoin peers; tests and demos) on its own JSON-RPC listener at this loopback address (no browser may call it); empty disables",
 		EnvVars: []string{"BILAYER_ADMIN_ADDR"}}
-	rpcCORSFlag = &cli.StringSliceFlag{Name: "rpc.cors", Usage: "browser origins allowed to call the JSON-RPC (CORS over HTTP, the Origin of a WebSocket): * for any, a host (any scheme and port) or scheme://host[:port]; the default allows pages served from this machine only",
-		Value: cli.NewStringSlice(ethrpc.DefaultCORS...), EnvVars: []string{"BILAYER_RPC_CORS"}}
-	rpcVHostsFlag = &cli.StringSliceFlag{Name: "rpc.vhosts", Usage: "host names the JSON-RPC answers to (the Host header; IP addresses always work), against DNS rebinding; * for any (needed when clients reach the node by another name, as in docker compose)",
-		Value: cli.NewStringSlice(ethrpc.DefaultVHosts...), EnvVars: []string{"BILAYER_RPC_VHOSTS"}}
 	cacheFlag = cmdutil.CacheFlag
 )
+
+// rpcCORSFlag and rpcVHostsFlag are --rpc.cors and --rpc.vhosts.
+var rpcCORSFlag, rpcVHostsFlag = cmdutil.RPCAccessFlags("JSON-RPC")
 
 func runCommand() *cli.Command {
 	return &cli.Command{
@@ -63,19 +62,6 @@ peers, DHT, mDNS, NAT port mapping or relays.`,
 			rpcCORSFlag, rpcVHostsFlag, cacheFlag, metricsAddrFlag, pprofFlag, adminFlag, adminAddrFlag, devEquivocateFlag, cmdutil.LogLevelFlag, cmdutil.LogFormatFlag},
 		Action: runNode,
 	}
-}
-
-// splitList flattens comma-separated values given in one flag or env var.
-func splitList(values []string) []string {
-	var out []string
-	for _, v := range values {
-		for _, part := range strings.Split(v, ",") {
-			if p := strings.TrimSpace(part); p != "" {
-				out = append(out, p)
-			}
-		}
-	}
-	return out
 }
 
 // loopbackOnly reports whether every listen address is a loopback one.
@@ -134,9 +120,9 @@ func runNode(c *cli.Context) error {
 	}
 	defer db.Close()
 
-	listen := splitList(c.StringSlice(p2pListenFlag.Name))
+	listen := cmdutil.SplitList(c.StringSlice(p2pListenFlag.Name))
 	host, err := libp2p.New(libp2p.Config{
-		PrivateKey: nodeKey, ListenAddrs: listen, Bootnodes: splitList(c.StringSlice(bootnodesFlag.Name)),
+		PrivateKey: nodeKey, ListenAddrs: listen, Bootnodes: cmdutil.SplitList(c.StringSlice(bootnodesFlag.Name)),
 		LoopbackOnly: loopbackOnly(listen), MaxMessageSize: int(g.MaxBlockSize) + (1 << 20) + (1 << 20),
 		Logger: log.With("module", "p2p"),
 	})
@@ -170,7 +156,7 @@ func runNode(c *cli.Context) error {
 
 	var rpcServer *ethrpc.Server
 	if addr := c.String(rpcAddrFlag.Name); addr != "" {
-		cors, vhosts := splitList(c.StringSlice(rpcCORSFlag.Name)), splitList(c.StringSlice(rpcVHostsFlag.Name))
+		cors, vhosts := cmdutil.RPCAccess(c)
 		if rpcServer, err = startRPC(n, addr, c.Bool(adminFlag.Name), cors, vhosts, log); err != nil {
 			return err
 		}
