@@ -52,6 +52,7 @@ func (n *Node) startGossip(ctx context.Context) error {
 	n.txGossip.topic = n.txTopic
 	n.future = newFutureBuffer(futureBudgetBlocks * n.maxConsensusMsg())
 	n.verified.budget = verifiedBudgetBlocks * n.maxConsensusMsg()
+	n.verifiedVotes.size = verifiedVoteCacheSize
 	consSub, err := n.consTopic.Subscribe()
 	if err != nil {
 		return fmt.Errorf("subscribe consensus topic: %w", err)
@@ -136,22 +137,38 @@ func (n *Node) validateConsensus(from p2p.PeerID, data []byte) p2p.Verdict {
 	if err != nil && verdict == p2p.Reject {
 		n.log.Debug("Rejected consensus message", "peer", from, "err", err)
 	}
-	if verdict == p2p.Accept && m.proposal != nil {
-		if key, ok := proposalKey(data, n.maxConsensusMsg()); ok {
-			n.verified.put(key, m)
+	if verdict == p2p.Accept {
+		if key, proposal, ok := verifiedKey(data, n.maxConsensusMsg()); ok {
+			n.verifiedCacheFor(proposal).put(key, m)
 		}
 	}
 	return verdict
 }
 
-// proposalKey returns the cache key of a proposal message, if data is one.
-func proposalKey(data []byte, maxSize int) ([32]byte, bool) {
+// verifiedKey returns the cache key of a consensus message (a proposal's
+// key over its signed proposal, or a vote's message id over its signed
+// content) and whether it is a proposal.
+func verifiedKey(data []byte, maxSize int) (key [32]byte, proposal, ok bool) {
 	kind, payload, err := wire.DecodeEnvelope(data, maxSize)
-	if err != nil || kind != wire.KindProposal {
-		return [32]byte{}, false
+	if err != nil {
+		return [32]byte{}, false, false
 	}
-	key, err := wire.ProposalKey(payload)
-	return key, err == nil
+	switch kind {
+	case wire.KindProposal:
+		key, err := wire.ProposalKey(payload)
+		return key, true, err == nil
+	case wire.KindVote:
+		return wire.MessageID(data), false, true
+	}
+	return [32]byte{}, false, false
+}
+
+// verifiedCacheFor is the cache of proposals or of votes.
+func (n *Node) verifiedCacheFor(proposal bool) *verifiedCache {
+	if proposal {
+		return &n.verified
+	}
+	return &n.verifiedVotes
 }
 
 // futureReleaseInterval is how often the consensus reader hands the
@@ -176,8 +193,8 @@ func (n *Node) readConsensus(ctx context.Context, sub p2p.Subscription) {
 			return
 		}
 		m, ok := consensusMsg{}, false
-		if key, isProposal := proposalKey(msg.Data, n.maxConsensusMsg()); isProposal {
-			m, ok = n.verified.take(key)
+		if key, proposal, known := verifiedKey(msg.Data, n.maxConsensusMsg()); known {
+			m, ok = n.verifiedCacheFor(proposal).take(key)
 		}
 		if !ok {
 			var verdict p2p.Verdict
@@ -228,21 +245,24 @@ func (n *Node) releaseFuture(ctx context.Context) {
 	}
 }
 
-// Bounds of the proposals remembered between the gossip validator and the
-// reader: a count, and a byte budget in largest consensus messages.
+// Bounds of the messages remembered between the gossip validator and the
+// reader: a count of proposals with a byte budget in largest consensus
+// messages, and a count of votes (a decoded vote is a few hundred bytes).
 const (
-	verifiedCacheSize    = 64
-	verifiedBudgetBlocks = 2
+	verifiedCacheSize     = 64
+	verifiedBudgetBlocks  = 2
+	verifiedVoteCacheSize = 4096
 )
 
-// verifiedCache hands proposals the gossip validator decoded and verified
+// verifiedCache hands messages the gossip validator decoded and verified
 // to the topic reader, so a proposal (a whole block) is decoded, hashed
-// and its signature recovered once, not twice. It holds at most
-// verifiedCacheSize proposals and, if budget is set, at most budget bytes
-// of them (memSize), the oldest dropped first: a dropped one is decoded
-// again by the reader.
+// and its signature recovered once, not twice, and a vote's signature is
+// recovered once. It holds at most size messages (verifiedCacheSize if
+// zero) and, if budget is set, at most budget bytes of them (memSize), the
+// oldest dropped first: a dropped one is decoded again by the reader.
 type verifiedCache struct {
 	mu     sync.Mutex
+	size   int
 	budget int
 	bytes  int
 	m      map[[32]byte]consensusMsg
@@ -261,7 +281,11 @@ func (c *verifiedCache) put(key [32]byte, m consensusMsg) {
 	c.m[key] = m
 	c.bytes += memSize(m, 0)
 	c.order = append(c.order, key)
-	for len(c.order) > verifiedCacheSize || (c.budget > 0 && c.bytes > c.budget && len(c.order) > 0) {
+	size := c.size
+	if size == 0 {
+		size = verifiedCacheSize
+	}
+	for len(c.order) > size || (c.budget > 0 && c.bytes > c.budget && len(c.order) > 0) {
 		if old, ok := c.m[c.order[0]]; ok {
 			c.bytes -= memSize(old, 0)
 			delete(c.m, c.order[0])

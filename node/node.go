@@ -73,10 +73,12 @@ type Node struct {
 	handshake *p2p.Handshake
 	txGossip  *txBatcher
 	verified  verifiedCache
-	proposers proposerCache
-	future    *futureBuffer
-	txGate    *txGate
-	syncer    *syncer
+	// verifiedVotes is verified's counterpart for votes.
+	verifiedVotes verifiedCache
+	proposers     proposerCache
+	future        *futureBuffer
+	txGate        *txGate
+	syncer        *syncer
 
 	valsMu    sync.Mutex
 	valsCache map[consensus.Height]*consensus.ValidatorSet
