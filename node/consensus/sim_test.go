@@ -13,6 +13,7 @@ import (
 var (
 	simSeeds   = flag.Int("sim.seeds", 1000, "number of simulator seeds to run")
 	simSeed    = flag.Int64("sim.seed", -1, "replay one simulator seed")
+	simFirst   = flag.Uint64("sim.first", 1, "first seed of a run of many (with -sim.seeds, -sim.byzseeds)")
 	simVerbose = flag.Bool("sim.verbose", false, "log the simulator's events (with -sim.seed)")
 	simActions = flag.Bool("sim.actions", false, "with -sim.verbose, also log every input and action of every node")
 )
@@ -75,19 +76,11 @@ func runSeeds(mk func(seed uint64) *sim, first uint64, count int, stop func(simR
 func TestSimulation(t *testing.T) {
 	cfg := simConfig()
 	if *simSeed >= 0 {
-		var log func(string)
-		if *simVerbose {
-			log = func(line string) { t.Log(line) }
-		}
-		r := runSim(uint64(*simSeed), cfg, log, *simActions)
-		if r.failure != "" {
-			t.Fatal(r.report())
-		}
-		t.Logf("seed %d ok: %d events, %s virtual, heights %s, %+v", r.seed, r.events, r.virtual, r.heights, r.stats)
+		replaySeed(t, newSim(uint64(*simSeed), cfg))
 		return
 	}
 	failures := 0
-	run := runSeeds(func(seed uint64) *sim { return newSim(seed, cfg) }, 1, *simSeeds,
+	run := runSeeds(func(seed uint64) *sim { return newSim(seed, cfg) }, *simFirst, *simSeeds,
 		func(simResult) bool { failures++; return failures >= 5 })
 	for _, r := range run.failed {
 		t.Error(r.report())
@@ -96,6 +89,21 @@ func TestSimulation(t *testing.T) {
 	if run.stats.crashes == 0 || run.stats.signerCrashes == 0 || run.stats.evidence == 0 || run.stats.partitions == 0 || run.stats.catchUps == 0 {
 		t.Errorf("some fault was never exercised: %+v", run.stats)
 	}
+}
+
+// replaySeed runs the one seed of -sim.seed, logging its events with
+// -sim.verbose (and every action with -sim.actions).
+func replaySeed(t *testing.T, s *sim) {
+	t.Helper()
+	var log func(string)
+	if *simVerbose {
+		log = func(line string) { t.Log(line) }
+	}
+	r := s.run(log, *simActions)
+	if r.failure != "" {
+		t.Fatal(r.report())
+	}
+	t.Logf("seed %d ok: %d events, %s virtual, heights %s, %+v", r.seed, r.events, r.virtual, r.heights, r.stats)
 }
 
 // TestSimulationIsDeterministic: a seed replays exactly (same events, same

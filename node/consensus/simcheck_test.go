@@ -2,6 +2,8 @@ package consensus
 
 import (
 	"fmt"
+
+	"github.com/ethereum/go-ethereum/common"
 )
 
 // checker holds the invariants of a run and the first violation found.
@@ -19,6 +21,16 @@ func (c *checker) failf(format string, args ...any) {
 	if c.failure == "" {
 		c.failure = fmt.Sprintf(format, args...)
 	}
+}
+
+// isByzAddr reports whether addr is one of the run's byzantine validators.
+func (s *sim) isByzAddr(addr common.Address) bool {
+	for _, b := range s.params.byz {
+		if s.addr(b) == addr {
+			return true
+		}
+	}
+	return false
 }
 
 // commit checks agreement (one block per height across honest nodes) and
@@ -56,7 +68,7 @@ func (c *checker) evidence(s *sim, n *simNode, ev Evidence) {
 	if err := s.verify.Evidence(ev, s.valsetFor(ev.A.Height)); err != nil {
 		c.failf("node %d reported evidence that does not verify: %v", n.idx, err)
 	}
-	if s.params.byz < 0 || ev.A.Validator != s.addr(s.params.byz) {
+	if !s.isByzAddr(ev.A.Validator) {
 		c.failf("node %d reported evidence against honest %s", n.idx, shortAddr(ev.A.Validator))
 	}
 	n.accused[voteKey{ev.A.Validator, ev.A.Height, ev.A.Round, ev.A.Type}] = true

@@ -58,7 +58,8 @@ func (q *eventQueue) Pop() any {
 type simParams struct {
 	n          int
 	powers     []int64
-	byz        int // index of the byzantine validator, -1 for none
+	byz        []int      // indices of the byzantine validators, ascending
+	modes      []byzModes // modes[i] is how byz[i] misbehaves
 	dropP      float64
 	dupP       float64
 	maxDelay   time.Duration
@@ -69,7 +70,7 @@ type simParams struct {
 
 func drawParams(seed uint64, rng *rand.Rand) simParams {
 	sizes := []int{4, 7, 10}
-	p := simParams{n: sizes[seed%3], byz: -1}
+	p := simParams{n: sizes[seed%3]}
 	p.powers = make([]int64, p.n)
 	equal := (seed/3)%2 == 0
 	for i := range p.powers {
@@ -79,22 +80,38 @@ func drawParams(seed uint64, rng *rand.Rand) simParams {
 		}
 	}
 	if seed%5 != 0 { // most runs have one equivocating validator below 1/3 of the stake
-		p.byz = rng.IntN(p.n)
+		b := rng.IntN(p.n)
 		var others int64
 		for i, w := range p.powers {
-			if i != p.byz {
+			if i != b {
 				others += w
 			}
 		}
-		p.powers[p.byz] = max(1, min(p.powers[p.byz], (others-1)/2))
+		p.powers[b] = max(1, min(p.powers[b], (others-1)/2))
+		p.byz, p.modes = []int{b}, []byzModes{{equivocate: true}}
 	}
+	p.drawFaults(rng)
+	return p
+}
+
+// drawFaults draws the network and crash faults of the fault phase.
+func (p *simParams) drawFaults(rng *rand.Rand) {
 	p.dropP = rng.Float64() * 0.25
 	p.dupP = rng.Float64() * 0.1
 	p.maxDelay = time.Duration(10+rng.IntN(290)) * time.Millisecond
 	p.faultPhase = time.Duration(2000+rng.IntN(6000)) * time.Millisecond
 	p.crashP = rng.Float64() * 0.004
 	p.maxCrashed = (p.n-1)/3 + 1
-	return p
+}
+
+// isByz reports whether validator i is byzantine, and how.
+func (p *simParams) isByz(i int) (byzModes, bool) {
+	for j, b := range p.byz {
+		if b == i {
+			return p.modes[j], true
+		}
+	}
+	return byzModes{}, false
 }
 
 func simConfig() Config {
@@ -142,12 +159,38 @@ type sim struct {
 	// amnesia (checker test only) makes restarted nodes forget everything
 	// they persisted, signer state included.
 	amnesia bool
+	// test names the test that replays a seed of this kind of run.
+	test string
+	// window is the MaxRoundsAhead the checker holds honest machines to when
+	// it bounds their buffered state (simbound_test.go).
+	window Round
+	// skipOnOneVote and acceptInvalid (checker tests only) break honest
+	// nodes: the first makes a single future-round vote move them to its
+	// round, the second makes their Validate accept invalid blocks.
+	skipOnOneVote, acceptInvalid bool
+	// relay makes honest nodes relay other validators' messages once the
+	// faults heal (simrelay_test.go).
+	relay bool
+	// coordinate makes equivocating validators split the nodes the same way
+	// at each height (split), rather than each message at random.
+	coordinate bool
+	split      map[Height][]bool
 }
 
 // simStats counts what a run exercised, so a reader can see the faults
 // actually happened.
 type simStats struct {
 	commits, crashes, signerCrashes, refusals, partitions, evidence, catchUps int
+	// What byzantine validators did (simbyz_test.go, simflood_test.go):
+	// votes whose value ignored the machine's choice, those of them for a
+	// value other than the one it was locked on, spoiled proposals, messages
+	// withheld from a peer, flood messages sent.
+	lockIgnored, lockBroken, spoiled, withheld, floods int
+	// skips counts honest round skips, each checked to rest on f+1 senders.
+	skips int
+	// maxAhead, maxRounds and maxVotes are the most rounds ahead of round_p,
+	// rounds and votes an honest machine held at once (simbound_test.go).
+	maxAhead, maxRounds, maxVotes int
 }
 
 func (a *simStats) add(b simStats) {
@@ -158,18 +201,35 @@ func (a *simStats) add(b simStats) {
 	a.partitions += b.partitions
 	a.evidence += b.evidence
 	a.catchUps += b.catchUps
+	a.lockIgnored += b.lockIgnored
+	a.lockBroken += b.lockBroken
+	a.spoiled += b.spoiled
+	a.withheld += b.withheld
+	a.floods += b.floods
+	a.skips += b.skips
+	a.maxAhead = max(a.maxAhead, b.maxAhead)
+	a.maxRounds = max(a.maxRounds, b.maxRounds)
+	a.maxVotes = max(a.maxVotes, b.maxVotes)
 }
 
+// newSim builds a run of TestSimulation: at most one byzantine validator,
+// which equivocates.
 func newSim(seed uint64, cfg Config) *sim {
+	return newSimWith(seed, cfg, drawParams, "TestSimulation")
+}
+
+// newSimWith builds a run whose parameters draw takes from the seed; test
+// names the test whose -sim.seed flag replays it.
+func newSimWith(seed uint64, cfg Config, draw func(uint64, *rand.Rand) simParams, test string) *sim {
 	rng := rand.New(rand.NewPCG(seed, 0x62696c61796572))
 	s := &sim{
-		seed: seed, rng: rng, cfg: cfg,
+		seed: seed, rng: rng, cfg: cfg, test: test, window: cfg.maxRoundsAhead(),
 		verify: NewVerifier(simChainID, 1<<16),
 		blocks: make(map[BlockID]blockInfo),
 		byH:    make(map[Height][]BlockID),
 		check:  newChecker(),
 	}
-	s.params = drawParams(seed, rng)
+	s.params = draw(seed, rng)
 	keys := simKeys()
 	vals := make([]Validator, s.params.n)
 	for i := range vals {
@@ -181,7 +241,12 @@ func newSim(seed uint64, cfg Config) *sim {
 	}
 	s.valsets = []*ValidatorSet{nil, genesis}
 	for i := 0; i < s.params.n; i++ {
-		s.nodes = append(s.nodes, newSimNode(s, i, keys[i], i == s.params.byz))
+		modes, byz := s.params.isByz(i)
+		n := newSimNode(s, i, keys[i], byz)
+		if byz {
+			n.byz = newByzState(modes)
+		}
+		s.nodes = append(s.nodes, n)
 	}
 	return s
 }
@@ -317,6 +382,11 @@ func (s *sim) heal() {
 	s.group = nil
 	for _, i := range s.downNodes() {
 		s.nodes[i].restart()
+	}
+	if s.relay {
+		for _, n := range s.nodes {
+			n.relayHeard()
+		}
 	}
 	s.logf("healed: heights %s", s.heights())
 }

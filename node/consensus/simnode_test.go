@@ -20,6 +20,7 @@ type simNode struct {
 	addr      common.Address
 	key       *ecdsa.PrivateKey
 	byzantine bool
+	byz       *byzState // its misbehaviour, if byzantine (kept across crashes)
 
 	// durable
 	persisted *PersistedState
@@ -36,6 +37,8 @@ type simNode struct {
 	observed    map[voteKey]map[BlockID]bool
 	accused     map[voteKey]bool
 	replied     map[int]replyMark
+	fed         roundSenders // who the machine heard from, per round (honest nodes)
+	heard       relayLog     // messages of others to relay (simrelay_test.go)
 }
 
 // proposalMsg is a proposal on the wire, with the polka that justifies a
@@ -74,6 +77,8 @@ func (n *simNode) boot() {
 	n.accused = make(map[voteKey]bool)
 	n.replied = make(map[int]replyMark)
 	n.ownVotes, n.ownProposal = nil, nil
+	n.fed = roundSenders{}
+	n.heard = relayLog{}
 	guard, err := signer.New(n.key, n.signStore)
 	if err != nil {
 		n.up = false
@@ -128,11 +133,17 @@ func (n *simNode) scheduleGossip() {
 func (n *simNode) gossip() {
 	h := n.m.Height()
 	if p := n.ownProposal; p != nil && p.p.Height == h {
-		n.s.broadcast(n.idx, *p)
+		n.sendAll(*p)
 	}
 	n.ownVotes = slices.DeleteFunc(n.ownVotes, func(v Vote) bool { return v.Height < h })
 	for _, v := range n.ownVotes {
-		n.s.broadcast(n.idx, v)
+		n.sendAll(v)
+	}
+	if n.byz != nil && n.byz.modes.flood {
+		n.flood()
+	}
+	if !n.byzantine {
+		n.s.check.bounded(n.s, n)
 	}
 }
 
@@ -142,7 +153,7 @@ func (n *simNode) step(in Input) {
 	if n.s.debug != nil {
 		n.s.debug(n.idx, fmt.Sprintf("input %T %+v", in, in))
 	}
-	n.perform(n.m.Step(in))
+	n.perform(n.stepMachine(in))
 }
 
 // perform carries out the actions of one Step in order — persist, sign,
@@ -172,7 +183,7 @@ func (n *simNode) perform(actions []Action) {
 		if n.s.debug != nil {
 			n.s.debug(n.idx, fmt.Sprintf("input %T %+v", inputs[0], inputs[0]))
 		}
-		actions = n.m.Step(inputs[0])
+		actions = n.stepMachine(inputs[0])
 		inputs = inputs[1:]
 	}
 }
@@ -208,7 +219,7 @@ func (n *simNode) do(a Action) Input {
 		return ValueBuilt{Height: a.Height, Round: a.Round, BlockID: id}
 	case Validate:
 		info, known := s.blocks[a.BlockID]
-		res := ValidationResult{Height: a.Height, BlockID: a.BlockID, Valid: known && info.valid && info.height == a.Height}
+		res := ValidationResult{Height: a.Height, BlockID: a.BlockID, Valid: known && (info.valid || s.acceptInvalid) && info.height == a.Height}
 		ok := n.alive()
 		s.at(time.Duration(s.rng.IntN(10))*time.Millisecond, func() {
 			if ok() {
@@ -231,7 +242,7 @@ func (n *simNode) do(a Action) Input {
 
 func (n *simNode) signVote(v Vote) Input {
 	if n.byzantine {
-		return n.equivocateVote(v)
+		return n.byzSignVote(v)
 	}
 	digest := VoteSignBytes(simChainID, v)
 	sig, ok := n.guardedSign(signer.Request{Height: uint64(v.Height), Round: int32(v.Round), Step: signer.Step(v.Type.Step()), Digest: digest})
@@ -245,10 +256,10 @@ func (n *simNode) signVote(v Vote) Input {
 }
 
 func (n *simNode) signProposal(p Proposal) Input {
-	digest := ProposalSignBytes(simChainID, p)
 	if n.byzantine {
-		return n.equivocateProposal(p)
+		return n.byzSignProposal(p)
 	}
+	digest := ProposalSignBytes(simChainID, p)
 	sig, ok := n.guardedSign(signer.Request{Height: uint64(p.Height), Round: int32(p.Round), Step: signer.StepPropose, Digest: digest})
 	if !ok {
 		return nil
@@ -290,6 +301,9 @@ func (n *simNode) receive(from int, msg any) {
 	switch msg := msg.(type) {
 	case proposalMsg:
 		p := msg.p
+		if n.byz != nil {
+			n.byz.saw(p, h)
+		}
 		if p.Height < h {
 			n.replyCommit(from, p.Height)
 			return
@@ -297,6 +311,7 @@ func (n *simNode) receive(from int, msg any) {
 		if p.Height > h || s.verify.Proposal(p, s.valsetFor(p.Height)) != nil {
 			return
 		}
+		n.hear(relayKey{voteKey{p.Proposer, p.Height, p.Round, 0}, p.BlockID, p.POLRound}, p.Round, msg)
 		for _, v := range msg.pol {
 			if v.Height == h && v.Round == p.POLRound && s.verify.Vote(v, s.valsetFor(h)) == nil && n.up && n.m.Height() == h {
 				n.deliverVote(v)
@@ -313,6 +328,7 @@ func (n *simNode) receive(from int, msg any) {
 		if msg.Height > h || s.verify.Vote(msg, s.valsetFor(msg.Height)) != nil {
 			return
 		}
+		n.hear(relayKey{voteKey{msg.Validator, msg.Height, msg.Round, msg.Type}, msg.BlockID, 0}, msg.Round, msg)
 		n.deliverVote(msg)
 	case Commit:
 		if msg.Height != h || n.m.Decided() {
@@ -354,6 +370,9 @@ type replyMark struct {
 // height it is stuck at (the catch-up path), at most once per height and
 // 200ms per peer.
 func (n *simNode) replyCommit(to int, h Height) {
+	if n.byz != nil && n.byz.modes.withhold {
+		return // a withholding validator helps no one catch up
+	}
 	c, ok := n.chain[h]
 	last, seen := n.replied[to]
 	if !ok || (seen && last.h == h && n.s.now-last.at < 200*time.Millisecond) {

@@ -21,6 +21,7 @@ const (
 // simResult is the outcome of one seed.
 type simResult struct {
 	seed    uint64
+	test    string // the test whose -sim.seed flag replays it
 	failure string
 	trace   []string
 	heights string
@@ -40,13 +41,13 @@ func runSim(seed uint64, cfg Config, log func(string), actions bool) simResult {
 }
 
 func (s *sim) run(log func(string), actions bool) simResult {
-	seed, cfg := s.seed, s.cfg
+	seed := s.seed
 	s.log = log
 	if log != nil && actions {
 		s.debug = func(node int, what string) { log(fmt.Sprintf("%9s   node %d: %s", s.now, node, what)) }
 	}
-	s.logf("seed %d: n=%d powers=%v byz=%d drop=%.2f dup=%.2f delay<%s faults for %s",
-		seed, s.params.n, s.params.powers, s.params.byz, s.params.dropP, s.params.dupP, s.params.maxDelay, s.params.faultPhase)
+	s.logf("seed %d: n=%d powers=%v byz=%v %v coordinated=%v drop=%.2f dup=%.2f delay<%s faults for %s",
+		seed, s.params.n, s.params.powers, s.params.byz, s.params.modes, s.coordinate, s.params.dropP, s.params.dupP, s.params.maxDelay, s.params.faultPhase)
 	for _, n := range s.nodes {
 		n.boot()
 	}
@@ -56,7 +57,7 @@ func (s *sim) run(log func(string), actions bool) simResult {
 		s.heal()
 		target := s.maxCommitted() + 2
 		bound := livenessBound
-		if cfg.testBreakIgnoreLock || cfg.testBreakQuorumHalf {
+		if s.broken() {
 			bound = brokenLivenessBound
 		}
 		deadline := s.now + bound
@@ -65,7 +66,12 @@ func (s *sim) run(log func(string), actions bool) simResult {
 			s.check.failf("LIVENESS violated: honest nodes did not all reach height %d within %s of healing (heights %s)%s", target, bound, s.heights(), s.states())
 		}
 	}
-	return simResult{seed: seed, failure: s.check.failure, trace: s.trace, heights: s.heights(), events: s.events, virtual: s.now, stats: s.stats}
+	return simResult{seed: seed, test: s.test, failure: s.check.failure, trace: s.trace, heights: s.heights(), events: s.events, virtual: s.now, stats: s.stats}
+}
+
+// broken reports whether this run breaks a rule on purpose (a checker test).
+func (s *sim) broken() bool {
+	return s.cfg.testBreakIgnoreLock || s.cfg.testBreakQuorumHalf || s.skipOnOneVote || s.acceptInvalid || s.window != s.cfg.maxRoundsAhead()
 }
 
 // runUntil processes events in virtual-time order until the deadline, a
@@ -107,7 +113,7 @@ func (s *sim) honestReached(h Height) bool {
 func (r simResult) report() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "seed %d FAILED: %s\n", r.seed, r.failure)
-	fmt.Fprintf(&b, "replay: go test ./node/consensus/ -run 'TestSimulation$' -sim.seed=%d -sim.verbose -v   (add -sim.actions for every action)\n", r.seed)
+	fmt.Fprintf(&b, "replay: go test ./node/consensus/ -run '%s$' -sim.seed=%d -sim.verbose -v   (add -sim.actions for every action)\n", r.test, r.seed)
 	fmt.Fprintf(&b, "last events:\n  %s", strings.Join(r.trace, "\n  "))
 	return b.String()
 }
