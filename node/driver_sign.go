@@ -131,7 +131,8 @@ func (d *driver) broadcastProposal(ctx context.Context, a consensus.BroadcastPro
 	d.n.log.Debug("Proposed block", "height", b.Number(), "round", a.Proposal.Round, "hash", b.Hash(), "txs", len(b.Transactions))
 }
 
-// resend re-publishes the own messages of the current height.
+// resend re-publishes the own messages of the current height, then the
+// votes of others of its current and previous round (resendHeard).
 func (d *driver) resend(ctx context.Context) {
 	if d.halted != nil || d.m.Decided() {
 		return
@@ -139,4 +140,5 @@ func (d *driver) resend(ctx context.Context) {
 	for _, m := range d.own {
 		d.publish(ctx, m[0], m[1:])
 	}
+	d.resendHeard(ctx)
 }

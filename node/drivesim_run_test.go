@@ -143,6 +143,9 @@ func (r *simRun) heal() {
 		r.t.Fatal(err)
 	}
 	w.wire.release()
+	if w.withholder != nil {
+		w.withholder.heal()
+	}
 	for _, sn := range w.nodes {
 		sn.armed.Store(-1) // one that crashed already is restarted below
 	}
@@ -231,6 +234,11 @@ func (r *simRun) collect() {
 	ww.mu.Lock()
 	r.st.withheld, r.st.messages = ww.dropped, ww.messages
 	ww.mu.Unlock()
+	if b := r.w.withholder; b != nil {
+		b.mu.Lock()
+		r.st.withholders, r.st.byzSent, r.st.byzWithheld = 1, b.delivered, b.dropped
+		b.mu.Unlock()
+	}
 	if r.p.join && inSet(r.w.nodes[0].n, crypto.PubkeyToAddress(r.w.keys[4].PublicKey)) {
 		r.st.joins = 1
 	}

@@ -10,6 +10,8 @@ import (
 	"testing"
 	"testing/synctest"
 	"time"
+
+	"github.com/bilayer/bilayer/core/genesis"
 )
 
 var (
@@ -79,12 +81,26 @@ type simParams struct {
 	// equivocator is a validator that double-signs on purpose (the
 	// checks' own test), -1 for none.
 	equivocator int
+	// withholder (a third of the seeds, none with a joiner) is a
+	// byzantine validator, v3, with 1000 of 3100 power, whose every own
+	// message goes once to a per-message subset of its peers and is never
+	// re-sent; small is the honest validator with 100 power (the others
+	// have 1000), so the honest quorum needs every honest node.
+	withholder bool
+	small      int
+	// genesis, if set, changes the genesis (stakes, timeouts) of a staged
+	// scenario; prepare, if set, sees the world before its nodes start.
+	genesis func(*genesis.Genesis)
+	prepare func(*simWorld)
 }
 
 func (p simParams) String() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "block %s, delay [%s, %s], drop %.2f, dup %.2f, join %v (epoch %d), faults for %s:",
 		p.blockTime, p.minDelay, p.maxDelay, p.drop, p.dup, p.join, p.epoch, p.faultPhase)
+	if p.withholder {
+		fmt.Fprintf(&b, "\n    byzantine v3 withholds its messages (1000 of 3100 power; v%d has 100)", p.small)
+	}
 	for _, f := range p.faults {
 		b.WriteString("\n    " + f.String())
 	}
@@ -122,6 +138,8 @@ func drawSimParams(seed uint64) simParams {
 		p.faults = append(p.faults, f)
 	}
 	slices.SortStableFunc(p.faults, func(a, b simFault) int { return int(a.at - b.at) })
+	// Drawn apart, so the draws above stay what they were before it.
+	p.withholder, p.small = seed%3 == 2, int(seed/3%3)
 	return p
 }
 
@@ -134,6 +152,8 @@ type simStats struct {
 	restored                           int // restarts that restored a consensus state
 	guardRefusals                      int // the double-sign guard refused a request
 	messages                           int // distinct consensus messages on the wire
+	withholders                        int // seeds with a withholding validator
+	byzSent, byzWithheld               int // its own hops delivered; dropped
 	virtual                            time.Duration
 	// slowestRecovery is the longest virtual time from healing to the
 	// liveness target, and the seed it took.
@@ -155,6 +175,9 @@ func (s *simStats) add(o simStats) {
 	s.restored += o.restored
 	s.guardRefusals += o.guardRefusals
 	s.messages += o.messages
+	s.withholders += o.withholders
+	s.byzSent += o.byzSent
+	s.byzWithheld += o.byzWithheld
 	s.virtual += o.virtual
 	if o.slowestRecovery > s.slowestRecovery {
 		s.slowestRecovery, s.slowestSeed = o.slowestRecovery, o.slowestSeed
@@ -163,9 +186,11 @@ func (s *simStats) add(o simStats) {
 
 func (s simStats) String() string {
 	return fmt.Sprintf("%d seeds, %s virtual, %d messages: %d partitions, crashes %v (%v), %d proposal hops withheld, "+
-		"%d blocks committed from sync, %d decided without the block (%d completed), %d states restored, %d guard refusals, %d validators joined; slowest recovery %s (seed %d)",
+		"%d blocks committed from sync, %d decided without the block (%d completed), %d states restored, %d guard refusals, %d validators joined, "+
+		"%d withholding validators (%d own hops sent, %d withheld); slowest recovery %s (seed %d)",
 		s.seeds, s.virtual.Round(time.Second), s.messages, s.partitions, s.crashes, crashKindNames, s.withheld,
-		s.syncedCommits, s.decidedWithoutBlock, s.completed, s.restored, s.guardRefusals, s.joins, s.slowestRecovery, s.slowestSeed)
+		s.syncedCommits, s.decidedWithoutBlock, s.completed, s.restored, s.guardRefusals, s.joins,
+		s.withholders, s.byzSent, s.byzWithheld, s.slowestRecovery, s.slowestSeed)
 }
 
 // replayCommand is the one command that replays seed.
@@ -182,8 +207,12 @@ func replayCommand(seed uint64) string {
 // events or inside one (before a persist, before a signature, between a
 // signature and its send), some losing the saved value blocks; a coming
 // height's proposals withheld from one node, so the block is missing when
-// the others decide and it must complete that height from sync; and in a
-// third of the seeds a fifth validator that stakes and joins at an epoch.
+// the others decide and it must complete that height from sync; in a
+// third of the seeds a fifth validator that stakes and joins at an epoch;
+// in another third a byzantine validator (under a third of the power, the
+// honest quorum needing every honest node) that sends each of its messages
+// once, to some peers only, the relays to the others lost until healing,
+// so that only honest re-sends of its votes keep the chain live.
 // On every seed: no validator signs two different messages for one height,
 // round and type (every message on the wire is checked), every node holds
 // the same block at every height, after every fault healed every node
@@ -228,7 +257,7 @@ func TestDriverSimulation(t *testing.T) {
 		return
 	}
 	c := total.crashes
-	if total.partitions == 0 || total.withheld == 0 || total.joins == 0 || total.syncedCommits == 0 ||
+	if total.partitions == 0 || total.withheld == 0 || total.joins == 0 || total.syncedCommits == 0 || total.byzWithheld == 0 ||
 		total.restored == 0 || slices.Contains(c[:], 0) {
 		t.Errorf("some fault was never exercised: %s", total)
 	}

@@ -22,6 +22,7 @@ import (
 	"github.com/bilayer/bilayer/p2p/memnet"
 	"github.com/bilayer/bilayer/store"
 	"github.com/bilayer/bilayer/store/memdb"
+	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/core/types"
 	"github.com/ethereum/go-ethereum/crypto"
 )
@@ -86,6 +87,12 @@ type simWorld struct {
 	wire  *wireWatch
 	// equivocator signs conflicting prevotes on purpose (-1: none).
 	equivocator int
+	// withholder is the seed's withholding byzantine validator, if any.
+	withholder *randomWithholder
+	// haltBefore, if set, is asked (on the driver goroutine) before each
+	// consensus action of node sn: true halts that driver for good, as a
+	// byzantine validator that goes silent (its node still relays).
+	haltBefore func(sn *simNode, a consensus.Action) bool
 }
 
 // newSimWorld builds the genesis, the network (with the watch as its
@@ -98,6 +105,15 @@ func newSimWorld(t *testing.T, p simParams, logs *simLog) *simWorld {
 		g.BlockTime.Duration = p.blockTime
 		g.Alloc[crypto.PubkeyToAddress(joiner.PublicKey)] = genesis.Account{Balance: genesis.Ether(500)}
 		g.Staking.EpochLength, g.Staking.UnbondingPeriod = p.epoch, 2*p.epoch
+		if p.withholder {
+			for i := range g.Validators {
+				g.Validators[i].Stake = genesis.Ether(1000)
+			}
+			g.Validators[p.small].Stake = genesis.Ether(100)
+		}
+		if p.genesis != nil {
+			p.genesis(g)
+		}
 	})
 	w.topic = p2p.ConsensusTopic(w.gen.ChainID)
 	w.wire = newWireWatch(strconvChainID(w.gen.ChainID), w.topic)
@@ -114,6 +130,14 @@ func newSimWorld(t *testing.T, p simParams, logs *simLog) *simWorld {
 	}
 	for i := range count {
 		w.nodes = append(w.nodes, &simNode{idx: i, id: p2p.PeerID(fmt.Sprintf("v%d", i)), db: memdb.New(), guard: signer.NewMemStore()})
+	}
+	if p.withholder {
+		w.withholder = &randomWithholder{seed: p.seed, host: w.nodes[3].id,
+			addr: crypto.PubkeyToAddress(w.keys[3].PublicKey), sent: make(map[withholdSend]bool)}
+		w.wire.filter = w.withholder.filter
+	}
+	if p.prepare != nil {
+		p.prepare(w)
 	}
 	for _, sn := range w.nodes {
 		w.up(sn)
@@ -147,6 +171,9 @@ func (w *simWorld) up(sn *simNode) {
 	sn.armed.Store(-1)
 	sn.crashed.Store(-1)
 	n.crashBefore = func(a consensus.Action) bool {
+		if w.haltBefore != nil && w.haltBefore(sn, a) {
+			return true
+		}
 		if kind := sn.armed.Load(); crashAt(kind, a) {
 			sn.crashed.Store(kind)
 			return true
@@ -229,6 +256,10 @@ type wireWatch struct {
 	withheld map[withholdKey]bool // (host, height) -> proposals dropped
 	dropped  int                  // proposal hops withheld
 	messages int                  // distinct consensus messages seen
+	// filter, if set, is asked about every decoded consensus hop (with
+	// the watch locked) and drops it by returning false: a byzantine
+	// validator's sends, or a loss before GST.
+	filter func(from, to p2p.PeerID, m wireMsg) bool
 }
 
 // signKey is one signing slot of one validator; typ 0 is a proposal.
@@ -250,6 +281,10 @@ type wireMsg struct {
 	proposal bool
 	height   consensus.Height
 	ok       bool
+	round    consensus.Round
+	typ      consensus.VoteType // a vote's type
+	signer   common.Address
+	id       [32]byte // wire.MessageID: the same for every envelope of one signed message
 }
 
 func newWireWatch(chainID, topic string) *wireWatch {
@@ -274,7 +309,7 @@ func (ww *wireWatch) intercept(from, to p2p.PeerID, topic string, data []byte) b
 		ww.dropped++
 		return false
 	}
-	return true
+	return !m.ok || ww.filter == nil || ww.filter(from, to, m)
 }
 
 // observe decodes a message seen for the first time and records its
@@ -291,7 +326,7 @@ func (ww *wireWatch) observe(data []byte) wireMsg {
 			return wireMsg{}
 		}
 		ww.signedSlot(signKey{val: v.Validator, h: v.Height, r: v.Round, typ: v.Type}, consensus.VoteSignBytes(ww.chainID, v), v.String())
-		return wireMsg{height: v.Height, ok: true}
+		return wireMsg{height: v.Height, ok: true, round: v.Round, typ: v.Type, signer: v.Validator, id: wire.MessageID(data)}
 	}
 	pm, err := wire.DecodeProposal(payload, 1<<30)
 	if err != nil {
@@ -299,7 +334,7 @@ func (ww *wireWatch) observe(data []byte) wireMsg {
 	}
 	p := pm.Proposal
 	ww.signedSlot(signKey{val: p.Proposer, h: p.Height, r: p.Round, prop: true}, consensus.ProposalSignBytes(ww.chainID, p), p.String())
-	return wireMsg{proposal: true, height: p.Height, ok: true}
+	return wireMsg{proposal: true, height: p.Height, ok: true, round: p.Round, signer: p.Proposer, id: wire.MessageID(data)}
 }
 
 func (ww *wireWatch) signedSlot(k signKey, digest [32]byte, what string) {

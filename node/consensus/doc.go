@@ -42,7 +42,14 @@
 //     ProposalSigned. If the guard refuses, drop the request.
 //  5. BroadcastVote / BroadcastProposal: send to peers (a re-proposal carries
 //     its POL prevotes). Re-send own messages of the current height
-//     periodically; answer a peer behind by a height with its Commit.
+//     periodically, and the verified prevotes and precommits of other
+//     validators held for the current and the previous round, as the
+//     signed messages received (at most once each per interval): the
+//     paper's liveness assumes that a message one correct process received
+//     reaches every correct process after GST, and a byzantine validator
+//     that sends a vote once, to some honest nodes only, would otherwise
+//     split them between two rounds for good. Answer a peer behind by a
+//     height with its Commit.
 //  6. ScheduleTimeout: feed TimeoutFired after Duration of local time.
 //  7. CommitBlock: store the block and its certificate durably and execute it,
 //     then feed Applied with the next height's validator set.

@@ -1,0 +1,194 @@
+package node
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/bilayer/bilayer/core/block"
+	"github.com/bilayer/bilayer/node/consensus"
+	"github.com/bilayer/bilayer/node/wire"
+	"github.com/ethereum/go-ethereum/common"
+	"github.com/ethereum/go-ethereum/core/types"
+)
+
+// Completing a height: a decided block is stored with its certificate and
+// the next height starts after the block time; a block learned from sync
+// (with its certificate verified here) decides or completes the height;
+// the messages buffered for the next height are replayed once it starts.
+
+// onSynced verifies a fetched block's certificate and lets the machine
+// decide it; when the machine already decided the height without holding
+// its block, the synced block completes the height.
+func (d *driver) onSynced(ctx context.Context, ev evSynced) {
+	h := consensus.Height(ev.block.Number())
+	if h == d.m.Height()+1 && d.m.Decided() && d.awaiting == nil {
+		// This height is committed and only waits out the block time, but
+		// the chain is already past the next one: start it now. Dropping
+		// the block instead left sync waiting (syncApplyWait) for a head
+		// that could not move.
+		d.apply(ctx, d.m.Height())
+	}
+	if h != d.m.Height() {
+		return
+	}
+	if d.m.Decided() {
+		d.completeDecided(ctx, ev.block, true)
+		return
+	}
+	c, err := d.verifyCommit(ev.commit, h)
+	if err == nil && ev.commit.BlockHash != ev.block.Hash() {
+		err = errors.New("certificate is for another block")
+	}
+	if err != nil {
+		d.n.log.Warn("Discarded synced block", "height", h, "err", err)
+		return
+	}
+	d.blocks[c.BlockID] = d.n.withPooledTxs(ev.block)
+	d.synced[c.BlockID] = true
+	d.exec(ctx, d.m.Step(consensus.CommitReceived{Commit: c}))
+}
+
+// completeDecided commits the decided block of this height once it
+// arrives (from sync, or in a proposal sent again), if the machine decided
+// without it. The decision itself certifies the block: its hash is what
+// 2/3+ of the stake precommitted, so it is history like a synced block
+// (exempt from the proposal clock check).
+func (d *driver) completeDecided(ctx context.Context, b *block.Block, synced bool) {
+	c := d.awaiting
+	if c == nil || b == nil || consensus.BlockID(b.Hash()) != c.BlockID {
+		return
+	}
+	d.awaiting = nil
+	d.blocks[c.BlockID] = d.n.withPooledTxs(b)
+	d.synced[c.BlockID] = true
+	d.n.log.Info("Received the decided block", "height", c.Height, "block", c.BlockID.String(), "fromSync", synced)
+	in, err := d.commit(ctx, *c)
+	if err != nil {
+		d.halt(err)
+		return
+	}
+	if in != nil {
+		d.exec(ctx, d.m.Step(in))
+	}
+}
+
+// verifyCommit checks a block certificate against the validator set of
+// height h.
+func (d *driver) verifyCommit(bc *block.Commit, h consensus.Height) (consensus.Commit, error) {
+	if bc == nil {
+		return consensus.Commit{}, errors.New("no commit certificate")
+	}
+	if bc.Height != uint64(h) {
+		return consensus.Commit{}, fmt.Errorf("certificate for height %d, want %d", bc.Height, h)
+	}
+	c, err := wire.FromBlockCommit(bc)
+	if err != nil {
+		return consensus.Commit{}, err
+	}
+	vals, err := d.n.validatorsAt(h)
+	if err != nil {
+		return consensus.Commit{}, err
+	}
+	if err := consensus.VerifyCommit(d.n.chainID, c, vals); err != nil {
+		return consensus.Commit{}, err
+	}
+	return c, nil
+}
+
+// commit stores the decided block with its certificate, then starts the
+// next height once the block time has passed since this one started (at
+// once for a block learned from sync).
+func (d *driver) commit(ctx context.Context, c consensus.Commit) (consensus.Input, error) {
+	n := d.n
+	b := d.blocks[c.BlockID]
+	if b == nil {
+		// Decided by 2/3+ precommits for a block we do not hold (a
+		// restarted proposer re-proposing a value whose block it lost):
+		// sync fetches it from a peer, and completeDecided commits it.
+		n.log.Info("Decided a block this node has not received; fetching it", "height", c.Height, "block", c.BlockID.String())
+		d.awaiting = &c
+		n.syncer.poke()
+		return nil, nil
+	}
+	if err := d.check(c.Height, c.BlockID); err != nil {
+		return nil, fmt.Errorf("decided block %d %s does not execute: %w", c.Height, common.Hash(c.BlockID), err)
+	}
+	bc, err := wire.ToBlockCommit(c)
+	if err != nil {
+		return nil, err
+	}
+	if err := n.chain.CommitBlock(d.executed[c.BlockID], bc); err != nil {
+		return nil, err
+	}
+	st, err := n.chain.HeadState()
+	if err != nil {
+		return nil, err
+	}
+	touched := make(map[common.Address]bool, len(b.Transactions))
+	for _, tx := range b.Transactions {
+		if from, err := types.Sender(n.chain.Signer(), tx); err == nil {
+			touched[from] = true
+		}
+	}
+	n.pool.ResetAccounts(st, n.chain.NextBaseFee(b.Header), touched)
+	d.submitDueEvidence()
+	now := time.Now()
+	n.log.Info("Committed block", "height", b.Number(), "hash", b.Hash(), "txs", len(b.Transactions), "round", c.Round,
+		"gasUsed", b.Header.GasUsed, "synced", d.synced[c.BlockID])
+	if m := n.metrics; m != nil {
+		m.Height.Set(float64(b.Number()))
+		m.BlockTxs.Observe(float64(len(b.Transactions)))
+		m.MempoolSize.Set(float64(n.pool.Len()))
+		m.Peers.Set(float64(len(n.net.Peers())))
+		if !d.lastCommit.IsZero() {
+			m.BlockInterval.Observe(now.Sub(d.lastCommit).Seconds())
+		}
+	}
+	d.lastCommit = now
+	wait := n.cfg.Genesis.BlockTime.Duration - now.Sub(d.heightStart)
+	if d.synced[c.BlockID] || wait <= 0 {
+		return d.appliedInput(c.Height)
+	}
+	h := c.Height
+	time.AfterFunc(wait, func() { n.post(ctx, evApply{height: h}) })
+	return nil, nil
+}
+
+// appliedInput is the machine's move to height h+1; the messages buffered
+// for h+1 are replayed once the current event is handled (handle).
+func (d *driver) appliedInput(h consensus.Height) (consensus.Input, error) {
+	next, err := d.n.validatorsAt(h + 1)
+	if err != nil {
+		return nil, err
+	}
+	d.resetHeight()
+	d.replay = true
+	return consensus.Applied{Height: h, Next: next}, nil
+}
+
+// apply starts the height after h once the block time has passed.
+func (d *driver) apply(ctx context.Context, h consensus.Height) {
+	if h != d.m.Height() || !d.m.Decided() {
+		return
+	}
+	in, err := d.appliedInput(h)
+	if err != nil {
+		d.halt(err)
+		return
+	}
+	d.exec(ctx, d.m.Step(in))
+}
+
+// replayFuture feeds the buffered messages to the machine: those of its
+// height now count, older ones are dropped. They were checked against the
+// validator set the node assumed for their height; the machine admits only
+// votes of its own set's members and proposals of its own proposer.
+func (d *driver) replayFuture(ctx context.Context) {
+	buffered := d.future
+	d.future = nil
+	for _, m := range buffered {
+		d.onMessage(ctx, m)
+	}
+}
