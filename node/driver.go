@@ -79,6 +79,9 @@ type driver struct {
 
 	heightStart time.Time
 	lastCommit  time.Time
+	// budget is how long this node may spend filling its next block,
+	// following how the chain coped with the last ones (buildbudget.go).
+	budget      *buildBudget
 	halted      error
 	equivocated bool
 	evidence    []pendingEvidence
@@ -91,7 +94,7 @@ func (n *Node) newDriver() (*driver, error) {
 	if err != nil {
 		return nil, err
 	}
-	d := &driver{n: n}
+	d := &driver{n: n, budget: newBuildBudget(n.ccfg.TimeoutPropose/4, n.cfg.Genesis.BlockTime.Duration)}
 	d.resetHeight()
 	st, ok, err := loadConsensusState(n.cfg.DB)
 	if err != nil {
@@ -304,9 +307,9 @@ func (d *driver) parentCommit(h consensus.Height) (*block.Commit, error) {
 // buildBudget bounds the time spent filling a block: validators must
 // receive and re-execute it before their propose timeout, and they share
 // the machine's cores, so the proposer takes at most a quarter of that
-// timeout.
+// timeout, and less while the chain's heights run late (buildbudget.go).
 func (d *driver) buildBudget() time.Duration {
-	return d.n.ccfg.TimeoutPropose / 4
+	return d.budget.current()
 }
 
 // build is the paper's getValue(): a new block from the mempool.

@@ -147,6 +147,14 @@ func (d *driver) commit(ctx context.Context, c consensus.Commit) (consensus.Inpu
 		}
 	}
 	d.lastCommit = now
+	if !d.synced[c.BlockID] {
+		before := d.budget.current()
+		d.budget.observe(c.Round, now.Sub(d.heightStart))
+		if after := d.budget.current(); after < before {
+			n.log.Info("Smaller blocks: the height ran late", "height", b.Number(), "round", c.Round,
+				"took", now.Sub(d.heightStart).Round(time.Millisecond), "buildBudget", after)
+		}
+	}
 	wait := n.cfg.Genesis.BlockTime.Duration - now.Sub(d.heightStart)
 	if d.synced[c.BlockID] || wait <= 0 {
 		return d.appliedInput(c.Height)
