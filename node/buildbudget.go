@@ -29,7 +29,10 @@ const (
 // throughput falls to nothing while the pools stay full. The budget
 // therefore follows the chain: after a height that needed a later round or
 // took more than one and a half block times from its start to its
-// decision it shrinks (×0.7, down to minBuildBudget); after one decided in
+// decision, and whose block was heavy (it took this node at least a tenth
+// of the block time to build or execute: a late height with a light block,
+// as while peers connect or after a partition, says nothing about block
+// size), it shrinks (×0.7, down to minBuildBudget); after one decided in
 // round 0 within the block time it grows (×1.25, up to its limit); in
 // between it holds. Blocks then stay about as large as the validators can
 // carry in a block time, with no idle wait, and a backlog is worked off at
@@ -48,11 +51,12 @@ func newBuildBudget(limit, blockTime time.Duration) *buildBudget {
 // current is the budget for the next block this node builds.
 func (b *buildBudget) current() time.Duration { return b.cur }
 
-// observe adjusts the budget after a committed height: its decision round
-// and how long it took from its start to the decision.
-func (b *buildBudget) observe(round consensus.Round, took time.Duration) {
+// observe adjusts the budget after a committed height: its decision round,
+// how long it took from its start to the decision, and how long its block
+// took this node to build or execute.
+func (b *buildBudget) observe(round consensus.Round, took, exec time.Duration) {
 	switch {
-	case round > 0 || took > b.blockTime*3/2:
+	case (round > 0 || took > b.blockTime*3/2) && exec >= b.blockTime/10:
 		b.cur = max(time.Duration(float64(b.cur)*buildBudgetShrink), minBuildBudget)
 	case took <= b.blockTime:
 		b.cur = min(time.Duration(float64(b.cur)*buildBudgetGrowth)+time.Millisecond, b.max)

@@ -79,6 +79,9 @@ type driver struct {
 
 	heightStart time.Time
 	lastCommit  time.Time
+	// execTook is how long building or executing each block of the height
+	// took this node.
+	execTook map[consensus.BlockID]time.Duration
 	// budget is how long this node may spend filling its next block,
 	// following how the chain coped with the last ones (buildbudget.go).
 	budget      *buildBudget
@@ -121,6 +124,7 @@ func (d *driver) resetHeight() {
 	d.blocks = make(map[consensus.BlockID]*block.Block)
 	d.savedValues = make(map[consensus.BlockID]bool)
 	d.executed = make(map[consensus.BlockID]*chain.Executed)
+	d.execTook = make(map[consensus.BlockID]time.Duration)
 	d.synced = make(map[consensus.BlockID]bool)
 	d.awaiting = nil
 	d.own = nil
@@ -332,6 +336,7 @@ func (d *driver) build(a consensus.BuildValue) consensus.Input {
 	id := consensus.BlockID(ex.Block.Hash())
 	d.blocks[id] = ex.Block
 	d.executed[id] = ex
+	d.execTook[id] = time.Since(start)
 	return consensus.ValueBuilt{Height: a.Height, Round: a.Round, BlockID: id}
 }
 
@@ -374,11 +379,13 @@ func (d *driver) check(h consensus.Height, id consensus.BlockID) error {
 	if limit := time.Now().Add(maxClockDrift).Unix(); !d.synced[id] && b.Header.Time > uint64(limit) {
 		return fmt.Errorf("block time %d is more than %s ahead of this node's clock", b.Header.Time, maxClockDrift)
 	}
+	start := time.Now()
 	ex, err := d.n.chain.Execute(b)
 	if err != nil {
 		return err
 	}
 	d.executed[id] = ex
+	d.execTook[id] = time.Since(start)
 	return nil
 }
 

@@ -149,7 +149,7 @@ func (d *driver) commit(ctx context.Context, c consensus.Commit) (consensus.Inpu
 	d.lastCommit = now
 	if !d.synced[c.BlockID] {
 		before := d.budget.current()
-		d.budget.observe(c.Round, now.Sub(d.heightStart))
+		d.budget.observe(c.Round, now.Sub(d.heightStart), d.execTook[c.BlockID])
 		if after := d.budget.current(); after < before {
 			n.log.Info("Smaller blocks: the height ran late", "height", b.Number(), "round", c.Round,
 				"took", now.Sub(d.heightStart).Round(time.Millisecond), "buildBudget", after)

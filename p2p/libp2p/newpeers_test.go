@@ -117,12 +117,24 @@ func TestHostRefusesIdentityChurn(t *testing.T) {
 	if err := a.h.Network().ClosePeer(others[0].h.ID()); err != nil {
 		t.Fatal(err)
 	}
-	others[0].h.Peerstore().RemovePeer(a.h.ID())
 	waitfor.Until(t, 10*time.Second, seen(others[0], false))
-	if err := others[0].h.Connect(ctx, target); err != nil {
-		t.Fatalf("a known identity refused on reconnect: %v", err)
-	}
-	waitfor.Until(t, 10*time.Second, seen(others[0], true))
+	// The dialer learns of the close a moment later; until then Connect
+	// would return at once on the dying connection.
+	waitfor.Until(t, 10*time.Second, func() error {
+		if others[0].h.Network().Connectedness(a.h.ID()) == network.Connected {
+			return fmt.Errorf("%s still sees the closed connection", others[0].h.ID())
+		}
+		return nil
+	})
+	waitfor.Until(t, 10*time.Second, func() error {
+		if connected(others[0]) {
+			return nil
+		}
+		if err := others[0].h.Connect(ctx, target); err != nil {
+			return fmt.Errorf("a known identity refused on reconnect: %w", err)
+		}
+		return fmt.Errorf("%s has not reconnected yet", others[0].h.ID())
+	})
 	// The host dials the fourth itself: that identity is trusted.
 	if err := a.h.Connect(ctx, peer.AddrInfo{ID: others[3].h.ID(), Addrs: others[3].h.Addrs()}); err != nil {
 		t.Fatalf("dialling a peer ourselves: %v", err)

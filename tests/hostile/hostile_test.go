@@ -25,6 +25,7 @@ import (
 	"github.com/bilayer/bilayer/bench/loadgen"
 	"github.com/bilayer/bilayer/devnet/cluster"
 	"github.com/bilayer/bilayer/devnet/devkeys"
+	"github.com/bilayer/bilayer/internal/waitfor"
 	"github.com/bilayer/bilayer/node/attacktest"
 	"github.com/bilayer/bilayer/node/consensus"
 	"github.com/bilayer/bilayer/node/wire"
@@ -271,10 +272,12 @@ func (e *env) testRewrap(t *testing.T) {
 	// Honest traffic first: about 88 KB of transfers, so the copied
 	// proposal carries a block of more than bigTxData bytes (the
 	// in-process measurement used a 115 KB proposal).
+	// The transfers reach the proposer over a second or so: if a block
+	// boundary splits them into proposals under bigTxData, send more (a
+	// backlog fills the next proposal), at most three rounds.
 	before := len(p.Consensus())
-	e.sendBigTx(t, ctx)
 	var prop []byte
-	cluster.Await(t, 30*time.Second, func() error {
+	bigProposal := func() error {
 		msgs := p.Consensus()
 		for i := len(msgs) - 1; i >= before; i-- {
 			if k, _, err := wire.DecodeEnvelope(msgs[i], p.MaxConsensusMsg()); err == nil && k == wire.KindProposal && len(msgs[i]) > bigTxData {
@@ -283,7 +286,18 @@ func (e *env) testRewrap(t *testing.T) {
 			}
 		}
 		return fmt.Errorf("no proposal of more than %d bytes received yet", bigTxData)
-	})
+	}
+	for round := 1; ; round++ {
+		e.sendBigTx(t, ctx)
+		err := waitfor.Within(10*time.Second, bigProposal)
+		if err == nil {
+			break
+		}
+		if round == 3 {
+			t.Fatalf("after %d rounds of transfers: %v", round, err)
+		}
+		t.Logf("round %d of transfers: %v; sending more", round, err)
+	}
 	start, rss, peak, began := e.begin(t)
 	sent := 0
 	for i := range 300 {
