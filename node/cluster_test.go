@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/bilayer/bilayer/core/genesis"
+	"github.com/bilayer/bilayer/internal/waitfor"
 	"github.com/bilayer/bilayer/node/signer"
 	"github.com/bilayer/bilayer/p2p"
 	"github.com/bilayer/bilayer/p2p/memnet"
@@ -137,13 +138,12 @@ func (c *memCluster) stop() {
 // synctest bubble both the deadline and the polling interval are virtual.
 func waitFor(t *testing.T, timeout time.Duration, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %s waiting for %s", timeout, what)
+	waitfor.Until(t, timeout, func() error {
+		if cond() {
+			return nil
 		}
-		time.Sleep(20 * time.Millisecond)
-	}
+		return fmt.Errorf("waiting for %s", what)
+	})
 }
 
 func TestFourValidatorsCommitTheSameChain(t *testing.T) {

@@ -177,15 +177,14 @@ func TestUpStopResumeReset(t *testing.T) {
 // waitGone waits until no node process of eps is left.
 func waitGone(t *testing.T, eps devnet.Endpoints) {
 	t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
-	for _, n := range eps.Nodes {
-		for alive(n.PID) {
-			if time.Now().After(deadline) {
-				t.Fatalf("%s (pid %d) outlived the killed devnet process", n.Name, n.PID)
+	waitfor.Until(t, 20*time.Second, func() error {
+		for _, n := range eps.Nodes {
+			if alive(n.PID) {
+				return fmt.Errorf("%s (pid %d) outlived the killed devnet process", n.Name, n.PID)
 			}
-			time.Sleep(50 * time.Millisecond)
 		}
-	}
+		return nil
+	})
 }
 
 // checkEndpoints checks endpoints.json against the devnet's conventions.
