@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"math/big"
 	"os"
+	"slices"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -254,22 +255,23 @@ func testPartitionHaltsThenHeals(t *testing.T) {
 	// Let whatever was in flight land, then the heads must stay put.
 	var frozen []uint64
 	waitFor(t, 10*time.Second, "heads to stop moving", func() bool {
-		before := c.heads()
-		time.Sleep(4 * c.gen.BlockTime.Duration)
-		after := c.heads()
-		frozen = after
-		for i := range before {
-			if before[i] != after[i] {
-				return false
+		frozen = c.heads()
+		return holdFor(4*c.gen.BlockTime.Duration, func() error {
+			if now := c.heads(); !slices.Equal(now, frozen) {
+				return fmt.Errorf("heads moved: %v -> %v", frozen, now)
+			}
+			return nil
+		}) == nil
+	})
+	if err := holdFor(5*c.gen.BlockTime.Duration, func() error {
+		for i, h := range c.heads() {
+			if h != frozen[i] {
+				return fmt.Errorf("node %d committed during a 2/2 partition: %d -> %d", i, frozen[i], h)
 			}
 		}
-		return true
-	})
-	time.Sleep(5 * c.gen.BlockTime.Duration)
-	for i, h := range c.heads() {
-		if h != frozen[i] {
-			t.Fatalf("node %d committed during a 2/2 partition: %d -> %d", i, frozen[i], h)
-		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
 	}
 	c.net.Heal()
 	target := max(frozen[0], frozen[2]) + 3

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/bilayer/bilayer/core/genesis"
+	"github.com/bilayer/bilayer/internal/waitfor"
 	"github.com/bilayer/bilayer/node/consensus"
 	"github.com/bilayer/bilayer/p2p"
 	"github.com/ethereum/go-ethereum/common"
@@ -213,13 +214,12 @@ func TestDriverSimulationWithholdingValidator(t *testing.T) {
 		}
 		waitFor := func(what string, bound time.Duration, cond func() bool) {
 			t.Helper()
-			deadline := time.Now().Add(bound)
-			for !cond() {
-				if time.Now().After(deadline) {
-					t.Fatalf("%s: not within %s of virtual time; heads %v", what, bound, w.heads())
+			waitfor.Until(t, bound, func() error {
+				if cond() {
+					return nil
 				}
-				time.Sleep(simTick)
-			}
+				return fmt.Errorf("%s (virtual time); heads %v", what, w.heads())
+			})
 		}
 		waitFor("two heights committed", 10*time.Second, func() bool { return minOf(w.heads()) >= 2 })
 		plan.mu.Lock()
@@ -240,22 +240,21 @@ func TestDriverSimulationWithholdingValidator(t *testing.T) {
 		})
 		// The split holds before GST: nothing of the byzantine validator's
 		// (H, 0) precommit reaches A or B.
-		time.Sleep(2 * time.Second)
-		if a, b := status(whA), status(whB); a.Height != uint64(h) || a.Round != 0 || b.Height != uint64(h) || b.Round != 0 {
-			t.Fatalf("A or B left round 0 of height %d before GST: %+v %+v", h, a, b)
+		if err := holdFor(2*time.Second, func() error {
+			if a, b := status(whA), status(whB); a.Height != uint64(h) || a.Round != 0 || b.Height != uint64(h) || b.Round != 0 {
+				return fmt.Errorf("A or B left round 0 of height %d before GST: %+v %+v", h, a, b)
+			}
+			return nil
+		}); err != nil {
+			t.Fatal(err)
 		}
 		plan.mu.Lock()
 		plan.gst = true
 		plan.mu.Unlock()
 		gst := time.Now()
-		deadline := gst.Add(20 * time.Second)
-		for minOf(heads()) < uint64(h) {
-			if time.Now().After(deadline) {
-				t.Fatalf("LIVENESS: height %d stalled: the honest nodes did not commit it within 20 s of GST (heads %v): "+
-					"only C holds the byzantine precommit A and B need, and it must re-send it", h, w.heads())
-			}
-			time.Sleep(simTick)
-		}
+		waitFor(fmt.Sprintf("LIVENESS: height %d stalled: the honest nodes did not commit it within 20 s of GST: "+
+			"only C holds the byzantine precommit A and B need, and it must re-send it", h), 20*time.Second,
+			func() bool { return minOf(heads()) >= uint64(h) })
 		plan.mu.Lock()
 		dropped := plan.dropped
 		plan.mu.Unlock()
@@ -265,13 +264,8 @@ func TestDriverSimulationWithholdingValidator(t *testing.T) {
 		// honest nodes go on alone, through heights it was to propose
 		// (which take longer than relayAfter, so votes are re-sent).
 		target := uint64(h) + 3
-		deadline = time.Now().Add(20 * time.Second)
-		for minOf(heads()) < target {
-			if time.Now().After(deadline) {
-				t.Fatalf("LIVENESS: the honest nodes did not reach height %d within 20 s (heads %v)", target, w.heads())
-			}
-			time.Sleep(simTick)
-		}
+		waitFor(fmt.Sprintf("LIVENESS: the honest nodes did not reach height %d within 20 s", target), 20*time.Second,
+			func() bool { return minOf(heads()) >= target })
 		// Agreement among the honest nodes, and no double sign on the wire.
 		ref := map[uint64]common.Hash{}
 		for _, i := range honest {

@@ -1,10 +1,13 @@
 package node
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 	"testing/synctest"
 	"time"
+
+	"github.com/bilayer/bilayer/internal/waitfor"
 )
 
 // TestDriverSimulationCatchesDoubleSign: the simulation's wire watch is
@@ -16,13 +19,12 @@ func TestDriverSimulationCatchesDoubleSign(t *testing.T) {
 		p := drawSimParams(1)
 		p.faults, p.drop, p.equivocator = nil, 0, 0
 		w := newSimWorld(t, p, newSimLog())
-		deadline := time.Now().Add(30 * time.Second)
-		for w.wire.doubleSign() == "" {
-			if time.Now().After(deadline) {
-				t.Fatalf("no double sign seen in 30 s of virtual time; heads %v", w.heads())
+		waitfor.Until(t, 30*time.Second, func() error {
+			if w.wire.doubleSign() == "" {
+				return fmt.Errorf("no double sign seen on virtual time; heads %v", w.heads())
 			}
-			time.Sleep(simTick)
-		}
+			return nil
+		})
 		if f := w.wire.doubleSign(); !strings.Contains(f, "DOUBLE SIGN") {
 			t.Fatalf("report %q", f)
 		}

@@ -15,6 +15,31 @@ import (
 // simTick is how often (virtual) the controller looks at the world.
 const simTick = 25 * time.Millisecond
 
+// simTicker paces a controller loop on the bubble's virtual clock: each
+// wait returns at the next simTick.
+type simTicker struct{ t *time.Ticker }
+
+func newSimTicker() simTicker { return simTicker{time.NewTicker(simTick)} }
+
+// next waits for the next tick.
+func (s simTicker) next() { <-s.t.C }
+
+// stop releases the ticker.
+func (s simTicker) stop() { s.t.Stop() }
+
+// holdFor checks cond at every tick for d of virtual time and returns its
+// first failure, if any.
+func holdFor(d time.Duration, cond func() error) error {
+	tick := newSimTicker()
+	defer tick.stop()
+	for end := time.Now().Add(d); time.Now().Before(end); tick.next() {
+		if err := cond(); err != nil {
+			return err
+		}
+	}
+	return cond()
+}
+
 // simRun is the controller of one seed, running on the test goroutine in
 // the bubble.
 type simRun struct {
@@ -64,6 +89,8 @@ func (r *simRun) now() time.Duration { return time.Since(r.start) }
 // faultPhase applies the schedule until the fault phase ends.
 func (r *simRun) faultPhase() {
 	next := 0
+	tick := newSimTicker()
+	defer tick.stop()
 	for r.now() < r.p.faultPhase {
 		now := r.now()
 		if r.p.join && !r.staked && now >= 300*time.Millisecond {
@@ -78,7 +105,7 @@ func (r *simRun) faultPhase() {
 			r.partitionEnd = 0
 		}
 		r.reviveDue(now)
-		time.Sleep(simTick)
+		tick.next()
 	}
 }
 
@@ -161,6 +188,8 @@ func (r *simRun) liveness() {
 	target := maxOf(r.w.heads()) + simLiveHeights
 	healed := r.now()
 	deadline := healed + simLiveBound
+	tick := newSimTicker()
+	defer tick.stop()
 	for {
 		r.reviveDue(r.now()) // a crash armed before healing may still fire
 		heads := r.w.heads()
@@ -172,7 +201,7 @@ func (r *simRun) liveness() {
 			r.t.Fatalf("seed %d: LIVENESS violated: not every node reached height %d within %s of healing: heads %v%s",
 				r.p.seed, target, simLiveBound, heads, r.states())
 		}
-		time.Sleep(2 * simTick)
+		tick.next()
 	}
 }
 
