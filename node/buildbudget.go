@@ -3,62 +3,82 @@ package node
 import (
 	"time"
 
+	"github.com/bilayer/bilayer/core/execution"
 	"github.com/bilayer/bilayer/node/consensus"
 )
 
-// Bounds of the adaptive build budget.
+// Bounds and steps of the adaptive block gas target.
 const (
-	// minBuildBudget is the least time a proposer spends filling a block
-	// (a few hundred transfers), so a chain that struggled still moves its
-	// pool.
-	minBuildBudget = 10 * time.Millisecond
-	// buildBudgetGrowth is the factor a budget grows by after a healthy
-	// height.
-	buildBudgetGrowth = 1.25
-	// buildBudgetShrink is the factor it shrinks by after a late one.
-	buildBudgetShrink = 0.7
+	// minBlockGas is the least gas target: a hundred transfers, so a chain
+	// that struggled still moves its pool.
+	minBlockGas = 100 * execution.TxGas
+	// blockGasShrink scales the gas of a late, heavy block into the next
+	// target.
+	blockGasShrink = 0.75
+	// blockGasGrowth is the factor the target grows by after a healthy
+	// height whose block filled it (blockGasFull).
+	blockGasGrowth = 1.1
+	// blockGasFull is the share of the target a block must use for a
+	// healthy height to raise it: a target no block reaches says nothing
+	// about what the validators could carry.
+	blockGasFull = 0.8
 )
 
-// buildBudget is how long the proposer may spend filling its next block,
-// adjusted after every height this node commits (issue 17: a plateau, not
-// a collapse). A block takes every validator about as long to re-execute
-// and commit as it took the proposer to fill, and on a devnet the
-// validators share the machine's cores; so a budget that is right for an
-// idle machine makes blocks that, under a backlog, no validator validates
-// before its round times out: rounds fail, the work is thrown away, and
-// throughput falls to nothing while the pools stay full. The budget
-// therefore follows the chain: after a height that needed a later round or
-// took more than one and a half block times from its start to its
+// buildBudget bounds the block this node builds when it proposes (issue
+// 17: a plateau, not a collapse): a fixed time to fill it, and a gas target
+// that follows the chain.
+//
+// A block costs every validator about as much to receive, re-execute and
+// commit as its gas says, and on a devnet the validators share the
+// machine's cores with each other and with the admission of new
+// transactions. A block larger than they can carry in a block time makes
+// heights late: rounds fail, the work is thrown away and throughput falls
+// while the pools stay full. So after a height that needed a later round
+// or took more than one and a half block times from its start to its
 // decision, and whose block was heavy (it took this node at least a tenth
 // of the block time to build or execute: a late height with a light block,
 // as while peers connect or after a partition, says nothing about block
-// size), it shrinks (×0.7, down to minBuildBudget); after one decided in
-// round 0 within the block time it grows (×1.25, up to its limit); in
-// between it holds. Blocks then stay about as large as the validators can
-// carry in a block time, with no idle wait, and a backlog is worked off at
-// that rate.
+// size), the target becomes three quarters of that block's gas; after a
+// height decided in round 0 within the block time, it becomes that block's
+// gas if that is more (another proposer's larger block went through), or
+// grows by a tenth if the block used most of it, up to the header's gas
+// limit; otherwise it holds. Targets are set from the blocks themselves,
+// which every validator sees alike, so they agree whoever proposes and
+// meet again where one node judged a height's timing differently (a time
+// budget would not: the proposer's own build time says little of what
+// committing and validating the block costs the others), and blocks stay
+// about as large as the validators can carry in a block time, with a
+// backlog worked off at that rate.
 type buildBudget struct {
-	cur, max  time.Duration
+	time      time.Duration
+	gas       uint64
+	gasLimit  uint64
 	blockTime time.Duration
 }
 
-// newBuildBudget starts at limit, the budget of an unloaded chain.
-func newBuildBudget(limit, blockTime time.Duration) *buildBudget {
-	limit = max(limit, minBuildBudget)
-	return &buildBudget{cur: limit, max: limit, blockTime: blockTime}
+// newBuildBudget starts with the gas target at the block gas limit (an
+// unloaded chain) and fills for at most timeLimit.
+func newBuildBudget(timeLimit, blockTime time.Duration, gasLimit uint64) *buildBudget {
+	gasLimit = max(gasLimit, minBlockGas)
+	return &buildBudget{time: timeLimit, gas: gasLimit, gasLimit: gasLimit, blockTime: blockTime}
 }
 
-// current is the budget for the next block this node builds.
-func (b *buildBudget) current() time.Duration { return b.cur }
+// fillTime is how long the proposer may spend filling its next block.
+func (b *buildBudget) fillTime() time.Duration { return b.time }
 
-// observe adjusts the budget after a committed height: its decision round,
-// how long it took from its start to the decision, and how long its block
-// took this node to build or execute.
-func (b *buildBudget) observe(round consensus.Round, took, exec time.Duration) {
+// gasTarget is the gas at which the proposer closes its next block.
+func (b *buildBudget) gasTarget() uint64 { return b.gas }
+
+// observe adjusts the target after a committed height: its decision round,
+// how long it took from its start to the decision, how long its block took
+// this node to build or execute, and the block's gas used.
+func (b *buildBudget) observe(round consensus.Round, took, exec time.Duration, gasUsed uint64) {
 	switch {
 	case (round > 0 || took > b.blockTime*3/2) && exec >= b.blockTime/10:
-		b.cur = max(time.Duration(float64(b.cur)*buildBudgetShrink), minBuildBudget)
-	case took <= b.blockTime:
-		b.cur = min(time.Duration(float64(b.cur)*buildBudgetGrowth)+time.Millisecond, b.max)
+		b.gas = max(uint64(float64(gasUsed)*blockGasShrink), minBlockGas)
+	case round == 0 && took <= b.blockTime && gasUsed > b.gas:
+		b.gas = min(gasUsed, b.gasLimit)
+	case round == 0 && took <= b.blockTime && float64(gasUsed) >= blockGasFull*float64(b.gas):
+		b.gas = min(uint64(float64(b.gas)*blockGasGrowth)+1, b.gasLimit)
 	}
 }

@@ -5,58 +5,61 @@ import (
 	"time"
 )
 
-// TestBuildBudgetFollowsTheChain: the budget shrinks after a slow or
-// multi-round height, never below the minimum, holds after a height a
-// little over the block time, and grows back after healthy ones, never
-// above its limit.
+// TestBuildBudgetFollowsTheChain: the gas target becomes three quarters of
+// a late, heavy block's gas, never below the minimum; holds after a height
+// a little over the block time or one whose block left the target mostly
+// unused; takes a larger block's gas after a healthy height; grows back
+// after healthy heights with full blocks, never above the gas limit; and
+// ignores late heights with light blocks.
 func TestBuildBudgetFollowsTheChain(t *testing.T) {
-	const limit, blockTime = 250 * time.Millisecond, time.Second
-	b := newBuildBudget(limit, blockTime)
-	if b.current() != limit {
-		t.Fatalf("starts at %s, want %s", b.current(), limit)
+	const blockTime, gasLimit = time.Second, 200_000_000
+	b := newBuildBudget(250*time.Millisecond, blockTime, gasLimit)
+	if b.gasTarget() != gasLimit || b.fillTime() != 250*time.Millisecond {
+		t.Fatalf("starts at %d gas, %s; want %d, 250ms", b.gasTarget(), b.fillTime(), gasLimit)
 	}
-	const heavy = 200 * time.Millisecond // the block took this node 200 ms to execute
-	shrink := func(d time.Duration) time.Duration { return time.Duration(float64(d) * buildBudgetShrink) }
-	b.observe(0, 3*time.Second, heavy) // a slow height
-	if want := shrink(limit); b.current() != want {
-		t.Fatalf("after a slow height %s, want %s", b.current(), want)
+	const heavy = 200 * time.Millisecond            // the block took this node 200 ms to execute
+	b.observe(0, 3*time.Second, heavy, 100_000_000) // a slow height with a 100M-gas block
+	if want := uint64(75_000_000); b.gasTarget() != want {
+		t.Fatalf("after a slow height %d, want %d", b.gasTarget(), want)
 	}
-	b.observe(1, 500*time.Millisecond, heavy) // decided in round 1
-	if want := shrink(shrink(limit)); b.current() != want {
-		t.Fatalf("after a round-1 height %s, want %s", b.current(), want)
+	b.observe(1, 500*time.Millisecond, heavy, 80_000_000) // decided in round 1: another proposer's 80M-gas block
+	if want := uint64(60_000_000); b.gasTarget() != want {
+		t.Fatalf("after a round-1 height %d, want %d", b.gasTarget(), want)
 	}
-	held := b.current()
-	b.observe(0, 1200*time.Millisecond, heavy) // a little late: hold
-	if b.current() != held {
-		t.Fatalf("after a height of 1.2 block times %s, want it held at %s", b.current(), held)
+	held := b.gasTarget()
+	b.observe(0, 1200*time.Millisecond, heavy, held)  // a little late: hold
+	b.observe(0, 500*time.Millisecond, heavy, held/2) // healthy, but the block used half the target: hold
+	if b.gasTarget() != held {
+		t.Fatalf("after a height of 1.2 block times and a half-full one %d, want it held at %d", b.gasTarget(), held)
 	}
-	for range 20 {
-		b.observe(2, 5*time.Second, heavy)
+	b.observe(0, 800*time.Millisecond, heavy, held+5_000_000) // another proposer's larger block went through
+	if want := held + 5_000_000; b.gasTarget() != want {
+		t.Fatalf("after a healthy height with a larger block %d, want its gas %d", b.gasTarget(), want)
 	}
-	if b.current() != minBuildBudget {
-		t.Fatalf("after many failed heights %s, want the minimum %s", b.current(), minBuildBudget)
+	for range 40 {
+		b.observe(2, 5*time.Second, heavy, b.gasTarget())
+	}
+	if b.gasTarget() != minBlockGas {
+		t.Fatalf("after many failed heights %d, want the minimum %d", b.gasTarget(), minBlockGas)
 	}
 	healthy := 0
-	for b.current() < limit {
-		b.observe(0, 900*time.Millisecond, heavy)
+	for b.gasTarget() < gasLimit {
+		b.observe(0, 900*time.Millisecond, heavy, b.gasTarget())
 		healthy++
-		if healthy > 100 {
-			t.Fatalf("the budget did not grow back: %s", b.current())
+		if healthy > 200 {
+			t.Fatalf("the target did not grow back: %d", b.gasTarget())
 		}
 	}
-	if b.current() != limit {
-		t.Fatalf("grew past the limit: %s", b.current())
-	}
-	if healthy > 20 {
-		t.Errorf("took %d healthy heights to grow back from the minimum, want a few", healthy)
+	if b.gasTarget() != gasLimit {
+		t.Fatalf("grew past the gas limit: %d", b.gasTarget())
 	}
 	// A late height with a light block (peers connecting, a partition)
-	// leaves the budget alone.
-	b.observe(3, 10*time.Second, 2*time.Millisecond)
-	if b.current() != limit {
-		t.Fatalf("a late height with a light block shrank the budget to %s", b.current())
+	// leaves the target alone.
+	b.observe(3, 10*time.Second, 2*time.Millisecond, gasLimit)
+	if b.gasTarget() != gasLimit {
+		t.Fatalf("a late height with a light block shrank the target to %d", b.gasTarget())
 	}
-	if tiny := newBuildBudget(time.Millisecond, blockTime); tiny.current() != minBuildBudget {
-		t.Errorf("a limit below the minimum gives %s, want %s", tiny.current(), minBuildBudget)
+	if tiny := newBuildBudget(time.Millisecond, blockTime, 1); tiny.gasTarget() != minBlockGas {
+		t.Errorf("a gas limit below the minimum gives %d, want %d", tiny.gasTarget(), minBlockGas)
 	}
 }

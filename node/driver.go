@@ -97,7 +97,7 @@ func (n *Node) newDriver() (*driver, error) {
 	if err != nil {
 		return nil, err
 	}
-	d := &driver{n: n, budget: newBuildBudget(n.ccfg.TimeoutPropose/4, n.cfg.Genesis.BlockTime.Duration)}
+	d := &driver{n: n, budget: newBuildBudget(n.ccfg.TimeoutPropose/4, n.cfg.Genesis.BlockTime.Duration, n.cfg.Genesis.GasLimit)}
 	d.resetHeight()
 	st, ok, err := loadConsensusState(n.cfg.DB)
 	if err != nil {
@@ -308,14 +308,6 @@ func (d *driver) parentCommit(h consensus.Height) (*block.Commit, error) {
 	return c, nil
 }
 
-// buildBudget bounds the time spent filling a block: validators must
-// receive and re-execute it before their propose timeout, and they share
-// the machine's cores, so the proposer takes at most a quarter of that
-// timeout, and less while the chain's heights run late (buildbudget.go).
-func (d *driver) buildBudget() time.Duration {
-	return d.budget.current()
-}
-
 // build is the paper's getValue(): a new block from the mempool.
 func (d *driver) build(a consensus.BuildValue) consensus.Input {
 	n := d.n
@@ -325,9 +317,13 @@ func (d *driver) build(a consensus.BuildValue) consensus.Input {
 		return nil
 	}
 	start := time.Now()
-	budget := d.buildBudget()
+	// Validators must receive and re-execute the block before their
+	// propose timeout, and they share the machine's cores: the proposer
+	// fills for at most a quarter of that timeout, and stops at the gas
+	// target that follows the chain's heights (buildbudget.go).
+	fill := d.budget.fillTime()
 	ex, err := n.chain.Build(chain.BuildParams{Proposer: n.self, Time: uint64(time.Now().Unix()), LastCommit: last,
-		Enough: func() bool { return time.Since(start) > budget }},
+		Enough: func() bool { return time.Since(start) > fill }, MaxGas: d.budget.gasTarget()},
 		n.pool.Executable(n.chain.NextBaseFee(n.chain.Head().Header)))
 	if err != nil {
 		n.log.Error("Cannot build a block", "height", a.Height, "err", err)

@@ -18,7 +18,7 @@ import (
 const (
 	txBatchMaxCount = 1000 // well below wire.MaxTxBatchCount
 	txBatchMaxBytes = 1 << 20
-	txBatchInterval = 25 * time.Millisecond
+	txBatchInterval = 100 * time.Millisecond
 	// txWaitBudget bounds the bytes of transaction batches waiting for
 	// their turn to be checked (txGate).
 	txWaitBudget = 2 * p2p.TxTopicMaxSize

@@ -43,7 +43,7 @@ type Config struct {
 	SignerStore signer.StateStore
 	// Registry holds the system contracts (nil: none).
 	Registry *syscontract.Registry
-	// Mempool bounds the transaction pool.
+	// Mempool bounds the transaction pool (zero: DefaultMempool).
 	Mempool txpool.Config
 	// Logger receives the node's logs.
 	Logger *slog.Logger
@@ -117,7 +117,7 @@ func New(cfg Config) (*Node, error) {
 		return nil, errors.New("node: the equivocation switch is refused: it needs a validator key and a devnet genesis (\"devnet\": true)")
 	}
 	if cfg.Mempool.MaxTxs == 0 {
-		cfg.Mempool = txpool.DefaultConfig()
+		cfg.Mempool = DefaultMempool()
 	}
 	var stakingContract *staking.Contract
 	if cfg.Registry == nil {
@@ -258,4 +258,20 @@ func sleepOrDone(ctx context.Context, d time.Duration) bool {
 	case <-ctx.Done():
 		return false
 	}
+}
+
+// DefaultMempoolTxs is the most transactions a validator's pool holds by
+// default: a few blocks' worth at the devnet's peak (issue 17). Every
+// pooled transaction is a cost every validator has already paid (decoded,
+// recovered, gossiped) and memory it keeps; a pool many blocks deep does
+// not raise throughput, it lengthens every wait behind it and, near the
+// node's memory limit, turns the collector's work into the bottleneck.
+const DefaultMempoolTxs = 6_000
+
+// DefaultMempool is txpool.DefaultConfig with the pool bounded at
+// DefaultMempoolTxs.
+func DefaultMempool() txpool.Config {
+	c := txpool.DefaultConfig()
+	c.MaxTxs = DefaultMempoolTxs
+	return c
 }

@@ -30,17 +30,21 @@ func sortedNonces(acc *account) []uint64 {
 // makeRoom evicts chain-ending transactions until e fits in the count and
 // byte bounds: first those stuck behind a nonce gap, then the cheapest. It
 // refuses e when e pays no more than every executable transaction it would
-// have to evict. The choice of victims is made before anything is removed,
-// so a refused e leaves the pool unchanged.
+// have to evict, and a future e (behind a gap of its own) whenever the
+// pool is full: a transaction that cannot execute yet is not worth
+// another's place. The choice of victims is made before anything is
+// removed, so a refused e leaves the pool unchanged.
 //
 // A full pool is the common case under a load above what the chain
 // finalizes, so refusing must not cost a scan of the pool (issue 17: that
 // scan took two thirds of a validator's CPU once its pool filled, and
-// throughput collapsed). Stuck transactions are looked for among the
-// accounts with a gap only, and a transaction that pays no more than the
-// pool's tip floor (a lower bound of every pooled effective tip) is refused
-// without looking further.
-func (p *Pool) makeRoom(e *entry) error {
+// throughput collapsed; later, sorting every gapped account's nonces to
+// pick the cheapest stuck tail took a seventh of it). A stuck victim is
+// the tail of any gapped account (its last nonce is behind the gap, so
+// it cannot execute whatever it pays), found without sorting; and a
+// transaction that pays no more than the pool's tip floor (a lower bound
+// of every pooled effective tip) is refused without looking further.
+func (p *Pool) makeRoom(e *entry, future bool) error {
 	count, bytes := len(p.byHash)+1, p.bytes+e.size
 	over := func() bool { return count > p.cfg.MaxTxs || bytes > p.cfg.MaxBytes }
 	if !over() {
@@ -49,45 +53,67 @@ func (p *Pool) makeRoom(e *entry) error {
 	if e.size > p.cfg.MaxBytes {
 		return fmt.Errorf("%w: the transaction alone (%d bytes) exceeds the pool's %d bytes", ErrPoolFull, e.size, p.cfg.MaxBytes)
 	}
+	if future {
+		return fmt.Errorf("%w: %d transactions, %d bytes; this one's nonce %d leaves a gap, and gapped transactions are not pooled when full",
+			ErrPoolFull, len(p.byHash), p.bytes, e.tx.Nonce())
+	}
 	newTip := effectiveTip(e, p.baseFee)
 	refuse := func() error {
 		return fmt.Errorf("%w: %d transactions, %d bytes; this one's tip (%s wei) does not beat the cheapest",
 			ErrPoolFull, len(p.byHash), p.bytes, newTip)
 	}
-	// Tail of each sender's chain, excluding e's own sender's (evicting
-	// those would not help e and could strand it).
-	tails := make(map[*account][]uint64)
 	var victims []*entry
-	take := func(v *entry, acc *account) {
-		victims = append(victims, v)
-		tails[acc] = tails[acc][:len(tails[acc])-1]
-		count--
-		bytes -= v.size
-	}
-	// Stuck transactions first, whatever they pay: only accounts with a
-	// gap have any.
-	for over() {
-		worst, acc, stuck := p.worstTail(p.gappedAccounts(), e.sender, tails)
-		if worst == nil || !stuck {
+	// Stuck transactions first, whatever they pay: the tail of each
+	// gapped account but e's own (evicting those would not help e and
+	// could strand it), one per account.
+	for from, acc := range p.gappedAccounts() {
+		if !over() {
 			break
 		}
-		take(worst, acc)
+		if from == e.sender {
+			continue
+		}
+		if v := acc.tail(); v != nil {
+			victims = append(victims, v)
+			count--
+			bytes -= v.size
+		}
 	}
 	if over() && newTip.Cmp(p.tipFloor()) <= 0 {
 		return refuse()
+	}
+	// Then the cheapest chain ends, if e pays more than they do.
+	tails := make(map[*account][]uint64)
+	for _, v := range victims {
+		acc := p.accounts[v.sender]
+		tails[acc] = sortedNonces(acc)[:len(acc.byNonce)-1]
 	}
 	for over() {
 		worst, acc, stuck := p.worstTail(p.accounts, e.sender, tails)
 		if worst == nil || (!stuck && effectiveTip(worst, p.baseFee).Cmp(newTip) >= 0) {
 			return refuse()
 		}
-		take(worst, acc)
+		victims = append(victims, worst)
+		tails[acc] = tails[acc][:len(tails[acc])-1]
+		count--
+		bytes -= worst.size
 	}
 	for _, v := range victims {
 		p.remove(v)
 		p.dropEmpty(v.sender)
 	}
 	return nil
+}
+
+// tail returns the account's pooled transaction with the highest nonce.
+func (acc *account) tail() *entry {
+	var t *entry
+	for n, e := range acc.byNonce {
+		if t == nil || n > t.tx.Nonce() {
+			t = e
+		}
+	}
+	return t
 }
 
 // worstTail returns the chain end to evict first among accounts (but

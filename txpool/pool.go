@@ -220,11 +220,13 @@ func (p *Pool) addLocked(tx *types.Transaction, from common.Address) error {
 	defer p.dropEmpty(from) // an account that ends up with nothing pooled is forgotten
 	e := newEntry(tx, from, p.seq)
 	old, replacing := acc.byNonce[nonce]
+	future := false
 	if replacing {
 		if err := p.checkReplacement(old.tx, tx); err != nil {
 			return err
 		}
 	} else if pending := acc.pendingNonce(); nonce > pending {
+		future = true
 		// A future transaction: its nonce leaves a gap. Executable ones
 		// (nonce == pending) are bounded only by the pool's size.
 		if nonce > pending+p.cfg.MaxNonceGap {
@@ -239,7 +241,7 @@ func (p *Pool) addLocked(tx *types.Transaction, from common.Address) error {
 	if replacing {
 		p.remove(old)
 	}
-	if err := p.makeRoom(e); err != nil {
+	if err := p.makeRoom(e, future); err != nil {
 		if replacing {
 			p.insert(acc, old)
 		}

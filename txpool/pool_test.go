@@ -458,3 +458,28 @@ func TestFullPoolEvictsTransactionsStuckBehindAGapFirst(t *testing.T) {
 		t.Fatal("evicted an executable transaction before one stuck behind a gap")
 	}
 }
+
+// TestFullPoolRefusesGappedTransactions: once the pool is full, a
+// transaction behind a nonce gap of its own is refused whatever it pays,
+// and evicts nothing (not even another stuck one); an executable one still
+// takes a stuck one's place.
+func TestFullPoolRefusesGappedTransactions(t *testing.T) {
+	kr := newKeyring(t, 3)
+	cfg := DefaultConfig()
+	cfg.MaxTxs = 2
+	p := newPool(kr, cfg)
+	stuck := kr.tx(t, 0, 5, 1, 100)
+	ok := kr.tx(t, 1, 0, 1, 100)
+	mustAdd(t, p, stuck, ok)
+	gapped := kr.tx(t, 2, 3, 90, 100) // nonce 3 with 0..2 missing, paying 90 times more
+	if err := p.Add(gapped)[0]; !errors.Is(err, ErrPoolFull) {
+		t.Fatalf("gapped transaction into a full pool: %v, want ErrPoolFull", err)
+	}
+	if !p.Has(stuck.Hash()) || !p.Has(ok.Hash()) || p.Has(gapped.Hash()) {
+		t.Fatal("a refused gapped transaction changed the pool")
+	}
+	mustAdd(t, p, kr.tx(t, 2, 0, 1, 100))
+	if p.Has(stuck.Hash()) || !p.Has(ok.Hash()) {
+		t.Fatal("an executable transaction did not take the stuck one's place")
+	}
+}

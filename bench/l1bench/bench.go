@@ -9,6 +9,7 @@ import (
 	"io"
 	"math/big"
 	"net"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -41,6 +42,9 @@ type Options struct {
 	Log io.Writer
 	// Keep leaves the devnet's data directory (logs included) in place.
 	Keep bool
+	// ProfilePath, if set, receives a CPU profile of validator-0 taken
+	// during one more step at the peak's offered rate, after the rest.
+	ProfilePath string
 }
 
 // Report is the outcome, written to bench/results/latest.json.
@@ -80,6 +84,7 @@ type Report struct {
 	// HalfPeak is the step offered half the peak, for latency.
 	HalfPeakRate float64         `json:"l1_half_peak_tps"`
 	HalfPeak     loadgen.Result  `json:"l1_half_peak"`
+	ProfilePath  string          `json:"l1_profile,omitempty"`
 	Machine      loadgen.Machine `json:"machine"`
 	FinishedAt   string          `json:"finished_at"`
 }
@@ -91,7 +96,10 @@ type endpoints struct {
 		Role string `json:"role"`
 		RPC  string `json:"rpc"`
 		PID  int    `json:"pid"`
-		Log  string `json:"log"`
+		// Metrics is the node's metrics URL (with --pprof, its profiler
+		// is served on the same address).
+		Metrics string `json:"metrics"`
+		Log     string `json:"log"`
 	} `json:"nodes"`
 }
 
@@ -142,7 +150,11 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 	start := time.Now()
 	// --l1-only: the L1 alone is measured here (bench/l2bench measures
 	// the sequencer on its own machine time).
-	cmd := exec.Command(filepath.Join(o.Bin, "devnet"), "up", "--datadir", datadir, "--quiet", "--l1-only")
+	upArgs := []string{"up", "--datadir", datadir, "--quiet", "--l1-only"}
+	if o.ProfilePath != "" {
+		upArgs = append(upArgs, "--pprof")
+	}
+	cmd := exec.Command(filepath.Join(o.Bin, "devnet"), upArgs...)
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	devLog, err := os.Create(filepath.Join(dir, "devnet.log"))
 	if err != nil {
@@ -205,7 +217,7 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 	rep.LatencyP50 = float64(best.LatencyP50.Microseconds()) / 1000
 	rep.LatencyP99 = float64(best.LatencyP99.Microseconds()) / 1000
 	rep.cpuShares(best, txps)
-	logf("  peak %.0f tx/s; CPU cores used then: %s", best.FinalizedTPS, cpuString(best.CPU))
+	logf("  peak %.0f tx/s; CPU cores used then: %s", best.FinalizedTPS, loadgen.CPUString(best.CPU))
 	if err := rep.saturation(ctx, sc, accounts, eps, best, logf); err != nil {
 		return nil, err
 	}
@@ -220,8 +232,33 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 			rep.RSSPeakMB = max(rep.RSSPeakMB, m.PeakMiB)
 		}
 	}
+	if o.ProfilePath != "" && best.OfferedRate > 0 {
+		if err := rep.profile(ctx, sc, accounts, eps, best.OfferedRate, o, logf); err != nil {
+			return nil, err
+		}
+	}
 	rep.FinishedAt = time.Now().UTC().Format(time.RFC3339)
 	return rep, nil
+}
+
+// profile runs one more step at rate, from drained pools, while
+// validator-0's profiler records its CPU.
+func (rep *Report) profile(ctx context.Context, sc loadgen.SearchConfig, accounts []*loadgen.Account, eps *endpoints, rate float64,
+	o Options, logf func(string, ...any)) error {
+	u, err := url.Parse(eps.Nodes[0].Metrics)
+	if err != nil || u.Host == "" {
+		return fmt.Errorf("metrics address of %s: %q: %v", eps.Nodes[0].Name, eps.Nodes[0].Metrics, err)
+	}
+	if err := sc.Settle(ctx); err != nil {
+		return err
+	}
+	logf("Profiling %s at the peak's offered rate (%.0f tx/s)...", eps.Nodes[0].Name, rate)
+	if err := loadgen.ProfileStep(ctx, sc, accounts, rate, u.Host, eps.Nodes[0].Name, o.ProfilePath); err != nil {
+		return err
+	}
+	rep.ProfilePath = o.ProfilePath
+	logf("  CPU profile written to %s (go tool pprof -top %s %s)", o.ProfilePath, filepath.Join(o.Bin, "validator"), o.ProfilePath)
+	return nil
 }
 
 func lastBytes(b []byte, n int) string {

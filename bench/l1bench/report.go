@@ -60,7 +60,7 @@ func (r *Report) Markdown(w io.Writer) {
 	fmt.Fprintln(w, "|---:|---:|---:|---:|---:|---:|---:|---|")
 	row := func(label string, s loadgen.Result) {
 		fmt.Fprintf(w, "| %s%.0f | %.0f | %d / %d | %.2f | %d | %d | %d | %s |\n", label, s.OfferedRate, s.FinalizedTPS, s.Included, s.Sent,
-			s.BlockInterval.Seconds(), s.LatencyP50.Milliseconds(), s.LatencyP99.Milliseconds(), s.SendErrors, cpuString(s.CPU))
+			s.BlockInterval.Seconds(), s.LatencyP50.Milliseconds(), s.LatencyP99.Milliseconds(), s.SendErrors, loadgen.CPUString(s.CPU))
 	}
 	for _, s := range r.Steps {
 		row("", s)

@@ -3,7 +3,6 @@ package l1bench
 import (
 	"context"
 	"fmt"
-	"sort"
 	"strings"
 	"time"
 
@@ -188,21 +187,4 @@ func waitDrained(ctx context.Context, eps *endpoints, timeout time.Duration) err
 		c.Close()
 	}
 	return nil
-}
-
-// cpuString prints a step's CPU use, largest first.
-func cpuString(cpu map[string]float64) string {
-	if len(cpu) == 0 {
-		return "n/a"
-	}
-	names := make([]string, 0, len(cpu))
-	for n := range cpu {
-		names = append(names, n)
-	}
-	sort.Slice(names, func(i, j int) bool { return cpu[names[i]] > cpu[names[j]] })
-	parts := make([]string, 0, len(names))
-	for _, n := range names {
-		parts = append(parts, fmt.Sprintf("%s %.2f", n, cpu[n]))
-	}
-	return strings.Join(parts, ", ")
 }

@@ -249,7 +249,7 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 		rep.TxsPerBlock = float64(best.Included) / float64(best.Blocks)
 	}
 	rep.PeakCPU = best.CPU
-	logf("  peak %.0f tx/s; CPU cores used then: %s", best.FinalizedTPS, cpuString(best.CPU))
+	logf("  peak %.0f tx/s; CPU cores used then: %s", best.FinalizedTPS, loadgen.CPUString(best.CPU))
 
 	if err := sc.Settle(ctx); err != nil {
 		return nil, err
@@ -287,7 +287,7 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 			return nil, err
 		}
 		logf("Profiling the sequencer at the peak's offered rate (%.0f tx/s)...", best.OfferedRate)
-		if err := profileStep(ctx, sc, accounts, best.OfferedRate, metricsAddr, o.ProfilePath); err != nil {
+		if err := loadgen.ProfileStep(ctx, sc, accounts, best.OfferedRate, metricsAddr, "sequencer", o.ProfilePath); err != nil {
 			return nil, err
 		}
 		rep.ProfilePath = o.ProfilePath

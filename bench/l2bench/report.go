@@ -39,7 +39,7 @@ func (r *Report) Markdown(w io.Writer) {
 		r.LatencyP99, r.Targets.P99.Milliseconds(), mark(r.LatencyP99 > 0 && r.LatencyP99 <= ms(r.Targets.P99)))
 	fmt.Fprintf(w, "| included / sent at half the peak | %d / %d | |\n", r.LatencyIncluded, r.LatencySent)
 	fmt.Fprintf(w, "| block interval / transfers per block at the peak | %.3f s / %.0f | |\n", r.BlockInterval, r.TxsPerBlock)
-	fmt.Fprintf(w, "| CPU cores used at the peak (of %d) | %s | |\n", r.Machine.Cores, cpuString(r.PeakCPU))
+	fmt.Fprintf(w, "| CPU cores used at the peak (of %d) | %s | |\n", r.Machine.Cores, loadgen.CPUString(r.PeakCPU))
 	fmt.Fprintf(w, "| sequencer start → RPC answering | %.2f s | |\n", r.SequencerStart)
 	fmt.Fprintf(w, "| sequencer resident memory | %.0f MiB | |\n", r.SequencerRSSMB)
 	fmt.Fprintf(w, "| funding %d load accounts on the L2 (fan-out) | %.1f s | |\n", r.Accounts, r.FundSeconds)
@@ -51,12 +51,12 @@ func (r *Report) Markdown(w io.Writer) {
 	fmt.Fprintln(w, "|---:|---:|---:|---:|---:|---:|---:|---|")
 	for _, s := range r.Steps {
 		fmt.Fprintf(w, "| %.0f | %.0f | %d / %d | %d | %d | %d | %d | %s |\n", s.OfferedRate, s.FinalizedTPS, s.Included, s.Sent,
-			s.Blocks, s.LatencyP50.Milliseconds(), s.LatencyP99.Milliseconds(), s.SendErrors, cpuString(s.CPU))
+			s.Blocks, s.LatencyP50.Milliseconds(), s.LatencyP99.Milliseconds(), s.SendErrors, loadgen.CPUString(s.CPU))
 	}
 	if r.HalfPeak.Sent > 0 {
 		s := r.HalfPeak
 		fmt.Fprintf(w, "| %.0f (half peak) | %.0f | %d / %d | %d | %d | %d | %d | %s |\n", s.OfferedRate, s.FinalizedTPS, s.Included, s.Sent,
-			s.Blocks, s.LatencyP50.Milliseconds(), s.LatencyP99.Milliseconds(), s.SendErrors, cpuString(s.CPU))
+			s.Blocks, s.LatencyP50.Milliseconds(), s.LatencyP99.Milliseconds(), s.SendErrors, loadgen.CPUString(s.CPU))
 	}
 	if o := r.PeakCPU[loadgen.OtherProcesses]; o >= quietCores {
 		fmt.Fprintf(w, "\n⚠ The machine was not quiet: other processes used %.2f of its %d cores during the peak step, so these numbers understate the sequencer.\n",
@@ -77,29 +77,4 @@ func mark(ok bool) string {
 		return "✅ met"
 	}
 	return "❌ missed"
-}
-
-// cpuString prints cores used per process, largest first.
-func cpuString(cpu map[string]float64) string {
-	if len(cpu) == 0 {
-		return "n/a"
-	}
-	names := make([]string, 0, len(cpu))
-	for n := range cpu {
-		names = append(names, n)
-	}
-	slices.SortFunc(names, func(a, b string) int {
-		if cpu[a] != cpu[b] {
-			if cpu[a] > cpu[b] {
-				return -1
-			}
-			return 1
-		}
-		return strings.Compare(a, b)
-	})
-	parts := make([]string, len(names))
-	for i, n := range names {
-		parts[i] = fmt.Sprintf("%s %.2f", n, cpu[n])
-	}
-	return strings.Join(parts, ", ")
 }

@@ -4,9 +4,11 @@ import (
 	"context"
 	"crypto/ecdsa"
 	"math/big"
+	"strings"
 	"testing"
 	"time"
 
+	"github.com/bilayer/bilayer/node"
 	"github.com/bilayer/bilayer/node/nodetest"
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/crypto"
@@ -124,5 +126,48 @@ func TestPresignIsRepeatable(t *testing.T) {
 		if got := len(a.perAccount[i]); got != 1000/7 && got != 1000/7+1 {
 			t.Fatalf("account %d has %d transfers", i, got)
 		}
+	}
+}
+
+// TestRunOffersRefusedTransactionsAgain: against a node whose pool holds
+// only 16 transactions, transfers refused because the pool is full are
+// offered again until taken, so no account's load is cut short: apart from
+// at most one refused transfer per account when sending stops, everything
+// offered is accepted and finalized.
+func TestRunOffersRefusedTransactionsAgain(t *testing.T) {
+	funder, _ := crypto.GenerateKey()
+	pool := node.DefaultMempool()
+	pool.MaxTxs = 16
+	n := nodetest.StartWithPool(t, map[common.Address]int64{crypto.PubkeyToAddress(funder.PublicKey): 1_000_000}, nil, pool)
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	const accountsN = 10
+	accounts, err := DeriveAccounts("retry", accountsN)
+	if err != nil {
+		t.Fatal(err)
+	}
+	chainID := big.NewInt(1337)
+	if err := Fund(ctx, n.URL, chainID, []*ecdsa.PrivateKey{funder}, accounts, big.NewInt(1e18), DefaultFees(), 30*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	load, err := Presign(chainID, accounts, 300, DefaultFees(), 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := Run(ctx, Config{URLs: []string{n.URL}, WatchURL: n.URL, Rate: 150, Connections: 2, Drain: 20 * time.Second}, load)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("sent %d, refusals %d (%s), included %d", res.Sent, res.SendErrors, res.FirstError, res.Included)
+	if res.SendErrors == 0 || !strings.Contains(res.FirstError, "txpool is full") {
+		t.Fatalf("no pool-full refusal with a 16-transaction pool: %+v", res)
+	}
+	// An account whose refused transfer were dropped could be refused
+	// once only.
+	if res.SendErrors <= accountsN {
+		t.Fatalf("%d refusals over %d accounts: refused transfers were not offered again", res.SendErrors, accountsN)
+	}
+	if res.Included < res.Sent-accountsN || res.Included < 40 {
+		t.Fatalf("included %d of %d offered: refused transfers were not offered again", res.Included, res.Sent)
 	}
 }

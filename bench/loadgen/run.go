@@ -9,7 +9,6 @@ import (
 	"runtime"
 	"slices"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/ethereum/go-ethereum/common"
@@ -128,7 +127,10 @@ type Config struct {
 
 // Result is what one run measured.
 type Result struct {
-	OfferedRate   float64       `json:"offered_tps"`
+	OfferedRate float64 `json:"offered_tps"`
+	// Sent counts the distinct transactions offered at least once,
+	// SendErrors every refusal (a transaction refused because the pool
+	// was full is offered again, and may be refused more than once).
 	Sent          int           `json:"sent"`
 	SendErrors    int           `json:"send_errors"`
 	Included      int           `json:"included"`
@@ -166,12 +168,12 @@ func Run(ctx context.Context, cfg Config, load *Load) (Result, error) {
 
 	cpuStart := cpuTimes(cfg.CPU)
 	start := time.Now()
-	sent, errs, firstErr := sendAll(ctx, cfg, load, w)
+	sent, accepted, errs, firstErr := sendAll(ctx, cfg, load, w)
 	sendEnd := time.Now()
 	cpuEnd := cpuTimes(cfg.CPU)
 	// Keep watching until everything sent is included or Drain passes.
 	deadline := sendEnd.Add(cfg.Drain)
-	for time.Now().Before(deadline) && w.includedCount() < sent-errs {
+	for time.Now().Before(deadline) && w.includedCount() < accepted {
 		select {
 		case <-ctx.Done():
 		case <-time.After(50 * time.Millisecond):
@@ -189,102 +191,6 @@ func Run(ctx context.Context, cfg Config, load *Load) (Result, error) {
 		res.FirstError = firstErr.Error()
 	}
 	return res, ctx.Err()
-}
-
-// sendAll sends the load at the configured rate over several connections;
-// each account belongs to one connection, so its nonces arrive in order.
-func sendAll(ctx context.Context, cfg Config, load *Load, w *watcher) (sent, errs int, firstErr error) {
-	var sentN, errN atomic.Int64
-	var errOnce sync.Once
-	var wg sync.WaitGroup
-	perConn := cfg.Rate / float64(cfg.Connections)
-	for c := range cfg.Connections {
-		var queue []signedTx
-		var lists [][]signedTx
-		for ai := c; ai < len(load.perAccount); ai += cfg.Connections {
-			lists = append(lists, load.perAccount[ai])
-		}
-		// Interleave the connection's accounts so each batch spreads over
-		// many senders.
-		for i := 0; ; i++ {
-			added := false
-			for _, l := range lists {
-				if i < len(l) {
-					queue = append(queue, l[i])
-					added = true
-				}
-			}
-			if !added {
-				break
-			}
-		}
-		url := cfg.URLs[c%len(cfg.URLs)]
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			raw := newRawSender(url)
-			var client *rpc.Client
-			if raw == nil {
-				c, err := rpc.DialContext(ctx, url)
-				if err != nil {
-					errOnce.Do(func() { firstErr = err })
-					errN.Add(int64(len(queue)))
-					return
-				}
-				defer c.Close()
-				client = c
-			}
-			start := time.Now()
-			done := 0
-			failed := map[int]bool{}
-			interval := cfg.SendInterval
-			if interval <= 0 {
-				interval = 10 * time.Millisecond
-			}
-			tick := time.NewTicker(interval)
-			defer tick.Stop()
-			for done < len(queue) && ctx.Err() == nil {
-				due := min(int(time.Since(start).Seconds()*perConn), len(queue))
-				for done < due {
-					end := min(done+batchSize, due)
-					// A refused transaction leaves a nonce gap: its
-					// account's later transfers could never execute, so
-					// they are not sent (a real client would retry).
-					var batch []signedTx
-					for _, tx := range queue[done:end] {
-						if !failed[tx.account] {
-							batch = append(batch, tx)
-						}
-					}
-					if len(batch) == 0 {
-						done = end
-						continue
-					}
-					w.markSentAll(batch, time.Now())
-					if txErrs, err := sendBatch(ctx, raw, client, batch); err != nil {
-						errOnce.Do(func() { firstErr = err })
-						errN.Add(int64(len(batch)))
-					} else {
-						for i, e := range txErrs {
-							if e != nil {
-								errOnce.Do(func() { firstErr = e })
-								errN.Add(1)
-								failed[batch[i].account] = true
-							}
-						}
-					}
-					sentN.Add(int64(len(batch)))
-					done = end
-				}
-				select {
-				case <-ctx.Done():
-				case <-tick.C:
-				}
-			}
-		}()
-	}
-	wg.Wait()
-	return int(sentN.Load()), int(errN.Load()), firstErr
 }
 
 // watcher reads every new block and matches transactions to send times.
@@ -314,10 +220,14 @@ func newWatcher(ctx context.Context, url string, poll time.Duration) (*watcher, 
 
 func (w *watcher) close() { w.client.Close() }
 
+// markSentAll records t as the send time of each transaction in batch not
+// sent before: a retried transaction's latency runs from its first offer.
 func (w *watcher) markSentAll(batch []signedTx, t time.Time) {
 	w.mu.Lock()
 	for _, tx := range batch {
-		w.sentAt[tx.hash] = t
+		if _, ok := w.sentAt[tx.hash]; !ok {
+			w.sentAt[tx.hash] = t
+		}
 	}
 	w.mu.Unlock()
 }

@@ -66,6 +66,7 @@ fails the run.`,
 			&cli.DurationFlag{Name: "l2-block-time", Usage: "L2: pass --block-time to the sequencer (default: its own, the genesis's 250ms)"},
 			&cli.DurationFlag{Name: "l2-min-block-time", Usage: "L2: pass --min-block-time to the sequencer (default: its own, 100ms)"},
 			&cli.StringFlag{Name: "l2-log-level", Value: "warn", Usage: "L2: the sequencer's --log.level (its log is kept with --keep)"},
+			&cli.StringFlag{Name: "l1-profile", Usage: "L1: write a CPU profile of validator-0, taken during one more step at the peak's offered rate, to this file"},
 			&cli.StringFlag{Name: "l2-profile", Usage: "L2: write a CPU profile of the sequencer, taken during one more step at the peak rate, to this file"},
 			&cli.StringFlag{Name: "self-profile", Usage: "write a CPU profile of this process (the load generator and the harness) over the whole run to this file"},
 		},
@@ -108,7 +109,7 @@ func run(c *cli.Context) error {
 		r.l1, err = l1bench.Run(ctx, l1bench.Options{
 			Root: c.String("root"), Bin: c.String("bin"), Validators: c.Int("validators"), Accounts: c.Int("accounts"),
 			StartRate: c.Float64("start-rate"), Factor: c.Float64("factor"), StepDuration: c.Duration("step"),
-			MaxSteps: c.Int("max-steps"), Log: os.Stderr, Keep: c.Bool("keep"),
+			MaxSteps: c.Int("max-steps"), Log: os.Stderr, Keep: c.Bool("keep"), ProfilePath: c.String("l1-profile"),
 		})
 		if err != nil {
 			return fmt.Errorf("L1: %w", err)

@@ -30,6 +30,8 @@ var (
 		EnvVars: []string{"DEVNET_DASHBOARD_ADDR"}}
 	noDashboardFlag = &cli.BoolFlag{Name: "no-dashboard", Usage: "do not serve the dashboard",
 		EnvVars: []string{"DEVNET_NO_DASHBOARD"}}
+	pprofFlag = &cli.BoolFlag{Name: "pprof",
+		Usage: "serve Go's profiler (/debug/pprof/) on each validator's and the sequencer's metrics address, for `go tool pprof` (make bench --l1-profile uses it)"}
 	binDirFlag = &cli.StringFlag{Name: "bin-dir", Usage: "directory holding the validator, sequencer and challenger binaries (default: next to this devnet binary, then $PATH)",
 		EnvVars: []string{"DEVNET_BIN_DIR"}}
 )

@@ -63,7 +63,7 @@ of both layers that reads only the nodes' public JSON-RPC, on 127.0.0.1:8080 plu
 (--dashboard.addr, --no-dashboard); the summary prints its URL. Ctrl-C (or SIGTERM) stops every
 node, the sequencer and the challenger first.`,
 		Flags: []cli.Flag{datadirFlag, validatorsFlag, portOffsetFlag, binDirFlag, verboseFlag, quietFlag, startTimeoutFlag, stopTimeoutFlag,
-			l1OnlyFlag, equivocateFlag, badOutputFlag, censorFlag, dashboardAddrFlag, noDashboardFlag},
+			l1OnlyFlag, equivocateFlag, badOutputFlag, censorFlag, dashboardAddrFlag, noDashboardFlag, pprofFlag},
 		Action: runUp,
 	}
 }
@@ -133,9 +133,16 @@ func runUp(c *cli.Context) error {
 		}
 		extra[i] = []string{"--dev.equivocate"}
 	}
+	seqArgs := sequencerDevArgs(c.Uint64(badOutputFlag.Name), c.StringSlice(censorFlag.Name))
+	if c.Bool(pprofFlag.Name) {
+		for i := range cfg.Validators {
+			extra[i] = append(extra[i], "--pprof")
+		}
+		seqArgs = append(seqArgs, "--pprof")
+	}
 	sup, err := devnet.Start(devnet.SuperviseOptions{Layout: l, Config: cfg, ValidatorBin: bin, SequencerBin: seq.bin,
 		ChallengerBin: seq.challengerBin, Terminal: logsTo, ExtraArgs: extra,
-		SequencerArgs: sequencerDevArgs(c.Uint64(badOutputFlag.Name), c.StringSlice(censorFlag.Name))})
+		SequencerArgs: seqArgs})
 	if err != nil {
 		return err
 	}

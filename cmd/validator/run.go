@@ -44,7 +44,10 @@ var (
 		EnvVars: []string{"BILAYER_ADMIN"}}
 	adminAddrFlag = &cli.StringFlag{Name: "admin.addr", Usage: "serve the admin_ RPC namespace (isolate/rejoin peers; tests and demos) on its own JSON-RPC listener at this loopback address (no browser may call it); empty disables",
 		EnvVars: []string{"BILAYER_ADMIN_ADDR"}}
-	cacheFlag = cmdutil.CacheFlag
+	cacheFlag        = cmdutil.CacheFlag
+	txpoolMaxTxsFlag = &cli.IntFlag{Name: "txpool.max-txs", Value: node.DefaultMempoolTxs,
+		Usage:   "most transactions the pool holds; past it, a new one is refused (\"txpool is full\") unless it pays more than the cheapest pooled. A few blocks' worth keeps a saturated validator's waits short and its memory bounded",
+		EnvVars: []string{"BILAYER_TXPOOL_MAX_TXS"}}
 )
 
 // rpcCORSFlag and rpcVHostsFlag are --rpc.cors and --rpc.vhosts.
@@ -59,7 +62,7 @@ running it again resumes at the last committed block. Without <datadir>/keystore
 it runs as a full node. The p2p layer dials only the given bootnodes: no public bootstrap
 peers, DHT, mDNS, NAT port mapping or relays.`,
 		Flags: []cli.Flag{datadirFlag, genesisFlag, passwordFileFlag, p2pListenFlag, bootnodesFlag, rpcAddrFlag,
-			rpcCORSFlag, rpcVHostsFlag, cacheFlag, metricsAddrFlag, pprofFlag, adminFlag, adminAddrFlag, devEquivocateFlag, cmdutil.LogLevelFlag, cmdutil.LogFormatFlag},
+			rpcCORSFlag, rpcVHostsFlag, cacheFlag, txpoolMaxTxsFlag, metricsAddrFlag, pprofFlag, adminFlag, adminAddrFlag, devEquivocateFlag, cmdutil.LogLevelFlag, cmdutil.LogFormatFlag},
 		Action: runNode,
 	}
 }
@@ -113,7 +116,9 @@ func runNode(c *cli.Context) error {
 	}
 	chain.SetTrieCacheBytes(trieCache)
 	memLimit, fromEnv := cmdutil.ApplyMemoryLimit(c.Int(cacheFlag.Name))
-	log.Info("Memory", "cacheMiB", c.Int(cacheFlag.Name), "goSoftLimitMiB", memLimit>>20, "fromGOMEMLIMIT", fromEnv)
+	gcPercent, gcFromEnv := cmdutil.ApplyGCPercent()
+	log.Info("Memory", "cacheMiB", c.Int(cacheFlag.Name), "goSoftLimitMiB", memLimit>>20, "fromGOMEMLIMIT", fromEnv,
+		"gogc", gcPercent, "fromGOGC", gcFromEnv)
 	db, err := pebblestore.Open(datadirPath(c, chainDir), pebblestore.Options{CacheSize: blockCache, Logger: log.With("module", "pebble")})
 	if err != nil {
 		return err
@@ -137,7 +142,13 @@ func runNode(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	cfg := node.Config{Genesis: g, DB: db, Network: host, Logger: log, Metrics: metrics, DevEquivocate: c.Bool(devEquivocateFlag.Name)}
+	if c.Int(txpoolMaxTxsFlag.Name) < 1 {
+		return fmt.Errorf("--%s %d: at least 1", txpoolMaxTxsFlag.Name, c.Int(txpoolMaxTxsFlag.Name))
+	}
+	mempool := node.DefaultMempool()
+	mempool.MaxTxs = c.Int(txpoolMaxTxsFlag.Name)
+	cfg := node.Config{Genesis: g, DB: db, Network: host, Logger: log, Metrics: metrics, DevEquivocate: c.Bool(devEquivocateFlag.Name),
+		Mempool: mempool}
 	if validatorKey != nil {
 		cfg.ValidatorKey = validatorKey
 		cfg.SignerStore = signer.NewFileStore(datadirPath(c, signerStateFile))

@@ -22,6 +22,10 @@ type TxSource interface {
 type FillLimits struct {
 	// MaxBytes is the most encoded transaction bytes (0: no limit).
 	MaxBytes int
+	// MaxGas, if not 0, closes the block once its gas used reaches it: a
+	// target below the header's gas limit that builders adapt to what the
+	// chain's validators can execute in a block time.
+	MaxGas uint64
 	// Enough, if set, is asked before each transaction; when it returns
 	// true the block is closed. Builders use it to bound building time.
 	Enough func() bool
@@ -48,7 +52,7 @@ type FillStats struct {
 func (e *BlockExecutor) Fill(src TxSource, lim FillLimits) (FillStats, error) {
 	var st FillStats
 	for tx := src.Peek(); tx != nil; tx = src.Peek() {
-		if e.GasLeft() < TxGas || e.txCapReached() || (lim.Enough != nil && lim.Enough()) {
+		if e.GasLeft() < TxGas || e.txCapReached() || (lim.MaxGas > 0 && e.gasUsed >= lim.MaxGas) || (lim.Enough != nil && lim.Enough()) {
 			break
 		}
 		size := int(tx.Size())

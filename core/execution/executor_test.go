@@ -214,3 +214,30 @@ func TestFinishRunsEndBlockAndRoots(t *testing.T) {
 		t.Errorf("ApplyTx after Finish: %v", err)
 	}
 }
+
+// TestFillStopsAtTheGasTarget proves FillLimits.MaxGas: Fill closes the
+// block once its gas used reaches the target, with more candidates left,
+// and applies every candidate without one.
+func TestFillStopsAtTheGasTarget(t *testing.T) {
+	e := newEnv(t, 10)
+	to := common.HexToAddress("0xb0b")
+	var txs []*types.Transaction
+	for i := range 10 {
+		txs = append(txs, e.dyn(i, 0, &to, big.NewInt(1), TxGas, nil))
+	}
+	for _, c := range []struct {
+		maxGas uint64
+		want   int
+	}{{0, 10}, {3 * TxGas, 3}, {3*TxGas + 1, 4}, {1, 1}} {
+		x, err := NewBlockExecutor(e.cfg, e.state(), e.header(1), e.reg, Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		src := &sliceSource{txs: txs}
+		st, err := x.Fill(src, FillLimits{MaxGas: c.maxGas})
+		if err != nil || st.Included != c.want || src.pos != c.want {
+			t.Errorf("MaxGas %d: %+v at %d, %v; want %d included", c.maxGas, st, src.pos, err, c.want)
+		}
+		x.Abort()
+	}
+}

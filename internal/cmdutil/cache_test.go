@@ -41,3 +41,19 @@ func TestMemoryLimit(t *testing.T) {
 		t.Fatalf("with GOMEMLIMIT: %d MiB, from env %v", limit>>20, fromEnv)
 	}
 }
+
+// TestApplyGCPercent: the validator's collector percentage is gcPercent
+// unless GOGC chose one.
+func TestApplyGCPercent(t *testing.T) {
+	prev := debug.SetGCPercent(100)
+	defer debug.SetGCPercent(prev)
+	t.Setenv("GOGC", "")
+	if p, fromEnv := ApplyGCPercent(); fromEnv || p != gcPercent || debug.SetGCPercent(gcPercent) != gcPercent {
+		t.Fatalf("applied %d (from env %v), want %d", p, fromEnv, gcPercent)
+	}
+	t.Setenv("GOGC", "150")
+	debug.SetGCPercent(150)
+	if p, fromEnv := ApplyGCPercent(); !fromEnv || p != 150 || debug.SetGCPercent(150) != 150 {
+		t.Fatalf("with GOGC=150: %d (from env %v)", p, fromEnv)
+	}
+}

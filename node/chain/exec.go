@@ -12,6 +12,7 @@ import (
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/core/state"
 	"github.com/ethereum/go-ethereum/core/types"
+	"github.com/holiman/uint256"
 )
 
 // blockOverhead is the room Build leaves in MaxBlockSize for the header,
@@ -27,6 +28,28 @@ type Executed struct {
 	// them; eth_getLogs serves them after the receipts' logs).
 	SystemLogs []*types.Log
 	state      *state.StateDB
+}
+
+// AccountState is an account's nonce and balance.
+type AccountState struct {
+	Nonce   uint64
+	Balance *uint256.Int
+}
+
+// Accounts returns the nonce and balance of each address in the state the
+// block leaves (read from the executed state, whose objects the execution
+// already loaded), before CommitBlock consumes it. The pool re-checks the
+// senders of a committed block against these instead of walking the
+// committed trie for each one.
+func (ex *Executed) Accounts(addrs map[common.Address]bool) (map[common.Address]AccountState, error) {
+	if ex.state == nil {
+		return nil, fmt.Errorf("accounts after block %d: %w", ex.Block.Number(), ErrAlreadyCommitted)
+	}
+	out := make(map[common.Address]AccountState, len(addrs))
+	for a := range addrs {
+		out[a] = AccountState{Nonce: ex.state.GetNonce(a), Balance: ex.state.GetBalance(a).Clone()}
+	}
+	return out, nil
 }
 
 // TxSource yields candidate transactions for a new block, best first; the
@@ -50,6 +73,9 @@ type BuildParams struct {
 	// time, so validators can execute the block within the consensus
 	// timeouts however large the backlog.
 	Enough func() bool
+	// MaxGas, if not 0, closes the block once its gas used reaches it
+	// (execution.FillLimits.MaxGas).
+	MaxGas uint64
 }
 
 // Build executes a new block on the head with as many transactions from
@@ -73,7 +99,7 @@ func (c *Chain) Build(p BuildParams, txs TxSource) (*Executed, error) {
 	if err != nil {
 		return nil, fmt.Errorf("build block %d: %w", header.Number, err)
 	}
-	st, err := ex.Fill(txs, execution.FillLimits{MaxBytes: int(c.gen.MaxBlockSize) - blockOverhead, Enough: p.Enough})
+	st, err := ex.Fill(txs, execution.FillLimits{MaxBytes: int(c.gen.MaxBlockSize) - blockOverhead, Enough: p.Enough, MaxGas: p.MaxGas})
 	if err != nil {
 		ex.Abort()
 		return nil, fmt.Errorf("build block %d: %w", header.Number, err)

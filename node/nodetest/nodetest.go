@@ -17,6 +17,7 @@ import (
 	"github.com/bilayer/bilayer/node/signer"
 	"github.com/bilayer/bilayer/p2p/memnet"
 	"github.com/bilayer/bilayer/store/memdb"
+	"github.com/bilayer/bilayer/txpool"
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/crypto"
 	"github.com/ethereum/go-ethereum/ethclient"
@@ -38,6 +39,13 @@ type Node struct {
 // 200 ms blocks; edit, if set, changes the genesis before it is validated.
 // It waits for block 1. Everything stops when the test ends.
 func Start(t testing.TB, alloc map[common.Address]int64, edit func(*genesis.Genesis)) *Node {
+	t.Helper()
+	return StartWithPool(t, alloc, edit, txpool.Config{})
+}
+
+// StartWithPool is Start with the node's pool bounded by mempool (zero:
+// node.DefaultMempool).
+func StartWithPool(t testing.TB, alloc map[common.Address]int64, edit func(*genesis.Genesis), mempool txpool.Config) *Node {
 	t.Helper()
 	net, err := memnet.New(memnet.Config{Seed: 1})
 	if err != nil {
@@ -69,7 +77,7 @@ func Start(t testing.TB, alloc map[common.Address]int64, edit func(*genesis.Gene
 	}
 	logger := slog.New(slog.DiscardHandler)
 	n, err := node.New(node.Config{Genesis: gen, DB: memdb.New(), Network: host, ValidatorKey: key,
-		SignerStore: signer.NewMemStore(), Logger: logger})
+		SignerStore: signer.NewMemStore(), Logger: logger, Mempool: mempool})
 	if err != nil {
 		t.Fatal(err)
 	}
