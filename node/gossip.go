@@ -11,6 +11,7 @@ import (
 	"github.com/bilayer/bilayer/node/consensus"
 	"github.com/bilayer/bilayer/node/wire"
 	"github.com/bilayer/bilayer/p2p"
+	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/core/types"
 )
 
@@ -321,31 +322,35 @@ func (n *Node) validateTxBatch(from p2p.PeerID, data []byte) p2p.Verdict {
 		return p2p.Ignore
 	}
 	defer n.txGate.leave()
-	txs, err := wire.DecodeTxBatch(data)
+	txs, senders, err := wire.DecodeTxBatch(data)
 	if err != nil {
 		n.log.Debug("Rejected tx batch", "peer", from, "err", err)
 		return p2p.Reject
 	}
-	fresh := make([]*types.Transaction, 0, len(txs))
+	// Each transaction is added as soon as it is checked, so the room
+	// check of the next one sees it: a batch arriving at a pool with room
+	// for a few does not have all its senders recovered only for most of
+	// them to be refused (issue 17: under a load above what the chain
+	// takes, that was most of a validator's recoveries).
+	var entered []*types.Transaction
 	for i, tx := range txs {
-		if n.pool.Has(tx.Hash()) {
+		if n.pool.Precheck(tx, senders[i]) != nil {
+			// The pool would refuse it from the sender the peer names
+			// (known, used nonce, a gap in a full pool, no room): not
+			// worth a recovery. The batch is then ignored, not relayed.
 			continue
 		}
-		if n.pool.CheckRoom(tx) != nil {
-			// A full pool would refuse it: not worth a recovery. The
-			// batch is then ignored, not relayed.
-			continue
-		}
-		if _, err := n.chain.CheckTx(tx); err != nil {
+		sender, err := n.chain.CheckTx(tx)
+		if err != nil {
 			n.log.Debug("Rejected tx batch", "peer", from, "tx", i, "hash", tx.Hash(), "err", err)
 			return p2p.Reject
 		}
-		fresh = append(fresh, tx)
-	}
-	var entered []*types.Transaction
-	for i, err := range n.pool.Add(fresh...) {
-		if err == nil {
-			entered = append(entered, fresh[i])
+		if sender != senders[i] {
+			n.log.Debug("Rejected tx batch: a false sender", "peer", from, "tx", i, "hash", tx.Hash(), "claimed", senders[i], "sender", sender)
+			return p2p.Reject
+		}
+		if n.pool.Add(tx)[0] == nil {
+			entered = append(entered, tx)
 		}
 	}
 	n.log.Debug("Received tx batch", "peer", from, "txs", len(txs), "added", len(entered))
@@ -414,7 +419,16 @@ func (b *txBatcher) flush(ctx context.Context) {
 		b.buf = b.buf[cut:]
 		b.bytes -= size
 		b.mu.Unlock()
-		data, err := wire.EncodeTxBatch(batch)
+		senders := make([]common.Address, 0, len(batch))
+		kept := batch[:0:0]
+		for _, tx := range batch {
+			// Pooled transactions carry their recovered sender.
+			if from, err := types.Sender(b.n.chain.Signer(), tx); err == nil {
+				senders = append(senders, from)
+				kept = append(kept, tx)
+			}
+		}
+		data, err := wire.EncodeTxBatch(kept, senders)
 		if err == nil {
 			err = b.topic.Publish(ctx, data)
 		}

@@ -80,3 +80,37 @@ func TestTxRelayChecksSignaturesAndRelaysOnlyPooled(t *testing.T) {
 		t.Errorf("the pool holds %d transactions, want %d", got, len(honest))
 	}
 }
+
+// TestTxRelayRejectsAFalseSender: a batch names each transaction's sender
+// so that a node can refuse before recovering it (issue 17); a batch whose
+// named sender is not the signer is rejected, and its transaction is not
+// pooled.
+func TestTxRelayRejectsAFalseSender(t *testing.T) {
+	s := newHostileSetup(t, hostileGenesis(t, 0))
+	ctx := context.Background()
+	tx, err := attacktest.Transfer(s.user, s.chainID(), 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.attacker.PublishTxsClaiming(ctx, []*types.Transaction{tx}, []common.Address{{0xee}}); err != nil {
+		t.Fatal(err)
+	}
+	waitfor.Until(t, 10*time.Second, func() error {
+		if got := s.rejects(s.attacker.ID()); got != 1 {
+			return fmt.Errorf("the node rejected %d of the attacker's batches, want 1", got)
+		}
+		return nil
+	})
+	if s.node.Pool().Has(tx.Hash()) {
+		t.Error("a transaction gossiped under a false sender was pooled")
+	}
+	if err := s.attacker.PublishTxs(ctx, []*types.Transaction{tx}); err != nil {
+		t.Fatal(err)
+	}
+	waitfor.Until(t, 10*time.Second, func() error {
+		if !s.node.Pool().Has(tx.Hash()) {
+			return fmt.Errorf("the transaction under its true sender is not pooled")
+		}
+		return nil
+	})
+}

@@ -12,4 +12,6 @@ var (
 	ErrNonceGap           = errors.New("nonce too far ahead")
 	ErrSenderLimit        = errors.New("too many pending transactions from this sender")
 	ErrNotTransaction     = errors.New("nil transaction")
+	// ErrStaleNonce is Precheck's: the claimed sender has used the nonce.
+	ErrStaleNonce = errors.New("nonce already used")
 )

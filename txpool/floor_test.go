@@ -119,7 +119,7 @@ func TestCheckRoomRefusesBeforeRecovery(t *testing.T) {
 	}
 	// A stuck transaction can be evicted by anyone: Add decides.
 	p2 := newPool(kr, cfg)
-	mustAdd(t, p2, kr.tx(t, 0, 0, 2, 100), kr.tx(t, 1, 0, 2, 100), kr.tx(t, 2, 5, 2, 100))
+	mustAdd(t, p2, kr.tx(t, 2, 5, 2, 100), kr.tx(t, 0, 0, 2, 100), kr.tx(t, 1, 0, 2, 100)) // the gapped one while there is slack
 	if err := p2.CheckRoom(same); err != nil {
 		t.Fatalf("full pool with a stuck transaction: %v", err)
 	}

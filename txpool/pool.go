@@ -237,6 +237,15 @@ func (p *Pool) addLocked(tx *types.Transaction, from common.Address) error {
 			return fmt.Errorf("%w: %d pooled behind a nonce gap (next nonce is %d, tx has %d), limit %d",
 				ErrSenderLimit, n, pending, nonce, p.cfg.MaxFuturePerSender)
 		}
+		// Gapped transactions take the pool's slack only: past three
+		// quarters full they are refused, so that under a load above
+		// what the chain takes the pool holds executable transactions,
+		// and a full pool can refuse before recovering a sender
+		// (CheckRoom) instead of after.
+		if limit := futureRoom(p.cfg.MaxTxs); len(p.byHash) >= limit {
+			return fmt.Errorf("%w: %d transactions; nonce %d leaves a gap (next nonce is %d), and gapped transactions are pooled only below %d",
+				ErrPoolFull, len(p.byHash), nonce, pending, limit)
+		}
 	}
 	if replacing {
 		p.remove(old)
@@ -251,6 +260,10 @@ func (p *Pool) addLocked(tx *types.Transaction, from common.Address) error {
 	p.insert(acc, e)
 	return nil
 }
+
+// futureRoom is how many transactions a pool of maxTxs may hold for a
+// gapped one to enter: three quarters of it, at least one.
+func futureRoom(maxTxs int) int { return max(maxTxs*3/4, 1) }
 
 func (p *Pool) insert(acc *account, e *entry) {
 	acc.byNonce[e.tx.Nonce()] = e

@@ -483,3 +483,22 @@ func TestFullPoolRefusesGappedTransactions(t *testing.T) {
 		t.Fatal("an executable transaction did not take the stuck one's place")
 	}
 }
+
+// TestGappedTransactionsTakeOnlyTheSlack: a transaction behind a nonce gap
+// enters only while the pool is under three quarters full; an executable
+// one still enters up to the bound.
+func TestGappedTransactionsTakeOnlyTheSlack(t *testing.T) {
+	kr := newKeyring(t, 6)
+	cfg := DefaultConfig()
+	cfg.MaxTxs = 4
+	p := newPool(kr, cfg)
+	mustAdd(t, p, kr.tx(t, 0, 0, 1, 100), kr.tx(t, 1, 0, 1, 100), kr.tx(t, 2, 4, 1, 100)) // the gapped one enters at 2 of 4
+	gapped := kr.tx(t, 3, 2, 1, 100)
+	if err := p.Add(gapped)[0]; !errors.Is(err, ErrPoolFull) || !strings.Contains(err.Error(), "gap") {
+		t.Fatalf("gapped transaction into a pool 3/4 full: %v, want ErrPoolFull naming the gap", err)
+	}
+	mustAdd(t, p, kr.tx(t, 4, 0, 1, 100)) // executable: up to the bound
+	if p.Len() != 4 {
+		t.Fatalf("pool holds %d, want 4", p.Len())
+	}
+}

@@ -67,9 +67,22 @@ func (p *Peer) PublishConsensus(ctx context.Context, data []byte) error {
 	return nil
 }
 
-// PublishTxs publishes txs as one transaction-topic batch.
+// PublishTxs publishes txs as one transaction-topic batch, each with its
+// true sender.
 func (p *Peer) PublishTxs(ctx context.Context, txs []*types.Transaction) error {
-	data, err := wire.EncodeTxBatch(txs)
+	senders := make([]common.Address, len(txs))
+	for i, tx := range txs {
+		// A transaction with a garbage signature has no sender: it is
+		// named as the zero address.
+		senders[i], _ = types.Sender(types.LatestSignerForChainID(tx.ChainId()), tx)
+	}
+	return p.PublishTxsClaiming(ctx, txs, senders)
+}
+
+// PublishTxsClaiming publishes txs as one transaction-topic batch naming
+// senders as their senders, true or not.
+func (p *Peer) PublishTxsClaiming(ctx context.Context, txs []*types.Transaction, senders []common.Address) error {
+	data, err := wire.EncodeTxBatch(txs, senders)
 	if err != nil {
 		return fmt.Errorf("hostile peer: %w", err)
 	}
@@ -94,7 +107,7 @@ func (p *Peer) Txs() []*types.Transaction {
 	p.mu.Unlock()
 	var out []*types.Transaction
 	for _, data := range seen {
-		txs, err := wire.DecodeTxBatch(data)
+		txs, _, err := wire.DecodeTxBatch(data)
 		if err == nil {
 			out = append(out, txs...)
 		}

@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"fmt"
 
+	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/core/types"
 	"github.com/ethereum/go-ethereum/rlp"
 )
@@ -52,9 +53,17 @@ func splitEnvelope(data []byte) (kind byte, payload []byte, ok bool) {
 // MaxTxBatchCount bounds the transactions of one transaction-topic message.
 const MaxTxBatchCount = 4000
 
-// EncodeTxBatch encodes transactions for the transaction topic: the RLP
-// list of their binary (EIP-2718) encodings.
-func EncodeTxBatch(txs []*types.Transaction) ([]byte, error) {
+// EncodeTxBatch encodes transactions for the transaction topic with the
+// sender the gossiper recovered for each: the RLP list of the list of
+// their binary (EIP-2718) encodings and the list of the senders. A sender
+// is a hint, not a proof: a receiver may refuse a transaction on what the
+// pool knows of its claimed sender (a nonce already used, a gap in a pool
+// too full for one) before paying for a recovery, and checks the claim
+// against the signature when it does recover.
+func EncodeTxBatch(txs []*types.Transaction, senders []common.Address) ([]byte, error) {
+	if len(senders) != len(txs) {
+		return nil, fmt.Errorf("encode tx batch: %d senders for %d transactions", len(senders), len(txs))
+	}
 	raw := make([][]byte, len(txs))
 	for i, tx := range txs {
 		b, err := tx.MarshalBinary()
@@ -63,32 +72,45 @@ func EncodeTxBatch(txs []*types.Transaction) ([]byte, error) {
 		}
 		raw[i] = b
 	}
-	return rlp.EncodeToBytes(raw)
+	return rlp.EncodeToBytes(txBatch{Txs: raw, Senders: senders})
+}
+
+type txBatch struct {
+	Txs     [][]byte
+	Senders []common.Address
 }
 
 // DecodeTxBatch decodes a transaction-topic message of at most
-// MaxTxBatchCount transactions. It does not check signatures.
-func DecodeTxBatch(data []byte) ([]*types.Transaction, error) {
+// MaxTxBatchCount transactions and their claimed senders (one each). It
+// does not check signatures.
+func DecodeTxBatch(data []byte) ([]*types.Transaction, []common.Address, error) {
 	content, rest, err := rlp.SplitList(data)
 	if err != nil || len(rest) != 0 {
-		return nil, fmt.Errorf("%w: tx batch is not one list", ErrBadMessage)
+		return nil, nil, fmt.Errorf("%w: tx batch is not one list", ErrBadMessage)
 	}
-	if n, err := rlp.CountValues(content); err != nil {
-		return nil, fmt.Errorf("%w: tx batch: %v", ErrBadMessage, err)
+	txList, _, err := rlp.SplitList(content)
+	if err != nil {
+		return nil, nil, fmt.Errorf("%w: tx batch: %v", ErrBadMessage, err)
+	}
+	if n, err := rlp.CountValues(txList); err != nil {
+		return nil, nil, fmt.Errorf("%w: tx batch: %v", ErrBadMessage, err)
 	} else if n > MaxTxBatchCount {
-		return nil, fmt.Errorf("%w: tx batch of %d transactions, limit %d", ErrTooLarge, n, MaxTxBatchCount)
+		return nil, nil, fmt.Errorf("%w: tx batch of %d transactions, limit %d", ErrTooLarge, n, MaxTxBatchCount)
 	}
-	var raw [][]byte
-	if err := rlp.DecodeBytes(data, &raw); err != nil {
-		return nil, fmt.Errorf("%w: tx batch: %v", ErrBadMessage, err)
+	var batch txBatch
+	if err := rlp.DecodeBytes(data, &batch); err != nil {
+		return nil, nil, fmt.Errorf("%w: tx batch: %v", ErrBadMessage, err)
 	}
-	txs := make([]*types.Transaction, len(raw))
-	for i, b := range raw {
+	if len(batch.Senders) != len(batch.Txs) {
+		return nil, nil, fmt.Errorf("%w: tx batch names %d senders for %d transactions", ErrBadMessage, len(batch.Senders), len(batch.Txs))
+	}
+	txs := make([]*types.Transaction, len(batch.Txs))
+	for i, b := range batch.Txs {
 		tx := new(types.Transaction)
 		if err := tx.UnmarshalBinary(b); err != nil {
-			return nil, fmt.Errorf("%w: tx %d of batch: %v", ErrBadMessage, i, err)
+			return nil, nil, fmt.Errorf("%w: tx %d of batch: %v", ErrBadMessage, i, err)
 		}
 		txs[i] = tx
 	}
-	return txs, nil
+	return txs, batch.Senders, nil
 }

@@ -53,21 +53,38 @@ func testTxs(t testing.TB, n int) []*types.Transaction {
 
 func TestTxBatchRoundTripAndLimit(t *testing.T) {
 	txs := testTxs(t, 3)
-	enc, err := EncodeTxBatch(txs)
+	senders := []common.Address{{1}, {2}, {3}}
+	enc, err := EncodeTxBatch(txs, senders)
 	if err != nil {
 		t.Fatal(err)
 	}
-	got, err := DecodeTxBatch(enc)
-	if err != nil || len(got) != 3 || got[2].Hash() != txs[2].Hash() {
-		t.Fatalf("round trip: %v, %v", got, err)
+	got, from, err := DecodeTxBatch(enc)
+	if err != nil || len(got) != 3 || got[2].Hash() != txs[2].Hash() || len(from) != 3 || from[1] != senders[1] {
+		t.Fatalf("round trip: %v, %v, %v", got, from, err)
 	}
-	tooMany, _ := rlp.EncodeToBytes(make([][]byte, MaxTxBatchCount+1))
-	if _, err := DecodeTxBatch(tooMany); !errors.Is(err, ErrTooLarge) {
+	if _, err := EncodeTxBatch(txs, senders[:2]); err == nil {
+		t.Fatal("encoded a batch with a sender missing")
+	}
+	tooMany, _ := rlp.EncodeToBytes(txBatch{Txs: make([][]byte, MaxTxBatchCount+1), Senders: make([]common.Address, MaxTxBatchCount+1)})
+	if _, _, err := DecodeTxBatch(tooMany); !errors.Is(err, ErrTooLarge) {
 		t.Fatalf("batch over the count limit: %v", err)
 	}
-	if _, err := DecodeTxBatch(append(enc, 0)); !errors.Is(err, ErrBadMessage) {
+	if _, _, err := DecodeTxBatch(append(enc, 0)); !errors.Is(err, ErrBadMessage) {
 		t.Fatalf("trailing bytes: %v", err)
 	}
+	short, _ := rlp.EncodeToBytes(txBatch{Txs: [][]byte{mustBinary(t, txs[0]), mustBinary(t, txs[1])}, Senders: senders[:1]})
+	if _, _, err := DecodeTxBatch(short); !errors.Is(err, ErrBadMessage) {
+		t.Fatalf("one sender for two transactions: %v", err)
+	}
+}
+
+func mustBinary(t *testing.T, tx *types.Transaction) []byte {
+	t.Helper()
+	b, err := tx.MarshalBinary()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
 }
 
 func TestBlockRangeRoundTripAndLimit(t *testing.T) {
@@ -126,17 +143,17 @@ func FuzzMessageID(f *testing.F) {
 }
 
 func FuzzDecodeTxBatch(f *testing.F) {
-	enc, _ := EncodeTxBatch(testTxs(f, 2))
+	enc, _ := EncodeTxBatch(testTxs(f, 2), []common.Address{{1}, {2}})
 	f.Add(enc)
 	f.Fuzz(func(t *testing.T, data []byte) {
-		txs, err := DecodeTxBatch(data)
+		txs, senders, err := DecodeTxBatch(data)
 		if err != nil {
 			return
 		}
-		if len(txs) > MaxTxBatchCount {
-			t.Fatalf("%d transactions decoded", len(txs))
+		if len(txs) > MaxTxBatchCount || len(senders) != len(txs) {
+			t.Fatalf("%d transactions, %d senders decoded", len(txs), len(senders))
 		}
-		if _, err := EncodeTxBatch(txs); err != nil {
+		if _, err := EncodeTxBatch(txs, senders); err != nil {
 			t.Fatalf("decoded batch does not encode: %v", err)
 		}
 	})
