@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/bilayer/bilayer/node/consensus"
 	"github.com/bilayer/bilayer/node/signer"
@@ -131,14 +132,21 @@ func (d *driver) broadcastProposal(ctx context.Context, a consensus.BroadcastPro
 	d.n.log.Debug("Proposed block", "height", b.Number(), "round", a.Proposal.Round, "hash", b.Hash(), "txs", len(b.Transactions))
 }
 
-// resend re-publishes the own messages of the current height, then the
-// votes of others of its current and previous round (resendHeard).
+// resend re-publishes the own messages of the current height once it has
+// run resendInterval, then the votes of others of its current and previous
+// round (resendHeard).
 func (d *driver) resend(ctx context.Context) {
 	if d.halted != nil || d.m.Decided() {
 		return
 	}
-	for _, m := range d.own {
-		d.publish(ctx, m[0], m[1:])
+	// Not before the height has run resendInterval: a message sent a
+	// moment before the tick has not had time to be lost, and the
+	// proposal is a whole block (issue 17: under load, proposals went out
+	// twice in most heights).
+	if time.Since(d.heightStart) >= resendInterval {
+		for _, m := range d.own {
+			d.publish(ctx, m[0], m[1:])
+		}
 	}
 	d.resendHeard(ctx)
 }

@@ -116,7 +116,7 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 	rep := &Report{Validators: o.Validators, Machine: loadgen.DescribeMachine(o.Root)}
 	logf := func(format string, args ...any) { fmt.Fprintf(o.Log, format+"\n", args...) }
 
-	logf("Measuring the state transition on one core (1,000 transfers over 100k accounts)...")
+	logf("Measuring the state transition on one core (1,000 transfers over 100k accounts; the median of %d runs)...", txCostRuns)
 	txps, _, err := measureTxCost(o.Root, "5x")
 	if err != nil {
 		return nil, err

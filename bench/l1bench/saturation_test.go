@@ -33,3 +33,16 @@ func TestCPUShares(t *testing.T) {
 		}
 	}
 }
+
+// TestMedianTxRate: the ceiling comes from the median of the runs.
+func TestMedianTxRate(t *testing.T) {
+	out := "BenchmarkApplyBlock1000Transfers \t 5\t 183703225 ns/op\t 5444 tx/s\n" +
+		"BenchmarkApplyBlock1000Transfers \t 5\t 152890321 ns/op\t 6541 tx/s\n" +
+		"BenchmarkApplyBlock1000Transfers \t 5\t 203214223 ns/op\t 4921 tx/s\n"
+	if v, err := medianTxRate(out); err != nil || v != 5444 {
+		t.Fatalf("median %v, %v; want 5444", v, err)
+	}
+	if _, err := medianTxRate("PASS\n"); err == nil {
+		t.Fatal("no figure: no error")
+	}
+}
