@@ -71,7 +71,12 @@ trap cleanup EXIT
 # port_free P: nothing accepts connections on 127.0.0.1:P.
 port_free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
-base=$((20000 + $$ % 20000))
+# Below the kernel's ephemeral range: a port there may be the local end of
+# some loopback connection, which accepts nothing (so it looks free) yet
+# makes Docker's bind fail with "address already in use".
+ephemeral=$(awk '{print $1}' /proc/sys/net/ipv4/ip_local_port_range 2>/dev/null || echo 32768)
+if ((ephemeral < 12000)); then ephemeral=32768; fi
+base=$((10000 + $$ % (ephemeral - 10100)))
 taken=""
 for i in 0 1 2 3 4 5; do
 	p=$((base + i))
