@@ -22,6 +22,8 @@ const (
 	// healthy height to raise it: a target no block reaches says nothing
 	// about what the validators could carry.
 	blockGasFull = 0.8
+	// initialBlockGas is the least first target: a thousand transfers.
+	initialBlockGas = 1000 * execution.TxGas
 )
 
 // buildBudget bounds the block this node builds when it proposes (issue
@@ -56,11 +58,17 @@ type buildBudget struct {
 	blockTime time.Duration
 }
 
-// newBuildBudget starts with the gas target at the block gas limit (an
-// unloaded chain) and fills for at most timeLimit.
+// newBuildBudget fills for at most timeLimit and starts the gas target at
+// an eighth of the block gas limit, at least initialBlockGas (the devnet's
+// 200M: 25M, about 1,200 transfers, about what four validators sharing two
+// cores carry in a second), never above the limit. An unloaded chain's
+// blocks never reach it, so it only matters when a backlog first arrives:
+// starting at the gas limit, the first such block held 3,600 transfers
+// and its height ran for seconds. Healthy full blocks raise it from there.
 func newBuildBudget(timeLimit, blockTime time.Duration, gasLimit uint64) *buildBudget {
 	gasLimit = max(gasLimit, minBlockGas)
-	return &buildBudget{time: timeLimit, gas: gasLimit, gasLimit: gasLimit, blockTime: blockTime}
+	gas := min(gasLimit, max(gasLimit/8, initialBlockGas))
+	return &buildBudget{time: timeLimit, gas: gas, gasLimit: gasLimit, blockTime: blockTime}
 }
 
 // fillTime is how long the proposer may spend filling its next block.

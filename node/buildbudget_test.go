@@ -5,17 +5,21 @@ import (
 	"time"
 )
 
-// TestBuildBudgetFollowsTheChain: the gas target becomes three quarters of
-// a late, heavy block's gas, never below the minimum; holds after a height
-// a little over the block time or one whose block left the target mostly
-// unused; takes a larger block's gas after a healthy height; grows back
-// after healthy heights with full blocks, never above the gas limit; and
-// ignores late heights with light blocks.
+// TestBuildBudgetFollowsTheChain: the gas target starts at an eighth of
+// the gas limit (at least a thousand transfers, at most the limit); it
+// becomes three quarters of a late, heavy block's gas, never below the
+// minimum; holds after a height a little over the block time or one whose
+// block left the target mostly unused; takes a larger block's gas after a
+// healthy height; grows back after healthy heights with full blocks, never
+// above the gas limit; and ignores late heights with light blocks.
 func TestBuildBudgetFollowsTheChain(t *testing.T) {
 	const blockTime, gasLimit = time.Second, 200_000_000
 	b := newBuildBudget(250*time.Millisecond, blockTime, gasLimit)
-	if b.gasTarget() != gasLimit || b.fillTime() != 250*time.Millisecond {
-		t.Fatalf("starts at %d gas, %s; want %d, 250ms", b.gasTarget(), b.fillTime(), gasLimit)
+	if b.gasTarget() != gasLimit/8 || b.fillTime() != 250*time.Millisecond {
+		t.Fatalf("starts at %d gas, %s; want %d, 250ms", b.gasTarget(), b.fillTime(), gasLimit/8)
+	}
+	for b.gasTarget() < gasLimit { // healthy, full heights raise it to the limit
+		b.observe(0, 500*time.Millisecond, 200*time.Millisecond, b.gasTarget())
 	}
 	const heavy = 200 * time.Millisecond            // the block took this node 200 ms to execute
 	b.observe(0, 3*time.Second, heavy, 100_000_000) // a slow height with a 100M-gas block
@@ -61,5 +65,11 @@ func TestBuildBudgetFollowsTheChain(t *testing.T) {
 	}
 	if tiny := newBuildBudget(time.Millisecond, blockTime, 1); tiny.gasTarget() != minBlockGas {
 		t.Errorf("a gas limit below the minimum gives %d, want %d", tiny.gasTarget(), minBlockGas)
+	}
+	if small := newBuildBudget(time.Millisecond, blockTime, 30_000_000); small.gasTarget() != initialBlockGas {
+		t.Errorf("a 30M gas limit starts at %d, want a thousand transfers (%d)", small.gasTarget(), initialBlockGas)
+	}
+	if below := newBuildBudget(time.Millisecond, blockTime, 5_000_000); below.gasTarget() != 5_000_000 {
+		t.Errorf("a 5M gas limit starts at %d, want the limit", below.gasTarget())
 	}
 }
