@@ -167,7 +167,30 @@ func TestRunOffersRefusedTransactionsAgain(t *testing.T) {
 	if res.SendErrors <= accountsN {
 		t.Fatalf("%d refusals over %d accounts: refused transfers were not offered again", res.SendErrors, accountsN)
 	}
+	if res.Sent+res.Unsent != 300 {
+		t.Fatalf("sent %d + unsent %d, want the load's 300", res.Sent, res.Unsent)
+	}
+	if res.Unsent > 0 && !res.Partial() {
+		t.Fatalf("%d transfers never offered, yet the result is not partial: the next load would leave a nonce gap", res.Unsent)
+	}
 	if res.Included < res.Sent-accountsN || res.Included < 40 {
 		t.Fatalf("included %d of %d offered: refused transfers were not offered again", res.Included, res.Sent)
+	}
+}
+
+// TestResultPartial: a step whose load was not all included, or not all
+// offered, needs the accounts' nonces read again.
+func TestResultPartial(t *testing.T) {
+	for _, c := range []struct {
+		r    Result
+		want bool
+	}{
+		{Result{Sent: 10, Included: 10}, false},
+		{Result{Sent: 10, Included: 9}, true},
+		{Result{Sent: 10, Included: 10, Unsent: 3}, true},
+	} {
+		if got := c.r.Partial(); got != c.want {
+			t.Errorf("%+v: partial %v, want %v", c.r, got, c.want)
+		}
 	}
 }

@@ -57,7 +57,7 @@ func ProfileStep(ctx context.Context, sc SearchConfig, accounts []*Account, rate
 	if err := os.WriteFile(path, r.data, 0o644); err != nil {
 		return fmt.Errorf("write profile: %w", err)
 	}
-	if res.Included < res.Sent {
+	if res.Partial() {
 		return ResyncNonces(ctx, sc.WatchURL, accounts)
 	}
 	return nil

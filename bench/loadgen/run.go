@@ -131,8 +131,13 @@ type Result struct {
 	// Sent counts the distinct transactions offered at least once,
 	// SendErrors every refusal (a transaction refused because the pool
 	// was full is offered again, and may be refused more than once).
-	Sent          int           `json:"sent"`
-	SendErrors    int           `json:"send_errors"`
+	Sent       int `json:"sent"`
+	SendErrors int `json:"send_errors"`
+	// Unsent counts the load's transfers never offered: sending stops
+	// when the step's time is up, and an account's transfers after one
+	// refused for good are dropped. Their nonces were used when the load
+	// was signed, so the accounts' nonces must be read again (Partial).
+	Unsent        int           `json:"unsent,omitempty"`
 	Included      int           `json:"included"`
 	FinalizedTPS  float64       `json:"finalized_tps"`
 	LatencyP50    time.Duration `json:"latency_p50_ns"`
@@ -144,6 +149,12 @@ type Result struct {
 	// window (CPU seconds / wall seconds).
 	CPU map[string]float64 `json:"cpu_cores,omitempty"`
 }
+
+// Partial reports whether some of the load was not included (refused,
+// never offered, or still pooled): the accounts' nonces then no longer
+// follow from the load and must be read again (ResyncNonces) before the
+// next one is signed.
+func (r Result) Partial() bool { return r.Included < r.Sent || r.Unsent > 0 }
 
 // Run offers the whole load at cfg.Rate and measures what is finalized.
 func Run(ctx context.Context, cfg Config, load *Load) (Result, error) {
@@ -185,7 +196,7 @@ func Run(ctx context.Context, cfg Config, load *Load) (Result, error) {
 	stopWatch()
 	wg.Wait()
 	res := w.result(start, sendEnd)
-	res.OfferedRate, res.Sent, res.SendErrors = cfg.Rate, sent, errs
+	res.OfferedRate, res.Sent, res.SendErrors, res.Unsent = cfg.Rate, sent, errs, load.Len()-sent
 	res.CPU = coresUsed(cpuStart, cpuEnd, sendEnd.Sub(start))
 	if firstErr != nil {
 		res.FirstError = firstErr.Error()

@@ -112,7 +112,7 @@ func Step(ctx context.Context, sc SearchConfig, accounts []*Account, rate float6
 			rate, res.FinalizedTPS, res.Included, res.Sent, res.LatencyP50.Round(time.Millisecond),
 			res.LatencyP99.Round(time.Millisecond), res.SendErrors, res.FirstError))
 	}
-	if res.Included < res.Sent {
+	if res.Partial() {
 		if err := ResyncNonces(ctx, sc.WatchURL, accounts); err != nil {
 			return res, err
 		}
