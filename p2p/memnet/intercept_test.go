@@ -2,11 +2,13 @@ package memnet_test
 
 import (
 	"context"
+	"fmt"
 	"sync"
 	"testing"
 	"testing/synctest"
 	"time"
 
+	"github.com/bilayer/bilayer/internal/waitfor"
 	"github.com/bilayer/bilayer/p2p"
 	"github.com/bilayer/bilayer/p2p/memnet"
 )
@@ -42,11 +44,22 @@ func TestInterceptSeesAndWithholdsHops(t *testing.T) {
 			}
 		}
 		synctest.Wait()
+		hopsAtLeast := func(n int) waitfor.Condition {
+			return func() error {
+				mu.Lock()
+				defer mu.Unlock()
+				if len(hops) < n {
+					return fmt.Errorf("hops %v, want %d", hops, n)
+				}
+				return nil
+			}
+		}
 		// Everything is dropped at first: the interceptor still sees it.
 		if err := topics["a"].Publish(context.Background(), []byte("lost")); err != nil {
 			t.Fatal(err)
 		}
-		time.Sleep(10 * time.Millisecond)
+		waitfor.Until(t, time.Second, hopsAtLeast(2)) // virtual time
+		synctest.Wait()
 		mu.Lock()
 		if len(hops) != 2 {
 			t.Fatalf("hops %v, want a>b and a>c", hops)
@@ -66,7 +79,7 @@ func TestInterceptSeesAndWithholdsHops(t *testing.T) {
 		if err != nil || string(m.Data) != "secret" {
 			t.Fatalf("b got %q, %v", m.Data, err)
 		}
-		time.Sleep(10 * time.Millisecond)
+		waitfor.Until(t, time.Second, hopsAtLeast(3)) // a>b, a>c, and b's relay to c
 		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 		defer cancel()
 		if m, err := subs["c"].Next(ctx); err == nil {
