@@ -38,6 +38,9 @@ type Options struct {
 	StartRate, Factor float64
 	StepDuration      time.Duration
 	MaxSteps          int
+	// Refine is how many steps bisect between the ramp's best rate and
+	// the first one above it that did no better.
+	Refine int
 	// Log receives progress lines.
 	Log io.Writer
 	// Keep leaves the devnet's data directory (logs included) in place.
@@ -201,7 +204,7 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 		Config: loadgen.Config{URLs: urls, WatchURL: urls[0], Connections: 2 * o.Validators, Drain: 10 * time.Second,
 			SendInterval: sendInterval, CPU: cpuNames(eps)},
 		ChainID: chainID, Fees: loadgen.DefaultFees(), StartRate: o.StartRate, Factor: o.Factor,
-		StepDuration: o.StepDuration, MaxSteps: o.MaxSteps, Seed: 1, Log: func(s string) { logf("  %s", s) },
+		StepDuration: o.StepDuration, MaxSteps: o.MaxSteps, Refine: o.Refine, Seed: 1, Log: func(s string) { logf("  %s", s) },
 	}
 	// Each step starts from drained pools and the chain's nonces, so a
 	// rate is not measured behind the previous one's backlog.

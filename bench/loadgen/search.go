@@ -3,6 +3,7 @@ package loadgen
 import (
 	"context"
 	"fmt"
+	"math"
 	"math/big"
 	"time"
 )
@@ -26,6 +27,11 @@ type SearchConfig struct {
 	// Settle, if set, runs before each step (e.g. to wait until the chain
 	// has drained the previous step's backlog).
 	Settle func(context.Context) error
+	// Refine is how many steps, after the ramp stopped, bisect between
+	// the best rate and the nearest one above it that did no better.
+	Refine int
+	// step, if set, replaces Step (tests: a chain's response to a rate).
+	step func(rate float64, seed uint64) (Result, error)
 	// Retry, if set, is asked after each step whether to offer the same
 	// rate once more (e.g. because other processes took the CPU): both
 	// results are kept in the steps, and the second (the better of the
@@ -35,50 +41,89 @@ type SearchConfig struct {
 }
 
 // Search offers rising rates until finalized throughput stops rising (a
-// step gains less than 5 %) or MaxSteps, and returns every step and the
-// best one.
+// step gains less than 5 %) or MaxSteps, then, Refine times, the rate
+// halfway (geometrically) between the best rate and the nearest one above
+// it that did no better (the next step of the ramp if the last one still
+// gained a little): a ×1.5 ramp can step from below the peak to well past
+// it, and the peak lies between. It returns every step and the best one.
 func Search(ctx context.Context, sc SearchConfig, accounts []*Account) ([]Result, Result, error) {
 	var steps []Result
 	var best Result
-	rate := sc.StartRate
-	for step := 0; step < sc.MaxSteps; step++ {
+	step := func(rate float64, seed uint64) (Result, error) { return Step(ctx, sc, accounts, rate, seed) }
+	if sc.step != nil {
+		step = sc.step
+	}
+	measure := func(rate float64, seed uint64) (Result, error) {
 		if sc.Settle != nil {
 			if err := sc.Settle(ctx); err != nil {
-				return steps, best, err
+				return Result{}, err
 			}
 		}
-		res, err := Step(ctx, sc, accounts, rate, sc.Seed+uint64(step))
+		res, err := step(rate, seed)
+		if err != nil {
+			return res, err
+		}
+		steps = append(steps, res)
+		if sc.Retry == nil || !sc.Retry(res) {
+			return res, nil
+		}
+		if sc.Log != nil {
+			sc.Log(fmt.Sprintf("offering %.0f tx/s once more", rate))
+		}
+		if sc.Settle != nil {
+			if err := sc.Settle(ctx); err != nil {
+				return res, err
+			}
+		}
+		again, err := step(rate, seed+1<<32)
+		if err != nil {
+			return res, err
+		}
+		steps = append(steps, again)
+		if sc.Retry(again) {
+			return better(res, again), nil // disturbed twice: the better decides
+		}
+		return again, nil
+	}
+	rate, above := sc.StartRate, 0.0 // above: the nearest rate over the best that did no better
+	for step := 0; step < sc.MaxSteps; step++ {
+		res, err := measure(rate, sc.Seed+uint64(step))
 		if err != nil {
 			return steps, best, err
 		}
-		steps = append(steps, res)
-		if sc.Retry != nil && sc.Retry(res) {
-			if sc.Log != nil {
-				sc.Log(fmt.Sprintf("offering %.0f tx/s once more", rate))
-			}
-			if sc.Settle != nil {
-				if err := sc.Settle(ctx); err != nil {
-					return steps, best, err
-				}
-			}
-			again, err := Step(ctx, sc, accounts, rate, sc.Seed+uint64(step)+1<<32)
-			if err != nil {
-				return steps, best, err
-			}
-			steps = append(steps, again)
-			if sc.Retry(again) {
-				res = better(res, again) // disturbed twice: the better decides
-			} else {
-				res = again
-			}
-		}
-		// Did this rate gain over the best of the earlier rates?
+		// Did this rate gain over the best of the earlier rates? A gain
+		// of under 5 % means the peak is near: the ramp stops, and if
+		// this rate did no better at all, the peak lies below it.
 		improved := res.FinalizedTPS > best.FinalizedTPS*1.05
+		gained := res.FinalizedTPS > best.FinalizedTPS
 		best = better(best, res)
 		if !improved && step > 0 {
+			if !gained {
+				above = rate
+			} else {
+				above = rate * sc.Factor
+			}
 			break
 		}
 		rate *= sc.Factor
+	}
+	for i := range sc.Refine {
+		if above <= best.OfferedRate || best.OfferedRate <= 0 {
+			break
+		}
+		mid := math.Sqrt(best.OfferedRate * above)
+		if sc.Log != nil {
+			sc.Log(fmt.Sprintf("refining between %.0f and %.0f tx/s", best.OfferedRate, above))
+		}
+		res, err := measure(mid, sc.Seed+uint64(sc.MaxSteps+i))
+		if err != nil {
+			return steps, best, err
+		}
+		if res.FinalizedTPS > best.FinalizedTPS {
+			best = res
+		} else {
+			above = mid
+		}
 	}
 	return steps, best, nil
 }
@@ -108,8 +153,8 @@ func Step(ctx context.Context, sc SearchConfig, accounts []*Account, rate float6
 		return res, err
 	}
 	if sc.Log != nil {
-		sc.Log(fmt.Sprintf("offered %.0f tx/s: finalized %.0f tx/s, included %d/%d, p50 %s, p99 %s, send errors %d %s",
-			rate, res.FinalizedTPS, res.Included, res.Sent, res.LatencyP50.Round(time.Millisecond),
+		sc.Log(fmt.Sprintf("offered %.0f tx/s: finalized %.0f tx/s (from the first loaded block, %s in), included %d/%d, p50 %s, p99 %s, send errors %d %s",
+			rate, res.FinalizedTPS, res.FirstBlockAfter.Round(time.Millisecond), res.Included, res.Sent, res.LatencyP50.Round(time.Millisecond),
 			res.LatencyP99.Round(time.Millisecond), res.SendErrors, res.FirstError))
 	}
 	if res.Partial() {

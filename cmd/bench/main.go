@@ -56,6 +56,7 @@ fails the run.`,
 			&cli.Float64Flag{Name: "factor", Value: 1.5, Usage: "L1: rate multiplier per search step"},
 			&cli.DurationFlag{Name: "step", Value: 10 * time.Second, Usage: "L1: duration of each search step"},
 			&cli.IntFlag{Name: "max-steps", Value: 7, Usage: "L1: most search steps"},
+			&cli.IntFlag{Name: "refine", Value: 2, Usage: "L1: steps that bisect, once the ramp stops gaining, between its best rate and the next one up (the peak lies between)"},
 
 			&cli.IntFlag{Name: "l2-accounts", Value: 2000, Usage: "L2: load accounts (senders), funded on the L2 by fan-out from the dev accounts"},
 			&cli.IntFlag{Name: "l2-connections", Value: 4, Usage: "L2: concurrent sending connections to the sequencer"},
@@ -109,7 +110,7 @@ func run(c *cli.Context) error {
 		r.l1, err = l1bench.Run(ctx, l1bench.Options{
 			Root: c.String("root"), Bin: c.String("bin"), Validators: c.Int("validators"), Accounts: c.Int("accounts"),
 			StartRate: c.Float64("start-rate"), Factor: c.Float64("factor"), StepDuration: c.Duration("step"),
-			MaxSteps: c.Int("max-steps"), Log: os.Stderr, Keep: c.Bool("keep"), ProfilePath: c.String("l1-profile"),
+			MaxSteps: c.Int("max-steps"), Refine: c.Int("refine"), Log: os.Stderr, Keep: c.Bool("keep"), ProfilePath: c.String("l1-profile"),
 		})
 		if err != nil {
 			return fmt.Errorf("L1: %w", err)

@@ -1,0 +1,83 @@
+package loadgen
+
+import (
+	"context"
+	"math"
+	"testing"
+)
+
+// TestSearchRefinesBetweenTheBestAndTheFirstMiss runs the search against a
+// chain that carries up to 2,000 tx/s and collapses to 1,300 above
+// 2,200: the ×1.5 ramp goes 500 … 1,688 (best) and 2,531 (collapse); the
+// first refinement at 2,067 keeps up and becomes the best, the second at
+// 2,287 collapses. A ramp whose last step still gained a little is
+// refined above that step.
+func TestSearchRefinesBetweenTheBestAndTheFirstMiss(t *testing.T) {
+	var offered []float64
+	sc := SearchConfig{StartRate: 500, Factor: 1.5, MaxSteps: 7, Refine: 2}
+	sc.step = func(rate float64, _ uint64) (Result, error) {
+		offered = append(offered, rate)
+		fin := min(rate, 2_000)
+		if rate > 2_200 {
+			fin = 1_300
+		}
+		return Result{OfferedRate: rate, FinalizedTPS: fin}, nil
+	}
+	steps, best, err := Search(context.Background(), sc, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []float64{500, 750, 1125, 1687.5, 2531.25, math.Sqrt(1687.5 * 2531.25), math.Sqrt(math.Sqrt(1687.5*2531.25) * 2531.25)}
+	if len(offered) != len(want) || len(steps) != len(want) {
+		t.Fatalf("offered %v, want %v", offered, want)
+	}
+	for i := range want {
+		if math.Abs(offered[i]-want[i]) > 0.01 {
+			t.Fatalf("step %d offered %.2f, want %.2f (all: %v)", i, offered[i], want[i], offered)
+		}
+	}
+	if math.Abs(best.OfferedRate-want[5]) > 0.01 || best.FinalizedTPS != 2_000 {
+		t.Fatalf("best %+v, want the first refinement (%.0f tx/s offered, 2000 finalized)", best, want[5])
+	}
+
+	// Without refinement the ramp's best stands.
+	offered = nil
+	sc.Refine = 0
+	if _, best, _ = Search(context.Background(), sc, nil); best.OfferedRate != 1687.5 || len(offered) != 5 {
+		t.Fatalf("no refinement: best %+v after %d steps", best, len(offered))
+	}
+
+	// The last step of the ramp gains, but under 5 %: the peak may lie
+	// above it, so the refinement looks between it and the next step up.
+	offered = nil
+	sc.Refine = 2
+	sc.step = func(rate float64, _ uint64) (Result, error) {
+		offered = append(offered, rate)
+		fin := min(rate, 1_650)
+		switch {
+		case rate > 3_200:
+			fin = 1_000
+		case rate > 2_800:
+			fin = 1_760
+		case rate > 2_000:
+			fin = 1_700
+		}
+		return Result{OfferedRate: rate, FinalizedTPS: fin}, nil
+	}
+	if _, best, err = Search(context.Background(), sc, nil); err != nil {
+		t.Fatal(err)
+	}
+	up := 2531.25 * 1.5
+	want = []float64{500, 750, 1125, 1687.5, 2531.25, math.Sqrt(2531.25 * up), math.Sqrt(math.Sqrt(2531.25*up) * up)}
+	if len(offered) != len(want) {
+		t.Fatalf("offered %v, want %v", offered, want)
+	}
+	for i := range want {
+		if math.Abs(offered[i]-want[i]) > 0.01 {
+			t.Fatalf("step %d offered %.2f, want %.2f (all: %v)", i, offered[i], want[i], offered)
+		}
+	}
+	if best.FinalizedTPS != 1_760 {
+		t.Fatalf("best %+v, want the refinement above the ramp (1760 finalized)", best)
+	}
+}
