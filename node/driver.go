@@ -84,11 +84,17 @@ type driver struct {
 	execTook map[consensus.BlockID]time.Duration
 	// budget is how long this node may spend filling its next block,
 	// following how the chain coped with the last ones (buildbudget.go).
-	budget      *buildBudget
-	halted      error
-	equivocated bool
-	evidence    []pendingEvidence
-	reported    map[common.Address]uint64 // offender -> head height when this node reported it
+	budget *buildBudget
+	// ahead is the block being built for the next height before this one
+	// is decided (driver_ahead.go).
+	ahead *aheadBuild
+	// stagedParents are the blocks of this height whose states BuildOn
+	// staged; the ones not decided are discarded after the commit.
+	stagedParents []*chain.Executed
+	halted        error
+	equivocated   bool
+	evidence      []pendingEvidence
+	reported      map[common.Address]uint64 // offender -> head height when this node reported it
 }
 
 func (n *Node) newDriver() (*driver, error) {
@@ -316,6 +322,18 @@ func (d *driver) build(a consensus.BuildValue) consensus.Input {
 		n.log.Error("Cannot build a block", "height", a.Height, "err", err)
 		return nil
 	}
+	if ex, took := d.takeAhead(a.Height, a.Round, last); ex != nil {
+		id := consensus.BlockID(ex.Block.Hash())
+		d.blocks[id] = ex.Block
+		d.executed[id] = ex
+		d.execTook[id] = took
+		n.log.Debug("Proposing the block built ahead", "height", a.Height, "txs", len(ex.Block.Transactions), "took", took)
+		n.builtAhead.Add(1)
+		if n.metrics != nil {
+			n.metrics.BuiltAhead.Inc()
+		}
+		return consensus.ValueBuilt{Height: a.Height, Round: a.Round, BlockID: id}
+	}
 	start := time.Now()
 	// Validators must receive and re-execute the block before their
 	// propose timeout, and they share the machine's cores: the proposer
@@ -382,6 +400,9 @@ func (d *driver) check(h consensus.Height, id consensus.BlockID) error {
 	}
 	d.executed[id] = ex
 	d.execTook[id] = time.Since(start)
+	if h == d.m.Height() && !d.synced[id] {
+		d.startAhead(h, ex, d.execTook[id])
+	}
 	return nil
 }
 

@@ -136,6 +136,7 @@ func (d *driver) commit(ctx context.Context, c consensus.Commit) (consensus.Inpu
 	if err := n.chain.CommitBlock(ex, bc); err != nil {
 		return nil, err
 	}
+	d.dropAheadUnless(b.Hash())
 	st, err := n.chain.HeadState()
 	if err != nil {
 		return nil, err

@@ -13,6 +13,9 @@ type Metrics struct {
 	BlockInterval prometheus.Histogram
 	BlockTxs      prometheus.Histogram
 	Evidence      prometheus.Counter
+	// BuiltAhead counts the blocks this node proposed that it had built
+	// before their parent was decided (driver_ahead.go).
+	BuiltAhead prometheus.Counter
 }
 
 // NewMetrics creates the node's metrics and registers them with reg.
@@ -32,8 +35,10 @@ func NewMetrics(reg prometheus.Registerer) (*Metrics, error) {
 			Help: "Transactions per committed block.", Buckets: prometheus.ExponentialBuckets(1, 4, 9)}),
 		Evidence: prometheus.NewCounter(prometheus.CounterOpts{Namespace: "bilayer", Name: "evidence_total",
 			Help: "Equivocations observed."}),
+		BuiltAhead: prometheus.NewCounter(prometheus.CounterOpts{Namespace: "bilayer", Name: "blocks_built_ahead_total",
+			Help: "Blocks this node proposed that it built while their parent was still being decided."}),
 	}
-	for _, c := range []prometheus.Collector{m.Height, m.Round, m.Peers, m.MempoolSize, m.BlockInterval, m.BlockTxs, m.Evidence} {
+	for _, c := range []prometheus.Collector{m.Height, m.Round, m.Peers, m.MempoolSize, m.BlockInterval, m.BlockTxs, m.Evidence, m.BuiltAhead} {
 		if err := reg.Register(c); err != nil {
 			return nil, err
 		}

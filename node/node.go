@@ -66,6 +66,8 @@ type Node struct {
 	chainID string
 	ccfg    consensus.Config
 	metrics *Metrics
+	// builtAhead counts the blocks proposed after being built ahead.
+	builtAhead atomic.Uint64
 
 	events    chan event
 	consTopic p2p.Topic

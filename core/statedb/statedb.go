@@ -67,6 +67,21 @@ func (d *DB) StateAt(root common.Hash) (*state.StateDB, error) {
 // from the new root to disk: call it once per block. The StateDB must not be
 // used afterwards; open a new one with StateAt.
 func (d *DB) Commit(sdb *state.StateDB, blockNumber uint64) (common.Hash, error) {
+	root, err := d.Stage(sdb, blockNumber)
+	if err != nil {
+		return common.Hash{}, err
+	}
+	if err := d.Flush(root, blockNumber); err != nil {
+		return common.Hash{}, err
+	}
+	return root, nil
+}
+
+// Stage is the first half of Commit: it writes the StateDB's changes into
+// the trie database's memory and returns the new root. The state at that
+// root can be opened at once (StateAt), before it is on disk; Flush writes
+// it there, or Discard drops it. The StateDB must not be used afterwards.
+func (d *DB) Stage(sdb *state.StateDB, blockNumber uint64) (common.Hash, error) {
 	if err := sdb.Error(); err != nil {
 		return common.Hash{}, fmt.Errorf("commit state of block %d: %w", blockNumber, err)
 	}
@@ -74,10 +89,25 @@ func (d *DB) Commit(sdb *state.StateDB, blockNumber uint64) (common.Hash, error)
 	if err != nil {
 		return common.Hash{}, fmt.Errorf("commit state of block %d: %w", blockNumber, err)
 	}
-	if err := d.triedb.Commit(root, false); err != nil {
-		return common.Hash{}, fmt.Errorf("flush trie of block %d (root %s): %w", blockNumber, root, err)
-	}
 	return root, nil
+}
+
+// Flush writes the trie nodes of a staged root to disk (the second half of
+// Commit).
+func (d *DB) Flush(root common.Hash, blockNumber uint64) error {
+	if err := d.triedb.Commit(root, false); err != nil {
+		return fmt.Errorf("flush trie of block %d (root %s): %w", blockNumber, root, err)
+	}
+	return nil
+}
+
+// Discard drops from memory the trie nodes of a staged root that is never
+// to be flushed; nodes another staged or flushed root holds stay.
+func (d *DB) Discard(root common.Hash) error {
+	if err := d.triedb.Dereference(root); err != nil {
+		return fmt.Errorf("discard state %s: %w", root, err)
+	}
+	return nil
 }
 
 // HasState reports whether the state with the given root is available.

@@ -8,6 +8,7 @@ import (
 	"github.com/bilayer/bilayer/chaindb"
 	"github.com/bilayer/bilayer/core/block"
 	"github.com/bilayer/bilayer/core/execution"
+	"github.com/bilayer/bilayer/core/statedb"
 	"github.com/bilayer/bilayer/store"
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/core/state"
@@ -28,6 +29,18 @@ type Executed struct {
 	// them; eth_getLogs serves them after the receipts' logs).
 	SystemLogs []*types.Log
 	state      *state.StateDB
+	// staged is set once BuildOn moved the post-state into the trie
+	// database's memory (statedb.DB.Stage): its root is the header's, and
+	// after holds the accounts of the block's senders as it left them.
+	staged *stagedState
+}
+
+// stagedState is the post-state of a block staged in the trie database.
+type stagedState struct {
+	db    *statedb.DB
+	root  common.Hash
+	after map[common.Address]AccountState
+	done  bool // flushed by CommitBlock or dropped by Discard
 }
 
 // AccountState is an account's nonce and balance.
@@ -42,12 +55,47 @@ type AccountState struct {
 // senders of a committed block against these instead of walking the
 // committed trie for each one.
 func (ex *Executed) Accounts(addrs map[common.Address]bool) (map[common.Address]AccountState, error) {
+	if ex.staged != nil && !ex.staged.done {
+		return ex.staged.accounts(addrs, ex.Block.Number())
+	}
 	if ex.state == nil {
 		return nil, fmt.Errorf("accounts after block %d: %w", ex.Block.Number(), ErrAlreadyCommitted)
 	}
+	return readAccounts(ex.state, addrs), nil
+}
+
+func readAccounts(st *state.StateDB, addrs map[common.Address]bool) map[common.Address]AccountState {
 	out := make(map[common.Address]AccountState, len(addrs))
 	for a := range addrs {
-		out[a] = AccountState{Nonce: ex.state.GetNonce(a), Balance: ex.state.GetBalance(a).Clone()}
+		out[a] = AccountState{Nonce: st.GetNonce(a), Balance: st.GetBalance(a).Clone()}
+	}
+	return out
+}
+
+// accounts returns addrs as the staged state holds them: from after, and
+// any other from the state at the staged root.
+func (s *stagedState) accounts(addrs map[common.Address]bool, number uint64) (map[common.Address]AccountState, error) {
+	out := make(map[common.Address]AccountState, len(addrs))
+	var rest map[common.Address]bool
+	for a := range addrs {
+		if acc, ok := s.after[a]; ok {
+			out[a] = acc
+			continue
+		}
+		if rest == nil {
+			rest = map[common.Address]bool{}
+		}
+		rest[a] = true
+	}
+	if rest == nil {
+		return out, nil
+	}
+	st, err := s.db.StateAt(s.root)
+	if err != nil {
+		return nil, fmt.Errorf("accounts after block %d: %w", number, err)
+	}
+	for a, acc := range readAccounts(st, rest) {
+		out[a] = acc
 	}
 	return out, nil
 }
@@ -82,6 +130,71 @@ type BuildParams struct {
 // txs as fit its gas limit and size limit, skipping invalid ones.
 func (c *Chain) Build(p BuildParams, txs TxSource) (*Executed, error) {
 	parent := c.Head()
+	sdb, err := c.state.StateAt(parent.Header.Root)
+	if err != nil {
+		return nil, fmt.Errorf("build block %d: %w", parent.Number()+1, err)
+	}
+	return c.build(parent, sdb, p, txs)
+}
+
+// BuildOn executes a new block on parent, a block executed and not yet
+// committed (the proposer of the next height builds while the current one
+// is still being decided), with as many transactions from txs as fit.
+// Parent's post-state is first staged in the trie database's memory
+// (statedb.DB.Stage: the first half of its commit, so CommitBlock then only
+// flushes it); the new block executes on a fresh state at that root, and
+// can be committed once parent is the head. If parent is never committed,
+// Discard it. The transactions parent includes must not come from txs
+// again (they would be skipped as invalid with their senders' later ones).
+// Call BuildOn from the goroutine that owns parent; the returned function
+// runs the build and may run on another goroutine, concurrently with
+// parent's commit.
+func (c *Chain) BuildOn(parent *Executed, p BuildParams, txs TxSource) (func() (*Executed, error), error) {
+	n := parent.Block.Number()
+	if parent.staged == nil {
+		if parent.state == nil {
+			return nil, fmt.Errorf("build block %d: parent %w", n+1, ErrAlreadyCommitted)
+		}
+		senders := make(map[common.Address]bool, len(parent.Block.Transactions))
+		for _, tx := range parent.Block.Transactions {
+			if from, err := types.Sender(c.signer, tx); err == nil {
+				senders[from] = true
+			}
+		}
+		after := readAccounts(parent.state, senders)
+		root, err := c.state.Stage(parent.state, n)
+		if err != nil {
+			return nil, fmt.Errorf("build block %d: %w", n+1, err)
+		}
+		parent.state = nil
+		parent.staged = &stagedState{db: c.state, root: root, after: after}
+		if root != parent.Block.Header.Root {
+			return nil, fmt.Errorf("build block %d: parent's state root %s, its header says %s", n+1, root, parent.Block.Header.Root)
+		}
+	}
+	if parent.staged.done {
+		return nil, fmt.Errorf("build block %d: parent %w", n+1, ErrAlreadyCommitted)
+	}
+	sdb, err := c.state.StateAt(parent.staged.root)
+	if err != nil {
+		return nil, fmt.Errorf("build block %d: %w", n+1, err)
+	}
+	return func() (*Executed, error) { return c.build(parent.Block, sdb, p, txs) }, nil
+}
+
+// Discard drops the staged state of a block BuildOn built on that was not
+// committed (the height decided another block). Call it after committing
+// the block that was decided instead.
+func (c *Chain) Discard(ex *Executed) error {
+	if ex.staged == nil || ex.staged.done {
+		return nil
+	}
+	ex.staged.done = true
+	return c.state.Discard(ex.staged.root)
+}
+
+// build executes a new block on parent, whose post-state sdb is.
+func (c *Chain) build(parent *block.Block, sdb *state.StateDB, p BuildParams, txs TxSource) (*Executed, error) {
 	ph := parent.Header
 	header := &types.Header{
 		ParentHash: parent.Hash(),
@@ -90,10 +203,6 @@ func (c *Chain) Build(p BuildParams, txs TxSource) (*Executed, error) {
 		GasLimit:   c.gen.GasLimit,
 		Time:       max(p.Time, ph.Time),
 		BaseFee:    c.NextBaseFee(ph),
-	}
-	sdb, err := c.state.StateAt(ph.Root)
-	if err != nil {
-		return nil, fmt.Errorf("build block %d: %w", header.Number, err)
 	}
 	ex, err := execution.NewBlockExecutor(c.cfg, sdb, header, c.reg, execution.Options{})
 	if err != nil {
@@ -118,6 +227,23 @@ func (c *Chain) Build(p BuildParams, txs TxSource) (*Executed, error) {
 		c.log.Debug("Skipped invalid transactions while building", "height", b.Number(), "skipped", skipped)
 	}
 	return &Executed{Block: b, Receipts: res.Receipts, SystemLogs: res.SystemLogs, state: sdb}, nil
+}
+
+// Seal returns ex with its block carrying last as its parent's commit
+// certificate: a block built ahead (BuildOn) before its parent was
+// decided. The certificate is not part of the state transition, so the
+// execution stands; the block's hash changes, and its receipts and logs
+// are stamped with the new one. ex must not be used afterwards.
+func (ex *Executed) Seal(last *block.Commit) *Executed {
+	extras := ex.Block.Extras
+	extras.LastCommit = last
+	h := types.CopyHeader(ex.Block.Header)
+	h.MixDigest = extras.Hash()
+	b := &block.Block{Header: h, Transactions: ex.Block.Transactions, Extras: extras}
+	execution.StampBlockHash(b.Hash(), ex.Receipts, ex.SystemLogs)
+	sealed := &Executed{Block: b, Receipts: ex.Receipts, SystemLogs: ex.SystemLogs, state: ex.state, staged: ex.staged}
+	ex.state, ex.staged = nil, nil
+	return sealed
 }
 
 // Execute checks a proposed block against the head (parent link, time,
@@ -191,7 +317,7 @@ func (c *Chain) CommitBlock(ex *Executed, commit *block.Commit) error {
 	defer c.mu.Unlock()
 	b := ex.Block
 	n := b.Number()
-	if ex.state == nil {
+	if ex.state == nil && (ex.staged == nil || ex.staged.done) {
 		return fmt.Errorf("commit block %d: %w", n, ErrAlreadyCommitted)
 	}
 	if b.Header.ParentHash != c.head.Hash() || n != c.head.Number()+1 {
@@ -200,11 +326,23 @@ func (c *Chain) CommitBlock(ex *Executed, commit *block.Commit) error {
 	if commit != nil && (commit.Height != n || commit.BlockHash != b.Hash()) {
 		return fmt.Errorf("commit block %d: certificate is for block %d %s", n, commit.Height, commit.BlockHash)
 	}
-	root, err := c.state.Commit(ex.state, n)
-	if err != nil {
-		return fmt.Errorf("commit block %d: %w", n, err)
+	var root common.Hash
+	switch {
+	case ex.staged != nil && !ex.staged.done:
+		root = ex.staged.root
+		if err := c.state.Flush(root, n); err != nil {
+			return fmt.Errorf("commit block %d: %w", n, err)
+		}
+		ex.staged.done = true
+	case ex.state != nil:
+		var err error
+		if root, err = c.state.Commit(ex.state, n); err != nil {
+			return fmt.Errorf("commit block %d: %w", n, err)
+		}
+		ex.state = nil
+	default:
+		return fmt.Errorf("commit block %d: %w", n, ErrAlreadyCommitted)
 	}
-	ex.state = nil
 	if root != b.Header.Root {
 		return fmt.Errorf("commit block %d: state root %s, header says %s", n, root, b.Header.Root)
 	}

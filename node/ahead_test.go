@@ -1,0 +1,106 @@
+package node
+
+import (
+	"context"
+	"math/big"
+	"testing"
+	"time"
+
+	"github.com/bilayer/bilayer/core/genesis"
+	"github.com/bilayer/bilayer/store/memdb"
+	"github.com/ethereum/go-ethereum/common"
+	"github.com/ethereum/go-ethereum/core/types"
+)
+
+// TestProposersBuildAheadBehindABacklog gives four validators half a block
+// of transfers (a gas limit of 20), then a backlog of full blocks (120
+// pooled): no block is built ahead for the first, and for the backlog the
+// proposers of the next heights build their blocks before the current ones
+// are decided; every transfer commits once, and every node holds the same
+// chain.
+func TestProposersBuildAheadBehindABacklog(t *testing.T) {
+	c := newMemClusterWith(t, 4, func(g *genesis.Genesis) { g.GasLimit = 20 * 21_000 })
+	for i := range 4 {
+		c.start(i, memdb.New())
+	}
+	waitFor(t, 30*time.Second, "height 2 on every node", func() bool {
+		for _, n := range c.nodes {
+			if n.Chain().Head().Number() < 2 {
+				return false
+			}
+		}
+		return true
+	})
+	const light, transfers = 10, 130
+	to := common.HexToAddress("0xdead")
+	signer := types.LatestSignerForChainID(big.NewInt(1337))
+	var last *types.Transaction
+	send := func(from, until uint64) {
+		t.Helper()
+		for nonce := from; nonce < until; nonce++ {
+			tx, err := types.SignNewTx(c.user, signer, &types.DynamicFeeTx{ChainID: big.NewInt(1337), Nonce: nonce,
+				GasTipCap: big.NewInt(1e9), GasFeeCap: big.NewInt(100e9), Gas: 21000, To: &to, Value: big.NewInt(1)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := c.nodes[0].RPCBackend().SendTransaction(context.Background(), tx); err != nil {
+				t.Fatalf("transfer %d: %v", nonce, err)
+			}
+			last = tx
+		}
+	}
+	committed := func() bool {
+		for _, n := range c.nodes {
+			if _, err := n.Chain().TxLocation(last.Hash()); err != nil {
+				return false
+			}
+		}
+		return true
+	}
+	builtAhead := func() (sum uint64) {
+		for _, n := range c.nodes {
+			sum += n.builtAhead.Load()
+		}
+		return sum
+	}
+	// Half a block: no backlog, nothing is built ahead.
+	send(0, light)
+	waitFor(t, 30*time.Second, "the light load on every node", committed)
+	if n := builtAhead(); n != 0 {
+		t.Fatalf("%d blocks built ahead without a backlog", n)
+	}
+	send(light, transfers)
+	waitFor(t, 60*time.Second, "every transfer on every node", committed)
+	ahead := builtAhead()
+	if ahead == 0 {
+		t.Fatal("no proposer built a block ahead behind a backlog of full blocks")
+	}
+	head := c.nodes[0].Chain().Head().Number()
+	for _, n := range c.nodes[1:] {
+		head = min(head, n.Chain().Head().Number())
+	}
+	included := 0
+	for h := uint64(1); h <= head; h++ {
+		want, err := c.nodes[0].Chain().BlockByNumber(h)
+		if err != nil {
+			t.Fatal(err)
+		}
+		included += len(want.Transactions)
+		for i, n := range c.nodes[1:] {
+			if got, err := n.Chain().BlockByNumber(h); err != nil || got.Hash() != want.Hash() {
+				t.Fatalf("node %d holds another block at height %d", i+1, h)
+			}
+		}
+	}
+	if included != transfers {
+		t.Fatalf("%d transfers in the chain, want %d", included, transfers)
+	}
+	st, err := c.nodes[3].Chain().HeadState()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := st.GetBalance(to).Uint64(); got != transfers {
+		t.Fatalf("recipient holds %d wei, want %d", got, transfers)
+	}
+	t.Logf("%d of the blocks up to height %d were built ahead", ahead, head)
+}

@@ -1,0 +1,169 @@
+package node
+
+import (
+	"time"
+
+	"github.com/bilayer/bilayer/core/block"
+	"github.com/bilayer/bilayer/node/chain"
+	"github.com/bilayer/bilayer/node/consensus"
+	"github.com/ethereum/go-ethereum/common"
+	"github.com/ethereum/go-ethereum/core/types"
+)
+
+// A height runs build → validate → vote → commit, one after the other: while
+// the proposer fills its block, the other validators wait, and on a devnet
+// whose validators share the machine's cores that leaves cores idle (issue
+// 17). So the proposer of the next height's first round starts building
+// its block as soon as it has executed the block the current height is
+// deciding, on a copy of that block's state, while the votes and the
+// commit go on; when the height is decided with that block, the block
+// built ahead only needs the decision's certificate (chain.Executed.Seal).
+// If the height decides another block, the one built ahead is dropped.
+//
+// It is done only behind a backlog: when the block being decided fills
+// most of the gas target and the pool holds another full block besides.
+// The block built ahead holds what the pool held when it started, so on a
+// lightly loaded chain it would leave out what arrives in the rest of the
+// height and add that time to those transactions' wait; behind a backlog,
+// the block is full either way.
+
+// aheadBuild is a block being built ahead for the next height.
+type aheadBuild struct {
+	height consensus.Height // the height the block is for
+	parent common.Hash      // the block it extends
+	done   chan struct{}    // closed when ex, err and took are set
+	ex     *chain.Executed
+	err    error
+	took   time.Duration
+}
+
+// startAhead starts building the block of height h+1 on ex, the block of
+// height h this node has just executed (in execTook), if this node proposes the first
+// round of h+1 and a backlog waits (backlogged). Who proposes h+1 is
+// known before h is committed only when ex keeps the validator set;
+// otherwise nothing is built ahead.
+func (d *driver) startAhead(h consensus.Height, ex *chain.Executed, execTook time.Duration) {
+	n := d.n
+	b := ex.Block
+	if d.ahead != nil && d.ahead.parent == b.Hash() {
+		return
+	}
+	if !d.backlogged(b) {
+		return
+	}
+	if b.Extras.NextValidatorsHash != b.Extras.ValidatorsHash {
+		return
+	}
+	vals, err := n.validatorsAt(h)
+	if err != nil || consensus.NewProposerSchedule(vals.NextHeight()).Proposer(0) != n.self {
+		return
+	}
+	included := make(map[common.Hash]bool, len(b.Transactions))
+	for _, tx := range b.Transactions {
+		included[tx.Hash()] = true
+	}
+	txs := &skipIncluded{src: n.pool.Executable(n.chain.NextBaseFee(b.Header)), included: included}
+	// Filling may take until a fill time after the next height can start:
+	// one block time after this one started, and not before the other
+	// validators have executed this block too (about as long as it took
+	// this node). The proposal then goes out no later than if it were
+	// built when that height starts. Building ahead shares the cores with
+	// the validators executing this height's block, so it is slower than
+	// a build at the height's start.
+	deadline := d.heightStart.Add(n.cfg.Genesis.BlockTime.Duration)
+	if others := time.Now().Add(execTook); deadline.Before(others) {
+		deadline = others
+	}
+	deadline = deadline.Add(d.budget.fillTime())
+	d.stagedParents = append(d.stagedParents, ex) // discarded unless decided (dropAheadUnless)
+	run, err := n.chain.BuildOn(ex, chain.BuildParams{Proposer: n.self, Time: uint64(time.Now().Unix()),
+		Enough: func() bool { return time.Now().After(deadline) }, MaxGas: d.budget.gasTarget()}, txs)
+	if err != nil {
+		n.log.Debug("Cannot build the next block ahead", "height", h+1, "err", err)
+		return
+	}
+	a := &aheadBuild{height: h + 1, parent: b.Hash(), done: make(chan struct{})}
+	d.ahead = a
+	go func() {
+		defer close(a.done)
+		start := time.Now()
+		a.ex, a.err = run()
+		a.took = time.Since(start)
+	}()
+}
+
+// dropAheadUnless forgets the block built ahead unless it extends decided,
+// the block just committed, and drops the staged states of the blocks
+// built on that lost their height. A build still running on one fails
+// (nobody takes its block).
+func (d *driver) dropAheadUnless(decided common.Hash) {
+	if a := d.ahead; a != nil && a.parent != decided {
+		d.ahead = nil
+	}
+	for _, ex := range d.stagedParents {
+		if ex.Block.Hash() == decided {
+			continue
+		}
+		if err := d.n.chain.Discard(ex); err != nil {
+			d.n.log.Warn("Cannot drop the state of an undecided block", "height", ex.Block.Number(), "err", err)
+		}
+	}
+	d.stagedParents = nil
+}
+
+// backlogged reports whether b, the block being decided, fills most of the
+// gas target (or of its gas limit) and the pool holds about as much gas
+// again besides b's transactions (counted at b's mean gas per
+// transaction).
+func (d *driver) backlogged(b *block.Block) bool {
+	full := float64(min(d.budget.gasTarget(), b.Header.GasLimit))
+	if len(b.Transactions) == 0 || float64(b.Header.GasUsed) < blockGasFull*full {
+		return false
+	}
+	waiting := d.n.pool.Len() - len(b.Transactions)
+	perTx := float64(b.Header.GasUsed) / float64(len(b.Transactions))
+	return float64(waiting)*perTx >= full
+}
+
+// takeAhead returns the block built ahead for round r of height h, sealed
+// with last (the parent's certificate), with how long building it took, or
+// nil when there is none for that round on the current head. It waits for
+// a build still running.
+func (d *driver) takeAhead(h consensus.Height, r consensus.Round, last *block.Commit) (*chain.Executed, time.Duration) {
+	a := d.ahead
+	d.ahead = nil
+	if a == nil || a.height != h || r != 0 || a.parent != d.n.chain.Head().Hash() {
+		return nil, 0
+	}
+	<-a.done
+	if a.err != nil {
+		d.n.log.Warn("The block built ahead failed; building again", "height", h, "err", a.err)
+		return nil, 0
+	}
+	return a.ex.Seal(last), a.took
+}
+
+// skipIncluded is a pool iterator that passes over the transactions of the
+// block being built on: they stay pooled until that block commits, and
+// offered again they would be invalid and drop their senders' later ones.
+type skipIncluded struct {
+	src      chain.TxSource
+	included map[common.Hash]bool
+}
+
+// Peek returns the next candidate not in the parent block.
+func (s *skipIncluded) Peek() *types.Transaction {
+	for tx := s.src.Peek(); tx != nil; tx = s.src.Peek() {
+		if !s.included[tx.Hash()] {
+			return tx
+		}
+		s.src.Shift()
+	}
+	return nil
+}
+
+// Shift moves past an included candidate.
+func (s *skipIncluded) Shift() { s.src.Shift() }
+
+// Pop drops the candidate's sender.
+func (s *skipIncluded) Pop() { s.src.Pop() }
