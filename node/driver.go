@@ -79,6 +79,9 @@ type driver struct {
 
 	heightStart time.Time
 	lastCommit  time.Time
+	// proposalAt is when the height's first proposal arrived (or this
+	// node built its own), for the commit's log line.
+	proposalAt time.Time
 	// execTook is how long building or executing each block of the height
 	// took this node.
 	execTook map[consensus.BlockID]time.Duration
@@ -136,6 +139,7 @@ func (d *driver) resetHeight() {
 	d.own = nil
 	d.heard, d.heardSlots = nil, nil
 	d.heightStart = time.Now()
+	d.proposalAt = time.Time{}
 }
 
 func (d *driver) run(ctx context.Context) {
@@ -206,6 +210,9 @@ func (d *driver) onMessage(ctx context.Context, m consensusMsg) {
 		return
 	}
 	id := m.proposal.Proposal.BlockID
+	if d.proposalAt.IsZero() {
+		d.proposalAt = time.Now()
+	}
 	d.blocks[id] = d.n.withPooledTxs(m.block)
 	for _, v := range m.proposal.POL {
 		d.hear(v)
@@ -327,6 +334,7 @@ func (d *driver) build(a consensus.BuildValue) consensus.Input {
 		d.blocks[id] = ex.Block
 		d.executed[id] = ex
 		d.execTook[id] = took
+		d.proposalAt = time.Now()
 		n.log.Debug("Proposing the block built ahead", "height", a.Height, "txs", len(ex.Block.Transactions), "took", took)
 		n.builtAhead.Add(1)
 		if n.metrics != nil {
@@ -351,6 +359,7 @@ func (d *driver) build(a consensus.BuildValue) consensus.Input {
 	d.blocks[id] = ex.Block
 	d.executed[id] = ex
 	d.execTook[id] = time.Since(start)
+	d.proposalAt = time.Now()
 	return consensus.ValueBuilt{Height: a.Height, Round: a.Round, BlockID: id}
 }
 

@@ -133,9 +133,11 @@ func (d *driver) commit(ctx context.Context, c consensus.Commit) (consensus.Inpu
 	if err != nil {
 		return nil, err
 	}
+	decided := time.Now()
 	if err := n.chain.CommitBlock(ex, bc); err != nil {
 		return nil, err
 	}
+	committing := time.Since(decided)
 	d.dropAheadUnless(b.Hash())
 	st, err := n.chain.HeadState()
 	if err != nil {
@@ -144,8 +146,17 @@ func (d *driver) commit(ctx context.Context, c consensus.Commit) (consensus.Inpu
 	n.pool.ResetAccounts(&postBlockState{after: after, head: st}, n.chain.NextBaseFee(b.Header), touched)
 	d.submitDueEvidence()
 	now := time.Now()
+	// Where the height's time went, by this node's clock: until the
+	// proposal was here, until the decision, its own build or execution
+	// of the block, and the commit.
+	var proposalIn time.Duration
+	if !d.proposalAt.IsZero() {
+		proposalIn = d.proposalAt.Sub(d.heightStart).Round(time.Millisecond)
+	}
 	n.log.Info("Committed block", "height", b.Number(), "hash", b.Hash(), "txs", len(b.Transactions), "round", c.Round,
-		"gasUsed", b.Header.GasUsed, "synced", d.synced[c.BlockID])
+		"gasUsed", b.Header.GasUsed, "synced", d.synced[c.BlockID], "proposalIn", proposalIn,
+		"decidedIn", decided.Sub(d.heightStart).Round(time.Millisecond), "exec", d.execTook[c.BlockID].Round(time.Millisecond),
+		"commit", committing.Round(time.Millisecond))
 	if m := n.metrics; m != nil {
 		m.Height.Set(float64(b.Number()))
 		m.BlockTxs.Observe(float64(len(b.Transactions)))
