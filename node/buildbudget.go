@@ -15,9 +15,26 @@ const (
 	// blockGasShrink scales the gas of a late, heavy block into the next
 	// target.
 	blockGasShrink = 0.75
-	// blockGasGrowth is the factor the target grows by after a healthy
-	// height whose block filled it (blockGasFull).
+	// blockGasHeavy is the share of the target a late height's block must
+	// use for the target to shrink to it: a height that ran late with a
+	// block far below the target was slowed by something else (a burst of
+	// new transactions to admit when a load starts), and shrinking to that
+	// block would take the chain down to a fraction of what it carries.
+	blockGasHeavy = 0.5
+	// blockGasGrowth is the least factor the target grows by after a
+	// healthy height whose block filled it (blockGasFull).
 	blockGasGrowth = 1.1
+	// blockGasAim is the share of the block time a height's work should
+	// take: a healthy height that took less grows the target in proportion
+	// (aim / took), by at most blockGasMaxGrowth.
+	blockGasAim = 0.8
+	// blockGasMaxGrowth bounds the growth after one healthy height, over
+	// the gas of the block that height decided: each node times heights by
+	// its own clock (one that entered the height late sees it shorter), so
+	// targets grown from a node's own view drift apart, and a target far
+	// above the blocks the others carry makes a proposal too large to
+	// arrive and execute in time (a failed round).
+	blockGasMaxGrowth = 1.25
 	// blockGasFull is the share of the target a block must use for a
 	// healthy height to raise it: a target no block reaches says nothing
 	// about what the validators could carry.
@@ -38,13 +55,20 @@ const (
 // while the pools stay full. So after a height that needed a later round
 // or took more than one and a half block times from its start to its
 // decision, and whose block was heavy (it took this node at least a tenth
-// of the block time to build or execute: a late height with a light block,
-// as while peers connect or after a partition, says nothing about block
-// size), the target becomes three quarters of that block's gas; after a
+// of the block time to build or execute, and used at least half the
+// target: a late height with a light block, as while peers connect, after
+// a partition or while a burst of new transactions is admitted, says
+// nothing about block size), the target becomes three quarters of that
+// block's gas; after a
 // height decided in round 0 within the block time, it becomes that block's
 // gas if that is more (another proposer's larger block went through), or
-// grows by a tenth if the block used most of it, up to the header's gas
-// limit; otherwise it holds. Targets are set from the blocks themselves,
+// grows if the block used most of it, up to the header's gas limit:
+// by a tenth, or to the block's gas scaled by the room the height left (a
+// height that took 0.64 of the block time or less: a quarter more than the
+// block, the most one height may), so that after a backlog arrives, or
+// after heights ran late and shrank the target, blocks are back at what
+// the validators carry within a few heights rather than a dozen; otherwise
+// it holds. Targets are set from the blocks themselves,
 // which every validator sees alike, so they agree whoever proposes and
 // meet again where one node judged a height's timing differently (a time
 // budget would not: the proposer's own build time says little of what
@@ -82,11 +106,16 @@ func (b *buildBudget) gasTarget() uint64 { return b.gas }
 // this node to build or execute, and the block's gas used.
 func (b *buildBudget) observe(round consensus.Round, took, exec time.Duration, gasUsed uint64) {
 	switch {
-	case (round > 0 || took > b.blockTime*3/2) && exec >= b.blockTime/10:
+	case (round > 0 || took > b.blockTime*3/2) && exec >= b.blockTime/10 && float64(gasUsed) >= blockGasHeavy*float64(b.gas):
 		b.gas = max(uint64(float64(gasUsed)*blockGasShrink), minBlockGas)
 	case round == 0 && took <= b.blockTime && gasUsed > b.gas:
 		b.gas = min(gasUsed, b.gasLimit)
 	case round == 0 && took <= b.blockTime && float64(gasUsed) >= blockGasFull*float64(b.gas):
-		b.gas = min(uint64(float64(b.gas)*blockGasGrowth)+1, b.gasLimit)
+		grown := float64(b.gas) * blockGasGrowth
+		if took > 0 {
+			f := min(blockGasMaxGrowth, blockGasAim*float64(b.blockTime)/float64(took))
+			grown = max(grown, float64(gasUsed)*f)
+		}
+		b.gas = min(uint64(grown)+1, b.gasLimit)
 	}
 }

@@ -10,8 +10,9 @@ import (
 // becomes three quarters of a late, heavy block's gas, never below the
 // minimum; holds after a height a little over the block time or one whose
 // block left the target mostly unused; takes a larger block's gas after a
-// healthy height; grows back after healthy heights with full blocks, never
-// above the gas limit; and ignores late heights with light blocks.
+// healthy height; grows back after healthy heights with full blocks, in
+// proportion to the room they left, never above the gas limit; and ignores
+// late heights with light blocks.
 func TestBuildBudgetFollowsTheChain(t *testing.T) {
 	const blockTime, gasLimit = time.Second, 200_000_000
 	b := newBuildBudget(250*time.Millisecond, blockTime, gasLimit)
@@ -40,6 +41,23 @@ func TestBuildBudgetFollowsTheChain(t *testing.T) {
 	if want := held + 5_000_000; b.gasTarget() != want {
 		t.Fatalf("after a healthy height with a larger block %d, want its gas %d", b.gasTarget(), want)
 	}
+	// Growth follows the room a healthy, full height left, over the
+	// block's gas: a quarter more than the block after one that took 0.4
+	// of the block time (0.8 / 0.4, capped at 1.25), 0.8 / 0.7 after 0.7,
+	// and a tenth over the target at least.
+	for _, c := range []struct {
+		took time.Duration
+		used float64 // of the target
+		want float64 // of the target
+	}{{400 * time.Millisecond, 1, 1.25}, {400 * time.Millisecond, 0.95, 0.95 * 1.25}, {700 * time.Millisecond, 1, 0.8 / 0.7},
+		{400 * time.Millisecond, 0.85, 1.1}, {950 * time.Millisecond, 1, 1.1}} {
+		before := b.gasTarget()
+		b.observe(0, c.took, heavy, uint64(float64(before)*c.used))
+		want := uint64(float64(before) * c.want)
+		if got := b.gasTarget(); got < want-2 || got > want+2 {
+			t.Fatalf("after a height of %s using %.1f of the target: %d, want %d", c.took, c.used, got, want)
+		}
+	}
 	for range 40 {
 		b.observe(2, 5*time.Second, heavy, b.gasTarget())
 	}
@@ -58,10 +76,20 @@ func TestBuildBudgetFollowsTheChain(t *testing.T) {
 		t.Fatalf("grew past the gas limit: %d", b.gasTarget())
 	}
 	// A late height with a light block (peers connecting, a partition)
-	// leaves the target alone.
+	// leaves the target alone, and so does one whose block used less than
+	// half the target however long this node took to execute it (a burst
+	// of admissions slowed the height, not the block's size).
 	b.observe(3, 10*time.Second, 2*time.Millisecond, gasLimit)
 	if b.gasTarget() != gasLimit {
 		t.Fatalf("a late height with a light block shrank the target to %d", b.gasTarget())
+	}
+	b.observe(0, 2*time.Second, time.Second, gasLimit/3)
+	if b.gasTarget() != gasLimit {
+		t.Fatalf("a late height with a third of the target shrank it to %d", b.gasTarget())
+	}
+	b.observe(0, 2*time.Second, time.Second, gasLimit/2)
+	if want := uint64(float64(gasLimit/2) * blockGasShrink); b.gasTarget() != want {
+		t.Fatalf("a late height with half the target: %d, want %d", b.gasTarget(), want)
 	}
 	if tiny := newBuildBudget(time.Millisecond, blockTime, 1); tiny.gasTarget() != minBlockGas {
 		t.Errorf("a gas limit below the minimum gives %d, want %d", tiny.gasTarget(), minBlockGas)

@@ -82,6 +82,9 @@ type driver struct {
 	// proposalAt is when the height's first proposal arrived (or this
 	// node built its own), for the commit's log line.
 	proposalAt time.Time
+	// aheadWait is how long this node's proposal of the height waited for
+	// the block it was building ahead to be filled.
+	aheadWait time.Duration
 	// execTook is how long building or executing each block of the height
 	// took this node.
 	execTook map[consensus.BlockID]time.Duration
@@ -91,8 +94,8 @@ type driver struct {
 	// ahead is the block being built for the next height before this one
 	// is decided (driver_ahead.go).
 	ahead *aheadBuild
-	// stagedParents are the blocks of this height whose states BuildOn
-	// staged; the ones not decided are discarded after the commit.
+	// stagedParents are the blocks of this height whose states are staged
+	// (stage); the ones not decided are discarded after the commit.
 	stagedParents []*chain.Executed
 	halted        error
 	equivocated   bool
@@ -140,6 +143,7 @@ func (d *driver) resetHeight() {
 	d.heard, d.heardSlots = nil, nil
 	d.heightStart = time.Now()
 	d.proposalAt = time.Time{}
+	d.aheadWait = 0
 }
 
 func (d *driver) run(ctx context.Context) {
@@ -335,6 +339,7 @@ func (d *driver) build(a consensus.BuildValue) consensus.Input {
 		d.executed[id] = ex
 		d.execTook[id] = took
 		d.proposalAt = time.Now()
+		d.stage(ex)
 		n.log.Debug("Proposing the block built ahead", "height", a.Height, "txs", len(ex.Block.Transactions), "took", took)
 		n.builtAhead.Add(1)
 		if n.metrics != nil {
@@ -360,6 +365,7 @@ func (d *driver) build(a consensus.BuildValue) consensus.Input {
 	d.executed[id] = ex
 	d.execTook[id] = time.Since(start)
 	d.proposalAt = time.Now()
+	d.stage(ex)
 	return consensus.ValueBuilt{Height: a.Height, Round: a.Round, BlockID: id}
 }
 
@@ -409,10 +415,21 @@ func (d *driver) check(h consensus.Height, id consensus.BlockID) error {
 	}
 	d.executed[id] = ex
 	d.execTook[id] = time.Since(start)
+	d.stage(ex)
 	if h == d.m.Height() && !d.synced[id] {
 		d.startAhead(h, ex, d.execTook[id])
 	}
 	return nil
+}
+
+// stage moves the post-state of a block this node built or executed into
+// the trie database's memory on another goroutine while the height is voted
+// on (chain.StageInBackground): half of committing the block, off the
+// height's critical path. A staged block the height does not decide is
+// discarded after the decided one is committed (dropAheadUnless).
+func (d *driver) stage(ex *chain.Executed) {
+	d.n.chain.StageInBackground(ex)
+	d.stagedParents = append(d.stagedParents, ex)
 }
 
 func (d *driver) publishStatus() {

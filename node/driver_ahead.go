@@ -4,6 +4,7 @@ import (
 	"time"
 
 	"github.com/bilayer/bilayer/core/block"
+	"github.com/bilayer/bilayer/core/execution"
 	"github.com/bilayer/bilayer/node/chain"
 	"github.com/bilayer/bilayer/node/consensus"
 	"github.com/ethereum/go-ethereum/common"
@@ -15,13 +16,13 @@ import (
 // whose validators share the machine's cores that leaves cores idle (issue
 // 17). So the proposer of the next height's first round starts building
 // its block as soon as it has executed the block the current height is
-// deciding, on a copy of that block's state, while the votes and the
-// commit go on; when the height is decided with that block, the block
+// deciding, on that block's post-state staged in the trie database's
+// memory (driver.stage), while the votes and the commit go on; when the height is decided with that block, the block
 // built ahead only needs the decision's certificate (chain.Executed.Seal).
 // If the height decides another block, the one built ahead is dropped.
 //
-// It is done only behind a backlog: when the block being decided fills
-// most of the gas target and the pool holds another full block besides.
+// It is done only behind a backlog: when the pool holds another full block
+// besides the one being decided.
 // The block built ahead holds what the pool held when it started, so on a
 // lightly loaded chain it would leave out what arrives in the rest of the
 // height and add that time to those transactions' wait; behind a backlog,
@@ -75,7 +76,6 @@ func (d *driver) startAhead(h consensus.Height, ex *chain.Executed, execTook tim
 		deadline = others
 	}
 	deadline = deadline.Add(d.budget.fillTime())
-	d.stagedParents = append(d.stagedParents, ex) // discarded unless decided (dropAheadUnless)
 	run, err := n.chain.BuildOn(ex, chain.BuildParams{Proposer: n.self, Time: uint64(time.Now().Unix()),
 		Enough: func() bool { return time.Now().After(deadline) }, MaxGas: d.budget.gasTarget()}, txs)
 	if err != nil {
@@ -93,8 +93,8 @@ func (d *driver) startAhead(h consensus.Height, ex *chain.Executed, execTook tim
 }
 
 // dropAheadUnless forgets the block built ahead unless it extends decided,
-// the block just committed, and drops the staged states of the blocks
-// built on that lost their height. A build still running on one fails
+// the block just committed, and drops the staged states of the height's
+// other blocks (driver.stage). A build still running on one fails
 // (nobody takes its block).
 func (d *driver) dropAheadUnless(decided common.Hash) {
 	if a := d.ahead; a != nil && a.parent != decided {
@@ -111,17 +111,21 @@ func (d *driver) dropAheadUnless(decided common.Hash) {
 	d.stagedParents = nil
 }
 
-// backlogged reports whether b, the block being decided, fills most of the
-// gas target (or of its gas limit) and the pool holds about as much gas
-// again besides b's transactions (counted at b's mean gas per
-// transaction).
+// backlogged reports whether the pool holds, besides b's transactions (b
+// being the block being decided), at least a full block's gas: the gas
+// target, or b's gas limit if smaller (counted at b's mean gas per
+// transaction, or a transfer's for an empty b). The next block is then
+// full whenever it is built. Whether b itself was full does not matter:
+// validators' targets differ (each follows the chain by its own clock),
+// and a block another proposer closed below this node's target says
+// nothing about the backlog.
 func (d *driver) backlogged(b *block.Block) bool {
 	full := float64(min(d.budget.gasTarget(), b.Header.GasLimit))
-	if len(b.Transactions) == 0 || float64(b.Header.GasUsed) < blockGasFull*full {
-		return false
+	perTx := float64(execution.TxGas)
+	if len(b.Transactions) > 0 {
+		perTx = float64(b.Header.GasUsed) / float64(len(b.Transactions))
 	}
 	waiting := d.n.pool.Len() - len(b.Transactions)
-	perTx := float64(b.Header.GasUsed) / float64(len(b.Transactions))
 	return float64(waiting)*perTx >= full
 }
 
@@ -135,7 +139,9 @@ func (d *driver) takeAhead(h consensus.Height, r consensus.Round, last *block.Co
 	if a == nil || a.height != h || r != 0 || a.parent != d.n.chain.Head().Hash() {
 		return nil, 0
 	}
+	waitFrom := time.Now()
 	<-a.done
+	d.aheadWait = time.Since(waitFrom)
 	if a.err != nil {
 		d.n.log.Warn("The block built ahead failed; building again", "height", h, "err", a.err)
 		return nil, 0

@@ -148,7 +148,9 @@ func (d *driver) commit(ctx context.Context, c consensus.Commit) (consensus.Inpu
 	now := time.Now()
 	// Where the height's time went, by this node's clock: until the
 	// proposal was here, until the decision, its own build or execution
-	// of the block, and the commit.
+	// of the block, and the commit; with this node's gas target for its
+	// next block and, if it proposed a block built ahead, how long the
+	// proposal waited for that block to be filled.
 	var proposalIn time.Duration
 	if !d.proposalAt.IsZero() {
 		proposalIn = d.proposalAt.Sub(d.heightStart).Round(time.Millisecond)
@@ -156,7 +158,7 @@ func (d *driver) commit(ctx context.Context, c consensus.Commit) (consensus.Inpu
 	n.log.Info("Committed block", "height", b.Number(), "hash", b.Hash(), "txs", len(b.Transactions), "round", c.Round,
 		"gasUsed", b.Header.GasUsed, "synced", d.synced[c.BlockID], "proposalIn", proposalIn,
 		"decidedIn", decided.Sub(d.heightStart).Round(time.Millisecond), "exec", d.execTook[c.BlockID].Round(time.Millisecond),
-		"commit", committing.Round(time.Millisecond))
+		"commit", committing.Round(time.Millisecond), "gasTarget", d.budget.gasTarget(), "aheadWait", d.aheadWait.Round(time.Millisecond))
 	if m := n.metrics; m != nil {
 		m.Height.Set(float64(b.Number()))
 		m.BlockTxs.Observe(float64(len(b.Transactions)))

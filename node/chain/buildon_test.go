@@ -109,7 +109,11 @@ func TestDiscardAParentThatWasNotDecided(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := c.BuildOn(lost, BuildParams{Time: 1_700_000_002}, &sliceSource{}); err != nil {
+	run, err := c.BuildOn(lost, BuildParams{Time: 1_700_000_002}, &sliceSource{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := run(); err != nil { // waits for the staging
 		t.Fatal(err)
 	}
 	if !c.StateDatabase().HasState(lost.Block.Header.Root) {
@@ -133,5 +137,57 @@ func TestDiscardAParentThatWasNotDecided(t *testing.T) {
 	}
 	if err := c.CommitBlock(lost, nil); !errors.Is(err, ErrAlreadyCommitted) {
 		t.Fatalf("committing a discarded block: %v", err)
+	}
+}
+
+// TestStageInBackgroundWhileVoting is every validator's path: the block it
+// executed is staged on another goroutine while the height is voted on,
+// and so is a second proposal of the height; the decided one commits
+// (waiting for its staging), the pool's view of its senders comes from the
+// staging, and the other is discarded without touching the committed state.
+func TestStageInBackgroundWhileVoting(t *testing.T) {
+	env := newTestEnv(t, 2)
+	c := env.open(t, memdb.New())
+	decided, err := c.Build(BuildParams{Time: 1_700_000_001}, &sliceSource{txs: []*types.Transaction{env.transfer(t, 0, 0, 100)}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	other, err := c.Build(BuildParams{Time: 1_700_000_001, Proposer: common.Address{0xbb}},
+		&sliceSource{txs: []*types.Transaction{env.transfer(t, 1, 0, 200)}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.StageInBackground(decided)
+	c.StageInBackground(other)
+	c.StageInBackground(decided) // a second call changes nothing
+	sender := crypto.PubkeyToAddress(env.keys[0].PublicKey)
+	after, err := decided.Accounts(map[common.Address]bool{sender: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if after[sender].Nonce != 1 {
+		t.Fatalf("sender's nonce after the block: %d, want 1", after[sender].Nonce)
+	}
+	if err := c.CommitBlock(decided, nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Discard(other); err != nil {
+		t.Fatal(err)
+	}
+	if c.StateDatabase().HasState(other.Block.Header.Root) {
+		t.Fatal("the discarded state still opens")
+	}
+	st, err := c.HeadState()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := st.GetBalance(common.HexToAddress("0xdead")).Uint64(); got != 100 {
+		t.Fatalf("recipient holds %d, want 100", got)
+	}
+	if _, err := decided.Accounts(map[common.Address]bool{sender: true}); !errors.Is(err, ErrAlreadyCommitted) {
+		t.Fatalf("accounts of a committed block: %v", err)
+	}
+	if err := c.CommitBlock(decided, nil); !errors.Is(err, ErrAlreadyCommitted) {
+		t.Fatalf("committing twice: %v", err)
 	}
 }

@@ -21,7 +21,11 @@ import (
 const blockOverhead = 128 << 10
 
 // Executed is a block executed on top of the head: its receipts and its
-// post-state, ready to commit. Commit it at most once.
+// post-state, ready to commit. Commit it at most once. Its methods and the
+// chain's methods taking it are called from one goroutine (the consensus
+// driver's); only staging (StageInBackground) and the build BuildOn returns
+// run on others, and the methods wait for the staging where they need its
+// result.
 type Executed struct {
 	Block    *block.Block
 	Receipts types.Receipts
@@ -29,18 +33,24 @@ type Executed struct {
 	// them; eth_getLogs serves them after the receipts' logs).
 	SystemLogs []*types.Log
 	state      *state.StateDB
-	// staged is set once BuildOn moved the post-state into the trie
-	// database's memory (statedb.DB.Stage): its root is the header's, and
-	// after holds the accounts of the block's senders as it left them.
-	staged *stagedState
+	// staging is closed once the post-state has been moved into the trie
+	// database's memory (StageInBackground); nil until that starts. Then
+	// staged (or stageErr) is set and state is nil: read them only after
+	// staging is closed.
+	staging  chan struct{}
+	staged   *stagedState
+	stageErr error
+	// finished is set once the block is committed or discarded.
+	finished bool
 }
 
-// stagedState is the post-state of a block staged in the trie database.
+// stagedState is the post-state of a block staged in the trie database:
+// its root is the header's, and after holds the accounts of the block's
+// senders as it left them.
 type stagedState struct {
 	db    *statedb.DB
 	root  common.Hash
 	after map[common.Address]AccountState
-	done  bool // flushed by CommitBlock or dropped by Discard
 }
 
 // AccountState is an account's nonce and balance.
@@ -55,13 +65,25 @@ type AccountState struct {
 // senders of a committed block against these instead of walking the
 // committed trie for each one.
 func (ex *Executed) Accounts(addrs map[common.Address]bool) (map[common.Address]AccountState, error) {
-	if ex.staged != nil && !ex.staged.done {
-		return ex.staged.accounts(addrs, ex.Block.Number())
-	}
-	if ex.state == nil {
+	if ex.finished {
 		return nil, fmt.Errorf("accounts after block %d: %w", ex.Block.Number(), ErrAlreadyCommitted)
 	}
+	if err := ex.settle(); err != nil {
+		return nil, err
+	}
+	if ex.staged != nil {
+		return ex.staged.accounts(addrs, ex.Block.Number())
+	}
 	return readAccounts(ex.state, addrs), nil
+}
+
+// settle waits for a staging in progress and returns its error.
+func (ex *Executed) settle() error {
+	if ex.staging == nil {
+		return nil
+	}
+	<-ex.staging
+	return ex.stageErr
 }
 
 func readAccounts(st *state.StateDB, addrs map[common.Address]bool) map[common.Address]AccountState {
@@ -137,59 +159,94 @@ func (c *Chain) Build(p BuildParams, txs TxSource) (*Executed, error) {
 	return c.build(parent, sdb, p, txs)
 }
 
+// StageInBackground starts moving ex's post-state into the trie
+// database's memory on another goroutine (statedb.DB.Stage: the first half
+// of its commit), so the work is done while the block is still being voted
+// on and CommitBlock then only flushes it. The state at the block's root
+// can then be opened before the block is committed (BuildOn). If ex is
+// never committed, Discard it. It does nothing for a block already staging
+// or done.
+func (c *Chain) StageInBackground(ex *Executed) {
+	if ex.staging != nil || ex.finished || ex.state == nil {
+		return
+	}
+	done := make(chan struct{})
+	ex.staging = done
+	go func() {
+		defer close(done)
+		ex.stageErr = c.stage(ex)
+	}()
+}
+
+// stage moves ex's post-state into the trie database's memory, keeping its
+// senders' accounts as it left them.
+func (c *Chain) stage(ex *Executed) error {
+	n := ex.Block.Number()
+	senders := make(map[common.Address]bool, len(ex.Block.Transactions))
+	for _, tx := range ex.Block.Transactions {
+		if from, err := types.Sender(c.signer, tx); err == nil {
+			senders[from] = true
+		}
+	}
+	after := readAccounts(ex.state, senders)
+	root, err := c.state.Stage(ex.state, n)
+	if err != nil {
+		return fmt.Errorf("stage block %d: %w", n, err)
+	}
+	ex.state = nil
+	if root != ex.Block.Header.Root {
+		// Not kept: a root that is not the header's is never committed.
+		if err := c.state.Discard(root); err != nil {
+			c.log.Warn("Cannot drop a staged state", "height", n, "root", root, "err", err)
+		}
+		return fmt.Errorf("stage block %d: state root %s, its header says %s", n, root, ex.Block.Header.Root)
+	}
+	ex.staged = &stagedState{db: c.state, root: root, after: after}
+	return nil
+}
+
 // BuildOn executes a new block on parent, a block executed and not yet
 // committed (the proposer of the next height builds while the current one
 // is still being decided), with as many transactions from txs as fit.
-// Parent's post-state is first staged in the trie database's memory
-// (statedb.DB.Stage: the first half of its commit, so CommitBlock then only
-// flushes it); the new block executes on a fresh state at that root, and
-// can be committed once parent is the head. If parent is never committed,
+// Parent's post-state is staged first (StageInBackground, unless that has
+// started); the new block executes on a fresh state at that root, and can
+// be committed once parent is the head. If parent is never committed,
 // Discard it. The transactions parent includes must not come from txs
 // again (they would be skipped as invalid with their senders' later ones).
 // Call BuildOn from the goroutine that owns parent; the returned function
-// runs the build and may run on another goroutine, concurrently with
-// parent's commit.
+// waits for the staging and runs the build, and may run on another
+// goroutine, concurrently with parent's commit.
 func (c *Chain) BuildOn(parent *Executed, p BuildParams, txs TxSource) (func() (*Executed, error), error) {
 	n := parent.Block.Number()
-	if parent.staged == nil {
-		if parent.state == nil {
-			return nil, fmt.Errorf("build block %d: parent %w", n+1, ErrAlreadyCommitted)
+	if parent.finished || (parent.staging == nil && parent.state == nil) {
+		return nil, fmt.Errorf("build block %d: parent %w", n+1, ErrAlreadyCommitted)
+	}
+	c.StageInBackground(parent)
+	staging := parent.staging
+	return func() (*Executed, error) {
+		<-staging
+		if parent.stageErr != nil {
+			return nil, fmt.Errorf("build block %d: %w", n+1, parent.stageErr)
 		}
-		senders := make(map[common.Address]bool, len(parent.Block.Transactions))
-		for _, tx := range parent.Block.Transactions {
-			if from, err := types.Sender(c.signer, tx); err == nil {
-				senders[from] = true
-			}
-		}
-		after := readAccounts(parent.state, senders)
-		root, err := c.state.Stage(parent.state, n)
+		sdb, err := c.state.StateAt(parent.staged.root)
 		if err != nil {
 			return nil, fmt.Errorf("build block %d: %w", n+1, err)
 		}
-		parent.state = nil
-		parent.staged = &stagedState{db: c.state, root: root, after: after}
-		if root != parent.Block.Header.Root {
-			return nil, fmt.Errorf("build block %d: parent's state root %s, its header says %s", n+1, root, parent.Block.Header.Root)
-		}
-	}
-	if parent.staged.done {
-		return nil, fmt.Errorf("build block %d: parent %w", n+1, ErrAlreadyCommitted)
-	}
-	sdb, err := c.state.StateAt(parent.staged.root)
-	if err != nil {
-		return nil, fmt.Errorf("build block %d: %w", n+1, err)
-	}
-	return func() (*Executed, error) { return c.build(parent.Block, sdb, p, txs) }, nil
+		return c.build(parent.Block, sdb, p, txs)
+	}, nil
 }
 
-// Discard drops the staged state of a block BuildOn built on that was not
-// committed (the height decided another block). Call it after committing
-// the block that was decided instead.
+// Discard drops the staged state of a block that was not committed (the
+// height decided another block). Call it after committing the block that
+// was decided instead.
 func (c *Chain) Discard(ex *Executed) error {
-	if ex.staged == nil || ex.staged.done {
+	if ex.finished || ex.staging == nil {
 		return nil
 	}
-	ex.staged.done = true
+	ex.finished = true
+	if ex.settle() != nil {
+		return nil // nothing was kept
+	}
 	return c.state.Discard(ex.staged.root)
 }
 
@@ -235,14 +292,18 @@ func (c *Chain) build(parent *block.Block, sdb *state.StateDB, p BuildParams, tx
 // execution stands; the block's hash changes, and its receipts and logs
 // are stamped with the new one. ex must not be used afterwards.
 func (ex *Executed) Seal(last *block.Commit) *Executed {
+	// A staging in progress finishes first: the sealed block takes over
+	// its result.
+	_ = ex.settle()
 	extras := ex.Block.Extras
 	extras.LastCommit = last
 	h := types.CopyHeader(ex.Block.Header)
 	h.MixDigest = extras.Hash()
 	b := &block.Block{Header: h, Transactions: ex.Block.Transactions, Extras: extras}
 	execution.StampBlockHash(b.Hash(), ex.Receipts, ex.SystemLogs)
-	sealed := &Executed{Block: b, Receipts: ex.Receipts, SystemLogs: ex.SystemLogs, state: ex.state, staged: ex.staged}
-	ex.state, ex.staged = nil, nil
+	sealed := &Executed{Block: b, Receipts: ex.Receipts, SystemLogs: ex.SystemLogs, state: ex.state,
+		staging: ex.staging, staged: ex.staged, stageErr: ex.stageErr, finished: ex.finished}
+	ex.state, ex.staged, ex.finished = nil, nil, true
 	return sealed
 }
 
@@ -313,13 +374,18 @@ var ErrAlreadyCommitted = errors.New("block already committed")
 // transaction index and commit certificate are written, the last of them
 // in one synced batch. commit may be nil only for tests that have none.
 func (c *Chain) CommitBlock(ex *Executed, commit *block.Commit) error {
-	c.mu.Lock()
-	defer c.mu.Unlock()
 	b := ex.Block
 	n := b.Number()
-	if ex.state == nil && (ex.staged == nil || ex.staged.done) {
+	if ex.finished {
 		return fmt.Errorf("commit block %d: %w", n, ErrAlreadyCommitted)
 	}
+	// A staging in progress finishes before the head is locked: readers
+	// of the head need not wait for it.
+	if err := ex.settle(); err != nil {
+		return fmt.Errorf("commit block %d: %w", n, err)
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
 	if b.Header.ParentHash != c.head.Hash() || n != c.head.Number()+1 {
 		return fmt.Errorf("commit block %d: %w: head is %d", n, ErrNotNext, c.head.Number())
 	}
@@ -327,22 +393,19 @@ func (c *Chain) CommitBlock(ex *Executed, commit *block.Commit) error {
 		return fmt.Errorf("commit block %d: certificate is for block %d %s", n, commit.Height, commit.BlockHash)
 	}
 	var root common.Hash
-	switch {
-	case ex.staged != nil && !ex.staged.done:
+	if ex.staged != nil {
 		root = ex.staged.root
 		if err := c.state.Flush(root, n); err != nil {
 			return fmt.Errorf("commit block %d: %w", n, err)
 		}
-		ex.staged.done = true
-	case ex.state != nil:
+	} else {
 		var err error
 		if root, err = c.state.Commit(ex.state, n); err != nil {
 			return fmt.Errorf("commit block %d: %w", n, err)
 		}
 		ex.state = nil
-	default:
-		return fmt.Errorf("commit block %d: %w", n, ErrAlreadyCommitted)
 	}
+	ex.finished = true
 	if root != b.Header.Root {
 		return fmt.Errorf("commit block %d: state root %s, header says %s", n, root, b.Header.Root)
 	}
