@@ -24,6 +24,7 @@ var DefaultTip = ethrpc.DefaultTip
 type rpcBackend struct {
 	chain   *chain.Chain
 	pool    *txpool.Pool
+	gate    *execGate // nil: admission never waits
 	peers   func() int
 	onTx    func(*types.Transaction)
 	syncing func() *ethrpc.SyncProgress
@@ -116,7 +117,9 @@ func (b *rpcBackend) SendTransaction(_ context.Context, tx *types.Transaction) e
 	// bad signature is reported in its words ("invalid chain id: want
 	// 1337, have 1"), not as a failed sender recovery (a full pool says
 	// "txpool is full" first, whatever else is wrong).
-	if _, err := b.chain.CheckTx(tx); err != nil {
+	var err error
+	b.gate.admit(func() { _, err = b.chain.CheckTx(tx) })
+	if err != nil {
 		return err
 	}
 	if err := b.pool.Add(tx)[0]; err != nil {

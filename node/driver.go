@@ -353,9 +353,12 @@ func (d *driver) build(a consensus.BuildValue) consensus.Input {
 	// fills for at most a quarter of that timeout, and stops at the gas
 	// target that follows the chain's heights (buildbudget.go).
 	fill := d.budget.fillTime()
-	ex, err := n.chain.Build(chain.BuildParams{Proposer: n.self, Time: uint64(time.Now().Unix()), LastCommit: last,
-		Enough: func() bool { return time.Since(start) > fill }, MaxGas: d.budget.gasTarget()},
-		n.pool.Executable(n.chain.NextBaseFee(n.chain.Head().Header)))
+	var ex *chain.Executed
+	n.execGate.exclusive(func() {
+		ex, err = n.chain.Build(chain.BuildParams{Proposer: n.self, Time: uint64(time.Now().Unix()), LastCommit: last,
+			Enough: func() bool { return time.Since(start) > fill }, MaxGas: d.budget.gasTarget()},
+			n.pool.Executable(n.chain.NextBaseFee(n.chain.Head().Header)))
+	})
 	if err != nil {
 		n.log.Error("Cannot build a block", "height", a.Height, "err", err)
 		return nil
@@ -409,7 +412,8 @@ func (d *driver) check(h consensus.Height, id consensus.BlockID) error {
 		return fmt.Errorf("block time %d is more than %s ahead of this node's clock", b.Header.Time, maxClockDrift)
 	}
 	start := time.Now()
-	ex, err := d.n.chain.Execute(b)
+	var ex *chain.Executed
+	d.n.execGate.exclusive(func() { ex, err = d.n.chain.Execute(b) })
 	if err != nil {
 		return err
 	}

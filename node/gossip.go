@@ -340,7 +340,9 @@ func (n *Node) validateTxBatch(from p2p.PeerID, data []byte) p2p.Verdict {
 			// worth a recovery. The batch is then ignored, not relayed.
 			continue
 		}
-		sender, err := n.chain.CheckTx(tx)
+		var sender common.Address
+		var err error
+		n.execGate.admit(func() { sender, err = n.chain.CheckTx(tx) })
 		if err != nil {
 			n.log.Debug("Rejected tx batch", "peer", from, "tx", i, "hash", tx.Hash(), "err", err)
 			return p2p.Reject

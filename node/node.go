@@ -80,7 +80,10 @@ type Node struct {
 	proposers     proposerCache
 	future        *futureBuffer
 	txGate        *txGate
-	syncer        *syncer
+	// execGate pauses transaction admission while the driver executes or
+	// builds a block (execgate.go).
+	execGate *execGate
+	syncer   *syncer
 
 	valsMu    sync.Mutex
 	valsCache map[consensus.Height]*consensus.ValidatorSet
@@ -137,7 +140,7 @@ func New(cfg Config) (*Node, error) {
 		cfg: cfg, log: cfg.Logger, chain: c, net: cfg.Network,
 		chainID: strconv.FormatUint(cfg.Genesis.ChainID, 10),
 		ccfg:    consensusConfig(cfg.Genesis), metrics: cfg.Metrics,
-		events: make(chan event, 1024), staking: stakingContract,
+		events: make(chan event, 1024), staking: stakingContract, execGate: &execGate{},
 	}
 	if cfg.ValidatorKey != nil {
 		if cfg.SignerStore == nil {
@@ -189,7 +192,7 @@ func (n *Node) Status() ConsensusStatus {
 // RPCBackend returns the Ethereum JSON-RPC backend of the node.
 func (n *Node) RPCBackend() ethrpc.Backend {
 	return &rpcBackend{
-		chain: n.chain, pool: n.pool, peers: func() int { return len(n.net.Peers()) },
+		chain: n.chain, pool: n.pool, gate: n.execGate, peers: func() int { return len(n.net.Peers()) },
 		onTx: func(tx *types.Transaction) { n.txGossip.add(tx) }, syncing: n.syncProgress,
 		version: "bilayer-validator/v" + Version,
 	}
