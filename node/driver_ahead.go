@@ -17,8 +17,9 @@ import (
 // 17). So the proposer of the next height's first round starts building
 // its block as soon as it has executed the block the current height is
 // deciding, on that block's post-state staged in the trie database's
-// memory (driver.stage), while the votes and the commit go on; when the height is decided with that block, the block
-// built ahead only needs the decision's certificate (chain.Executed.Seal).
+// memory (driver.stage), while the votes and the commit go on; when the
+// height is decided with that block, the block built ahead only needs the
+// decision's certificate (chain.Executed.Seal).
 // If the height decides another block, the one built ahead is dropped.
 //
 // It is done only behind a backlog: when the pool holds another full block
