@@ -25,6 +25,7 @@ type rpcBackend struct {
 	chain   *chain.Chain
 	pool    *txpool.Pool
 	gate    *execGate // nil: admission never waits
+	metrics *Metrics  // nil: no metrics
 	peers   func() int
 	onTx    func(*types.Transaction)
 	syncing func() *ethrpc.SyncProgress
@@ -111,6 +112,7 @@ func (b *rpcBackend) StateAt(_ context.Context, n uint64) (*state.StateDB, error
 // cost little).
 func (b *rpcBackend) SendTransaction(_ context.Context, tx *types.Transaction) error {
 	if err := b.pool.CheckRoom(tx); err != nil {
+		b.metrics.admitted("rpc", admissionRefused)
 		return err
 	}
 	// The state transition's own checks next, so a wrong chain id or a
@@ -120,11 +122,14 @@ func (b *rpcBackend) SendTransaction(_ context.Context, tx *types.Transaction) e
 	var err error
 	b.gate.admit(func() { _, err = b.chain.CheckTx(tx) })
 	if err != nil {
+		b.metrics.admitted("rpc", admissionInvalid)
 		return err
 	}
 	if err := b.pool.Add(tx)[0]; err != nil {
+		b.metrics.admitted("rpc", admissionRecoveredRefused)
 		return err
 	}
+	b.metrics.admitted("rpc", admissionAdded)
 	if b.onTx != nil {
 		b.onTx(tx)
 	}

@@ -338,12 +338,14 @@ func (n *Node) validateTxBatch(from p2p.PeerID, data []byte) p2p.Verdict {
 			// The pool would refuse it from the sender the peer names
 			// (known, used nonce, a gap in a full pool, no room): not
 			// worth a recovery. The batch is then ignored, not relayed.
+			n.metrics.admitted("gossip", admissionRefused)
 			continue
 		}
 		var sender common.Address
 		var err error
 		n.execGate.admit(func() { sender, err = n.chain.CheckTx(tx) })
 		if err != nil {
+			n.metrics.admitted("gossip", admissionInvalid)
 			n.log.Debug("Rejected tx batch", "peer", from, "tx", i, "hash", tx.Hash(), "err", err)
 			return p2p.Reject
 		}
@@ -353,6 +355,9 @@ func (n *Node) validateTxBatch(from p2p.PeerID, data []byte) p2p.Verdict {
 		}
 		if n.pool.Add(tx)[0] == nil {
 			entered = append(entered, tx)
+			n.metrics.admitted("gossip", admissionAdded)
+		} else {
+			n.metrics.admitted("gossip", admissionRecoveredRefused)
 		}
 	}
 	n.log.Debug("Received tx batch", "peer", from, "txs", len(txs), "added", len(entered))
@@ -446,10 +451,16 @@ func (b *txBatcher) flush(ctx context.Context) {
 // not again when it executes the block. Equal hashes mean equal signed
 // transactions, so the block is unchanged.
 func (n *Node) withPooledTxs(b *block.Block) *block.Block {
+	missed := 0
 	for i, tx := range b.Transactions {
 		if p := n.pool.Get(tx.Hash()); p != nil {
 			b.Transactions[i] = p
+		} else {
+			missed++
 		}
+	}
+	if n.metrics != nil && missed > 0 {
+		n.metrics.ExecRecoveries.Add(float64(missed))
 	}
 	return b
 }

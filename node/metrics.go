@@ -16,6 +16,35 @@ type Metrics struct {
 	// BuiltAhead counts the blocks this node proposed that it had built
 	// before their parent was decided (driver_ahead.go).
 	BuiltAhead prometheus.Counter
+	// Admissions counts the transactions offered to the pool, by where
+	// they came from (rpc, gossip) and what became of them (see the
+	// admission* constants): under a load above what the chain takes it
+	// shows how many signature recoveries were spent on transactions the
+	// pool then refused.
+	Admissions *prometheus.CounterVec
+	// ExecRecoveries counts the transactions of blocks this node executed
+	// that were not in its pool, so their senders were recovered during
+	// the block's execution, on the height's critical path.
+	ExecRecoveries prometheus.Counter
+}
+
+// The outcomes of an admission (Metrics.Admissions' outcome label).
+const (
+	// admissionRefused: refused before its sender was recovered.
+	admissionRefused = "refused"
+	// admissionInvalid: failed the state transition's checks.
+	admissionInvalid = "invalid"
+	// admissionRecoveredRefused: its sender recovered, then the pool refused it.
+	admissionRecoveredRefused = "recovered_refused"
+	// admissionAdded: entered the pool.
+	admissionAdded = "added"
+)
+
+// admitted records one admission outcome; m may be nil.
+func (m *Metrics) admitted(path, outcome string) {
+	if m != nil {
+		m.Admissions.WithLabelValues(path, outcome).Inc()
+	}
 }
 
 // NewMetrics creates the node's metrics and registers them with reg.
@@ -37,8 +66,13 @@ func NewMetrics(reg prometheus.Registerer) (*Metrics, error) {
 			Help: "Equivocations observed."}),
 		BuiltAhead: prometheus.NewCounter(prometheus.CounterOpts{Namespace: "bilayer", Name: "blocks_built_ahead_total",
 			Help: "Blocks this node proposed that it built while their parent was still being decided."}),
+		Admissions: prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: "bilayer", Name: "txpool_admissions_total",
+			Help: "Transactions offered to the pool, by path (rpc, gossip) and outcome (refused before sender recovery, invalid, recovered_refused: refused after it, added)."},
+			[]string{"path", "outcome"}),
+		ExecRecoveries: prometheus.NewCounter(prometheus.CounterOpts{Namespace: "bilayer", Name: "block_sender_recoveries_total",
+			Help: "Transactions of executed blocks that were not pooled here, so their senders were recovered while executing the block."}),
 	}
-	for _, c := range []prometheus.Collector{m.Height, m.Round, m.Peers, m.MempoolSize, m.BlockInterval, m.BlockTxs, m.Evidence, m.BuiltAhead} {
+	for _, c := range []prometheus.Collector{m.Height, m.Round, m.Peers, m.MempoolSize, m.BlockInterval, m.BlockTxs, m.Evidence, m.BuiltAhead, m.Admissions, m.ExecRecoveries} {
 		if err := reg.Register(c); err != nil {
 			return nil, err
 		}

@@ -192,7 +192,7 @@ func (n *Node) Status() ConsensusStatus {
 // RPCBackend returns the Ethereum JSON-RPC backend of the node.
 func (n *Node) RPCBackend() ethrpc.Backend {
 	return &rpcBackend{
-		chain: n.chain, pool: n.pool, gate: n.execGate, peers: func() int { return len(n.net.Peers()) },
+		chain: n.chain, pool: n.pool, gate: n.execGate, metrics: n.metrics, peers: func() int { return len(n.net.Peers()) },
 		onTx: func(tx *types.Transaction) { n.txGossip.add(tx) }, syncing: n.syncProgress,
 		version: "bilayer-validator/v" + Version,
 	}

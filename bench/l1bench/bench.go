@@ -48,6 +48,9 @@ type Options struct {
 	// ProfilePath, if set, receives a CPU profile of validator-0 taken
 	// during one more step at the peak's offered rate, after the rest.
 	ProfilePath string
+	// ProfileFactor multiplies the profiled step's rate (0 means 1: the
+	// peak's offered rate; 2 profiles the plateau's overload).
+	ProfileFactor float64
 }
 
 // Report is the outcome, written to bench/results/latest.json.
@@ -236,7 +239,11 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 		}
 	}
 	if o.ProfilePath != "" && best.OfferedRate > 0 {
-		if err := rep.profile(ctx, sc, accounts, eps, best.OfferedRate, o, logf); err != nil {
+		factor := o.ProfileFactor
+		if factor <= 0 {
+			factor = 1
+		}
+		if err := rep.profile(ctx, sc, accounts, eps, best.OfferedRate*factor, o, logf); err != nil {
 			return nil, err
 		}
 	}
@@ -255,7 +262,7 @@ func (rep *Report) profile(ctx context.Context, sc loadgen.SearchConfig, account
 	if err := sc.Settle(ctx); err != nil {
 		return err
 	}
-	logf("Profiling %s at the peak's offered rate (%.0f tx/s)...", eps.Nodes[0].Name, rate)
+	logf("Profiling %s at %.0f offered tx/s...", eps.Nodes[0].Name, rate)
 	if err := loadgen.ProfileStep(ctx, sc, accounts, rate, u.Host, eps.Nodes[0].Name, o.ProfilePath); err != nil {
 		return err
 	}

@@ -14,7 +14,8 @@ type SearchConfig struct {
 	ChainID *big.Int
 	Fees    Fees
 	// StartRate is the first offered rate; each step multiplies it by
-	// Factor.
+	// Factor. A Factor of 1 is a soak: MaxSteps steps at StartRate, to
+	// see whether the chain's cost per transaction grows as it does.
 	StartRate, Factor float64
 	// StepDuration is how long each rate is offered.
 	StepDuration time.Duration
@@ -41,7 +42,8 @@ type SearchConfig struct {
 }
 
 // Search offers rising rates until finalized throughput stops rising (a
-// step gains less than 5 %) or MaxSteps, then, Refine times, the rate
+// step gains less than 5 %) or MaxSteps (with a Factor of 1, MaxSteps
+// steps at StartRate and no refinement), then, Refine times, the rate
 // halfway (geometrically) between the best rate and the nearest one above
 // it that did no better (the next step of the ramp if the last one still
 // gained a little): a ×1.5 ramp can step from below the peak to well past
@@ -97,6 +99,9 @@ func Search(ctx context.Context, sc SearchConfig, accounts []*Account) ([]Result
 		improved := res.FinalizedTPS > best.FinalizedTPS*1.05
 		gained := res.FinalizedTPS > best.FinalizedTPS
 		best = better(best, res)
+		if sc.Factor == 1 {
+			continue // a soak: every step at the one rate
+		}
 		if !improved && step > 0 {
 			if !gained {
 				above = rate

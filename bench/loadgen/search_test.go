@@ -81,3 +81,31 @@ func TestSearchRefinesBetweenTheBestAndTheFirstMiss(t *testing.T) {
 		t.Fatalf("best %+v, want the refinement above the ramp (1760 finalized)", best)
 	}
 }
+
+// TestSearchWithFactorOneIsASoak: a Factor of 1 offers the start rate
+// MaxSteps times, whatever each step finalized, and refines nothing.
+func TestSearchWithFactorOneIsASoak(t *testing.T) {
+	var offered []float64
+	sc := SearchConfig{StartRate: 800, Factor: 1, MaxSteps: 4, Refine: 2}
+	finalized := []float64{800, 790, 700, 600}
+	sc.step = func(rate float64, _ uint64) (Result, error) {
+		fin := finalized[len(offered)]
+		offered = append(offered, rate)
+		return Result{OfferedRate: rate, FinalizedTPS: fin}, nil
+	}
+	steps, best, err := Search(context.Background(), sc, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(steps) != 4 || len(offered) != 4 {
+		t.Fatalf("%d steps offered %v, want 4 at 800 tx/s", len(steps), offered)
+	}
+	for i, r := range offered {
+		if r != 800 {
+			t.Fatalf("step %d offered %.0f tx/s, want 800", i, r)
+		}
+	}
+	if best.FinalizedTPS != 800 {
+		t.Fatalf("best %+v, want the first step's 800 tx/s", best)
+	}
+}

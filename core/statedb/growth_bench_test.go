@@ -1,0 +1,110 @@
+package statedb_test
+
+import (
+	"crypto/ecdsa"
+	"math/big"
+	"math/rand/v2"
+	"testing"
+	"time"
+
+	"github.com/ethereum/go-ethereum/common"
+	"github.com/ethereum/go-ethereum/core/rawdb"
+	"github.com/ethereum/go-ethereum/core/types"
+	"github.com/ethereum/go-ethereum/crypto"
+
+	"github.com/bilayer/bilayer/core/execution"
+	"github.com/bilayer/bilayer/core/statedb"
+	"github.com/bilayer/bilayer/store"
+	"github.com/bilayer/bilayer/store/ethdbadapter"
+	pebblestore "github.com/bilayer/bilayer/store/pebble"
+)
+
+// BenchmarkBlocksAsTheStateGrows applies one block of 1,000 transfers per
+// iteration, each to a new account, on a chain kept in pebble with a
+// devnet validator's caches (16 MiB of trie nodes, 16 MiB of blocks), and
+// commits it as a validator does: the workload of make bench's load. It
+// reports the time per block over the first and the last ten blocks and
+// their ratio: how much dearer a block becomes as the state and the
+// database grow. Run with a fixed count, e.g. -benchtime 150x (the L1
+// bench's search commits about 150 loaded blocks). Issue 17: on this
+// machine a block took about twice as long after 150 blocks as after 10,
+// which is why the bench's later steps finalize less than its peak.
+func BenchmarkBlocksAsTheStateGrows(b *testing.B) {
+	const perBlock, senders = 1000, 2000
+	chainID := big.NewInt(1337)
+	kv, err := pebblestore.Open(b.TempDir(), pebblestore.Options{CacheSize: 16 << 20})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer kv.Close()
+	db := statedb.NewCached(rawdb.NewDatabase(ethdbadapter.New(kv, store.TrieNamespace())), 16<<20)
+	defer db.Close()
+	keys := make([]*ecdsa.PrivateKey, senders)
+	alloc := make(map[common.Address]types.Account, senders)
+	for i := range keys {
+		if keys[i], err = crypto.ToECDSA(common.LeftPadBytes(big.NewInt(int64(i+1)).Bytes(), 32)); err != nil {
+			b.Fatal(err)
+		}
+		alloc[crypto.PubkeyToAddress(keys[i].PublicKey)] = types.Account{Balance: new(big.Int).Lsh(big.NewInt(1), 100)}
+	}
+	root, err := db.ApplyAlloc(alloc)
+	if err != nil {
+		b.Fatal(err)
+	}
+	cfg := execution.DefaultConfig(chainID)
+	signer := execution.Signer(chainID)
+	rng := rand.New(rand.NewPCG(1, 2))
+	nonces := make([]uint64, senders)
+	var perBlockTime []time.Duration
+	for number := uint64(1); b.Loop(); number++ {
+		b.StopTimer()
+		txs := make([]*types.Transaction, perBlock)
+		for i := range txs {
+			s := (int(number)*perBlock + i) % senders
+			to := common.BigToAddress(new(big.Int).SetUint64(rng.Uint64() | 1<<63))
+			tx, err := types.SignNewTx(keys[s], signer, &types.DynamicFeeTx{ChainID: chainID, Nonce: nonces[s], GasTipCap: big.NewInt(1),
+				GasFeeCap: big.NewInt(1e10), Gas: execution.TxGas, To: &to, Value: big.NewInt(1)})
+			if err != nil {
+				b.Fatal(err)
+			}
+			nonces[s]++
+			// Senders are recovered at admission in a validator, not here.
+			if _, err := types.Sender(signer, tx); err != nil {
+				b.Fatal(err)
+			}
+			txs[i] = tx
+		}
+		header := &types.Header{Number: new(big.Int).SetUint64(number), Time: number, GasLimit: 100_000_000, BaseFee: big.NewInt(1e9)}
+		b.StartTimer()
+		start := time.Now()
+		sdb, err := db.StateAt(root)
+		if err != nil {
+			b.Fatal(err)
+		}
+		res, err := execution.ApplyBlock(cfg, sdb, header, txs, nil, execution.RejectInvalid, execution.Options{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		if len(res.Receipts) != perBlock {
+			b.Fatalf("block %d: %d receipts, want %d", number, len(res.Receipts), perBlock)
+		}
+		if root, err = db.Commit(sdb, number); err != nil {
+			b.Fatal(err)
+		}
+		perBlockTime = append(perBlockTime, time.Since(start))
+	}
+	if len(perBlockTime) < 20 {
+		return // too few blocks to compare (a calibration run)
+	}
+	mean := func(d []time.Duration) float64 {
+		var sum time.Duration
+		for _, x := range d {
+			sum += x
+		}
+		return float64(sum.Milliseconds()) / float64(len(d))
+	}
+	first, last := mean(perBlockTime[:10]), mean(perBlockTime[len(perBlockTime)-10:])
+	b.ReportMetric(first, "first-10-ms/block")
+	b.ReportMetric(last, "last-10-ms/block")
+	b.ReportMetric(last/first, "growth")
+}

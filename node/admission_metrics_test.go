@@ -1,0 +1,116 @@
+package node
+
+import (
+	"context"
+	"math/big"
+	"testing"
+
+	"github.com/ethereum/go-ethereum/common"
+	"github.com/ethereum/go-ethereum/core/types"
+	"github.com/ethereum/go-ethereum/crypto"
+	"github.com/prometheus/client_golang/prometheus"
+	dto "github.com/prometheus/client_model/go"
+
+	"github.com/bilayer/bilayer/core/block"
+	"github.com/bilayer/bilayer/node/attacktest"
+	"github.com/bilayer/bilayer/node/wire"
+	"github.com/bilayer/bilayer/p2p"
+	"github.com/bilayer/bilayer/p2p/memnet"
+	"github.com/bilayer/bilayer/store/memdb"
+)
+
+// TestAdmissionMetricsCountOutcomes: bilayer_txpool_admissions_total
+// tells, per path, the transactions refused before their sender was
+// recovered, those that failed the checks, those recovered and then
+// refused, and those added; bilayer_block_sender_recoveries_total counts
+// a block's transactions that were not pooled (issue 17: what a validator
+// spends under a load above what the chain takes).
+func TestAdmissionMetricsCountOutcomes(t *testing.T) {
+	gen := hostileGenesis(t, 4)
+	net, err := memnet.New(memnet.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	host, err := net.NewHost("metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { host.Close(); net.Close() })
+	m, err := NewMetrics(prometheus.NewRegistry())
+	if err != nil {
+		t.Fatal(err)
+	}
+	mempool := DefaultMempool()
+	mempool.MaxTxs = 2
+	n, err := New(Config{Genesis: gen, DB: memdb.New(), Network: host, Metrics: m, Mempool: mempool})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { n.chain.Close() })
+	chainID := new(big.Int).SetUint64(gen.ChainID)
+	transfer := func(key int, id *big.Int) *types.Transaction {
+		t.Helper()
+		tx, err := attacktest.Transfer(testKey(key), id, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return tx
+	}
+	ctx := context.Background()
+	// The node's backend without its gossip (the node is not started).
+	rpc := &rpcBackend{chain: n.chain, pool: n.pool, gate: n.execGate, metrics: n.metrics}
+	first, second, third := transfer(2000, chainID), transfer(2001, chainID), transfer(2002, chainID)
+	for i, step := range []struct {
+		tx   *types.Transaction
+		fail bool
+	}{
+		{first, false},
+		{first, true},                         // known: recovered, then refused
+		{transfer(2003, big.NewInt(1)), true}, // another chain's: invalid
+		{second, false},                       // the pool is full now
+		{third, true},                         // refused before recovery
+	} {
+		if err := rpc.SendTransaction(ctx, step.tx); (err != nil) != step.fail {
+			t.Fatalf("send %d: err %v, want failure %v", i, err, step.fail)
+		}
+	}
+	n.txGate = newTxGate(txWaitBudget) // as startGossip sets it
+	gossiped := transfer(999, chainID)
+	data, err := wire.EncodeTxBatch([]*types.Transaction{gossiped}, []common.Address{crypto.PubkeyToAddress(testKey(999).PublicKey)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v := n.validateTxBatch("peer", data); v != p2p.Ignore {
+		t.Fatalf("a batch a full pool refuses: verdict %v, want ignore", v)
+	}
+	for _, c := range []struct {
+		path, outcome string
+		want          float64
+	}{
+		{"rpc", admissionAdded, 2},
+		{"rpc", admissionRecoveredRefused, 1},
+		{"rpc", admissionInvalid, 1},
+		{"rpc", admissionRefused, 1},
+		{"gossip", admissionRefused, 1},
+		{"gossip", admissionAdded, 0},
+	} {
+		if got := counterValue(t, m.Admissions.WithLabelValues(c.path, c.outcome)); got != c.want {
+			t.Errorf("%s %s: %v, want %v", c.path, c.outcome, got, c.want)
+		}
+	}
+	b := block.Assemble(&types.Header{Number: big.NewInt(1)}, types.Transactions{first, third, gossiped}, block.Extras{})
+	n.withPooledTxs(b)
+	if got := counterValue(t, m.ExecRecoveries); got != 2 {
+		t.Errorf("block sender recoveries %v, want 2 (the block's transactions not pooled)", got)
+	}
+}
+
+// counterValue reads a counter's value.
+func counterValue(t *testing.T, c prometheus.Counter) float64 {
+	t.Helper()
+	var m dto.Metric
+	if err := c.Write(&m); err != nil {
+		t.Fatal(err)
+	}
+	return m.GetCounter().GetValue()
+}
