@@ -15,8 +15,6 @@ import (
 	"github.com/bilayer/bilayer/node/attacktest"
 	"github.com/bilayer/bilayer/node/wire"
 	"github.com/bilayer/bilayer/p2p"
-	"github.com/bilayer/bilayer/p2p/memnet"
-	"github.com/bilayer/bilayer/store/memdb"
 )
 
 // TestAdmissionMetricsCountOutcomes: bilayer_txpool_admissions_total
@@ -27,26 +25,15 @@ import (
 // spends under a load above what the chain takes).
 func TestAdmissionMetricsCountOutcomes(t *testing.T) {
 	gen := hostileGenesis(t, 4)
-	net, err := memnet.New(memnet.Config{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	host, err := net.NewHost("metrics")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { host.Close(); net.Close() })
 	m, err := NewMetrics(prometheus.NewRegistry())
 	if err != nil {
 		t.Fatal(err)
 	}
-	mempool := DefaultMempool()
-	mempool.MaxTxs = 2
-	n, err := New(Config{Genesis: gen, DB: memdb.New(), Network: host, Metrics: m, Mempool: mempool})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { n.chain.Close() })
+	n := newFixtureNodeWith(t, gen, func(c *Config) {
+		c.Metrics = m
+		c.Mempool = DefaultMempool()
+		c.Mempool.MaxTxs = 2
+	})
 	chainID := new(big.Int).SetUint64(gen.ChainID)
 	transfer := func(key int, id *big.Int) *types.Transaction {
 		t.Helper()

@@ -48,6 +48,13 @@ func hostileGenesis(t testing.TB, funded int) *genesis.Genesis {
 // its chain and gossip checks are there to be called directly.
 func newFixtureNode(t testing.TB, gen *genesis.Genesis) *Node {
 	t.Helper()
+	return newFixtureNodeWith(t, gen, nil)
+}
+
+// newFixtureNodeWith is newFixtureNode with edit, if set, changing the
+// node's configuration first.
+func newFixtureNodeWith(t testing.TB, gen *genesis.Genesis, edit func(*Config)) *Node {
+	t.Helper()
 	net, err := memnet.New(memnet.Config{})
 	if err != nil {
 		t.Fatal(err)
@@ -57,7 +64,11 @@ func newFixtureNode(t testing.TB, gen *genesis.Genesis) *Node {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { host.Close(); net.Close() })
-	n, err := New(Config{Genesis: gen, DB: memdb.New(), Network: host})
+	cfg := Config{Genesis: gen, DB: memdb.New(), Network: host}
+	if edit != nil {
+		edit(&cfg)
+	}
+	n, err := New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
