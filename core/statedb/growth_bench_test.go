@@ -27,8 +27,8 @@ import (
 // their ratio: how much dearer a block becomes as the state and the
 // database grow. Run with a fixed count, e.g. -benchtime 150x (the L1
 // bench's search commits about 150 loaded blocks). Issue 17: on this
-// machine a block took about twice as long after 150 blocks as after 10,
-// which is why the bench's later steps finalize less than its peak.
+// machine a block took 1.45–2.2 times as long after 150 blocks as after
+// 10, which is why the bench's later steps finalize less than its peak.
 func BenchmarkBlocksAsTheStateGrows(b *testing.B) {
 	const perBlock, senders = 1000, 2000
 	chainID := big.NewInt(1337)
