@@ -48,6 +48,11 @@ func (r *Report) Markdown(w io.Writer) {
 		fmt.Fprintf(w, "| plateau: block interval; refused at admission | %.2f s; %d of %d (%s) | 1 s |\n",
 			r.Plateau.BlockInterval.Seconds(), r.Plateau.SendErrors, r.Plateau.Sent, firstWords(r.Plateau.FirstError))
 	}
+	if r.Reference.Sent > 0 {
+		fmt.Fprintf(w, "| the peak (%.0f tx/s) offered just before the plateau: finalized (the chain's growth alone) | %.0f tx/s = %.0f %% of the peak | |\n",
+			r.ReferenceRate, r.Reference.FinalizedTPS, 100*r.AgingRatio)
+		fmt.Fprintf(w, "| plateau against that reference (overload alone; not the goal's measure) | %.0f %% | |\n", 100*r.SameAgeRatio)
+	}
 	if r.HalfPeak.Sent > 0 {
 		fmt.Fprintf(w, "| inclusion latency p50 / p99 at half the peak (%.0f tx/s) | %d / %d ms | p50 ≤ 1,500 ms |\n",
 			r.HalfPeakRate, r.HalfPeak.LatencyP50.Milliseconds(), r.HalfPeak.LatencyP99.Milliseconds())
@@ -64,6 +69,9 @@ func (r *Report) Markdown(w io.Writer) {
 	}
 	for _, s := range r.Steps {
 		row("", s)
+	}
+	if r.Reference.Sent > 0 {
+		row("peak again: ", r.Reference)
 	}
 	if r.Plateau.Sent > 0 {
 		row("2× peak: ", r.Plateau)

@@ -79,15 +79,28 @@ func (r *Report) cpuShares(best loadgen.Result, txps float64) {
 	}
 }
 
-// saturation runs the steps after the search: twice the peak (the plateau:
-// what is finalized, and the memory every validator holds right after it),
-// then half the peak (latency), each after the previous backlog drained.
+// saturation runs the steps after the search: the peak offered (the
+// reference: what the peak's throughput offered finalizes on a chain as old
+// as the plateau's), twice the peak (the plateau: what is finalized, and the
+// memory every validator holds right after it), then half the peak
+// (latency), each after the previous backlog drained.
 func (r *Report) saturation(ctx context.Context, sc loadgen.SearchConfig, accounts []*loadgen.Account, eps *endpoints,
 	best loadgen.Result, logf func(string, ...any)) error {
 	peak := best.FinalizedTPS
 	if peak <= 0 {
 		return nil
 	}
+	if err := settle(ctx, sc, accounts, eps, logf); err != nil {
+		return err
+	}
+	r.ReferenceRate = peak
+	logf("Offering the peak (%.0f tx/s) for %s: the reference at the plateau's age...", r.ReferenceRate, sc.StepDuration)
+	ref, err := loadgen.Step(ctx, sc, accounts, r.ReferenceRate, 1500)
+	if err != nil {
+		return fmt.Errorf("reference step: %w", err)
+	}
+	r.Reference = ref
+	logf("  finalized %.0f tx/s = %.0f %% of the peak", ref.FinalizedTPS, 100*ref.FinalizedTPS/peak)
 	if err := settle(ctx, sc, accounts, eps, logf); err != nil {
 		return err
 	}
@@ -102,7 +115,7 @@ func (r *Report) saturation(ctx context.Context, sc loadgen.SearchConfig, accoun
 		return fmt.Errorf("plateau step: %w", err)
 	}
 	r.Plateau = plateau
-	r.PlateauRatio = plateau.FinalizedTPS / peak
+	r.plateauRatios(peak)
 	for _, n := range eps.Nodes {
 		m, err := loadgen.ProcessMemory(n.PID)
 		if err != nil {
@@ -112,8 +125,8 @@ func (r *Report) saturation(ctx context.Context, sc loadgen.SearchConfig, accoun
 		r.RSSMB = max(r.RSSMB, m.RSSMiB)
 		r.RSSPeakMB = max(r.RSSPeakMB, m.PeakMiB)
 	}
-	logf("  finalized %.0f tx/s = %.0f %% of the peak, blocks every %.2f s; validators hold up to %.0f MiB (peak %.0f MiB)",
-		plateau.FinalizedTPS, 100*r.PlateauRatio, plateau.BlockInterval.Seconds(), r.RSSMB, r.RSSPeakMB)
+	logf("  finalized %.0f tx/s = %.0f %% of the peak (%.0f %% of the reference just before it), blocks every %.2f s; validators hold up to %.0f MiB (peak %.0f MiB)",
+		plateau.FinalizedTPS, 100*r.PlateauRatio, 100*r.SameAgeRatio, plateau.BlockInterval.Seconds(), r.RSSMB, r.RSSPeakMB)
 	if err := settle(ctx, sc, accounts, eps, logf); err != nil {
 		return err
 	}
@@ -125,6 +138,20 @@ func (r *Report) saturation(ctx context.Context, sc loadgen.SearchConfig, accoun
 	}
 	r.HalfPeak = half
 	return nil
+}
+
+// plateauRatios sets the plateau's ratio to the peak (the goal's measure),
+// to the reference step (overload alone), and the reference's to the peak
+// (the chain's growth alone). A ratio whose divisor was not measured stays
+// zero.
+func (r *Report) plateauRatios(peak float64) {
+	if peak > 0 {
+		r.PlateauRatio = r.Plateau.FinalizedTPS / peak
+		r.AgingRatio = r.Reference.FinalizedTPS / peak
+	}
+	if r.Reference.FinalizedTPS > 0 {
+		r.SameAgeRatio = r.Plateau.FinalizedTPS / r.Reference.FinalizedTPS
+	}
 }
 
 // settle waits for the pools to drain, then re-reads the load accounts'

@@ -34,6 +34,32 @@ func TestCPUShares(t *testing.T) {
 	}
 }
 
+// TestPlateauRatios: the plateau is measured against the search's peak
+// (the goal) and against the peak offered just before it (the same chain
+// age), and that reference against the peak; a reference that
+// did not run leaves its ratios zero, not infinite.
+func TestPlateauRatios(t *testing.T) {
+	r := &Report{Plateau: loadgen.Result{Sent: 10, FinalizedTPS: 1200}, Reference: loadgen.Result{Sent: 10, FinalizedTPS: 1300},
+		ReferenceRate: 1700}
+	r.plateauRatios(1600)
+	if r.PlateauRatio != 0.75 || r.AgingRatio != 1300.0/1600 || r.SameAgeRatio != 1200.0/1300 {
+		t.Fatalf("plateau %.3f, aging %.3f, same age %.3f", r.PlateauRatio, r.AgingRatio, r.SameAgeRatio)
+	}
+	var buf bytes.Buffer
+	r.Markdown(&buf)
+	for _, s := range []string{"the peak (1700 tx/s) offered just before the plateau: finalized (the chain's growth alone) | 1300 tx/s = 81 % of the peak",
+		"plateau against that reference (overload alone; not the goal's measure) | 92 %", "| peak again: 0 | 1300 |"} {
+		if !strings.Contains(buf.String(), s) {
+			t.Errorf("table lacks %q:\n%s", s, buf.String())
+		}
+	}
+	none := &Report{Plateau: loadgen.Result{Sent: 10, FinalizedTPS: 1200}}
+	none.plateauRatios(1600)
+	if none.SameAgeRatio != 0 || none.AgingRatio != 0 || none.PlateauRatio != 0.75 {
+		t.Fatalf("no reference: same age %.3f, aging %.3f, plateau %.3f", none.SameAgeRatio, none.AgingRatio, none.PlateauRatio)
+	}
+}
+
 // TestMedianTxRate: the ceiling comes from the median of the runs.
 func TestMedianTxRate(t *testing.T) {
 	out := "BenchmarkApplyBlock1000Transfers \t 5\t 183703225 ns/op\t 5444 tx/s\n" +

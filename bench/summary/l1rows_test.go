@@ -9,7 +9,8 @@ import (
 
 // TestL1SaturationRows: a report with the issue 17 figures gets a row for
 // each — the load generator's share, the ratio on the cores it left, the
-// plateau at twice the peak, latency at half the peak, memory under load —
+// plateau at twice the peak, the peak's rate offered again before it and
+// the plateau against that, latency at half the peak, memory under load —
 // each with its goal.
 func TestL1SaturationRows(t *testing.T) {
 	p := fullParts()
@@ -17,6 +18,8 @@ func TestL1SaturationRows(t *testing.T) {
 	r.LoadgenCores, r.LoadgenShare, r.CeilingLeftTPS, r.RatioLeft = 0.3, 0.15, 3545, 0.5
 	r.PlateauRate, r.PlateauRatio = 3570, 0.93
 	r.Plateau = loadgen.Result{Sent: 30000, SendErrors: 12000, FinalizedTPS: 1660, BlockInterval: 1100 * time.Millisecond}
+	r.ReferenceRate, r.AgingRatio, r.SameAgeRatio = 1688, 0.8, 1.17
+	r.Reference = loadgen.Result{Sent: 16880, FinalizedTPS: 1420}
 	r.HalfPeakRate = 892
 	r.HalfPeak = loadgen.Result{Sent: 8920, LatencyP50: 1200 * time.Millisecond, LatencyP99: 2400 * time.Millisecond}
 	r.RSSMB = 180
@@ -29,6 +32,8 @@ func TestL1SaturationRows(t *testing.T) {
 		{"L1 ratio to the ceiling on the cores left to the validators ((2 − 0.30) cores: 3,545 tx/s", "50 %", "", nil},
 		{"L1 plateau: finalized at 2× the peak offered (3,570 tx/s; blocks every 1.10 s; 12,000 refused at admission)",
 			"1,660 tx/s (93 % of the peak)", "≥ 90 % of the peak", is(true)},
+		{"L1 the peak (1,688 tx/s) offered just before the plateau", "1,420 tx/s (80 % of the peak)", "", nil},
+		{"L1 plateau against that reference", "117 %", "", nil},
 		{"L1 inclusion latency p50 / p99 at half the peak (892 tx/s)", "1,200 / 2,400 ms", "p50 ≤ 1,500 ms", is(true)},
 		{"L1 validator resident memory under saturating load", "180 MiB", "≤ 200 MiB", is(true)},
 	} {
@@ -37,7 +42,7 @@ func TestL1SaturationRows(t *testing.T) {
 			t.Errorf("row %q: %q, target %q, met %v; want %q, %q, %v", row.Figure, row.Value, row.Target, metString(row.Met), c.value, c.target, metString(c.met))
 		}
 	}
-	if len(rs) != 21 {
-		t.Errorf("%d rows, want 21", len(rs))
+	if len(rs) != 23 {
+		t.Errorf("%d rows, want 23", len(rs))
 	}
 }

@@ -95,6 +95,13 @@ func (rs *rows) l1Saturation(r *l1bench.Report) {
 			fmt.Sprintf("%s tx/s (%.0f %% of the peak)", thousands(r.Plateau.FinalizedTPS), 100*r.PlateauRatio),
 			fmt.Sprintf("≥ %.0f %% of the peak", 100*l1bench.PlateauGoal), is(r.PlateauRatio >= l1bench.PlateauGoal))
 	}
+	if r.Reference.Sent > 0 {
+		rs.add(fmt.Sprintf("L1 the peak (%s tx/s) offered just before the plateau: finalized (what the chain's growth alone costs)",
+			thousands(r.ReferenceRate)),
+			fmt.Sprintf("%s tx/s (%.0f %% of the peak)", thousands(r.Reference.FinalizedTPS), 100*r.AgingRatio), "", nil)
+		rs.add("L1 plateau against that reference (what overload alone costs; not the goal's measure)",
+			fmt.Sprintf("%.0f %%", 100*r.SameAgeRatio), "", nil)
+	}
 	if r.HalfPeak.Sent > 0 {
 		rs.add(fmt.Sprintf("L1 inclusion latency p50 / p99 at half the peak (%s tx/s)", thousands(r.HalfPeakRate)),
 			fmt.Sprintf("%s / %s ms", thousands(float64(r.HalfPeak.LatencyP50.Milliseconds())), thousands(float64(r.HalfPeak.LatencyP99.Milliseconds()))),
