@@ -43,6 +43,11 @@ type GenerateOptions struct {
 	NewPassword func() (string, error)
 	// Output receives the output of validator init (nil discards it).
 	Output io.Writer
+	// Prefund funds that many more accounts at genesis
+	// (PrefundAddresses, PrefundBalance each; at most MaxPrefund), so the
+	// chain's state starts that large: the L1 benchmark gives the devnet
+	// the state-transition benchmark's 100k accounts.
+	Prefund int
 }
 
 // Generate creates a devnet in opts.Layout.Dir: a password file, one
@@ -68,6 +73,9 @@ func Generate(ctx context.Context, opts GenerateOptions) (Config, bool, error) {
 	}
 	if err := ValidateOffset(opts.Validators, opts.PortOffset); err != nil {
 		return Config{}, false, err
+	}
+	if opts.Prefund < 0 || opts.Prefund > MaxPrefund {
+		return Config{}, false, fmt.Errorf("prefund %d accounts: must be between 0 and %d", opts.Prefund, MaxPrefund)
 	}
 	if err := os.MkdirAll(l.LogsDir(), 0o700); err != nil {
 		return Config{}, false, fmt.Errorf("create devnet directory: %w", err)
@@ -107,6 +115,7 @@ func Generate(ctx context.Context, opts GenerateOptions) (Config, bool, error) {
 	if err != nil {
 		return Config{}, false, err
 	}
+	addPrefund(g, opts.Prefund)
 	if err := g.Save(l.GenesisFile()); err != nil {
 		return Config{}, false, fmt.Errorf("write genesis: %w", err)
 	}

@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"testing"
 	"time"
 
@@ -170,5 +171,58 @@ func TestLoadChainParams(t *testing.T) {
 	}
 	if _, err := LoadChainParams(Layout{Dir: t.TempDir()}); err == nil {
 		t.Error("LoadChainParams of a directory without a genesis succeeded")
+	}
+}
+
+// TestGeneratePrefundsAccounts: Generate with Prefund funds exactly the
+// PrefundAddresses (distinct, derived alike each time) with PrefundBalance
+// besides the usual allocation, and refuses a count above MaxPrefund.
+func TestGeneratePrefundsAccounts(t *testing.T) {
+	if runtime.GOOS == "windows" {
+		t.Skip("the stand-in validator is a shell script")
+	}
+	dir := t.TempDir()
+	bin := filepath.Join(dir, "validator")
+	script := "#!/bin/sh\ncase \"$1\" in\n  peer-id) echo 12D3KooWStandIn ;;\nesac\n"
+	if err := os.WriteFile(bin, []byte(script), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	opts := func(name string, n int) GenerateOptions {
+		return GenerateOptions{Layout: Layout{Dir: filepath.Join(dir, name)}, Validators: 2, ValidatorBin: bin, Now: time.Now,
+			NewKey: crypto.GenerateKey, NewPassword: func() (string, error) { return "pw", nil }, Prefund: n}
+	}
+	if _, _, err := Generate(t.Context(), opts("plain", 0)); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := Generate(t.Context(), opts("prefunded", 500)); err != nil {
+		t.Fatal(err)
+	}
+	plain, err := genesis.Load(Layout{Dir: filepath.Join(dir, "plain")}.GenesisFile())
+	if err != nil {
+		t.Fatal(err)
+	}
+	prefunded, err := genesis.Load(Layout{Dir: filepath.Join(dir, "prefunded")}.GenesisFile())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(prefunded.Alloc) != len(plain.Alloc)+500 {
+		t.Fatalf("%d accounts funded with a prefund of 500, %d without", len(prefunded.Alloc), len(plain.Alloc))
+	}
+	addrs := PrefundAddresses(500)
+	if again := PrefundAddresses(500); !slices.Equal(addrs, again) {
+		t.Fatal("the prefunded addresses differ between two derivations")
+	}
+	seen := map[common.Address]bool{}
+	for _, a := range addrs {
+		if seen[a] {
+			t.Fatalf("%s derived twice", a)
+		}
+		seen[a] = true
+		if b := prefunded.Alloc[a].Balance; b.Big().Cmp(PrefundBalance.Big()) != 0 {
+			t.Fatalf("%s holds %s, want %s", a, b, PrefundBalance)
+		}
+	}
+	if _, _, err := Generate(t.Context(), opts("too-many", MaxPrefund+1)); err == nil {
+		t.Fatal("a prefund above MaxPrefund was accepted")
 	}
 }

@@ -51,6 +51,12 @@ type Options struct {
 	// ProfileFactor multiplies the profiled step's rate (0 means 1: the
 	// peak's offered rate; 2 profiles the plateau's overload).
 	ProfileFactor float64
+	// Prefund, if set, funds that many more accounts at genesis (devnet
+	// generate --prefund) and sends every transfer to one of them, so the
+	// chain's state is as large as the state-transition benchmark's from
+	// the first step and does not grow with the load (100,000 matches
+	// it). Unset, every transfer creates a new account.
+	Prefund int
 }
 
 // Report is the outcome, written to bench/results/latest.json.
@@ -104,6 +110,9 @@ type Report struct {
 	ProfilePath  string          `json:"l1_profile,omitempty"`
 	Machine      loadgen.Machine `json:"machine"`
 	FinishedAt   string          `json:"finished_at"`
+	// Prefund is Options.Prefund: the accounts funded at genesis that the
+	// load's transfers went to (0: each transfer created an account).
+	Prefund int `json:"l1_prefund,omitempty"`
 }
 
 type endpoints struct {
@@ -159,7 +168,11 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 	}
 	logf("Generating a %d-validator devnet (port offset %d)...", o.Validators, offset)
 	gen := exec.Command(filepath.Join(o.Bin, "devnet"), "generate", "--datadir", datadir, "--validators", strconv.Itoa(o.Validators),
-		"--port-offset", strconv.Itoa(offset))
+		"--port-offset", strconv.Itoa(offset), "--prefund", strconv.Itoa(o.Prefund))
+	if o.Prefund > 0 {
+		logf("  with %d more accounts funded at genesis: every transfer goes to one of them", o.Prefund)
+		rep.Prefund = o.Prefund
+	}
 	if out, err := gen.CombinedOutput(); err != nil {
 		return nil, fmt.Errorf("devnet generate: %w\n%s", err, out)
 	}
@@ -219,6 +232,9 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 			SendInterval: sendInterval, CPU: cpuNames(eps)},
 		ChainID: chainID, Fees: loadgen.DefaultFees(), StartRate: o.StartRate, Factor: o.Factor,
 		StepDuration: o.StepDuration, MaxSteps: o.MaxSteps, Refine: o.Refine, Seed: 1, Log: func(s string) { logf("  %s", s) },
+	}
+	if o.Prefund > 0 {
+		sc.Recipients = devnet.PrefundAddresses(o.Prefund)
 	}
 	// Each step starts from drained pools and the chain's nonces, so a
 	// rate is not measured behind the previous one's backlog.

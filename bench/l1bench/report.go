@@ -40,6 +40,11 @@ func (r *Report) Markdown(w io.Writer) {
 		fmt.Fprintf(w, "| CPU cores at the peak: validators / other processes | %.2f / %.2f | other ≈ 0 |\n", r.ValidatorCores, r.OtherCores)
 	}
 	fmt.Fprintf(w, "| state transition cost (one core) | %.1f µs/tx | |\n", r.TxCostMicros)
+	if r.Prefund > 0 {
+		fmt.Fprintf(w, "| the load's recipients | %d accounts funded at genesis (the state does not grow) | |\n", r.Prefund)
+	} else {
+		fmt.Fprintln(w, "| the load's recipients | a new account per transfer (the state grows with the load) | |")
+	}
 	fmt.Fprintf(w, "| block interval at the peak | %.2f s | 1 s |\n", r.BlockInterval)
 	fmt.Fprintf(w, "| inclusion latency p50 / p99 at the peak | %.0f / %.0f ms | |\n", r.LatencyP50, r.LatencyP99)
 	if r.Plateau.Sent > 0 {

@@ -48,7 +48,8 @@ func TestPlateauRatios(t *testing.T) {
 	var buf bytes.Buffer
 	r.Markdown(&buf)
 	for _, s := range []string{"the peak (1700 tx/s) offered just before the plateau: finalized (the chain's growth alone) | 1300 tx/s = 81 % of the peak",
-		"plateau against that reference (overload alone; not the goal's measure) | 92 %", "| peak again: 0 | 1300 |"} {
+		"plateau against that reference (overload alone; not the goal's measure) | 92 %", "| peak again: 0 | 1300 |",
+		"| the load's recipients | a new account per transfer"} {
 		if !strings.Contains(buf.String(), s) {
 			t.Errorf("table lacks %q:\n%s", s, buf.String())
 		}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/ecdsa"
 	"math/big"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -11,6 +12,7 @@ import (
 	"github.com/bilayer/bilayer/node"
 	"github.com/bilayer/bilayer/node/nodetest"
 	"github.com/ethereum/go-ethereum/common"
+	"github.com/ethereum/go-ethereum/core/types"
 	"github.com/ethereum/go-ethereum/crypto"
 )
 
@@ -37,7 +39,7 @@ func TestFundPresignRunIncludesEverything(t *testing.T) {
 	if err := Fund(ctx, url, chainID, []*ecdsa.PrivateKey{funder}, accounts, big.NewInt(1e18), DefaultFees(), 30*time.Second); err != nil {
 		t.Fatal(err)
 	}
-	load, err := Presign(chainID, accounts, 300, DefaultFees(), 1)
+	load, err := Presign(chainID, accounts, 300, DefaultFees(), 1, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -91,7 +93,7 @@ func TestFanOutFundsThroughHubs(t *testing.T) {
 		t.Fatal("no account was used as a hub")
 	}
 	// Every account can spend: a load over all of them is included.
-	load, err := Presign(big.NewInt(1337), accounts, 60, DefaultFees(), 7)
+	load, err := Presign(big.NewInt(1337), accounts, 60, DefaultFees(), 7, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -104,10 +106,37 @@ func TestFanOutFundsThroughHubs(t *testing.T) {
 	}
 }
 
+// TestPresignToGivenRecipients: with recipients given, every transfer goes
+// to one of them, and the draw covers more than one.
+func TestPresignToGivenRecipients(t *testing.T) {
+	accounts, _ := DeriveAccounts("r", 5)
+	recipients := []common.Address{{1}, {2}, {3}}
+	l, err := Presign(big.NewInt(1338), accounts, 300, DefaultFees(), 9, recipients)
+	if err != nil {
+		t.Fatal(err)
+	}
+	seen := map[common.Address]int{}
+	for _, txs := range l.perAccount {
+		for _, s := range txs {
+			tx := new(types.Transaction)
+			if err := tx.UnmarshalBinary(s.raw); err != nil {
+				t.Fatal(err)
+			}
+			if !slices.Contains(recipients, *tx.To()) {
+				t.Fatalf("transfer to %s, not one of the recipients", tx.To())
+			}
+			seen[*tx.To()]++
+		}
+	}
+	if len(seen) != len(recipients) {
+		t.Fatalf("300 transfers reached %d of %d recipients: %v", len(seen), len(recipients), seen)
+	}
+}
+
 func TestPresignIsRepeatable(t *testing.T) {
 	sign := func() *Load {
 		accounts, _ := DeriveAccounts("p", 7)
-		l, err := Presign(big.NewInt(1338), accounts, 1000, DefaultFees(), 3)
+		l, err := Presign(big.NewInt(1338), accounts, 1000, DefaultFees(), 3, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -150,7 +179,7 @@ func TestRunOffersRefusedTransactionsAgain(t *testing.T) {
 	if err := Fund(ctx, n.URL, chainID, []*ecdsa.PrivateKey{funder}, accounts, big.NewInt(1e18), DefaultFees(), 30*time.Second); err != nil {
 		t.Fatal(err)
 	}
-	load, err := Presign(chainID, accounts, 300, DefaultFees(), 1)
+	load, err := Presign(chainID, accounts, 300, DefaultFees(), 1, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -27,7 +27,7 @@ func ProfileStep(ctx context.Context, sc SearchConfig, accounts []*Account, rate
 	}
 	done := make(chan result, 1)
 	count := int(rate * sc.StepDuration.Seconds())
-	load, err := Presign(sc.ChainID, accounts, count, sc.Fees, 2000)
+	load, err := Presign(sc.ChainID, accounts, count, sc.Fees, 2000, sc.Recipients)
 	if err != nil {
 		return err
 	}

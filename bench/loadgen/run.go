@@ -34,10 +34,13 @@ type Load struct {
 func (l *Load) Len() int { return l.total }
 
 // Presign signs count transfers spread over accounts (each account's
-// nonces consecutive) to random recipients, advancing the accounts' nonces.
-// The recipients come from seed, so a load is repeatable; signing runs on
-// every core, so presigning a large load takes seconds, not minutes.
-func Presign(chainID *big.Int, accounts []*Account, count int, fees Fees, seed uint64) (*Load, error) {
+// nonces consecutive) to random recipients, advancing the accounts' nonces:
+// with no recipients given, each to a new random address (every transfer
+// then creates an account, so the state grows with the load); otherwise
+// each to one drawn from recipients. The draw comes from seed, so a load is
+// repeatable; signing runs on every core, so presigning a large load takes
+// seconds, not minutes.
+func Presign(chainID *big.Int, accounts []*Account, count int, fees Fees, seed uint64, recipients []common.Address) (*Load, error) {
 	if len(accounts) == 0 {
 		return nil, errors.New("presign: no accounts")
 	}
@@ -55,8 +58,12 @@ func Presign(chainID *big.Int, accounts []*Account, count int, fees Fees, seed u
 	for i := range jobs {
 		ai := i % len(accounts)
 		jobs[i] = job{account: ai, nonce: accounts[ai].Nonce}
-		for j := range jobs[i].to {
-			jobs[i].to[j] = byte(rng.UintN(256))
+		if len(recipients) > 0 {
+			jobs[i].to = recipients[rng.IntN(len(recipients))]
+		} else {
+			for j := range jobs[i].to {
+				jobs[i].to[j] = byte(rng.UintN(256))
+			}
 		}
 		accounts[ai].Nonce++
 	}

@@ -6,6 +6,8 @@ import (
 	"math"
 	"math/big"
 	"time"
+
+	"github.com/ethereum/go-ethereum/common"
 )
 
 // SearchConfig sets up a saturation search.
@@ -23,6 +25,10 @@ type SearchConfig struct {
 	MaxSteps int
 	// Seed makes the recipients repeatable.
 	Seed uint64
+	// Recipients, if set, are the addresses transfers go to (drawn at
+	// random); unset, each transfer goes to a new random address
+	// (Presign).
+	Recipients []common.Address
 	// Log, if set, receives one line per step.
 	Log func(string)
 	// Settle, if set, runs before each step (e.g. to wait until the chain
@@ -147,7 +153,7 @@ func better(a, b Result) Result {
 // gaps), so the next step starts from the chain's view.
 func Step(ctx context.Context, sc SearchConfig, accounts []*Account, rate float64, seed uint64) (Result, error) {
 	count := int(rate * sc.StepDuration.Seconds())
-	load, err := Presign(sc.ChainID, accounts, count, sc.Fees, seed)
+	load, err := Presign(sc.ChainID, accounts, count, sc.Fees, seed, sc.Recipients)
 	if err != nil {
 		return Result{}, err
 	}

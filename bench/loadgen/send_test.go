@@ -59,7 +59,7 @@ func benchBatch(b *testing.B) ([]signedTx, *httptest.Server) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	load, err := Presign(big.NewInt(1337), accounts, 100, DefaultFees(), 1)
+	load, err := Presign(big.NewInt(1337), accounts, 100, DefaultFees(), 1, nil)
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -69,6 +69,7 @@ fails the run.`,
 			&cli.StringFlag{Name: "l2-log-level", Value: "warn", Usage: "L2: the sequencer's --log.level (its log is kept with --keep)"},
 			&cli.StringFlag{Name: "l1-profile", Usage: "L1: write a CPU profile of validator-0, taken during one more step at the peak's offered rate, to this file"},
 			&cli.Float64Flag{Name: "l1-profile-factor", Value: 1, Usage: "L1: the profiled step offers the peak's rate times this (2: the plateau's overload)"},
+			&cli.IntFlag{Name: "l1-prefund", Usage: "L1: fund this many more accounts at genesis and send every transfer to one of them, so the state is that large from the first step and stops growing (100000: the state-transition benchmark's state; 0: every transfer creates an account)"},
 			&cli.StringFlag{Name: "l2-profile", Usage: "L2: write a CPU profile of the sequencer, taken during one more step at the peak rate, to this file"},
 			&cli.StringFlag{Name: "self-profile", Usage: "write a CPU profile of this process (the load generator and the harness) over the whole run to this file"},
 		},
@@ -113,6 +114,7 @@ func run(c *cli.Context) error {
 			StartRate: c.Float64("start-rate"), Factor: c.Float64("factor"), StepDuration: c.Duration("step"),
 			MaxSteps: c.Int("max-steps"), Refine: c.Int("refine"), Log: os.Stderr, Keep: c.Bool("keep"), ProfilePath: c.String("l1-profile"),
 			ProfileFactor: c.Float64("l1-profile-factor"),
+			Prefund:       c.Int("l1-prefund"),
 		})
 		if err != nil {
 			return fmt.Errorf("L1: %w", err)

@@ -18,7 +18,8 @@ sequencer on one network: they listen on 0.0.0.0 at the base ports and find each
 name. Run each with "devnet node --name validator-<i>" (or --name sequencer). If --datadir
 already holds a devnet, nothing changes.`,
 		Flags: []cli.Flag{datadirFlag, validatorsFlag, portOffsetFlag, binDirFlag,
-			&cli.BoolFlag{Name: "docker", Usage: "generate for containers addressed by host name", EnvVars: []string{"DEVNET_DOCKER"}}},
+			&cli.BoolFlag{Name: "docker", Usage: "generate for containers addressed by host name", EnvVars: []string{"DEVNET_DOCKER"}},
+			&cli.IntFlag{Name: "prefund", Usage: fmt.Sprintf("fund this many more accounts at genesis (1 ETH each, at addresses devnet.PrefundAddresses derives; at most %d), so the L1 state starts that large: bench --l1-prefund uses it", devnet.MaxPrefund)}},
 		Action: func(c *cli.Context) error {
 			bin, err := validatorBinary(c)
 			if err != nil {
@@ -34,7 +35,7 @@ already holds a devnet, nothing changes.`,
 			}
 			cfg, created, err := devnet.Generate(c.Context, devnet.GenerateOptions{
 				Layout: l, Validators: c.Int(validatorsFlag.Name), PortOffset: c.Int(portOffsetFlag.Name), Mode: mode,
-				ValidatorBin: bin, Now: time.Now, NewKey: crypto.GenerateKey, NewPassword: randomPassword,
+				ValidatorBin: bin, Now: time.Now, NewKey: crypto.GenerateKey, NewPassword: randomPassword, Prefund: c.Int("prefund"),
 			})
 			if err != nil {
 				return err
