@@ -98,20 +98,30 @@ func TestDevnetGenesisHasTheRollupSection(t *testing.T) {
 	}
 }
 
+// standInValidator writes a shell script that answers "validator
+// peer-id" (and does nothing for "init") into a new temporary directory,
+// and returns the directory and the script's path; it skips the test where
+// no shell runs scripts.
+func standInValidator(t *testing.T) (dir, bin string) {
+	t.Helper()
+	if runtime.GOOS == "windows" {
+		t.Skip("the stand-in validator is a shell script")
+	}
+	dir = t.TempDir()
+	bin = filepath.Join(dir, "validator")
+	script := "#!/bin/sh\ncase \"$1\" in\n  peer-id) echo 12D3KooWStandIn ;;\nesac\n"
+	if err := os.WriteFile(bin, []byte(script), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return dir, bin
+}
+
 // TestGenerateWritesTheSequencerKeystore runs Generate with a stand-in
 // validator binary: the sequencer's keystore decrypts with the devnet
 // password to the genesis's rollup.sequencer, which is funded on L1, and
 // devnet.json records it.
 func TestGenerateWritesTheSequencerKeystore(t *testing.T) {
-	if runtime.GOOS == "windows" {
-		t.Skip("the stand-in validator is a shell script")
-	}
-	dir := t.TempDir()
-	bin := filepath.Join(dir, "validator")
-	script := "#!/bin/sh\ncase \"$1\" in\n  peer-id) echo 12D3KooWStandIn ;;\nesac\n"
-	if err := os.WriteFile(bin, []byte(script), 0o755); err != nil {
-		t.Fatal(err)
-	}
+	dir, bin := standInValidator(t)
 	l := Layout{Dir: filepath.Join(dir, "devnet")}
 	cfg, created, err := Generate(t.Context(), GenerateOptions{
 		Layout: l, Validators: 2, ValidatorBin: bin, Now: time.Now, NewKey: crypto.GenerateKey,
@@ -178,15 +188,7 @@ func TestLoadChainParams(t *testing.T) {
 // PrefundAddresses (distinct, derived alike each time) with PrefundBalance
 // besides the usual allocation, and refuses a count above MaxPrefund.
 func TestGeneratePrefundsAccounts(t *testing.T) {
-	if runtime.GOOS == "windows" {
-		t.Skip("the stand-in validator is a shell script")
-	}
-	dir := t.TempDir()
-	bin := filepath.Join(dir, "validator")
-	script := "#!/bin/sh\ncase \"$1\" in\n  peer-id) echo 12D3KooWStandIn ;;\nesac\n"
-	if err := os.WriteFile(bin, []byte(script), 0o755); err != nil {
-		t.Fatal(err)
-	}
+	dir, bin := standInValidator(t)
 	opts := func(name string, n int) GenerateOptions {
 		return GenerateOptions{Layout: Layout{Dir: filepath.Join(dir, name)}, Validators: 2, ValidatorBin: bin, Now: time.Now,
 			NewKey: crypto.GenerateKey, NewPassword: func() (string, error) { return "pw", nil }, Prefund: n}
