@@ -104,3 +104,39 @@ func TestProposersBuildAheadBehindABacklog(t *testing.T) {
 	}
 	t.Logf("%d of the blocks up to height %d were built ahead", ahead, head)
 }
+
+// TestFillUntilGivesABuildItsFillTime: a block built ahead fills until its
+// deadline, and past it for at least the fill time counted from the end of
+// its first transaction, however long that one waited (for the parent's
+// staging or flush): it stops at the deadline only when it has filled that
+// long already.
+func TestFillUntilGivesABuildItsFillTime(t *testing.T) {
+	const fill = 250 * time.Millisecond
+	t0 := time.Unix(1_000, 0)
+	deadline := t0.Add(time.Second)
+	var now time.Time
+	clock := func() time.Time { return now }
+	at := func(enough func() bool, d time.Duration) bool { now = t0.Add(d); return enough() }
+
+	// The first transaction starts before the deadline and ends after it,
+	// 1.2 s later: 250 ms more of filling from then on.
+	enough := fillUntil(deadline, fill, clock)
+	for _, c := range []struct {
+		at   time.Duration
+		want bool
+	}{{0, false}, {1200 * time.Millisecond, false}, {1400 * time.Millisecond, false}, {1450 * time.Millisecond, true}} {
+		if got := at(enough, c.at); got != c.want {
+			t.Fatalf("a build whose first transaction ended after the deadline, asked at %s: enough %v, want %v", c.at, got, c.want)
+		}
+	}
+	// A build filling since well before the deadline stops at it.
+	enough = fillUntil(deadline, fill, clock)
+	for _, c := range []struct {
+		at   time.Duration
+		want bool
+	}{{0, false}, {10 * time.Millisecond, false}, {900 * time.Millisecond, false}, {1001 * time.Millisecond, true}} {
+		if got := at(enough, c.at); got != c.want {
+			t.Fatalf("a build filling since before the deadline, asked at %s: enough %v, want %v", c.at, got, c.want)
+		}
+	}
+}

@@ -12,8 +12,8 @@ const (
 	// minBlockGas is the least gas target: a hundred transfers, so a chain
 	// that struggled still moves its pool.
 	minBlockGas = 100 * execution.TxGas
-	// blockGasShrink scales the gas of a late, heavy block into the next
-	// target.
+	// blockGasShrink scales the target, or a late, heavy block's gas if
+	// that is more, into the next target.
 	blockGasShrink = 0.75
 	// blockGasHeavy is the share of the target a late height's block must
 	// use for the target to shrink to it: a height that ran late with a
@@ -58,8 +58,15 @@ const (
 // of the block time to build or execute, and used at least half the
 // target: a late height with a light block, as while peers connect, after
 // a partition or while a burst of new transactions is admitted, says
-// nothing about block size), the target becomes three quarters of that
-// block's gas; after a
+// nothing about block size), the target becomes three quarters of what
+// it was, or of that block's gas if that is more (another proposer's
+// larger block ran late). Not three quarters of a smaller block: a height
+// runs late for more than its own block (a proposer that started it late
+// after a slow vote makes it need round 1 whatever the block), and issue
+// 17's plateau lost most of its throughput that way, a round-1 height
+// with a block at half the target cutting the target to three eighths of
+// what the chain had just carried, and a dozen healthy heights growing it
+// back. Blocks near the target shrink as fast as before. After a
 // height decided in round 0 within the block time, it becomes that block's
 // gas if that is more (another proposer's larger block went through), or
 // grows if the block used most of it, up to the header's gas limit:
@@ -107,7 +114,7 @@ func (b *buildBudget) gasTarget() uint64 { return b.gas }
 func (b *buildBudget) observe(round consensus.Round, took, exec time.Duration, gasUsed uint64) {
 	switch {
 	case (round > 0 || took > b.blockTime*3/2) && exec >= b.blockTime/10 && float64(gasUsed) >= blockGasHeavy*float64(b.gas):
-		b.gas = max(uint64(float64(gasUsed)*blockGasShrink), minBlockGas)
+		b.gas = max(uint64(float64(max(gasUsed, b.gas))*blockGasShrink), minBlockGas)
 	case round == 0 && took <= b.blockTime && gasUsed > b.gas:
 		b.gas = min(gasUsed, b.gasLimit)
 	case round == 0 && took <= b.blockTime && float64(gasUsed) >= blockGasFull*float64(b.gas):

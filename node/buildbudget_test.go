@@ -6,9 +6,9 @@ import (
 )
 
 // TestBuildBudgetFollowsTheChain: the gas target starts at an eighth of
-// the gas limit (at least a thousand transfers, at most the limit); it
-// becomes three quarters of a late, heavy block's gas, never below the
-// minimum; holds after a height a little over the block time or one whose
+// the gas limit (at least a thousand transfers, at most the limit); after
+// a late height with a heavy block it becomes three quarters of itself, or
+// of the block's gas if that is more, never below the minimum; holds after a height a little over the block time or one whose
 // block left the target mostly unused; takes a larger block's gas after a
 // healthy height; grows back after healthy heights with full blocks, in
 // proportion to the room they left, never above the gas limit; and ignores
@@ -23,13 +23,22 @@ func TestBuildBudgetFollowsTheChain(t *testing.T) {
 		b.observe(0, 500*time.Millisecond, 200*time.Millisecond, b.gasTarget())
 	}
 	const heavy = 200 * time.Millisecond            // the block took this node 200 ms to execute
-	b.observe(0, 3*time.Second, heavy, 100_000_000) // a slow height with a 100M-gas block
-	if want := uint64(75_000_000); b.gasTarget() != want {
+	b.observe(0, 3*time.Second, heavy, 100_000_000) // a slow height with a 100M-gas block: three quarters of the target
+	if want := uint64(150_000_000); b.gasTarget() != want {
 		t.Fatalf("after a slow height %d, want %d", b.gasTarget(), want)
 	}
 	b.observe(1, 500*time.Millisecond, heavy, 80_000_000) // decided in round 1: another proposer's 80M-gas block
-	if want := uint64(60_000_000); b.gasTarget() != want {
+	if want := uint64(112_500_000); b.gasTarget() != want {
 		t.Fatalf("after a round-1 height %d, want %d", b.gasTarget(), want)
+	}
+	b.observe(0, 2*time.Second, heavy, 160_000_000) // a late block above the target: three quarters of the block
+	if want := uint64(120_000_000); b.gasTarget() != want {
+		t.Fatalf("after a late height with a block above the target %d, want %d", b.gasTarget(), want)
+	}
+	b.observe(0, 2*time.Second, heavy, 100_000_000) // blocks near the target shrink it as fast as ever
+	b.observe(1, 2*time.Second, heavy, 90_000_000)
+	if want := uint64(67_500_000); b.gasTarget() != want {
+		t.Fatalf("after two more late heights with blocks near the target %d, want %d", b.gasTarget(), want)
 	}
 	held := b.gasTarget()
 	b.observe(0, 1200*time.Millisecond, heavy, held)  // a little late: hold
@@ -88,7 +97,7 @@ func TestBuildBudgetFollowsTheChain(t *testing.T) {
 		t.Fatalf("a late height with a third of the target shrank it to %d", b.gasTarget())
 	}
 	b.observe(0, 2*time.Second, time.Second, gasLimit/2)
-	if want := uint64(float64(gasLimit/2) * blockGasShrink); b.gasTarget() != want {
+	if want := uint64(float64(gasLimit) * blockGasShrink); b.gasTarget() != want {
 		t.Fatalf("a late height with half the target: %d, want %d", b.gasTarget(), want)
 	}
 	if tiny := newBuildBudget(time.Millisecond, blockTime, 1); tiny.gasTarget() != minBlockGas {

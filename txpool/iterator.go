@@ -4,6 +4,7 @@ import (
 	"container/heap"
 	"math/big"
 
+	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/core/types"
 )
 
@@ -45,14 +46,29 @@ func (h *txHeap) Pop() any {
 // Executable returns an iterator over the transactions that can be executed
 // now: for each sender, the run of consecutive nonces from its state nonce,
 // cut before the first whose fee cap is below baseFee.
-func (p *Pool) Executable(baseFee *big.Int) *Iterator {
+func (p *Pool) Executable(baseFee *big.Int) *Iterator { return p.ExecutableAfter(baseFee, nil) }
+
+// ExecutableAfter is Executable for a block built on one not yet
+// committed (a block built ahead): each sender named in next starts its
+// run at the nonce given there (the one after its transactions in that
+// block) instead of its state nonce. The block's own transactions are then
+// not offered, and the ones it makes executable are: under a load above
+// what the chain takes, the pools refuse gossip while full and hold a
+// sender's later nonces without the ones another validator's block
+// carries, so counted from the head state most of a full pool was gapped,
+// and blocks built ahead came out with a few dozen transfers (issue 17).
+func (p *Pool) ExecutableAfter(baseFee *big.Int, next map[common.Address]uint64) *Iterator {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	it := &Iterator{baseFee: new(big.Int).Set(baseFee)}
 	it.heads.baseFee = it.baseFee
-	for _, acc := range p.accounts {
+	for from, acc := range p.accounts {
+		start := acc.stateNonce
+		if n, ok := next[from]; ok {
+			start = max(start, n)
+		}
 		var c chain
-		for n := acc.stateNonce; ; n++ {
+		for n := start; ; n++ {
 			e, ok := acc.byNonce[n]
 			if !ok || belowBaseFee(e, baseFee) {
 				break

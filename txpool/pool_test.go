@@ -209,6 +209,40 @@ func TestExecutableOrdersByTipKeepingNonceOrder(t *testing.T) {
 	}
 }
 
+// TestExecutableAfterContinuesPastTheParentBlock: for a block built on one
+// not yet committed, a sender the parent block carried continues after
+// its nonces there, so transactions gapped on the head state that the
+// parent fills are offered (sender 0 holds 0, 1 and, behind a gap, 3 and
+// 4; the parent carries 0-2 from another pool) and the parent's own are
+// not (sender 1: the parent carries 0); a sender the parent did not carry
+// starts at its state nonce (sender 2).
+func TestExecutableAfterContinuesPastTheParentBlock(t *testing.T) {
+	kr := newKeyring(t, 3)
+	p := newPool(kr, DefaultConfig())
+	mustAdd(t, p, kr.tx(t, 0, 0, 9, 100), kr.tx(t, 0, 1, 9, 100), kr.tx(t, 0, 3, 9, 100), kr.tx(t, 0, 4, 9, 100),
+		kr.tx(t, 1, 0, 5, 100), kr.tx(t, 1, 1, 5, 100),
+		kr.tx(t, 2, 0, 1, 100))
+	if got := len(drain(p.Executable(gwei))); got != 5 {
+		t.Fatalf("on the head state: %d executable, want 5 (sender 0's 0-1, sender 1's 0-1, sender 2's 0)", got)
+	}
+	got := drain(p.ExecutableAfter(gwei, map[common.Address]uint64{kr.addr(0): 3, kr.addr(1): 1}))
+	want := []struct {
+		sender int
+		nonce  uint64
+	}{{0, 3}, {0, 4}, {1, 1}, {2, 0}}
+	if len(got) != len(want) {
+		t.Fatalf("after the parent: %d executable, want %d", len(got), len(want))
+	}
+	for i, w := range want {
+		if from, _ := types.Sender(signer, got[i]); from != kr.addr(w.sender) || got[i].Nonce() != w.nonce {
+			t.Fatalf("position %d: sender %s nonce %d, want sender %d nonce %d", i, from, got[i].Nonce(), w.sender, w.nonce)
+		}
+	}
+	if got := len(drain(p.Executable(gwei))); got != 5 {
+		t.Fatalf("ExecutableAfter changed the pool: %d executable on the head state, want 5", got)
+	}
+}
+
 func TestIteratorPopDropsSender(t *testing.T) {
 	kr := newKeyring(t, 2)
 	p := newPool(kr, DefaultConfig())
