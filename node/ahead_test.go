@@ -114,29 +114,26 @@ func TestFillUntilGivesABuildItsFillTime(t *testing.T) {
 	const fill = 250 * time.Millisecond
 	t0 := time.Unix(1_000, 0)
 	deadline := t0.Add(time.Second)
-	var now time.Time
-	clock := func() time.Time { return now }
-	at := func(enough func() bool, d time.Duration) bool { now = t0.Add(d); return enough() }
-
+	type ask struct {
+		at   time.Duration // after t0
+		want bool
+	}
+	check := func(what string, asks ...ask) {
+		t.Helper()
+		var now time.Time
+		enough := fillUntil(deadline, fill, func() time.Time { return now })
+		for _, a := range asks {
+			now = t0.Add(a.at)
+			if got := enough(); got != a.want {
+				t.Fatalf("%s, asked at %s: enough %v, want %v", what, a.at, got, a.want)
+			}
+		}
+	}
 	// The first transaction starts before the deadline and ends after it,
 	// 1.2 s later: 250 ms more of filling from then on.
-	enough := fillUntil(deadline, fill, clock)
-	for _, c := range []struct {
-		at   time.Duration
-		want bool
-	}{{0, false}, {1200 * time.Millisecond, false}, {1400 * time.Millisecond, false}, {1450 * time.Millisecond, true}} {
-		if got := at(enough, c.at); got != c.want {
-			t.Fatalf("a build whose first transaction ended after the deadline, asked at %s: enough %v, want %v", c.at, got, c.want)
-		}
-	}
+	check("a build whose first transaction ended after the deadline",
+		ask{0, false}, ask{1200 * time.Millisecond, false}, ask{1400 * time.Millisecond, false}, ask{1450 * time.Millisecond, true})
 	// A build filling since well before the deadline stops at it.
-	enough = fillUntil(deadline, fill, clock)
-	for _, c := range []struct {
-		at   time.Duration
-		want bool
-	}{{0, false}, {10 * time.Millisecond, false}, {900 * time.Millisecond, false}, {1001 * time.Millisecond, true}} {
-		if got := at(enough, c.at); got != c.want {
-			t.Fatalf("a build filling since before the deadline, asked at %s: enough %v, want %v", c.at, got, c.want)
-		}
-	}
+	check("a build filling since before the deadline",
+		ask{0, false}, ask{10 * time.Millisecond, false}, ask{900 * time.Millisecond, false}, ask{1001 * time.Millisecond, true})
 }
