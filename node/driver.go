@@ -204,6 +204,9 @@ func (d *driver) onMessage(ctx context.Context, m consensusMsg) {
 		if len(d.future) < maxFuture {
 			d.future = append(d.future, m)
 		}
+		if !d.m.Decided() {
+			d.n.syncer.movedPast(uint64(d.m.Height()))
+		}
 		return
 	default:
 		return

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/bilayer/bilayer/core/block"
 	"github.com/bilayer/bilayer/core/genesis"
 	"github.com/bilayer/bilayer/node/consensus"
 	"github.com/bilayer/bilayer/node/signer"
@@ -81,6 +82,19 @@ func TestDecidedHeightCompletesFromResentProposal(t *testing.T) {
 	}
 }
 
+// twoHeights picks the harness's validator as one that proposes neither
+// height 1 nor height 2 (self), and builds the others' blocks for both
+// heights, signed by everyone else (signers), with block 1's certificate.
+func twoHeights(h *driverHarness) (self, p1, p2 int, signers []int, b1 *block.Block, bc1 *block.Commit, b2 *block.Block) {
+	h.t.Helper()
+	p1, p2 = h.proposerOf(1, 0), h.proposerOf(2, 0)
+	self = h.others(p1, p2)[0]
+	signers = h.others(self)
+	b1, bc1 = h.nextBlock(p1, 0, signers)
+	b2, _ = h.nextBlock(p2, 0, signers)
+	return self, p1, p2, signers, b1, bc1, b2
+}
+
 // TestBufferedNextHeightMessagesAreReplayed: proposals and votes of the
 // next height that arrive while the node is still deciding the current
 // one are buffered; when the current height is applied at once (a synced
@@ -91,11 +105,7 @@ func TestBufferedNextHeightMessagesAreReplayed(t *testing.T) {
 	for _, path := range []string{"synced block", "slow height"} {
 		t.Run(path, func(t *testing.T) {
 			h := newDriverHarness(t)
-			p1, p2 := h.proposerOf(1, 0), h.proposerOf(2, 0)
-			self := h.others(p1, p2)[0]
-			signers := h.others(self)
-			b1, bc1 := h.nextBlock(p1, 0, signers)
-			b2, _ := h.nextBlock(p2, 0, signers)
+			self, p1, p2, signers, b1, bc1, b2 := twoHeights(h)
 			id1, id2 := consensus.BlockID(b1.Hash()), consensus.BlockID(b2.Hash())
 			h.start(self, memdb.New(), nil)
 
@@ -261,5 +271,50 @@ func TestSyncedNextBlockDuringBlockTimeWait(t *testing.T) {
 	h.deliver(evApply{height: 1})
 	if h.d.m.Height() != 3 || h.head() != 2 {
 		t.Fatalf("machine at %d, head %d after the stale block-time timer, want 3 and 2", h.d.m.Height(), h.head())
+	}
+}
+
+// TestNextHeightMessagesTellSyncTheHeightWasDecided: a validator that has
+// not decided its height and hears verified messages of the next one
+// (it started a moment after the others and missed its first height's
+// votes) tells sync, which then fetches that height at once, with fresh
+// statuses, instead of waiting two block times for a peer one block
+// ahead. Once it has decided the height itself, next-height messages
+// (others' clocks run ahead) tell sync nothing.
+func TestNextHeightMessagesTellSyncTheHeightWasDecided(t *testing.T) {
+	h := newDriverHarness(t)
+	self, p1, p2, signers, b1, _, b2 := twoHeights(h)
+	h.start(self, memdb.New(), nil)
+	s := h.n.syncer
+	for len(s.kick) > 0 { // pokes from starting
+		<-s.kick
+	}
+
+	v := h.vote(p2, consensus.Prevote, 2, 0, consensus.BlockID(b2.Hash()))
+	h.deliver(evMessage{msg: consensusMsg{vote: &v}})
+	if got := s.passed.Load(); got != 1 {
+		t.Fatalf("after a height-2 vote at height 1, sync was told height %d was decided elsewhere, want 1", got)
+	}
+	if len(s.kick) != 1 || !s.refresh.Load() {
+		t.Fatalf("sync was not poked (%d) or not asked for fresh statuses (%v)", len(s.kick), s.refresh.Load())
+	}
+
+	// This node decides height 1 itself; height 2 has not started here.
+	<-s.kick
+	s.refresh.Store(false)
+	s.passed.Store(0)
+	h.deliver(evMessage{msg: h.proposal(p1, b1, 0, consensus.NilRound, nil)})
+	for _, typ := range []consensus.VoteType{consensus.Prevote, consensus.Precommit} {
+		for _, v := range h.votes(signers, typ, 1, 0, consensus.BlockID(b1.Hash())) {
+			h.deliver(evMessage{msg: consensusMsg{vote: &v}})
+		}
+	}
+	if !h.d.m.Decided() || h.head() != 1 {
+		t.Fatalf("setup: height 1 not decided and committed (head %d)", h.head())
+	}
+	v = h.vote(p2, consensus.Precommit, 2, 0, consensus.BlockID(b2.Hash()))
+	h.deliver(evMessage{msg: consensusMsg{vote: &v}})
+	if got := s.passed.Load(); got != 0 || s.refresh.Load() {
+		t.Fatalf("after deciding height 1, a height-2 vote told sync height %d was decided elsewhere (refresh %v)", got, s.refresh.Load())
 	}
 }

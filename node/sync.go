@@ -52,11 +52,15 @@ var (
 // serve. A peer that answers with nothing, or with blocks or certificates
 // that do not verify, although it claims the range, is penalised.
 type syncer struct {
-	n          *Node
-	proto      p2p.Protocol
-	kick       chan struct{}
-	highest    atomic.Uint64
-	start      atomic.Uint64
+	n       *Node
+	proto   p2p.Protocol
+	kick    chan struct{}
+	highest atomic.Uint64
+	start   atomic.Uint64
+	// passed is a height this node has not decided that validators have
+	// moved past (movedPast); refresh asks the loop for fresh statuses.
+	passed     atomic.Uint64
+	refresh    atomic.Bool
 	lastHead   uint64
 	headSince  time.Time
 	lastStatus time.Time
@@ -154,6 +158,20 @@ func (n *Node) serveBlocks(_ context.Context, _ p2p.PeerID, req []byte) ([]byte,
 	return wire.EncodeBlockRange(out)
 }
 
+// movedPast records that validators sent verified messages for the height
+// after h, the height this node is deciding: they have decided h, so sync
+// fetches it at once from a peer that has it, with fresh statuses, rather
+// than after two block times (a peer one block ahead is normally this node
+// a moment early). A validator started a moment after the others missed
+// the votes of its first height and caught up only that way, 1.5 s later
+// (the devnet's start → first block on every validator).
+func (s *syncer) movedPast(h uint64) {
+	if s.passed.Swap(h) != h {
+		s.refresh.Store(true)
+		s.poke()
+	}
+}
+
 // poke asks the sync loop to look for a peer now.
 func (s *syncer) poke() {
 	select {
@@ -173,7 +191,7 @@ func (s *syncer) run(ctx context.Context) {
 		case <-t.C:
 		case <-s.kick:
 		}
-		if time.Since(s.lastStatus) >= statusRefresh {
+		if s.refresh.Swap(false) || time.Since(s.lastStatus) >= statusRefresh {
 			s.refreshStatuses(ctx)
 			s.lastStatus = time.Now()
 		}
@@ -201,9 +219,9 @@ type candidate struct {
 }
 
 // step fetches the next blocks from a peer that is ahead: at once when one
-// claims to be two or more blocks ahead, and after two block times without
-// progress when one is one ahead (normally this node decides that block
-// itself a moment later).
+// claims to be two or more blocks ahead, and when one is one ahead, after
+// two block times without progress (normally this node decides that block
+// itself a moment later) or once validators moved past it (movedPast).
 func (s *syncer) step(ctx context.Context) {
 	head := s.n.chain.Head().Number()
 	now := time.Now()
@@ -249,7 +267,7 @@ func (s *syncer) step(ctx context.Context) {
 	for _, c := range cands {
 		bestClaim = max(bestClaim, c.status.Head)
 	}
-	stalled := time.Since(s.headSince) > 2*s.n.cfg.Genesis.BlockTime.Duration
+	stalled := time.Since(s.headSince) > 2*s.n.cfg.Genesis.BlockTime.Duration || s.passed.Load() == head+1
 	if bestClaim == head+1 && !stalled {
 		return
 	}
