@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/bilayer/bilayer/core/genesis"
+	"github.com/bilayer/bilayer/node/chain"
 	"github.com/bilayer/bilayer/store/memdb"
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/core/types"
@@ -136,4 +137,51 @@ func TestFillUntilGivesABuildItsFillTime(t *testing.T) {
 	// A build filling since well before the deadline stops at it.
 	check("a build filling since before the deadline",
 		ask{0, false}, ask{10 * time.Millisecond, false}, ask{900 * time.Millisecond, false}, ask{1001 * time.Millisecond, true})
+}
+
+// TestSmallBlockBuiltAheadIsBuiltAgain: behind a backlog (30 transfers
+// pooled, blocks of at most 20 by the gas limit, below the gas target), a
+// block built ahead with less than half a full block (one transfer: its
+// filling stalled) is dropped and the proposer builds again; one with
+// half or more is proposed as built.
+func TestSmallBlockBuiltAheadIsBuiltAgain(t *testing.T) {
+	h := newDriverHarnessWith(t, func(g *genesis.Genesis) { g.GasLimit = 20 * 21_000 })
+	h.start(h.proposerOf(1, 0), memdb.New(), nil)
+	signer := types.LatestSignerForChainID(big.NewInt(int64(h.c.gen.ChainID)))
+	to := common.HexToAddress("0xdead")
+	var txs []*types.Transaction
+	for nonce := range uint64(30) {
+		tx, err := types.SignNewTx(h.c.user, signer, &types.DynamicFeeTx{ChainID: signer.ChainID(), Nonce: nonce,
+			GasTipCap: big.NewInt(1e9), GasFeeCap: big.NewInt(100e9), Gas: 21000, To: &to, Value: big.NewInt(1)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		txs = append(txs, tx)
+	}
+	for i, err := range h.n.pool.Add(txs...) {
+		if err != nil {
+			t.Fatalf("pool transfer %d: %v", i, err)
+		}
+	}
+	genesisHash := h.n.chain.Head().Hash()
+	builtAhead := func(transfers int) *chain.Executed {
+		t.Helper()
+		ex, err := h.n.chain.Build(chain.BuildParams{Proposer: h.addr(h.proposerOf(1, 0)), Time: uint64(time.Now().Unix()),
+			MaxGas: uint64(transfers) * 21_000}, h.n.pool.Executable(h.n.chain.NextBaseFee(h.n.chain.Head().Header)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		done := make(chan struct{})
+		close(done)
+		h.d.ahead = &aheadBuild{height: 1, parent: genesisHash, done: done, ex: ex}
+		return ex
+	}
+	builtAhead(1)
+	if ex, _ := h.d.takeAhead(1, 0, nil); ex != nil {
+		t.Fatal("a block of 1 transfer built ahead behind a backlog was proposed")
+	}
+	want := builtAhead(10)
+	if ex, _ := h.d.takeAhead(1, 0, nil); ex == nil || len(ex.Block.Transactions) != len(want.Block.Transactions) {
+		t.Fatal("a block built ahead with half a full block was not proposed")
+	}
 }

@@ -29,8 +29,9 @@ import (
 // height and add that time to those transactions' wait; behind a backlog,
 // the block is full either way.
 
-// aheadSmall is the share of the gas target below which a block built
-// ahead is dropped for a new build when a backlog waits (takeAhead).
+// aheadSmall is the share of a full block (the gas target, or the gas
+// limit if smaller) below which a block built ahead is dropped for a new
+// build when a backlog waits (takeAhead).
 const aheadSmall = 0.5
 
 // aheadBuild is a block being built ahead for the next height.
@@ -161,9 +162,10 @@ func (d *driver) takeAhead(h consensus.Height, r consensus.Round, last *block.Co
 	// parent is flushed) can come out with a few dozen transactions while a
 	// backlog waits: a whole height for almost nothing. Building again now,
 	// on the committed parent, fills a block in the usual fill time.
-	if used := a.ex.Block.Header.GasUsed; float64(used) < aheadSmall*float64(d.budget.gasTarget()) && d.backlogged(a.ex.Block) {
+	full := min(d.budget.gasTarget(), a.ex.Block.Header.GasLimit)
+	if used := a.ex.Block.Header.GasUsed; float64(used) < aheadSmall*float64(full) && d.backlogged(a.ex.Block) {
 		d.n.log.Debug("The block built ahead is small behind a backlog; building again", "height", h,
-			"txs", len(a.ex.Block.Transactions), "gasUsed", used, "gasTarget", d.budget.gasTarget())
+			"txs", len(a.ex.Block.Transactions), "gasUsed", used, "full", full)
 		return nil, 0
 	}
 	return a.ex.Seal(last), a.took
