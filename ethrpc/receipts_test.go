@@ -158,4 +158,16 @@ func TestPoolContentOf(t *testing.T) {
 	if len(c.Pending) != 1 || len(c.Pending[from]) != 2 || c.Pending[from][0].Nonce() != 0 || c.Pending[from][1].Nonce() != 1 || c.QueuedCount != 1 {
 		t.Fatalf("pending %v, queued count %d", c.Pending, c.QueuedCount)
 	}
+	// txpool_status counts what the listing holds, without listing it.
+	if pending, queued := p.Counts(); pending != 2 || queued != 1 {
+		t.Fatalf("Counts: pending %d, queued %d; the listing: 2 and 1", pending, queued)
+	}
+	// Nonce 2 extends the run (0-2 pending); 5 still waits behind a gap.
+	if err := p.Add(signTransfer(t, key, 2, to, 1))[0]; err != nil {
+		t.Fatal(err)
+	}
+	c = PoolContentOf(p, signer)
+	if pending, queued := p.Counts(); pending != len(c.Pending[from]) || queued != c.QueuedCount || pending != 3 {
+		t.Fatalf("Counts: pending %d, queued %d; the listing: %d and %d", pending, queued, len(c.Pending[from]), c.QueuedCount)
+	}
 }

@@ -19,6 +19,13 @@ type TxPoolBackend interface {
 	TxPoolContent() PoolContent
 }
 
+// TxPoolCounter is an optional TxPoolBackend interface: a pool that counts
+// its pending and queued transactions without listing them
+// (txpool_status).
+type TxPoolCounter interface {
+	TxPoolCounts() (pending, queued int)
+}
+
 // PoolContent is a pool's transactions by sender, each sender's in nonce
 // order.
 type PoolContent struct {
@@ -82,6 +89,10 @@ func (api *TxPoolAPI) content() PoolContent {
 // Status returns the number of pending and queued transactions
 // (txpool_status).
 func (api *TxPoolAPI) Status() map[string]hexutil.Uint {
+	if tc, ok := api.b.(TxPoolCounter); ok {
+		pending, queued := tc.TxPoolCounts()
+		return map[string]hexutil.Uint{"pending": hexutil.Uint(pending), "queued": hexutil.Uint(queued)}
+	}
 	c := api.content()
 	pending := 0
 	for _, txs := range c.Pending {

@@ -78,17 +78,39 @@ func TestAdmissionMetricsCountOutcomes(t *testing.T) {
 		{"rpc", admissionRecoveredRefused, 1},
 		{"rpc", admissionInvalid, 1},
 		{"rpc", admissionRefused, 1},
-		{"gossip", admissionRefused, 1},
+		// A full pool recovers a gossiped transaction's sender for the
+		// proposal that will carry it, and refuses it.
+		{"gossip", admissionRecoveredRefused, 1},
+		{"gossip", admissionRefused, 0},
 		{"gossip", admissionAdded, 0},
 	} {
 		if got := counterValue(t, m.Admissions.WithLabelValues(c.path, c.outcome)); got != c.want {
 			t.Errorf("%s %s: %v, want %v", c.path, c.outcome, got, c.want)
 		}
 	}
+	// A false sender claim is caught by that recovery: the batch is
+	// rejected, and nothing is held.
+	liar := transfer(998, chainID)
+	data, err = wire.EncodeTxBatch([]*types.Transaction{liar}, []common.Address{crypto.PubkeyToAddress(testKey(997).PublicKey)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v := n.validateTxBatch("peer", data); v != p2p.Reject {
+		t.Fatalf("a batch with a false sender at a full pool: verdict %v, want reject", v)
+	}
+	if _, ok := n.refusedSenders.get(liar.Hash()); ok {
+		t.Fatal("the falsely claimed transaction's sender is held")
+	}
+	if got := counterValue(t, m.Admissions.WithLabelValues("gossip", admissionInvalid)); got != 1 {
+		t.Errorf("gossip invalid: %v, want 1 (the false claim)", got)
+	}
+	if from, ok := n.refusedSenders.get(gossiped.Hash()); !ok || from != crypto.PubkeyToAddress(testKey(999).PublicKey) {
+		t.Errorf("the refused gossiped transaction's sender: %s (held %v)", from, ok)
+	}
 	b := block.Assemble(&types.Header{Number: big.NewInt(1)}, types.Transactions{first, third, gossiped}, block.Extras{})
 	n.withPooledTxs(b)
-	if got := counterValue(t, m.ExecRecoveries); got != 2 {
-		t.Errorf("block sender recoveries %v, want 2 (the block's transactions not pooled)", got)
+	if got := counterValue(t, m.BlockRecoveries); got != 1 {
+		t.Errorf("block sender recoveries %v, want 1 (the block's transaction neither pooled nor held: third)", got)
 	}
 }
 

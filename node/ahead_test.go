@@ -106,26 +106,31 @@ func TestProposersBuildAheadBehindABacklog(t *testing.T) {
 	t.Logf("%d of the blocks up to height %d were built ahead", ahead, head)
 }
 
-// TestFillUntilGivesABuildItsFillTime: a block built ahead fills until its
+// TestAheadFillGivesABuildItsFillTime: a block built ahead fills until its
 // deadline, and past it for at least the fill time counted from the end of
 // its first transaction, however long that one waited (for the parent's
 // staging or flush): it stops at the deadline only when it has filled that
-// long already.
-func TestFillUntilGivesABuildItsFillTime(t *testing.T) {
+// long already. Once its height has started (stopBy), it stops at the time
+// stopBy names, whatever the rest says.
+func TestAheadFillGivesABuildItsFillTime(t *testing.T) {
 	const fill = 250 * time.Millisecond
 	t0 := time.Unix(1_000, 0)
 	deadline := t0.Add(time.Second)
 	type ask struct {
 		at   time.Duration // after t0
 		want bool
+		stop time.Duration // if set, stopBy(t0 + stop) before asking
 	}
 	check := func(what string, asks ...ask) {
 		t.Helper()
 		var now time.Time
-		enough := fillUntil(deadline, fill, func() time.Time { return now })
+		f := newAheadFill(deadline, fill, func() time.Time { return now })
 		for _, a := range asks {
+			if a.stop != 0 {
+				f.stopBy(t0.Add(a.stop))
+			}
 			now = t0.Add(a.at)
-			if got := enough(); got != a.want {
+			if got := f.enough(); got != a.want {
 				t.Fatalf("%s, asked at %s: enough %v, want %v", what, a.at, got, a.want)
 			}
 		}
@@ -133,10 +138,72 @@ func TestFillUntilGivesABuildItsFillTime(t *testing.T) {
 	// The first transaction starts before the deadline and ends after it,
 	// 1.2 s later: 250 ms more of filling from then on.
 	check("a build whose first transaction ended after the deadline",
-		ask{0, false}, ask{1200 * time.Millisecond, false}, ask{1400 * time.Millisecond, false}, ask{1450 * time.Millisecond, true})
+		ask{at: 0, want: false}, ask{at: 1200 * time.Millisecond, want: false}, ask{at: 1400 * time.Millisecond, want: false}, ask{at: 1450 * time.Millisecond, want: true})
 	// A build filling since well before the deadline stops at it.
 	check("a build filling since before the deadline",
-		ask{0, false}, ask{10 * time.Millisecond, false}, ask{900 * time.Millisecond, false}, ask{1001 * time.Millisecond, true})
+		ask{at: 0, want: false}, ask{at: 10 * time.Millisecond, want: false}, ask{at: 900 * time.Millisecond, want: false}, ask{at: 1001 * time.Millisecond, want: true})
+	// Its height starts at 500 ms, long before the deadline: filling stops
+	// a fill time later.
+	check("a build whose height started",
+		ask{at: 0, want: false}, ask{at: 10 * time.Millisecond, want: false}, ask{at: 500 * time.Millisecond, want: false, stop: 750 * time.Millisecond},
+		ask{at: 749 * time.Millisecond, want: false}, ask{at: 750 * time.Millisecond, want: true})
+	// The same for a build still waiting for its first transaction.
+	check("a build whose first transaction ended after its height started",
+		ask{at: 0, want: false, stop: 250 * time.Millisecond}, ask{at: 300 * time.Millisecond, want: true})
+}
+
+// TestBlockBuiltAheadStopsFillingWhenItsHeightStarts: a block built ahead
+// whose deadline is far off (counted from a slow execution of its parent)
+// stops filling a fill time after its height starts, and takeAhead
+// proposes what it holds then, instead of waiting for the deadline.
+func TestBlockBuiltAheadStopsFillingWhenItsHeightStarts(t *testing.T) {
+	h := newDriverHarnessWith(t, func(g *genesis.Genesis) { g.GasLimit = 20 * 21_000 })
+	h.start(h.proposerOf(1, 0), memdb.New(), nil)
+	signer := types.LatestSignerForChainID(big.NewInt(int64(h.c.gen.ChainID)))
+	to := common.HexToAddress("0xdead")
+	var txs []*types.Transaction
+	for nonce := range uint64(20) {
+		tx, err := types.SignNewTx(h.c.user, signer, &types.DynamicFeeTx{ChainID: signer.ChainID(), Nonce: nonce,
+			GasTipCap: big.NewInt(1e9), GasFeeCap: big.NewInt(100e9), Gas: 21000, To: &to, Value: big.NewInt(1)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		txs = append(txs, tx)
+	}
+	for i, err := range h.n.pool.Add(txs...) {
+		if err != nil {
+			t.Fatalf("pool transfer %d: %v", i, err)
+		}
+	}
+	ex, err := h.n.chain.Build(chain.BuildParams{Proposer: h.addr(h.proposerOf(1, 0)), Time: uint64(time.Now().Unix())},
+		h.n.pool.Executable(h.n.chain.NextBaseFee(h.n.chain.Head().Header)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The build fills (here: asks Enough) until its deadline, an hour away.
+	a := &aheadBuild{height: 1, parent: h.n.chain.Head().Hash(), done: make(chan struct{}),
+		fill: newAheadFill(time.Now().Add(time.Hour), h.d.budget.fillTime(), time.Now)}
+	go func() {
+		defer close(a.done)
+		for !a.fill.enough() {
+			time.Sleep(time.Millisecond)
+		}
+		a.ex = ex
+	}()
+	h.d.ahead = a
+	taken := make(chan *chain.Executed, 1)
+	go func() {
+		got, _ := h.d.takeAhead(1, 0, nil)
+		taken <- got
+	}()
+	select {
+	case got := <-taken:
+		if got == nil || got.Block.Hash() != ex.Block.Hash() {
+			t.Fatal("the block built ahead was not proposed")
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("takeAhead still waits for a build whose deadline is an hour away, 30 s after its height started")
+	}
 }
 
 // TestSmallBlockBuiltAheadIsBuiltAgain: behind a backlog (30 transfers

@@ -36,6 +36,7 @@ var (
 	_ ethrpc.Backend           = (*rpcBackend)(nil)
 	_ ethrpc.SystemLogsBackend = (*rpcBackend)(nil)
 	_ ethrpc.TxPoolBackend     = (*rpcBackend)(nil)
+	_ ethrpc.TxPoolCounter     = (*rpcBackend)(nil)
 )
 
 func notFound(err error) error {
@@ -143,6 +144,10 @@ func (b *rpcBackend) PendingTransaction(h common.Hash) *types.Transaction { retu
 func (b *rpcBackend) TxPoolContent() ethrpc.PoolContent {
 	return ethrpc.PoolContentOf(b.pool, b.chain.Signer())
 }
+
+// TxPoolCounts implements ethrpc.TxPoolCounter (txpool_status).
+func (b *rpcBackend) TxPoolCounts() (pending, queued int) { return b.pool.Counts() }
+
 func (b *rpcBackend) PendingNonce(a common.Address) uint64 { return b.pool.PendingNonce(a) }
 
 func (b *rpcBackend) NextBaseFee(context.Context) (*big.Int, error) {

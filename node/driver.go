@@ -220,7 +220,7 @@ func (d *driver) onMessage(ctx context.Context, m consensusMsg) {
 	if d.proposalAt.IsZero() {
 		d.proposalAt = time.Now()
 	}
-	d.blocks[id] = d.n.withPooledTxs(m.block)
+	d.blocks[id] = m.block // pooled objects and recovered senders (decodeConsensus)
 	for _, v := range m.proposal.POL {
 		d.hear(v)
 		d.exec(ctx, d.m.Step(consensus.VoteReceived{Vote: v}))

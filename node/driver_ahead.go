@@ -1,6 +1,7 @@
 package node
 
 import (
+	"sync/atomic"
 	"time"
 
 	"github.com/bilayer/bilayer/core/block"
@@ -39,6 +40,7 @@ type aheadBuild struct {
 	height consensus.Height // the height the block is for
 	parent common.Hash      // the block it extends
 	done   chan struct{}    // closed when ex, err and took are set
+	fill   *aheadFill       // when its filling stops
 	ex     *chain.Executed
 	err    error
 	took   time.Duration
@@ -86,15 +88,14 @@ func (d *driver) startAhead(h consensus.Height, ex *chain.Executed, execTook tim
 		deadline = others
 	}
 	fill := d.budget.fillTime()
-	deadline = deadline.Add(fill)
-	enough := fillUntil(deadline, fill, time.Now)
+	a := &aheadBuild{height: h + 1, parent: b.Hash(), done: make(chan struct{}),
+		fill: newAheadFill(deadline.Add(fill), fill, time.Now)}
 	run, err := n.chain.BuildOn(ex, chain.BuildParams{Proposer: n.self, Time: uint64(time.Now().Unix()),
-		Enough: enough, MaxGas: d.budget.gasTarget()}, txs)
+		Enough: a.fill.enough, MaxGas: d.budget.gasTarget()}, txs)
 	if err != nil {
 		n.log.Debug("Cannot build the next block ahead", "height", h+1, "err", err)
 		return
 	}
-	a := &aheadBuild{height: h + 1, parent: b.Hash(), done: make(chan struct{})}
 	d.ahead = a
 	go func() {
 		defer close(a.done)
@@ -143,8 +144,9 @@ func (d *driver) backlogged(b *block.Block) bool {
 
 // takeAhead returns the block built ahead for round r of height h, sealed
 // with last (the parent's certificate), with how long building it took, or
-// nil when there is none for that round on the current head. It waits for
-// a build still running.
+// nil when there is none for that round on the current head. A build
+// still running stops filling within a fill time, when a build started
+// now would (aheadFill.stopBy), and takeAhead waits for it.
 func (d *driver) takeAhead(h consensus.Height, r consensus.Round, last *block.Commit) (*chain.Executed, time.Duration) {
 	a := d.ahead
 	d.ahead = nil
@@ -152,6 +154,9 @@ func (d *driver) takeAhead(h consensus.Height, r consensus.Round, last *block.Co
 		return nil, 0
 	}
 	waitFrom := time.Now()
+	if a.fill != nil {
+		a.fill.stopBy(waitFrom.Add(d.budget.fillTime()))
+	}
 	<-a.done
 	d.aheadWait = time.Since(waitFrom)
 	if a.err != nil {
@@ -171,7 +176,7 @@ func (d *driver) takeAhead(h consensus.Height, r consensus.Round, last *block.Co
 	return a.ex.Seal(last), a.took
 }
 
-// fillUntil is the Enough of a block built ahead: filling stops once the
+// aheadFill is the Enough of a block built ahead: filling stops once the
 // deadline has passed and the build has filled for at least fill (the
 // time a build at the height's start gets), counted from the end of its
 // first transaction. The build waits for its parent's post-state to be
@@ -181,14 +186,39 @@ func (d *driver) takeAhead(h consensus.Height, r consensus.Round, last *block.Co
 // alone, that left time for a few dozen transfers, and the next height
 // carried a block of 2 to 50 with a full pool (issue 17: one build in
 // fifteen under load).
-func fillUntil(deadline time.Time, fill time.Duration, now func() time.Time) func() bool {
-	calls := 0
-	var filling time.Time
-	return func() bool {
-		t := now()
-		if calls++; calls == 2 {
-			filling = t
-		}
-		return calls >= 2 && t.After(deadline) && t.Sub(filling) >= fill
-	}
+//
+// Filling also stops at the time stopBy sets, whatever the rest says: once
+// the height has started, the proposal goes out no later than a build
+// started then would send it. Before that cut, a build whose deadline was
+// counted from a slow execution of its parent still filled 1.3 s into the
+// height, past the other validators' propose timeout (1 s), and the height
+// took a second round: 4-5 s for one block (issue 17, under twice the
+// peak's load).
+type aheadFill struct {
+	deadline time.Time
+	fill     time.Duration
+	now      func() time.Time
+	calls    int       // the build's goroutine only
+	filling  time.Time // the build's goroutine only
+	stopAt   atomic.Int64
 }
+
+func newAheadFill(deadline time.Time, fill time.Duration, now func() time.Time) *aheadFill {
+	return &aheadFill{deadline: deadline, fill: fill, now: now}
+}
+
+// enough is asked by the build before each transaction.
+func (f *aheadFill) enough() bool {
+	t := f.now()
+	if stop := f.stopAt.Load(); stop != 0 && t.UnixNano() >= stop {
+		return true
+	}
+	if f.calls++; f.calls == 2 {
+		f.filling = t
+	}
+	return f.calls >= 2 && t.After(f.deadline) && t.Sub(f.filling) >= f.fill
+}
+
+// stopBy makes filling stop at t at the latest; it may be called from
+// another goroutine than the build's.
+func (f *aheadFill) stopBy(t time.Time) { f.stopAt.Store(t.UnixNano()) }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"runtime"
 	"sync"
 	"time"
 
@@ -11,6 +12,7 @@ import (
 	"github.com/bilayer/bilayer/node/consensus"
 	"github.com/bilayer/bilayer/node/wire"
 	"github.com/bilayer/bilayer/p2p"
+	"github.com/bilayer/bilayer/txpool"
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/core/types"
 )
@@ -127,7 +129,7 @@ func (n *Node) decodeConsensus(data []byte) (consensusMsg, p2p.Verdict, error) {
 			return consensusMsg{}, p2p.Reject, err
 		}
 		n.chain.CommitmentsChecked(b) // Execute need not hash its transactions again
-		return consensusMsg{proposal: &m, block: b}, p2p.Accept, nil
+		return consensusMsg{proposal: &m, block: n.withPooledTxs(b)}, p2p.Accept, nil
 	}
 }
 
@@ -334,10 +336,28 @@ func (n *Node) validateTxBatch(from p2p.PeerID, data []byte) p2p.Verdict {
 	// takes, that was most of a validator's recoveries).
 	var entered []*types.Transaction
 	for i, tx := range txs {
-		if n.pool.Precheck(tx, senders[i]) != nil {
+		if err := n.pool.Precheck(tx, senders[i]); err != nil {
+			if errors.Is(err, txpool.ErrPoolFull) && n.refusedSenders != nil {
+				// No room here, but the peer pooled it: it is in a
+				// proposal soon. Its sender is recovered now, off that
+				// height's critical path (sendercache.go).
+				sender, held := n.refusedSenders.get(tx.Hash())
+				var rerr error
+				if !held { // the same transaction again costs no recovery
+					n.execGate.admit(func() { sender, rerr = types.Sender(n.chain.Signer(), tx) })
+				}
+				if rerr != nil || sender != senders[i] {
+					n.metrics.admitted("gossip", admissionInvalid)
+					n.log.Debug("Rejected tx batch: a false sender", "peer", from, "tx", i, "hash", tx.Hash(), "claimed", senders[i], "sender", sender, "err", rerr)
+					return p2p.Reject
+				}
+				n.refusedSenders.add(tx.Hash(), sender)
+				n.metrics.admitted("gossip", admissionRecoveredRefused)
+				continue
+			}
 			// The pool would refuse it from the sender the peer names
-			// (known, used nonce, a gap in a full pool, no room): not
-			// worth a recovery. The batch is then ignored, not relayed.
+			// (known, used nonce): not worth a recovery. The batch is
+			// then ignored, not relayed.
 			n.metrics.admitted("gossip", admissionRefused)
 			continue
 		}
@@ -449,18 +469,59 @@ func (b *txBatcher) flush(ctx context.Context) {
 // the pool's objects, which carry their already recovered senders: a
 // validator then recovers each transaction's sender once (on admission),
 // not again when it executes the block. Equal hashes mean equal signed
-// transactions, so the block is unchanged.
+// transactions, so the block is unchanged. The senders of the rest are
+// recovered here, on all cores (recoverSenders).
+//
+// A proposal's block goes through here when its gossip message is checked
+// (decodeConsensus), off the consensus driver's goroutine: on a validator
+// still committing the previous height, the recoveries overlap that
+// commit instead of lengthening the block's execution. Under a load above
+// what the chain takes, full pools refuse each other's transactions
+// before recovering them, and a validator found most of a proposal's
+// transactions unpooled: their recoveries were a third of its execution
+// time (issue 17).
 func (n *Node) withPooledTxs(b *block.Block) *block.Block {
-	missed := 0
+	var missed []*types.Transaction
+	held := cachedSigner{Signer: n.pool.Signer(), cache: n.refusedSenders}
 	for i, tx := range b.Transactions {
 		if p := n.pool.Get(tx.Hash()); p != nil {
 			b.Transactions[i] = p
+		} else if _, ok := n.refusedSenders.get(tx.Hash()); ok {
+			_, _ = types.Sender(held, tx) // from the cache: no recovery, no error
 		} else {
-			missed++
+			missed = append(missed, tx)
 		}
 	}
-	if n.metrics != nil && missed > 0 {
-		n.metrics.ExecRecoveries.Add(float64(missed))
+	recoverSenders(n.pool.Signer(), missed, runtime.GOMAXPROCS(0))
+	if n.metrics != nil && len(missed) > 0 {
+		n.metrics.BlockRecoveries.Add(float64(len(missed)))
 	}
 	return b
+}
+
+// minParallelRecoveries is the fewest senders recoverSenders spreads over
+// several goroutines.
+const minParallelRecoveries = 16
+
+// recoverSenders recovers the senders of txs with signer, on up to workers
+// goroutines; each transaction caches its sender (types.Sender). A
+// signature that does not recover is left for the block's execution to
+// refuse.
+func recoverSenders(signer types.Signer, txs []*types.Transaction, workers int) {
+	workers = min(workers, len(txs)/minParallelRecoveries)
+	if workers < 2 {
+		for _, tx := range txs {
+			_, _ = types.Sender(signer, tx) // an error: the block fails execution
+		}
+		return
+	}
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Go(func() {
+			for i := w; i < len(txs); i += workers {
+				_, _ = types.Sender(signer, txs[i]) // an error: the block fails execution
+			}
+		})
+	}
+	wg.Wait()
 }

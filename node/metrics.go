@@ -22,10 +22,10 @@ type Metrics struct {
 	// shows how many signature recoveries were spent on transactions the
 	// pool then refused.
 	Admissions *prometheus.CounterVec
-	// ExecRecoveries counts the transactions of blocks this node executed
-	// that were not in its pool, so their senders were recovered during
-	// the block's execution, on the height's critical path.
-	ExecRecoveries prometheus.Counter
+	// BlockRecoveries counts the transactions of blocks this node received
+	// (proposals, synced blocks) that were not in its pool, so their
+	// senders were recovered when the block arrived (withPooledTxs).
+	BlockRecoveries prometheus.Counter
 }
 
 // The outcomes of an admission (Metrics.Admissions' outcome label).
@@ -69,10 +69,10 @@ func NewMetrics(reg prometheus.Registerer) (*Metrics, error) {
 		Admissions: prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: "bilayer", Name: "txpool_admissions_total",
 			Help: "Transactions offered to the pool, by path (rpc, gossip) and outcome (refused before sender recovery, invalid, recovered_refused: refused after it, added)."},
 			[]string{"path", "outcome"}),
-		ExecRecoveries: prometheus.NewCounter(prometheus.CounterOpts{Namespace: "bilayer", Name: "block_sender_recoveries_total",
-			Help: "Transactions of executed blocks that were not pooled here, so their senders were recovered while executing the block."}),
+		BlockRecoveries: prometheus.NewCounter(prometheus.CounterOpts{Namespace: "bilayer", Name: "block_sender_recoveries_total",
+			Help: "Transactions of received blocks (proposals, synced blocks) that were not pooled here, so their senders were recovered when the block arrived."}),
 	}
-	for _, c := range []prometheus.Collector{m.Height, m.Round, m.Peers, m.MempoolSize, m.BlockInterval, m.BlockTxs, m.Evidence, m.BuiltAhead, m.Admissions, m.ExecRecoveries} {
+	for _, c := range []prometheus.Collector{m.Height, m.Round, m.Peers, m.MempoolSize, m.BlockInterval, m.BlockTxs, m.Evidence, m.BuiltAhead, m.Admissions, m.BlockRecoveries} {
 		if err := reg.Register(c); err != nil {
 			return nil, err
 		}

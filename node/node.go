@@ -84,6 +84,9 @@ type Node struct {
 	// builds a block (execgate.go).
 	execGate *execGate
 	syncer   *syncer
+	// refusedSenders are the senders of gossiped transactions the full
+	// pool refused, for the proposals that carry them (sendercache.go).
+	refusedSenders *senderCache
 
 	valsMu    sync.Mutex
 	valsCache map[consensus.Height]*consensus.ValidatorSet
@@ -156,11 +159,18 @@ func New(cfg Config) (*Node, error) {
 		return nil, fmt.Errorf("node: head state: %w", err)
 	}
 	n.pool = txpool.New(cfg.Mempool, c.Signer(), c.ValidatePoolTx, st, c.NextBaseFee(c.Head().Header))
+	// The other validators' pools, at most: what they may propose.
+	n.refusedSenders = newSenderCache(refusedSenderPools * cfg.Mempool.MaxTxs)
 	if _, err := n.validatorsAt(consensus.Height(c.Head().Number() + 1)); err != nil {
 		return nil, err
 	}
 	return n, nil
 }
+
+// refusedSenderPools is how many pools' worth of senders refusedSenders
+// holds: the other three validators' on a four-validator devnet (about
+// 1 MiB with the devnet's pools of 6,000).
+const refusedSenderPools = 3
 
 func consensusConfig(g *genesis.Genesis) consensus.Config {
 	cfg := consensus.DefaultConfig()

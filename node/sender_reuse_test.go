@@ -117,3 +117,104 @@ func TestProposalReusesPooledSenders(t *testing.T) {
 		t.Fatalf("without the swap: %d recoveries, want %d (the test would prove nothing)", got, count)
 	}
 }
+
+// TestProposalRecoversUnpooledSendersOnArrival: the transactions of a
+// proposal that are not pooled (a full pool refused them from gossip)
+// have their senders recovered by withPooledTxs, on several goroutines,
+// when the proposal arrives: executing the block recovers none.
+func TestProposalRecoversUnpooledSendersOnArrival(t *testing.T) {
+	chainID := big.NewInt(1337)
+	var recoveries atomic.Int64
+	signer := countingSigner{Signer: types.LatestSignerForChainID(chainID), recoveries: &recoveries}
+	accept := func(*types.Transaction, common.Address, txpool.StateView, *big.Int) error { return nil }
+	pool := txpool.New(txpool.DefaultConfig(), signer, accept, richState{}, big.NewInt(1))
+	const count, pooled = 100, 30
+	var txs types.Transactions
+	for i := range count {
+		key, err := crypto.ToECDSA(common.LeftPadBytes(big.NewInt(int64(i+1)).Bytes(), 32))
+		if err != nil {
+			t.Fatal(err)
+		}
+		to := common.HexToAddress("0xbeef")
+		tx, err := types.SignNewTx(key, types.LatestSignerForChainID(chainID), &types.DynamicFeeTx{ChainID: chainID, Gas: 21000,
+			To: &to, Value: big.NewInt(1), GasTipCap: big.NewInt(1), GasFeeCap: big.NewInt(10)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		txs = append(txs, tx)
+	}
+	enc, err := block.Assemble(&types.Header{Number: big.NewInt(1)}, txs, block.Extras{}).Encode()
+	if err != nil {
+		t.Fatal(err)
+	}
+	decode := func() *block.Block {
+		b, err := block.Decode(enc, 1<<24)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return b
+	}
+	for i, err := range pool.Add(decode().Transactions[:pooled]...) {
+		if err != nil {
+			t.Fatalf("add %d: %v", i, err)
+		}
+	}
+	recoveries.Store(0)
+	b := (&Node{pool: pool}).withPooledTxs(decode())
+	if got := recoveries.Load(); got != count-pooled {
+		t.Fatalf("the proposal's arrival recovered %d senders, want %d (those not pooled)", got, count-pooled)
+	}
+	for i, tx := range b.Transactions {
+		if _, err := types.Sender(signer, tx); err != nil {
+			t.Fatalf("transaction %d: %v", i, err)
+		}
+	}
+	if got := recoveries.Load(); got != count-pooled {
+		t.Fatalf("executing the block recovered %d more senders, want 0", got-(count-pooled))
+	}
+	if err := b.CheckCommitments(); err != nil {
+		t.Fatalf("the block changed: %v", err)
+	}
+}
+
+// TestRecoverSendersOnSeveralGoroutines: every transaction's sender is
+// recovered once, whatever the number of goroutines.
+func TestRecoverSendersOnSeveralGoroutines(t *testing.T) {
+	chainID := big.NewInt(1337)
+	base := types.LatestSignerForChainID(chainID)
+	for _, workers := range []int{1, 2, 3, 8} {
+		var recoveries atomic.Int64
+		signer := countingSigner{Signer: base, recoveries: &recoveries}
+		var txs []*types.Transaction
+		want := map[int]common.Address{}
+		for i := range 50 {
+			key, err := crypto.ToECDSA(common.LeftPadBytes(big.NewInt(int64(i+1)).Bytes(), 32))
+			if err != nil {
+				t.Fatal(err)
+			}
+			tx, err := types.SignNewTx(key, base, &types.DynamicFeeTx{ChainID: chainID, Gas: 21000, GasFeeCap: big.NewInt(1)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			raw, _ := tx.MarshalBinary()
+			fresh := new(types.Transaction)
+			if err := fresh.UnmarshalBinary(raw); err != nil {
+				t.Fatal(err)
+			}
+			txs = append(txs, fresh)
+			want[i] = crypto.PubkeyToAddress(key.PublicKey)
+		}
+		recoverSenders(signer, txs, workers)
+		if got := recoveries.Load(); got != int64(len(txs)) {
+			t.Fatalf("%d goroutines: %d recoveries, want %d", workers, got, len(txs))
+		}
+		for i, tx := range txs {
+			if from, err := types.Sender(signer, tx); err != nil || from != want[i] {
+				t.Fatalf("%d goroutines: transaction %d from %s (%v), want %s", workers, i, from, err, want[i])
+			}
+		}
+		if got := recoveries.Load(); got != int64(len(txs)) {
+			t.Fatalf("%d goroutines: senders recovered again afterwards", workers)
+		}
+	}
+}

@@ -195,6 +195,15 @@ func (b *Backend) TxPoolContent() ethrpc.PoolContent {
 	return ethrpc.PoolContentOf(b.pool, b.chain.Signer())
 }
 
+// TxPoolCounts implements ethrpc.TxPoolCounter (txpool_status); a
+// read-only backend's pool is empty.
+func (b *Backend) TxPoolCounts() (pending, queued int) {
+	if b.pool == nil {
+		return 0, 0
+	}
+	return b.pool.Counts()
+}
+
 // PendingNonce returns the next nonce of a counting pooled transactions.
 func (b *Backend) PendingNonce(a common.Address) uint64 {
 	if b.pool == nil {
