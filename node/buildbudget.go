@@ -43,6 +43,14 @@ const (
 	initialBlockGas = 1000 * execution.TxGas
 )
 
+// fillTimeOf is how long a proposer fills its block: a quarter of the
+// block time, or of the propose timeout if that is shorter, so the
+// proposal arrives well within the others' timeout and the height within
+// its block time.
+func fillTimeOf(timeoutPropose, blockTime time.Duration) time.Duration {
+	return min(timeoutPropose, blockTime) / 4
+}
+
 // buildBudget bounds the block this node builds when it proposes (issue
 // 17: a plateau, not a collapse): a fixed time to fill it, and a gas target
 // that follows the chain.

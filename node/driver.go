@@ -109,7 +109,7 @@ func (n *Node) newDriver() (*driver, error) {
 	if err != nil {
 		return nil, err
 	}
-	d := &driver{n: n, budget: newBuildBudget(n.ccfg.TimeoutPropose/4, n.cfg.Genesis.BlockTime.Duration, n.cfg.Genesis.GasLimit)}
+	d := &driver{n: n, budget: newBuildBudget(fillTimeOf(n.ccfg.TimeoutPropose, n.cfg.Genesis.BlockTime.Duration), n.cfg.Genesis.BlockTime.Duration, n.cfg.Genesis.GasLimit)}
 	d.resetHeight()
 	st, ok, err := loadConsensusState(n.cfg.DB)
 	if err != nil {
@@ -220,7 +220,9 @@ func (d *driver) onMessage(ctx context.Context, m consensusMsg) {
 	if d.proposalAt.IsZero() {
 		d.proposalAt = time.Now()
 	}
-	d.blocks[id] = m.block // pooled objects and recovered senders (decodeConsensus)
+	if _, known := d.blocks[id]; !known {
+		d.blocks[id] = d.n.withPooledTxs(m.block)
+	}
 	for _, v := range m.proposal.POL {
 		d.hear(v)
 		d.exec(ctx, d.m.Step(consensus.VoteReceived{Vote: v}))

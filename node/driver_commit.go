@@ -64,10 +64,7 @@ func (d *driver) completeDecided(ctx context.Context, b *block.Block, synced boo
 		return
 	}
 	d.awaiting = nil
-	if synced {
-		b = d.n.withPooledTxs(b) // a proposal's block went through it already
-	}
-	d.blocks[c.BlockID] = b
+	d.blocks[c.BlockID] = d.n.withPooledTxs(b)
 	d.synced[c.BlockID] = true
 	d.n.log.Info("Received the decided block", "height", c.Height, "block", c.BlockID.String(), "fromSync", synced)
 	in, err := d.commit(ctx, *c)

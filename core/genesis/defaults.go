@@ -38,10 +38,18 @@ var DefaultL2MinBaseFee = big.NewInt(7)
 var DefaultMinStake = Ether(100)
 
 // DefaultConsensus returns the default BFT timeouts, tuned for one-second
-// blocks on a local network.
+// blocks on a local network. A validator waits two seconds for a proposal
+// (timeoutPropose counts from its own start of the round): heights are
+// paced to the block time, so validators start a height up to a few
+// hundred milliseconds apart, as their commits of the last one end, and
+// under load the proposer, whose commit overlaps the block it builds
+// ahead, often starts last. With one second, proposals that arrived 10-50
+// ms past it sent one loaded height in sixty to a second round, 2-4 s for
+// one block (issue 17). A proposer that is down costs each height it
+// should propose 2 s instead of 1.
 func DefaultConsensus() Consensus {
 	return Consensus{
-		TimeoutPropose:        Duration{time.Second},
+		TimeoutPropose:        Duration{2 * time.Second},
 		TimeoutProposeDelta:   Duration{500 * time.Millisecond},
 		TimeoutPrevote:        Duration{500 * time.Millisecond},
 		TimeoutPrevoteDelta:   Duration{250 * time.Millisecond},
