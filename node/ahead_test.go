@@ -154,8 +154,9 @@ func TestAheadFillGivesABuildItsFillTime(t *testing.T) {
 
 // TestBlockBuiltAheadStopsFillingWhenItsHeightStarts: a block built ahead
 // whose deadline is far off (counted from a slow execution of its parent)
-// stops filling a fill time after its height starts, and takeAhead
-// proposes what it holds then, instead of waiting for the deadline.
+// stops filling by half the propose timeout after its height starts, and
+// takeAhead proposes what it holds then, instead of waiting for the
+// deadline.
 func TestBlockBuiltAheadStopsFillingWhenItsHeightStarts(t *testing.T) {
 	h := newDriverHarnessWith(t, func(g *genesis.Genesis) { g.GasLimit = 20 * 21_000 })
 	h.start(h.proposerOf(1, 0), memdb.New(), nil)

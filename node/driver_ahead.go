@@ -145,8 +145,8 @@ func (d *driver) backlogged(b *block.Block) bool {
 // takeAhead returns the block built ahead for round r of height h, sealed
 // with last (the parent's certificate), with how long building it took, or
 // nil when there is none for that round on the current head. A build
-// still running stops filling within a fill time, when a build started
-// now would (aheadFill.stopBy), and takeAhead waits for it.
+// still running stops filling by half the propose timeout (aheadFill.stopBy),
+// and takeAhead waits for it.
 func (d *driver) takeAhead(h consensus.Height, r consensus.Round, last *block.Commit) (*chain.Executed, time.Duration) {
 	a := d.ahead
 	d.ahead = nil
@@ -155,7 +155,7 @@ func (d *driver) takeAhead(h consensus.Height, r consensus.Round, last *block.Co
 	}
 	waitFrom := time.Now()
 	if a.fill != nil {
-		a.fill.stopBy(waitFrom.Add(d.budget.fillTime()))
+		a.fill.stopBy(waitFrom.Add(d.n.ccfg.TimeoutPropose / 2))
 	}
 	<-a.done
 	d.aheadWait = time.Since(waitFrom)
@@ -188,12 +188,15 @@ func (d *driver) takeAhead(h consensus.Height, r consensus.Round, last *block.Co
 // fifteen under load).
 //
 // Filling also stops at the time stopBy sets, whatever the rest says: once
-// the height has started, the proposal goes out no later than a build
-// started then would send it. Before that cut, a build whose deadline was
-// counted from a slow execution of its parent still filled 1.3 s into the
-// height, past the other validators' propose timeout (1 s), and the height
-// took a second round: 4-5 s for one block (issue 17, under twice the
-// peak's load).
+// the height has started, by half the propose timeout, so the proposal
+// reaches the others well within theirs. A build whose deadline was
+// counted from a slow execution of its parent once filled 1.3 s into the
+// height, past the others' propose timeout (then 1 s), and the height took
+// a second round: 4-5 s for one block (issue 17). A cut at a fill time
+// after the height's start was tried and dropped: under twice the peak's
+// load, builds slowed by admission then carried a few hundred transfers,
+// the blocks built again at the height's start no more, and the plateau
+// fell to a quarter of the peak in two of three runs.
 type aheadFill struct {
 	deadline time.Time
 	fill     time.Duration
