@@ -160,22 +160,7 @@ func TestAheadFillGivesABuildItsFillTime(t *testing.T) {
 func TestBlockBuiltAheadStopsFillingWhenItsHeightStarts(t *testing.T) {
 	h := newDriverHarnessWith(t, func(g *genesis.Genesis) { g.GasLimit = 20 * 21_000 })
 	h.start(h.proposerOf(1, 0), memdb.New(), nil)
-	signer := types.LatestSignerForChainID(big.NewInt(int64(h.c.gen.ChainID)))
-	to := common.HexToAddress("0xdead")
-	var txs []*types.Transaction
-	for nonce := range uint64(20) {
-		tx, err := types.SignNewTx(h.c.user, signer, &types.DynamicFeeTx{ChainID: signer.ChainID(), Nonce: nonce,
-			GasTipCap: big.NewInt(1e9), GasFeeCap: big.NewInt(100e9), Gas: 21000, To: &to, Value: big.NewInt(1)})
-		if err != nil {
-			t.Fatal(err)
-		}
-		txs = append(txs, tx)
-	}
-	for i, err := range h.n.pool.Add(txs...) {
-		if err != nil {
-			t.Fatalf("pool transfer %d: %v", i, err)
-		}
-	}
+	poolTransfers(t, h, 20)
 	ex, err := h.n.chain.Build(chain.BuildParams{Proposer: h.addr(h.proposerOf(1, 0)), Time: uint64(time.Now().Unix())},
 		h.n.pool.Executable(h.n.chain.NextBaseFee(h.n.chain.Head().Header)))
 	if err != nil {
@@ -215,22 +200,7 @@ func TestBlockBuiltAheadStopsFillingWhenItsHeightStarts(t *testing.T) {
 func TestSmallBlockBuiltAheadIsBuiltAgain(t *testing.T) {
 	h := newDriverHarnessWith(t, func(g *genesis.Genesis) { g.GasLimit = 20 * 21_000 })
 	h.start(h.proposerOf(1, 0), memdb.New(), nil)
-	signer := types.LatestSignerForChainID(big.NewInt(int64(h.c.gen.ChainID)))
-	to := common.HexToAddress("0xdead")
-	var txs []*types.Transaction
-	for nonce := range uint64(30) {
-		tx, err := types.SignNewTx(h.c.user, signer, &types.DynamicFeeTx{ChainID: signer.ChainID(), Nonce: nonce,
-			GasTipCap: big.NewInt(1e9), GasFeeCap: big.NewInt(100e9), Gas: 21000, To: &to, Value: big.NewInt(1)})
-		if err != nil {
-			t.Fatal(err)
-		}
-		txs = append(txs, tx)
-	}
-	for i, err := range h.n.pool.Add(txs...) {
-		if err != nil {
-			t.Fatalf("pool transfer %d: %v", i, err)
-		}
-	}
+	poolTransfers(t, h, 30)
 	genesisHash := h.n.chain.Head().Hash()
 	builtAhead := func(transfers int) *chain.Executed {
 		t.Helper()
@@ -251,5 +221,26 @@ func TestSmallBlockBuiltAheadIsBuiltAgain(t *testing.T) {
 	want := builtAhead(10)
 	if ex, _ := h.d.takeAhead(1, 0, nil); ex == nil || len(ex.Block.Transactions) != len(want.Block.Transactions) {
 		t.Fatal("a block built ahead with half a full block was not proposed")
+	}
+}
+
+// poolTransfers pools count transfers from the harness's user, nonces 0 on.
+func poolTransfers(t *testing.T, h *driverHarness, count uint64) {
+	t.Helper()
+	signer := types.LatestSignerForChainID(big.NewInt(int64(h.c.gen.ChainID)))
+	to := common.HexToAddress("0xdead")
+	var txs []*types.Transaction
+	for nonce := range count {
+		tx, err := types.SignNewTx(h.c.user, signer, &types.DynamicFeeTx{ChainID: signer.ChainID(), Nonce: nonce,
+			GasTipCap: big.NewInt(1e9), GasFeeCap: big.NewInt(100e9), Gas: 21000, To: &to, Value: big.NewInt(1)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		txs = append(txs, tx)
+	}
+	for i, err := range h.n.pool.Add(txs...) {
+		if err != nil {
+			t.Fatalf("pool transfer %d: %v", i, err)
+		}
 	}
 }

@@ -54,16 +54,7 @@ func TestProposalReusesPooledSenders(t *testing.T) {
 	const count = 20
 	var txs types.Transactions
 	for i := range count {
-		key, err := crypto.ToECDSA(common.LeftPadBytes(big.NewInt(int64(i+1)).Bytes(), 32))
-		if err != nil {
-			t.Fatal(err)
-		}
-		to := common.HexToAddress("0xbeef")
-		tx, err := types.SignNewTx(key, types.LatestSignerForChainID(chainID), &types.DynamicFeeTx{ChainID: chainID, Gas: 21000,
-			To: &to, Value: big.NewInt(1), GasTipCap: big.NewInt(1), GasFeeCap: big.NewInt(10)})
-		if err != nil {
-			t.Fatal(err)
-		}
+		tx := signedBy(t, i+1, chainID)
 		// As from gossip or RPC: a fresh object, its sender not known.
 		raw, _ := tx.MarshalBinary()
 		fresh := new(types.Transaction)
@@ -131,17 +122,7 @@ func TestProposalRecoversUnpooledSendersOnArrival(t *testing.T) {
 	const count, pooled = 100, 30
 	var txs types.Transactions
 	for i := range count {
-		key, err := crypto.ToECDSA(common.LeftPadBytes(big.NewInt(int64(i+1)).Bytes(), 32))
-		if err != nil {
-			t.Fatal(err)
-		}
-		to := common.HexToAddress("0xbeef")
-		tx, err := types.SignNewTx(key, types.LatestSignerForChainID(chainID), &types.DynamicFeeTx{ChainID: chainID, Gas: 21000,
-			To: &to, Value: big.NewInt(1), GasTipCap: big.NewInt(1), GasFeeCap: big.NewInt(10)})
-		if err != nil {
-			t.Fatal(err)
-		}
-		txs = append(txs, tx)
+		txs = append(txs, signedBy(t, i+1, chainID))
 	}
 	enc, err := block.Assemble(&types.Header{Number: big.NewInt(1)}, txs, block.Extras{}).Encode()
 	if err != nil {
@@ -217,4 +198,20 @@ func TestRecoverSendersOnSeveralGoroutines(t *testing.T) {
 			t.Fatalf("%d goroutines: senders recovered again afterwards", workers)
 		}
 	}
+}
+
+// signedBy returns a transfer signed by the key whose scalar is key.
+func signedBy(t *testing.T, key int, chainID *big.Int) *types.Transaction {
+	t.Helper()
+	k, err := crypto.ToECDSA(common.LeftPadBytes(big.NewInt(int64(key)).Bytes(), 32))
+	if err != nil {
+		t.Fatal(err)
+	}
+	to := common.HexToAddress("0xbeef")
+	tx, err := types.SignNewTx(k, types.LatestSignerForChainID(chainID), &types.DynamicFeeTx{ChainID: chainID, Gas: 21000,
+		To: &to, Value: big.NewInt(1), GasTipCap: big.NewInt(1), GasFeeCap: big.NewInt(10)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tx
 }
