@@ -166,13 +166,16 @@ func TestBlockBuiltAheadStopsFillingWhenItsHeightStarts(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// The build fills (here: asks Enough) until its deadline, an hour away.
+	// The build fills until its deadline, an hour away: it asks Enough
+	// before each transaction, here one transaction a millisecond.
 	a := &aheadBuild{height: 1, parent: h.n.chain.Head().Hash(), done: make(chan struct{}),
 		fill: newAheadFill(time.Now().Add(time.Hour), h.d.budget.fillTime(), time.Now)}
+	txTick := time.NewTicker(time.Millisecond)
+	defer txTick.Stop()
 	go func() {
 		defer close(a.done)
 		for !a.fill.enough() {
-			time.Sleep(time.Millisecond)
+			<-txTick.C
 		}
 		a.ex = ex
 	}()

@@ -110,3 +110,18 @@ func TestBuildBudgetFollowsTheChain(t *testing.T) {
 		t.Errorf("a 5M gas limit starts at %d, want the limit", below.gasTarget())
 	}
 }
+
+// TestFillTimeIsAQuarterOfTheShorter: a proposer fills for a quarter of
+// the block time, or of the propose timeout if that is shorter: the
+// devnet's 2 s timeout and 1 s blocks keep the 250 ms fill.
+func TestFillTimeIsAQuarterOfTheShorter(t *testing.T) {
+	for _, c := range []struct{ timeout, block, want time.Duration }{
+		{2 * time.Second, time.Second, 250 * time.Millisecond},
+		{600 * time.Millisecond, time.Second, 150 * time.Millisecond},
+		{time.Second, 2 * time.Second, 250 * time.Millisecond},
+	} {
+		if got := fillTimeOf(c.timeout, c.block); got != c.want {
+			t.Errorf("timeout %s, block time %s: fill %s, want %s", c.timeout, c.block, got, c.want)
+		}
+	}
+}
