@@ -163,6 +163,9 @@ func runNode(c *cli.Context) error {
 	// 15 MB of pointers) would otherwise stay in the heap for the
 	// process's life and cost the collector on every cycle.
 	g.Alloc = nil
+	if err := cmdutil.RegisterTrieCacheMetrics(reg, n.Chain().StateDatabase()); err != nil {
+		return err
+	}
 	if err := n.Start(); err != nil {
 		return err
 	}

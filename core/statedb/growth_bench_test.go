@@ -129,4 +129,8 @@ func BenchmarkBlocksAsTheStateGrows(b *testing.B) {
 	// transfers) and the rest (the commit): both grow.
 	b.ReportMetric(mean(execTime[:10]), "first-10-exec-ms")
 	b.ReportMetric(mean(execTime[len(execTime)-10:]), "last-10-exec-ms")
+	if st := db.NodeCacheStats(); st.Hits+st.Misses > 0 {
+		b.ReportMetric(100*float64(st.Hits)/float64(st.Hits+st.Misses), "node-cache-hit-%")
+		b.ReportMetric(float64(st.Entries), "node-cache-entries")
+	}
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/ethereum/go-ethereum/common"
+	"github.com/ethereum/go-ethereum/core/rawdb"
 	"github.com/ethereum/go-ethereum/core/state"
 	"github.com/ethereum/go-ethereum/ethdb"
 	"github.com/ethereum/go-ethereum/params"
@@ -20,25 +21,31 @@ var ErrMissingState = errors.New("state not available")
 // It is safe for concurrent use to the extent go-ethereum's trie database is:
 // many readers, one committer at a time.
 type DB struct {
-	disk   ethdb.Database
-	triedb *triedb.Database
-	state  state.Database
+	disk    ethdb.Database
+	triedb  *triedb.Database
+	state   state.Database
+	nodes   *nodeCache     // nil without a cache
+	pending *pendingStates // staged states' nodes; nil without a cache
 }
 
 // New returns a state database over disk with the hash trie scheme and no
 // pruning.
 func New(disk ethdb.Database) *DB { return NewCached(disk, 0) }
 
-// NewCached is New with a clean-node cache of cacheBytes in front of disk,
-// so executing blocks reads recently used trie nodes from memory instead of
-// the database. A DB with a cache must be closed to release it.
+// NewCached is New with a cache of up to cacheBytes of the newest states'
+// trie nodes in front of disk (a nodeCache, in place of the trie database's
+// own clean cache), so executing blocks reads the live trie from memory
+// instead of the database. A DB must be closed when done.
 func NewCached(disk ethdb.Database, cacheBytes int) *DB {
-	tdb := triedb.NewDatabase(disk, &triedb.Config{HashDB: &hashdb.Config{CleanCacheSize: cacheBytes}})
-	return &DB{
-		disk:   disk,
-		triedb: tdb,
-		state:  state.NewMPTDatabase(tdb, state.NewCodeDB(disk)),
+	tdb := triedb.NewDatabase(disk, &triedb.Config{HashDB: &hashdb.Config{}})
+	code := state.NewCodeDB(disk)
+	mpt := state.NewMPTDatabase(tdb, code)
+	db := &DB{disk: disk, triedb: tdb, state: mpt}
+	if cacheBytes > 0 {
+		db.nodes, db.pending = newNodeCache(cacheBytes), newPendingStates()
+		db.state = newCachedDatabase(mpt, code, disk, db.nodes, db.pending)
 	}
+	return db
 }
 
 // Rules returns the fixed fork rules bilayer runs its StateDBs with: EIP-158
@@ -95,6 +102,12 @@ func (d *DB) Stage(sdb *state.StateDB, blockNumber uint64) (common.Hash, error) 
 // Flush writes the trie nodes of a staged root to disk (the second half of
 // Commit).
 func (d *DB) Flush(root common.Hash, blockNumber uint64) error {
+	if d.pending != nil {
+		if err := d.pending.flush(d.disk, root); err != nil {
+			return fmt.Errorf("flush trie of block %d: %w", blockNumber, err)
+		}
+		return nil
+	}
 	if err := d.triedb.Commit(root, false); err != nil {
 		return fmt.Errorf("flush trie of block %d (root %s): %w", blockNumber, root, err)
 	}
@@ -104,6 +117,12 @@ func (d *DB) Flush(root common.Hash, blockNumber uint64) error {
 // Discard drops from memory the trie nodes of a staged root that is never
 // to be flushed; nodes another staged or flushed root holds stay.
 func (d *DB) Discard(root common.Hash) error {
+	if d.pending != nil {
+		if d.pending.discard(root) && !rawdb.HasLegacyTrieNode(d.disk, root) {
+			d.nodes.forget(common.Hash{}, nil, root)
+		}
+		return nil
+	}
 	if err := d.triedb.Dereference(root); err != nil {
 		return fmt.Errorf("discard state %s: %w", root, err)
 	}
@@ -112,7 +131,10 @@ func (d *DB) Discard(root common.Hash) error {
 
 // HasState reports whether the state with the given root is available.
 func (d *DB) HasState(root common.Hash) bool {
-	_, err := d.state.OpenTrie(root)
+	if d.pending != nil && d.pending.has(root) {
+		return true
+	}
+	_, err := d.triedb.NodeReader(root)
 	return err == nil
 }
 
@@ -130,4 +152,22 @@ func (d *DB) Close() error {
 		return fmt.Errorf("close trie database: %w", err)
 	}
 	return nil
+}
+
+// NodeCacheStats is what the trie-node cache of a DB has done so far.
+type NodeCacheStats struct {
+	// Hits and Misses count node reads answered and not answered from it.
+	Hits, Misses uint64
+	// Entries is the number of nodes it holds, Bytes what they are charged
+	// against its budget (blobs, keys and bookkeeping).
+	Entries, Bytes int
+}
+
+// NodeCacheStats returns the trie-node cache's counts (zero without one).
+func (d *DB) NodeCacheStats() NodeCacheStats {
+	if d.nodes == nil {
+		return NodeCacheStats{}
+	}
+	h, m, e, b := d.nodes.stats()
+	return NodeCacheStats{Hits: h, Misses: m, Entries: e, Bytes: b}
 }

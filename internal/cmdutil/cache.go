@@ -34,15 +34,19 @@ func CacheSizes(mib int) (trie, block int64, err error) {
 const memoryBaseMiB = 64
 
 // MemoryLimit returns the Go runtime's soft memory limit, in bytes, for a
-// node given --cache (MiB): memoryBaseMiB plus as much again as the
-// caches. The caches themselves mostly live outside the Go heap (the
-// trie-node cache's chunks are mmap'd, pebble's block cache and memtables
-// are allocated manually), so the limit bounds the heap the node keeps
-// beside them: without it the heap grows to twice its live size before a
-// collection and the pages are returned lazily, which under saturating
-// load held 211–269 MiB resident per devnet validator (issue 17).
+// node given --cache (MiB): memoryBaseMiB, plus as much again as the
+// caches, plus the trie-node cache's share, which lives in the Go heap
+// (statedb's node cache; pebble's block cache and memtables are allocated
+// outside it). Without a limit the heap grows to twice its live size
+// before a collection and the pages are returned lazily, which under
+// saturating load held 211–269 MiB resident per devnet validator (issue
+// 17).
 func MemoryLimit(cacheMiB int) int64 {
-	return int64(memoryBaseMiB+cacheMiB) << 20
+	trie, _, err := CacheSizes(cacheMiB)
+	if err != nil {
+		trie = 0
+	}
+	return int64(memoryBaseMiB+cacheMiB)<<20 + trie
 }
 
 // ApplyMemoryLimit sets the Go runtime's soft memory limit from --cache

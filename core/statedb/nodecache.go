@@ -1,0 +1,243 @@
+package statedb
+
+import (
+	"fmt"
+	"hash/maphash"
+	"sync"
+
+	"github.com/ethereum/go-ethereum/common"
+	"github.com/ethereum/go-ethereum/core/rawdb"
+	"github.com/ethereum/go-ethereum/core/types"
+	"github.com/ethereum/go-ethereum/ethdb"
+	"github.com/ethereum/go-ethereum/trie/trienode"
+	"github.com/ethereum/go-ethereum/triedb/database"
+)
+
+// nodeEntryOverhead is what a cached node costs beside its blob and key:
+// the map slot (key header, hash, blob header) and allocation rounding.
+const nodeEntryOverhead = 96
+
+// nodeCache holds the trie nodes of the newest states by their position
+// (the trie's owner and the node's path), each with its hash, within a byte
+// budget. A read asks for a node by position and hash and is answered only
+// when the cached node at that position has that hash, so a node of another
+// state at the same position is never returned: the cache needs no
+// invalidation to be correct, only to stay useful.
+//
+// It replaces go-ethereum's hash-keyed clean cache (issue 17). That cache is
+// a ring buffer that every flushed node enters, so in an archive chain the
+// superseded versions of every rewritten node push the live ones out within
+// a few dozen blocks, and the reads of untouched accounts go to disk. Here a
+// committed node takes the place of the node it supersedes at its path, so
+// the budget holds live nodes only.
+//
+// It is safe for concurrent use.
+type nodeCache struct {
+	mu     sync.Mutex
+	seed   maphash.Seed
+	nodes  map[uint64]cachedNode // by the hash of the node's position (positionOf)
+	size   int                   // bytes charged to the budget
+	budget int
+
+	hits, misses uint64
+}
+
+// cachedNode is a node blob and its hash, and the length of its position's
+// key (for the budget).
+type cachedNode struct {
+	hash   common.Hash
+	blob   []byte
+	keyLen int
+}
+
+// newNodeCache returns an empty cache of budget bytes.
+func newNodeCache(budget int) *nodeCache {
+	return &nodeCache{seed: maphash.MakeSeed(), nodes: make(map[uint64]cachedNode), budget: budget}
+}
+
+// nodeKeyBuf is room for an owner hash and a path of up to 64 nibbles, so
+// that building a key for a lookup does not allocate.
+type nodeKeyBuf [common.HashLength + 64]byte
+
+// nodeKey writes the key of the node at path in owner's trie into buf: the
+// account trie's nodes (owner zero) by their path alone, a storage trie's by
+// the owner and the path.
+func nodeKey(buf *nodeKeyBuf, owner common.Hash, path []byte) []byte {
+	if owner == (common.Hash{}) {
+		return append(buf[:0], path...)
+	}
+	return append(append(buf[:0], owner[:]...), path...)
+}
+
+// positionOf hashes a node's key (nodeKey) to the map's key. The map holds
+// no key strings, so the collector has half the objects to mark. Two
+// positions with one hash share an entry: a read of either is then answered
+// only if the node there is the one it asks for (by node hash), so a
+// collision costs a miss, never a wrong node.
+func (c *nodeCache) positionOf(key []byte) uint64 { return maphash.Bytes(c.seed, key) }
+
+// charge is what an entry costs the budget.
+func charge(keyLen int, blob []byte) int { return keyLen + len(blob) + nodeEntryOverhead }
+
+// get returns the blob of the node at path in owner's trie if the cached node
+// there has hash.
+func (c *nodeCache) get(owner common.Hash, path []byte, hash common.Hash) ([]byte, bool) {
+	var buf nodeKeyBuf
+	key := nodeKey(&buf, owner, path)
+	pos := c.positionOf(key)
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	n, ok := c.nodes[pos]
+	if !ok || n.hash != hash {
+		c.misses++
+		return nil, false
+	}
+	c.hits++
+	return n.blob, true
+}
+
+// put caches blob, whose hash is hash, as the node at path in owner's trie,
+// in place of whatever was cached there. The blob must not be modified
+// afterwards.
+func (c *nodeCache) put(owner common.Hash, path []byte, hash common.Hash, blob []byte) {
+	var buf nodeKeyBuf
+	key := nodeKey(&buf, owner, path)
+	pos := c.positionOf(key)
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.makeRoomLocked(charge(len(key), blob))
+	c.setLocked(pos, len(key), hash, blob)
+}
+
+// setLocked replaces the entry at pos, whose key is keyLen bytes; an empty
+// blob deletes it.
+func (c *nodeCache) setLocked(pos uint64, keyLen int, hash common.Hash, blob []byte) {
+	if old, ok := c.nodes[pos]; ok {
+		c.size -= charge(old.keyLen, old.blob)
+		delete(c.nodes, pos)
+	}
+	if len(blob) == 0 {
+		return
+	}
+	c.nodes[pos] = cachedNode{hash: hash, blob: blob, keyLen: keyLen}
+	c.size += charge(keyLen, blob)
+}
+
+// makeRoomLocked drops entries until need more bytes fit in the budget,
+// with an eighth of the budget to spare so that the next puts do not each
+// shrink the cache. Go's map iteration starts at a random entry, so the
+// entries dropped are a random sample: the nodes near the root, which every
+// block rewrites, come back with the next commit.
+func (c *nodeCache) makeRoomLocked(need int) {
+	if c.size+need <= c.budget {
+		return
+	}
+	target := c.budget - c.budget/8 - need
+	for pos, n := range c.nodes {
+		if c.size <= target {
+			return
+		}
+		c.size -= charge(n.keyLen, n.blob)
+		delete(c.nodes, pos)
+	}
+}
+
+// forget drops the node at path in owner's trie if the cached one there has
+// hash.
+func (c *nodeCache) forget(owner common.Hash, path []byte, hash common.Hash) {
+	var buf nodeKeyBuf
+	key := nodeKey(&buf, owner, path)
+	pos := c.positionOf(key)
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if n, ok := c.nodes[pos]; ok && n.hash == hash {
+		c.setLocked(pos, len(key), hash, nil)
+	}
+}
+
+// commit caches the nodes a state commit wrote (and forgets those it
+// deleted): they are the newest state's nodes at their paths.
+func (c *nodeCache) commit(nodes *trienode.MergedNodeSet) {
+	if nodes == nil {
+		return
+	}
+	var buf nodeKeyBuf
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	need := 0
+	for owner, set := range nodes.Sets {
+		for path, n := range set.Nodes {
+			if len(n.Blob) > 0 {
+				need += charge(len(nodeKey(&buf, owner, []byte(path))), n.Blob)
+			}
+		}
+	}
+	c.makeRoomLocked(min(need, c.budget))
+	for owner, set := range nodes.Sets {
+		for path, n := range set.Nodes {
+			key := nodeKey(&buf, owner, []byte(path))
+			c.setLocked(c.positionOf(key), len(key), n.Hash, n.Blob)
+		}
+	}
+	// A commit larger than the budget: drop some of its own nodes.
+	c.makeRoomLocked(0)
+}
+
+// stats returns the cache's hits and misses so far, its entries and the
+// bytes charged to its budget.
+func (c *nodeCache) stats() (hits, misses uint64, entries, size int) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.hits, c.misses, len(c.nodes), c.size
+}
+
+// cachedNodeDB is the trie node database of a DB with a node cache: it
+// answers from the cache first, then from the staged states, then from
+// disk, and caches what it read from the latter two.
+type cachedNodeDB struct {
+	cache   *nodeCache
+	pending *pendingStates
+	disk    ethdb.KeyValueReader
+}
+
+// NodeReader returns a reader of the state at stateRoot, or an error
+// wrapping ErrMissingState if that state is neither cached, staged nor on
+// disk.
+func (db *cachedNodeDB) NodeReader(stateRoot common.Hash) (database.NodeReader, error) {
+	if stateRoot != types.EmptyRootHash && !db.has(stateRoot) {
+		return nil, fmt.Errorf("state %s: %w", stateRoot, ErrMissingState)
+	}
+	return &cachedNodeReader{db: db}, nil
+}
+
+// has reports whether the root node stateRoot is cached, staged or on disk.
+func (db *cachedNodeDB) has(stateRoot common.Hash) bool {
+	if _, ok := db.cache.get(common.Hash{}, nil, stateRoot); ok {
+		return true
+	}
+	if db.pending.has(stateRoot) {
+		return true
+	}
+	return rawdb.HasLegacyTrieNode(db.disk, stateRoot)
+}
+
+// cachedNodeReader reads trie nodes through a cachedNodeDB.
+type cachedNodeReader struct {
+	db *cachedNodeDB
+}
+
+// Node returns the blob of the node with hash at path in owner's trie, or
+// nil if it is nowhere.
+func (r *cachedNodeReader) Node(owner common.Hash, path []byte, hash common.Hash) ([]byte, error) {
+	if blob, ok := r.db.cache.get(owner, path, hash); ok {
+		return blob, nil
+	}
+	blob, ok := r.db.pending.node(hash)
+	if !ok {
+		blob = rawdb.ReadLegacyTrieNode(r.db.disk, hash)
+	}
+	if len(blob) > 0 {
+		r.db.cache.put(owner, path, hash, blob)
+	}
+	return blob, nil
+}

@@ -1,0 +1,294 @@
+package statedb
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"sync"
+	"testing"
+
+	"github.com/ethereum/go-ethereum/common"
+	"github.com/ethereum/go-ethereum/core/rawdb"
+	"github.com/ethereum/go-ethereum/core/state"
+	"github.com/ethereum/go-ethereum/core/tracing"
+	"github.com/ethereum/go-ethereum/crypto"
+	"github.com/ethereum/go-ethereum/trie/trienode"
+	"github.com/holiman/uint256"
+)
+
+// TestNodeCacheAnswersOnlyTheHashAsked: a cached node is returned only to a
+// read of its own hash at its own position; a newer node at the position
+// replaces it.
+func TestNodeCacheAnswersOnlyTheHashAsked(t *testing.T) {
+	c := newNodeCache(1 << 20)
+	owner := common.HexToHash("0xaa")
+	h1, h2 := common.HexToHash("0x01"), common.HexToHash("0x02")
+	c.put(owner, []byte{1, 2}, h1, []byte("one"))
+	if blob, ok := c.get(owner, []byte{1, 2}, h1); !ok || string(blob) != "one" {
+		t.Fatalf("get of the cached hash = %q %v", blob, ok)
+	}
+	if _, ok := c.get(owner, []byte{1, 2}, h2); ok {
+		t.Fatal("a read of another hash at the same position was answered")
+	}
+	if _, ok := c.get(common.Hash{}, []byte{1, 2}, h1); ok {
+		t.Fatal("a read of the same path in another trie was answered")
+	}
+	if _, ok := c.get(owner, []byte{1}, h1); ok {
+		t.Fatal("a read of another path was answered")
+	}
+	c.put(owner, []byte{1, 2}, h2, []byte("two"))
+	if _, ok := c.get(owner, []byte{1, 2}, h1); ok {
+		t.Fatal("a superseded node is still answered")
+	}
+	if blob, ok := c.get(owner, []byte{1, 2}, h2); !ok || string(blob) != "two" {
+		t.Fatalf("get of the newer node = %q %v", blob, ok)
+	}
+	c.forget(owner, []byte{1, 2}, h1)
+	if _, ok := c.get(owner, []byte{1, 2}, h2); !ok {
+		t.Fatal("forgetting another hash dropped the node")
+	}
+	c.forget(owner, []byte{1, 2}, h2)
+	if _, ok := c.get(owner, []byte{1, 2}, h2); ok {
+		t.Fatal("a forgotten node is still answered")
+	}
+	if _, _, entries, size := c.stats(); entries != 0 || size != 0 {
+		t.Fatalf("empty cache holds %d entries, %d bytes", entries, size)
+	}
+}
+
+// TestNodeCacheCommitReplacesAndDeletes: a commit's nodes take their
+// positions and its deleted nodes leave the cache.
+func TestNodeCacheCommitReplacesAndDeletes(t *testing.T) {
+	c := newNodeCache(1 << 20)
+	owner := common.HexToHash("0xbb")
+	c.put(common.Hash{}, []byte{3}, common.HexToHash("0x03"), []byte("old"))
+	c.put(owner, []byte{4}, common.HexToHash("0x04"), []byte("gone"))
+	set := trienode.NewNodeSet(common.Hash{})
+	set.AddNode([]byte{3}, trienode.NewNodeWithPrev(common.HexToHash("0x33"), []byte("new"), nil))
+	storage := trienode.NewNodeSet(owner)
+	storage.AddNode([]byte{4}, trienode.NewDeletedWithPrev(nil))
+	merged := trienode.NewMergedNodeSet()
+	if err := merged.Merge(set); err != nil {
+		t.Fatal(err)
+	}
+	if err := merged.Merge(storage); err != nil {
+		t.Fatal(err)
+	}
+	c.commit(merged)
+	if blob, ok := c.get(common.Hash{}, []byte{3}, common.HexToHash("0x33")); !ok || string(blob) != "new" {
+		t.Fatalf("committed node = %q %v", blob, ok)
+	}
+	if _, _, entries, _ := c.stats(); entries != 1 {
+		t.Fatalf("%d entries after the commit, want 1 (the deleted node dropped)", entries)
+	}
+}
+
+// TestNodeCacheStaysWithinItsBudget: however many nodes are put, the bytes
+// charged stay within the budget, and the newest put is kept.
+func TestNodeCacheStaysWithinItsBudget(t *testing.T) {
+	const budget = 64 << 10
+	c := newNodeCache(budget)
+	for i := range 10_000 {
+		path := []byte(fmt.Sprintf("%d", i))
+		hash := crypto.Keccak256Hash(path)
+		c.put(common.Hash{}, path, hash, make([]byte, 100))
+		if _, _, _, size := c.stats(); size > budget {
+			t.Fatalf("after %d puts: %d bytes charged, budget %d", i+1, size, budget)
+		}
+		if _, ok := c.get(common.Hash{}, path, hash); !ok {
+			t.Fatalf("put %d was evicted at once", i)
+		}
+	}
+	if _, _, entries, _ := c.stats(); entries < budget/(2*(100+nodeEntryOverhead)) {
+		t.Fatalf("only %d entries kept in %d bytes", entries, budget)
+	}
+}
+
+// cachedAndPlain is the same chain kept twice: through a DB with a node
+// cache, and through one without, over separate disks.
+type cachedAndPlain struct {
+	cached, plain *DB
+	roots         []common.Hash // roots after each block, same in both
+}
+
+// testAddresses are the accounts the random blocks touch, contract the one
+// whose storage they write.
+var (
+	testAddresses = func() []common.Address {
+		as := make([]common.Address, 64)
+		for i := range as {
+			as[i] = common.BigToAddress(uint256.NewInt(uint64(i + 1)).ToBig())
+		}
+		return as
+	}()
+	testContract = common.HexToAddress("0xc0")
+)
+
+// randomBlock changes balances (some to zero, which deletes the empty
+// account), nonces and storage slots (some to zero, which deletes them).
+func randomBlock(rng *rand.Rand, sdb *state.StateDB) {
+	for range 20 {
+		a := testAddresses[rng.IntN(len(testAddresses))]
+		switch rng.IntN(4) {
+		case 0:
+			sdb.SetBalance(a, uint256.NewInt(0), tracing.BalanceChangeUnspecified)
+		case 1:
+			sdb.SetNonce(a, sdb.GetNonce(a)+1, tracing.NonceChangeUnspecified)
+		default:
+			sdb.AddBalance(a, uint256.NewInt(rng.Uint64N(1000)+1), tracing.BalanceChangeUnspecified)
+		}
+		slot := common.BigToHash(uint256.NewInt(rng.Uint64N(32)).ToBig())
+		value := common.Hash{}
+		if rng.IntN(3) > 0 {
+			value = common.BigToHash(uint256.NewInt(rng.Uint64N(1 << 40)).ToBig())
+		}
+		sdb.SetState(testContract, slot, value)
+	}
+}
+
+// newCachedAndPlain commits the same blocks through both DBs, checking that
+// their roots agree.
+func newCachedAndPlain(t *testing.T, budget, blocks int) *cachedAndPlain {
+	t.Helper()
+	cp := &cachedAndPlain{cached: NewCached(rawdb.NewMemoryDatabase(), budget), plain: New(rawdb.NewMemoryDatabase())}
+	t.Cleanup(func() { cp.cached.Close(); cp.plain.Close() })
+	alloc := testAlloc()
+	alloc[testContract] = alloc[common.HexToAddress("0x03")]
+	var rc, rp common.Hash
+	var err error
+	if rc, err = cp.cached.ApplyAlloc(alloc); err != nil {
+		t.Fatal(err)
+	}
+	if rp, err = cp.plain.ApplyAlloc(alloc); err != nil {
+		t.Fatal(err)
+	}
+	rngC, rngP := rand.New(rand.NewPCG(7, 8)), rand.New(rand.NewPCG(7, 8))
+	for n := 1; n <= blocks; n++ {
+		rc = cp.commit(t, cp.cached, rc, rngC, n)
+		rp = cp.commit(t, cp.plain, rp, rngP, n)
+		if rc != rp {
+			t.Fatalf("block %d: root %s with the cache, %s without", n, rc, rp)
+		}
+		cp.roots = append(cp.roots, rc)
+	}
+	return cp
+}
+
+func (cp *cachedAndPlain) commit(t *testing.T, db *DB, root common.Hash, rng *rand.Rand, n int) common.Hash {
+	t.Helper()
+	sdb, err := db.StateAt(root)
+	if err != nil {
+		t.Fatalf("block %d: %v", n, err)
+	}
+	randomBlock(rng, sdb)
+	root, err = db.Commit(sdb, uint64(n))
+	if err != nil {
+		t.Fatalf("block %d: %v", n, err)
+	}
+	return root
+}
+
+// sameState fails unless both DBs read the same accounts and slots at root.
+func (cp *cachedAndPlain) sameState(t *testing.T, root common.Hash) {
+	t.Helper()
+	c, err := cp.cached.StateAt(root)
+	if err != nil {
+		t.Fatalf("cached state %s: %v", root, err)
+	}
+	p, err := cp.plain.StateAt(root)
+	if err != nil {
+		t.Fatalf("plain state %s: %v", root, err)
+	}
+	for _, a := range append(testAddresses, testContract) {
+		if c.Exist(a) != p.Exist(a) || c.GetBalance(a).Cmp(p.GetBalance(a)) != 0 || c.GetNonce(a) != p.GetNonce(a) {
+			t.Fatalf("state %s: account %s differs: exists %v/%v balance %s/%s nonce %d/%d", root, a,
+				c.Exist(a), p.Exist(a), c.GetBalance(a), p.GetBalance(a), c.GetNonce(a), p.GetNonce(a))
+		}
+	}
+	for i := range 32 {
+		slot := common.BigToHash(uint256.NewInt(uint64(i)).ToBig())
+		if cv, pv := c.GetState(testContract, slot), p.GetState(testContract, slot); cv != pv {
+			t.Fatalf("state %s: slot %d is %s with the cache, %s without", root, i, cv, pv)
+		}
+	}
+	if err := c.Error(); err != nil {
+		t.Fatalf("cached state %s: %v", root, err)
+	}
+}
+
+// TestCachedStateMatchesUncachedAcrossHistory commits the same random
+// blocks (account deletions and storage deletions among them) with and
+// without a node cache, with a cache large enough to hold the state and
+// with one that can hold a few nodes: the roots agree at every block, and
+// every old state reads the same through the cache, whose nodes at the same
+// positions are newer.
+func TestCachedStateMatchesUncachedAcrossHistory(t *testing.T) {
+	for _, budget := range []int{1 << 20, 2 << 10} {
+		t.Run(fmt.Sprintf("budget %d", budget), func(t *testing.T) {
+			cp := newCachedAndPlain(t, budget, 40)
+			for _, root := range cp.roots {
+				cp.sameState(t, root)
+			}
+			st := cp.cached.NodeCacheStats()
+			if st.Hits == 0 || st.Misses == 0 {
+				t.Fatalf("cache stats %+v: want both hits (new state) and misses (old states)", st)
+			}
+			if st.Bytes > budget {
+				t.Fatalf("cache holds %d bytes, budget %d", st.Bytes, budget)
+			}
+		})
+	}
+}
+
+// TestCachedStateReadsConcurrently reads old and new states on several
+// goroutines while blocks are committed (for the race detector), and checks
+// every read against the DB without a cache.
+func TestCachedStateReadsConcurrently(t *testing.T) {
+	cp := newCachedAndPlain(t, 8<<10, 20)
+	var wg sync.WaitGroup
+	for g := range 4 {
+		wg.Go(func() {
+			for i := range 30 {
+				root := cp.roots[(g*7+i)%len(cp.roots)]
+				cp.sameState(t, root)
+			}
+		})
+	}
+	rng := rand.New(rand.NewPCG(9, 9))
+	root := cp.roots[len(cp.roots)-1]
+	for n := 21; n <= 30; n++ {
+		root = cp.commit(t, cp.cached, root, rng, n)
+	}
+	wg.Wait()
+}
+
+// TestDiscardForgetsTheCachedRoot: a discarded state does not open from the
+// cache after the trie database dropped it.
+func TestDiscardForgetsTheCachedRoot(t *testing.T) {
+	db := NewCached(rawdb.NewMemoryDatabase(), 1<<20)
+	defer db.Close()
+	base, err := db.ApplyAlloc(testAlloc())
+	if err != nil {
+		t.Fatal(err)
+	}
+	sdb, err := db.StateAt(base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sdb.AddBalance(common.HexToAddress("0x0d"), uint256.NewInt(5), tracing.BalanceChangeUnspecified)
+	dropped, err := db.Stage(sdb, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.StateAt(dropped); err != nil {
+		t.Fatalf("staged state does not open: %v", err)
+	}
+	if err := db.Discard(dropped); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.StateAt(dropped); err == nil {
+		t.Fatal("a discarded state opens")
+	}
+	if db.HasState(dropped) {
+		t.Fatal("a discarded state is reported present")
+	}
+}

@@ -1,0 +1,175 @@
+package statedb
+
+import (
+	"fmt"
+	"sync"
+
+	"github.com/ethereum/go-ethereum/common"
+	"github.com/ethereum/go-ethereum/core/rawdb"
+	"github.com/ethereum/go-ethereum/ethdb"
+	"github.com/ethereum/go-ethereum/trie/trienode"
+)
+
+// pendingStates holds the trie nodes of staged states, by hash, until each
+// state is flushed to disk or discarded. It takes the place of
+// go-ethereum's hashdb dirty cache for a DB with a node cache (issue 17):
+// hashdb counts references to every node, decoding each one on insert and
+// again on flush (about 60 % of a loaded validator's commit), and holds its
+// lock through a flush, stalling every read that misses its clean cache.
+// States here are content-addressed sets of new nodes: a flush writes one
+// state's nodes in one batch, a discard drops them, and a node two staged
+// states share stays until neither holds it.
+//
+// It is safe for concurrent use.
+type pendingStates struct {
+	mu     sync.RWMutex
+	states map[common.Hash]*pendingState // by state root
+	nodes  map[common.Hash]pendingNode   // by node hash
+}
+
+// pendingState is one staged state: its parent's root, the nodes it added,
+// and how many times it was staged and not yet discarded.
+type pendingState struct {
+	parent common.Hash
+	nodes  []common.Hash
+	staged int
+}
+
+// pendingNode is a staged node's blob and how many staged states hold it.
+type pendingNode struct {
+	blob []byte
+	refs int
+}
+
+func newPendingStates() *pendingStates {
+	return &pendingStates{states: make(map[common.Hash]*pendingState), nodes: make(map[common.Hash]pendingNode)}
+}
+
+// stage records the state at root, child of parent, whose commit wrote
+// nodes. A root staged again (two blocks with the same post-state, such as
+// a block built ahead and built again) keeps its nodes until it has been
+// discarded as many times as it was staged, or flushed.
+func (p *pendingStates) stage(root, parent common.Hash, nodes *trienode.MergedNodeSet) {
+	if root == parent || nodes == nil {
+		return
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if st, ok := p.states[root]; ok {
+		st.staged++
+		return
+	}
+	st := &pendingState{parent: parent, staged: 1}
+	for _, set := range nodes.Sets {
+		for _, n := range set.Nodes {
+			if n.IsDeleted() {
+				continue // hash-keyed nodes stay on disk for the older states
+			}
+			pn := p.nodes[n.Hash]
+			if pn.refs == 0 {
+				pn.blob = n.Blob
+			}
+			pn.refs++
+			p.nodes[n.Hash] = pn
+			st.nodes = append(st.nodes, n.Hash)
+		}
+	}
+	p.states[root] = st
+}
+
+// node returns a staged node's blob.
+func (p *pendingStates) node(hash common.Hash) ([]byte, bool) {
+	p.mu.RLock()
+	defer p.mu.RUnlock()
+	n, ok := p.nodes[hash]
+	return n.blob, ok
+}
+
+// has reports whether the state at root is staged.
+func (p *pendingStates) has(root common.Hash) bool {
+	p.mu.RLock()
+	defer p.mu.RUnlock()
+	_, ok := p.states[root]
+	return ok
+}
+
+// flush writes the nodes of the state at root, and of its staged ancestors
+// first, to disk in one batch, then forgets those states. A root that is
+// not staged must already be on disk.
+func (p *pendingStates) flush(disk ethdb.KeyValueStore, root common.Hash) error {
+	p.mu.RLock()
+	var chain []common.Hash // root, then its staged ancestors
+	for r := root; ; {
+		st, ok := p.states[r]
+		if !ok {
+			break
+		}
+		chain = append(chain, r)
+		r = st.parent
+	}
+	var batch ethdb.Batch
+	if len(chain) > 0 {
+		batch = disk.NewBatch()
+		for i := len(chain) - 1; i >= 0; i-- {
+			for _, h := range p.states[chain[i]].nodes {
+				rawdb.WriteLegacyTrieNode(batch, h, p.nodes[h].blob)
+			}
+		}
+	}
+	p.mu.RUnlock()
+	if len(chain) == 0 {
+		if !rawdb.HasLegacyTrieNode(disk, root) {
+			return fmt.Errorf("state %s is neither staged nor on disk: %w", root, ErrMissingState)
+		}
+		return nil
+	}
+	if err := batch.Write(); err != nil {
+		return fmt.Errorf("write the trie nodes of %s: %w", root, err)
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for _, r := range chain {
+		p.dropLocked(r)
+	}
+	return nil
+}
+
+// discard forgets the staged state at root once it has been discarded as
+// often as it was staged; the nodes another staged state holds stay. It
+// reports whether root is no longer staged.
+func (p *pendingStates) discard(root common.Hash) bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	st, ok := p.states[root]
+	if !ok {
+		return true
+	}
+	if st.staged--; st.staged > 0 {
+		return false
+	}
+	return p.dropLocked(root)
+}
+
+func (p *pendingStates) dropLocked(root common.Hash) bool {
+	st, ok := p.states[root]
+	if !ok {
+		return false
+	}
+	delete(p.states, root)
+	for _, h := range st.nodes {
+		n := p.nodes[h]
+		if n.refs--; n.refs <= 0 {
+			delete(p.nodes, h)
+		} else {
+			p.nodes[h] = n
+		}
+	}
+	return true
+}
+
+// size returns the staged states and nodes.
+func (p *pendingStates) size() (states, nodes int) {
+	p.mu.RLock()
+	defer p.mu.RUnlock()
+	return len(p.states), len(p.nodes)
+}
