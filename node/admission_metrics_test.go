@@ -70,6 +70,11 @@ func TestAdmissionMetricsCountOutcomes(t *testing.T) {
 	if v := n.validateTxBatch("peer", data); v != p2p.Ignore {
 		t.Fatalf("a batch a full pool refuses: verdict %v, want ignore", v)
 	}
+	// The same transaction from another peer: its sender is held, so it is
+	// refused without a second recovery.
+	if v := n.validateTxBatch("another peer", data); v != p2p.Ignore {
+		t.Fatalf("the same batch again: verdict %v, want ignore", v)
+	}
 	for _, c := range []struct {
 		path, outcome string
 		want          float64
@@ -79,9 +84,10 @@ func TestAdmissionMetricsCountOutcomes(t *testing.T) {
 		{"rpc", admissionInvalid, 1},
 		{"rpc", admissionRefused, 1},
 		// A full pool recovers a gossiped transaction's sender for the
-		// proposal that will carry it, and refuses it.
+		// proposal that will carry it, and refuses it; the second copy
+		// costs no recovery.
 		{"gossip", admissionRecoveredRefused, 1},
-		{"gossip", admissionRefused, 0},
+		{"gossip", admissionRefused, 1},
 		{"gossip", admissionAdded, 0},
 	} {
 		if got := counterValue(t, m.Admissions.WithLabelValues(c.path, c.outcome)); got != c.want {

@@ -352,7 +352,11 @@ func (n *Node) validateTxBatch(from p2p.PeerID, data []byte) p2p.Verdict {
 					return p2p.Reject
 				}
 				n.refusedSenders.add(tx.Hash(), sender)
-				n.metrics.admitted("gossip", admissionRecoveredRefused)
+				if held {
+					n.metrics.admitted("gossip", admissionRefused) // no recovery spent
+				} else {
+					n.metrics.admitted("gossip", admissionRecoveredRefused)
+				}
 				continue
 			}
 			// The pool would refuse it from the sender the peer names
