@@ -8,6 +8,15 @@
 // database and flushes them to the ethdb in one go (triedb.Commit), returning
 // the post-state root that goes into the header.
 //
+// Caches: a DB opened with a cache (NewCached, as every chain is) keeps the
+// trie nodes of the newest states by their position in the trie, each with
+// its hash (nodeCache: a read is answered only by the node with the hash it
+// asks for), and keeps the nodes of staged, not yet flushed states itself
+// (pendingStates), so go-ethereum's trie database only reads what is on
+// disk. Stage, Flush and Discard split Commit for a chain that executes a
+// block before it is decided. A DB without a cache (New) stages in
+// go-ethereum's hashdb.
+//
 // Scheme choice: the trie database uses the HASH scheme
 // (triedb.Config{HashDB: hashdb.Defaults}). Nodes are keyed by their keccak
 // hash, which is exactly what a witness is (stateless.Witness.MakeHashDB) and
