@@ -6,6 +6,7 @@ import (
 
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/core/rawdb"
+	"github.com/ethereum/go-ethereum/core/types"
 	"github.com/ethereum/go-ethereum/ethdb"
 	"github.com/ethereum/go-ethereum/trie/trienode"
 )
@@ -95,7 +96,7 @@ func (p *pendingStates) has(root common.Hash) bool {
 
 // flush writes the nodes of the state at root, and of its staged ancestors
 // first, to disk in one batch, then forgets those states. A root that is
-// not staged must already be on disk.
+// not staged must already be on disk (or be the empty state's).
 func (p *pendingStates) flush(disk ethdb.KeyValueStore, root common.Hash) error {
 	p.mu.RLock()
 	var chain []common.Hash // root, then its staged ancestors
@@ -118,7 +119,7 @@ func (p *pendingStates) flush(disk ethdb.KeyValueStore, root common.Hash) error 
 	}
 	p.mu.RUnlock()
 	if len(chain) == 0 {
-		if !rawdb.HasLegacyTrieNode(disk, root) {
+		if root != types.EmptyRootHash && !rawdb.HasLegacyTrieNode(disk, root) {
 			return fmt.Errorf("state %s is neither staged nor on disk: %w", root, ErrMissingState)
 		}
 		return nil

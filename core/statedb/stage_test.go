@@ -7,6 +7,7 @@ import (
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/core/rawdb"
 	"github.com/ethereum/go-ethereum/core/tracing"
+	"github.com/ethereum/go-ethereum/core/types"
 	"github.com/holiman/uint256"
 )
 
@@ -120,6 +121,13 @@ func TestStagedStatesFlushInOrder(t *testing.T) {
 	}
 	if err := db.Flush(common.HexToHash("0xdead"), 4); err == nil {
 		t.Fatal("flushing a state that was never staged succeeded")
+	}
+	if err := db.Flush(types.EmptyRootHash, 0); err != nil {
+		t.Fatalf("flushing the empty state: %v", err)
+	}
+	empty, err := NewCached(rawdb.NewMemoryDatabase(), 1<<20).ApplyAlloc(nil)
+	if err != nil || empty != types.EmptyRootHash {
+		t.Fatalf("an empty genesis on a cached DB: root %s, %v", empty, err)
 	}
 }
 
