@@ -132,3 +132,11 @@ type Compacter interface {
 	// Compact compacts [start, limit); nil bounds mean unbounded.
 	Compact(start, limit []byte) error
 }
+
+// SizedBatcher is implemented by stores that can start a batch with room
+// for about size bytes of operations, so that a large batch (a block's
+// trie nodes) is not grown by copying as it fills.
+type SizedBatcher interface {
+	// NewBatchWithSize is NewBatch with room for size bytes.
+	NewBatchWithSize(size int) Batch
+}

@@ -33,6 +33,11 @@ func newCachedDatabase(mpt *state.MPTDatabase, code *state.CodeDB, disk ethdb.Ke
 // Reader returns a reader of the state at root: accounts and storage from
 // tries opened through the cache, code from the code database.
 func (db *cachedDatabase) Reader(root common.Hash) (state.Reader, error) {
+	return db.newReader(root)
+}
+
+// newReader is Reader with its concrete type.
+func (db *cachedDatabase) newReader(root common.Hash) (*trieReader, error) {
 	tr, err := trie.NewStateTrie(trie.StateTrieID(root), db.nodes)
 	if err != nil {
 		return nil, err
@@ -41,6 +46,39 @@ func (db *cachedDatabase) Reader(root common.Hash) (state.Reader, error) {
 		CodeReader: db.code.Reader(), root: root, nodes: db.nodes, accounts: tr,
 		storageRoots: make(map[common.Address]common.Hash), storage: make(map[common.Address]*trie.StateTrie),
 	}, nil
+}
+
+// stateAt opens a StateDB at root whose account trie, when it comes to
+// update it (IntermediateRoot), is the one its reader resolved while the
+// StateDB executed (readerDatabase): the accounts a block read are then
+// found in memory, not looked up and decoded a second time.
+func (db *cachedDatabase) stateAt(root common.Hash) (*state.StateDB, error) {
+	reader, err := db.newReader(root)
+	if err != nil {
+		return nil, err
+	}
+	return state.NewWithReader(root, &readerDatabase{cachedDatabase: db, reader: reader}, reader)
+}
+
+// readerDatabase is a cachedDatabase as one StateDB sees it: opening the
+// account trie at the StateDB's root takes the trie its reader has resolved
+// so far (trieReader.takeAccountTrie). Reads only resolve nodes, never
+// change them, so that trie holds the state at root like a freshly opened
+// one, with the nodes the StateDB read already decoded. Opening any other
+// root (after a commit the StateDB reads its new root) is the
+// cachedDatabase's.
+type readerDatabase struct {
+	*cachedDatabase
+	reader *trieReader
+}
+
+// OpenTrie opens the account trie at root, taking the reader's when root is
+// the reader's.
+func (db *readerDatabase) OpenTrie(root common.Hash) (state.Trie, error) {
+	if root == db.reader.root {
+		return db.reader.takeAccountTrie()
+	}
+	return db.cachedDatabase.OpenTrie(root)
 }
 
 // OpenTrie opens the account trie at root through the cache.
@@ -117,6 +155,21 @@ func (r *trieReader) account(addr common.Address) (*types.StateAccount, error) {
 		r.storageRoots[addr] = acct.Root
 	}
 	return acct, nil
+}
+
+// takeAccountTrie returns the account trie with the nodes the reader has
+// resolved so far, for the caller to update, and reads on from a fresh trie
+// at the same root: the caller's updates never show in what it reads.
+func (r *trieReader) takeAccountTrie() (*trie.StateTrie, error) {
+	fresh, err := trie.NewStateTrie(trie.StateTrieID(r.root), r.nodes)
+	if err != nil {
+		return nil, fmt.Errorf("open account trie %s: %w", r.root, err)
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	tr := r.accounts
+	r.accounts = fresh
+	return tr, nil
 }
 
 // Storage returns the value of addr's storage slot, zero if unset.

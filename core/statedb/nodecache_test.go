@@ -292,3 +292,77 @@ func TestDiscardForgetsTheCachedRoot(t *testing.T) {
 		t.Fatal("a discarded state is reported present")
 	}
 }
+
+// TestUpdatingTheReadTrieLeavesReadsAtTheRoot: a StateDB's account trie,
+// when it comes to update it, is the one its reader resolved. After
+// IntermediateRoot has updated it, accounts the StateDB had not read yet
+// still read as they are at its root, and the root is the one a DB
+// without a cache computes for the same changes.
+func TestUpdatingTheReadTrieLeavesReadsAtTheRoot(t *testing.T) {
+	cp := newCachedAndPlain(t, 1<<20, 5)
+	root := cp.roots[len(cp.roots)-1]
+	want := make(map[common.Address]*uint256.Int)
+	p, err := cp.plain.StateAt(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, a := range testAddresses {
+		want[a] = p.GetBalance(a)
+	}
+	c, err := cp.cached.StateAt(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	half := testAddresses[:len(testAddresses)/2]
+	for _, sdb := range []*state.StateDB{c, p} {
+		for _, a := range half {
+			sdb.AddBalance(a, uint256.NewInt(7), tracing.BalanceChangeUnspecified)
+		}
+		// Delete one of the untouched half's accounts too, so the update
+		// reshapes the trie where the other reads go.
+		sdb.SetBalance(testAddresses[len(testAddresses)-1], uint256.NewInt(0), tracing.BalanceChangeUnspecified)
+		sdb.SetNonce(testAddresses[len(testAddresses)-1], 0, tracing.NonceChangeUnspecified)
+	}
+	rc, rp := c.IntermediateRoot(Rules()), p.IntermediateRoot(Rules())
+	if rc != rp {
+		t.Fatalf("root %s with the cache, %s without", rc, rp)
+	}
+	for _, a := range testAddresses[len(testAddresses)/2 : len(testAddresses)-1] {
+		if got := c.GetBalance(a); got.Cmp(want[a]) != 0 {
+			t.Fatalf("after the update, account %s reads balance %s, want %s (its balance at the root)", a, got, want[a])
+		}
+	}
+	if err := c.Error(); err != nil {
+		t.Fatal(err)
+	}
+	got, err := cp.cached.Commit(c, 6)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want, err := cp.plain.Commit(p, 6); err != nil || got != want {
+		t.Fatalf("committed root %s with the cache, %s without (%v)", got, want, err)
+	}
+
+	// The reader itself: what the taker of its trie writes never shows.
+	r, err := cp.cached.state.(*cachedDatabase).newReader(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := testAddresses[0]
+	before, err := r.Account(a)
+	if err != nil || before == nil {
+		t.Fatalf("account %s at the root: %v, %v", a, before, err)
+	}
+	tr, err := r.takeAccountTrie()
+	if err != nil {
+		t.Fatal(err)
+	}
+	changed := before.Copy()
+	changed.Balance = uint256.NewInt(123456789)
+	if err := tr.UpdateAccount(a, changed, 0); err != nil {
+		t.Fatal(err)
+	}
+	if after, err := r.Account(a); err != nil || after.Balance.Cmp(before.Balance) != 0 {
+		t.Fatalf("after the taken trie was updated the reader reads %v (%v), want balance %s", after, err, before.Balance)
+	}
+}

@@ -94,6 +94,11 @@ func (p *pendingStates) has(root common.Hash) bool {
 	return ok
 }
 
+// nodeRecordOverhead is what a trie node's record adds to its blob in a
+// database batch: its key (the node's hash, with room for a namespace
+// prefix) and the record's kind and lengths.
+const nodeRecordOverhead = common.HashLength + 16
+
 // flush writes the nodes of the state at root, and of its staged ancestors
 // first, to disk in one batch, then forgets those states. A root that is
 // not staged must already be on disk (or be the empty state's).
@@ -110,7 +115,15 @@ func (p *pendingStates) flush(disk ethdb.KeyValueStore, root common.Hash) error 
 	}
 	var batch ethdb.Batch
 	if len(chain) > 0 {
-		batch = disk.NewBatch()
+		// Sized up front: a block's nodes are megabytes, and a batch grown
+		// by doubling copied them about twice over (issue 17).
+		size := 0
+		for _, r := range chain {
+			for _, h := range p.states[r].nodes {
+				size += len(p.nodes[h].blob) + nodeRecordOverhead
+			}
+		}
+		batch = disk.NewBatchWithSize(size)
 		for i := len(chain) - 1; i >= 0; i-- {
 			for _, h := range p.states[chain[i]].nodes {
 				rawdb.WriteLegacyTrieNode(batch, h, p.nodes[h].blob)

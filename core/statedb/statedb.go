@@ -63,7 +63,13 @@ func Rules() params.Rules {
 // StateAt opens a mutable StateDB at root. It fails with ErrMissingState when
 // the root's trie node is not in the database.
 func (d *DB) StateAt(root common.Hash) (*state.StateDB, error) {
-	sdb, err := state.New(root, d.state)
+	var sdb *state.StateDB
+	var err error
+	if cached, ok := d.state.(*cachedDatabase); ok {
+		sdb, err = cached.stateAt(root)
+	} else {
+		sdb, err = state.New(root, d.state)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("open state %s: %w: %w", root, ErrMissingState, err)
 	}

@@ -141,8 +141,16 @@ func (d *Database) NewBatch() ethdb.Batch {
 	return &batch{d: d, b: d.s.NewBatch()}
 }
 
-// NewBatchWithSize implements ethdb.Batcher; the size hint is ignored.
-func (d *Database) NewBatchWithSize(int) ethdb.Batch { return d.NewBatch() }
+// NewBatchWithSize implements ethdb.Batcher: the store's batch starts with
+// room for size bytes of keys and values (and the namespace of each key is
+// counted in the hint's overhead) if the store can do that
+// (store.SizedBatcher); otherwise the hint is ignored.
+func (d *Database) NewBatchWithSize(size int) ethdb.Batch {
+	if sb, ok := d.s.(store.SizedBatcher); ok {
+		return &batch{d: d, b: sb.NewBatchWithSize(size)}
+	}
+	return d.NewBatch()
+}
 
 // NewIterator implements ethdb.Iteratee: keys that start with prefix, from
 // prefix+start on, with the namespace stripped from the returned keys.

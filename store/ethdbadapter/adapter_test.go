@@ -182,3 +182,27 @@ func TestIteratorKeyNilWhenDone(t *testing.T) {
 		t.Fatal("empty namespace iterator yielded an entry")
 	}
 }
+
+// TestSizedBatchWritesInTheNamespace: a batch started with a size hint
+// writes like any other, over a store that takes the hint (pebble) and one
+// that ignores it (memdb).
+func TestSizedBatchWritesInTheNamespace(t *testing.T) {
+	for name, s := range map[string]store.Store{"pebble": openPebble(t), "memdb": memdb.New()} {
+		t.Run(name, func(t *testing.T) {
+			db := New(s, []byte("t"))
+			b := db.NewBatchWithSize(1 << 20)
+			if err := b.Put([]byte("k"), []byte("v")); err != nil {
+				t.Fatal(err)
+			}
+			if err := b.Write(); err != nil {
+				t.Fatal(err)
+			}
+			if got, err := s.Get([]byte("tk")); err != nil || string(got) != "v" {
+				t.Fatalf("store holds %q, %v under the namespaced key", got, err)
+			}
+			if got, err := db.Get([]byte("k")); err != nil || string(got) != "v" {
+				t.Fatalf("adapter reads %q, %v", got, err)
+			}
+		})
+	}
+}

@@ -37,9 +37,10 @@ type DB struct {
 }
 
 var (
-	_ store.Store     = (*DB)(nil)
-	_ store.Stater    = (*DB)(nil)
-	_ store.Compacter = (*DB)(nil)
+	_ store.Store        = (*DB)(nil)
+	_ store.Stater       = (*DB)(nil)
+	_ store.Compacter    = (*DB)(nil)
+	_ store.SizedBatcher = (*DB)(nil)
 )
 
 // Open opens (creating if needed) the pebble database in directory path.
@@ -164,6 +165,11 @@ func (d *DB) write(op string, fn func() error) (err error) {
 // NewBatch implements store.Store.
 func (d *DB) NewBatch() store.Batch {
 	return &batch{db: d, b: d.db.NewBatch()}
+}
+
+// NewBatchWithSize implements store.SizedBatcher.
+func (d *DB) NewBatchWithSize(size int) store.Batch {
+	return &batch{db: d, b: d.db.NewBatchWithSize(max(size, 0))}
 }
 
 // Stat implements store.Stater with pebble's metrics table.

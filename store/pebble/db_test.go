@@ -1,9 +1,13 @@
 package pebblestore
 
 import (
+	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
+	"math"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -178,5 +182,52 @@ func TestOpenFailsCleanly(t *testing.T) {
 	_ = f.Close()
 	if _, err := Open("notadir", Options{FS: fs, Logger: slog.New(slog.DiscardHandler)}); err == nil {
 		t.Fatal("open over a regular file succeeded")
+	}
+}
+
+// TestSizedBatchIsNotGrownByCopying: a batch started with room for its
+// operations allocates about their size once, where a batch grown as it
+// fills allocates about twice as much. The counter is the process's, so
+// the measured batches are not committed (a large commit sets pebble's
+// flushes going in the background), and each kind is measured three times,
+// the least counting.
+func TestSizedBatchIsNotGrownByCopying(t *testing.T) {
+	db := openMem(t)
+	const n, valueLen = 4_000, 500
+	size := n * (valueLen + 32 + 16)
+	keys := make([][]byte, n)
+	for i := range keys {
+		keys[i] = []byte(fmt.Sprintf("key-%08d", i))
+	}
+	value := bytes.Repeat([]byte{'v'}, valueLen)
+	fill := func(b store.Batch) store.Batch {
+		for _, k := range keys {
+			if err := b.Put(k, value); err != nil {
+				t.Fatal(err)
+			}
+		}
+		return b
+	}
+	allocated := func(newBatch func() store.Batch) uint64 {
+		var before, after runtime.MemStats
+		runtime.ReadMemStats(&before)
+		fill(newBatch())
+		runtime.ReadMemStats(&after)
+		return after.TotalAlloc - before.TotalAlloc
+	}
+	newSized := func() store.Batch { return db.NewBatchWithSize(size) }
+	grown, sized := uint64(math.MaxUint64), uint64(math.MaxUint64)
+	for range 3 {
+		grown = min(grown, allocated(db.NewBatch))
+		sized = min(sized, allocated(newSized))
+	}
+	if sized*3 > grown*2 {
+		t.Fatalf("filling a sized batch allocated %d bytes, a grown one %d: want at most two thirds", sized, grown)
+	}
+	if err := fill(newSized()).Commit(false); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := db.Get(keys[n-1]); err != nil || !bytes.Equal(got, value) {
+		t.Fatalf("last value written by a sized batch: %q, %v", got, err)
 	}
 }
