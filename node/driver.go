@@ -80,8 +80,14 @@ type driver struct {
 	heightStart time.Time
 	lastCommit  time.Time
 	// proposalAt is when the height's first proposal arrived (or this
-	// node built its own), for the commit's log line.
-	proposalAt time.Time
+	// node built its own), for the commit's log line; proposalArrived is
+	// when that proposal reached this node's gossip check (the same for
+	// its own); proposalSent is when this node published its own
+	// proposal (zero if it proposed none).
+	proposalAt, proposalArrived, proposalSent time.Time
+	// signTook is how long this height's signatures took, the double-sign
+	// guard's durable record of each included.
+	signTook time.Duration
 	// aheadWait is how long this node's proposal of the height waited for
 	// the block it was building ahead to be filled.
 	aheadWait time.Duration
@@ -142,7 +148,8 @@ func (d *driver) resetHeight() {
 	d.own = nil
 	d.heard, d.heardSlots = nil, nil
 	d.heightStart = time.Now()
-	d.proposalAt = time.Time{}
+	d.proposalAt, d.proposalArrived, d.proposalSent = time.Time{}, time.Time{}, time.Time{}
+	d.signTook = 0
 	d.aheadWait = 0
 }
 
@@ -218,7 +225,7 @@ func (d *driver) onMessage(ctx context.Context, m consensusMsg) {
 	}
 	id := m.proposal.Proposal.BlockID
 	if d.proposalAt.IsZero() {
-		d.proposalAt = time.Now()
+		d.proposalAt, d.proposalArrived = time.Now(), m.arrived
 	}
 	if _, known := d.blocks[id]; !known {
 		d.blocks[id] = d.n.withPooledTxs(m.block)
@@ -344,6 +351,7 @@ func (d *driver) build(a consensus.BuildValue) consensus.Input {
 		d.executed[id] = ex
 		d.execTook[id] = took
 		d.proposalAt = time.Now()
+		d.proposalArrived = d.proposalAt
 		d.stage(ex)
 		n.log.Debug("Proposing the block built ahead", "height", a.Height, "txs", len(ex.Block.Transactions), "took", took)
 		n.builtAhead.Add(1)
@@ -373,6 +381,7 @@ func (d *driver) build(a consensus.BuildValue) consensus.Input {
 	d.executed[id] = ex
 	d.execTook[id] = time.Since(start)
 	d.proposalAt = time.Now()
+	d.proposalArrived = d.proposalAt
 	d.stage(ex)
 	return consensus.ValueBuilt{Height: a.Height, Round: a.Round, BlockID: id}
 }

@@ -147,18 +147,31 @@ func (d *driver) commit(ctx context.Context, c consensus.Commit) (consensus.Inpu
 	d.submitDueEvidence()
 	now := time.Now()
 	// Where the height's time went, by this node's clock: until the
-	// proposal was here, until the decision, its own build or execution
+	// proposal reached the gossip check and until the driver took it up
+	// (the difference is its check and its wait in the driver's queue),
+	// until this node published its own proposal (signed and encoded),
+	// the time its signatures took (each waits for the double-sign
+	// guard's record to be on disk),
+	// until the decision, its own build or execution
 	// of the block, and the commit; with this node's gas target for its
 	// next block and, if it proposed a block built ahead, how long the
 	// proposal waited for that block to be filled.
-	var proposalIn time.Duration
+	var proposalIn, arrivedIn, sentIn time.Duration
 	if !d.proposalAt.IsZero() {
 		proposalIn = d.proposalAt.Sub(d.heightStart).Round(time.Millisecond)
 	}
+	if !d.proposalArrived.IsZero() {
+		// A proposal that arrived before its height started (held in the
+		// future buffer) counts as arrived at the start.
+		arrivedIn = max(0, d.proposalArrived.Sub(d.heightStart)).Round(time.Millisecond)
+	}
+	if !d.proposalSent.IsZero() {
+		sentIn = d.proposalSent.Sub(d.heightStart).Round(time.Millisecond)
+	}
 	n.log.Info("Committed block", "height", b.Number(), "hash", b.Hash(), "txs", len(b.Transactions), "round", c.Round,
-		"gasUsed", b.Header.GasUsed, "synced", d.synced[c.BlockID], "proposalIn", proposalIn,
+		"gasUsed", b.Header.GasUsed, "synced", d.synced[c.BlockID], "proposalArrivedIn", arrivedIn, "proposalIn", proposalIn, "proposalSentIn", sentIn,
 		"decidedIn", decided.Sub(d.heightStart).Round(time.Millisecond), "exec", d.execTook[c.BlockID].Round(time.Millisecond),
-		"commit", committing.Round(time.Millisecond), "gasTarget", d.budget.gasTarget(), "aheadWait", d.aheadWait.Round(time.Millisecond))
+		"commit", committing.Round(time.Millisecond), "signing", d.signTook.Round(time.Millisecond), "gasTarget", d.budget.gasTarget(), "aheadWait", d.aheadWait.Round(time.Millisecond))
 	if m := n.metrics; m != nil {
 		m.Height.Set(float64(b.Number()))
 		m.BlockTxs.Observe(float64(len(b.Transactions)))

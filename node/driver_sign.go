@@ -29,7 +29,9 @@ func signerFailure(what string, err error) error {
 
 func (d *driver) signVote(v consensus.Vote) (consensus.Input, error) {
 	digest := consensus.VoteSignBytes(d.n.chainID, v)
+	start := time.Now()
 	sig, err := d.n.signer.Sign(signer.Request{Height: uint64(v.Height), Round: int32(v.Round), Step: signer.Step(v.Type.Step()), Digest: digest})
+	d.signTook += time.Since(start)
 	if err != nil {
 		if fatal := signerFailure(v.String(), err); fatal != nil {
 			return nil, fatal
@@ -79,7 +81,9 @@ func (d *driver) equivocate(v consensus.Vote) {
 
 func (d *driver) signProposal(p consensus.Proposal) (consensus.Input, error) {
 	digest := consensus.ProposalSignBytes(d.n.chainID, p)
+	start := time.Now()
 	sig, err := d.n.signer.Sign(signer.Request{Height: uint64(p.Height), Round: int32(p.Round), Step: signer.Step(consensus.StepPropose), Digest: digest})
+	d.signTook += time.Since(start)
 	if err != nil {
 		if fatal := signerFailure(p.String(), err); fatal != nil {
 			return nil, fatal
@@ -129,6 +133,9 @@ func (d *driver) broadcastProposal(ctx context.Context, a consensus.BroadcastPro
 		return
 	}
 	d.own = append(d.own, append([]byte{wire.KindProposal}, d.publish(ctx, wire.KindProposal, payload)...))
+	if d.proposalSent.IsZero() {
+		d.proposalSent = time.Now()
+	}
 	d.n.log.Debug("Proposed block", "height", b.Number(), "round", a.Proposal.Round, "hash", b.Hash(), "txs", len(b.Transactions))
 }
 

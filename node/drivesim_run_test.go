@@ -80,6 +80,7 @@ func runDriveSim(t *testing.T, seed uint64) simStats {
 	if f := r.w.wire.doubleSign(); f != "" {
 		t.Fatal(f)
 	}
+	r.proposalTimes()
 	r.collect()
 	return r.st
 }
@@ -247,6 +248,23 @@ func (r *simRun) agreement() {
 			}
 			ref[h] = b.Hash()
 		}
+	}
+}
+
+// proposalTimes fails unless the commits' log lines time their proposal's
+// arrival at the gossip check, never after the driver took it up, and
+// some after the height started (a proposal from another node crosses the
+// simulated wire); and that the proposers' lines time their sends.
+func (r *simRun) proposalTimes() {
+	const msg = "Committed block"
+	if n := r.logs.count(msg + " (proposal taken up before it arrived)"); n > 0 {
+		r.t.Fatalf("seed %d: %d commits log a proposal that arrived after the driver took it up%s", r.p.seed, n, r.logs.tail())
+	}
+	if r.logs.count(msg) > 0 && r.logs.count(msg+" (own proposal sent)") == 0 {
+		r.t.Fatalf("seed %d: none of %d commits logs when its node sent its own proposal%s", r.p.seed, r.logs.count(msg), r.logs.tail())
+	}
+	if r.logs.count(msg) > 0 && r.logs.count(msg+" (proposal arrived after the height started)") == 0 {
+		r.t.Fatalf("seed %d: none of %d commits logs its proposal arriving after its height started%s", r.p.seed, r.logs.count(msg), r.logs.tail())
 	}
 }
 

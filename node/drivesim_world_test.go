@@ -12,6 +12,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/bilayer/bilayer/core/genesis"
 	"github.com/bilayer/bilayer/node/consensus"
@@ -429,9 +430,19 @@ func (h *simLogHandler) Handle(_ context.Context, r slog.Record) error {
 		fmt.Fprintf(&b, " %s", a)
 	}
 	synced := false
+	var arrivedIn, proposalIn time.Duration
+	var sent bool
 	r.Attrs(func(a slog.Attr) bool {
 		fmt.Fprintf(&b, " %s", a)
 		synced = synced || (a.Key == "synced" && a.Value.Kind() == slog.KindBool && a.Value.Bool())
+		switch a.Key {
+		case "proposalArrivedIn":
+			arrivedIn = a.Value.Duration()
+		case "proposalIn":
+			proposalIn = a.Value.Duration()
+		case "proposalSentIn":
+			sent = a.Value.Duration() > 0
+		}
 		return true
 	})
 	line := b.String()
@@ -444,6 +455,15 @@ func (h *simLogHandler) Handle(_ context.Context, r slog.Record) error {
 	l.counts[r.Message]++
 	if synced {
 		l.counts[r.Message+" (synced)"]++
+	}
+	if arrivedIn > 0 {
+		l.counts[r.Message+" (proposal arrived after the height started)"]++
+	}
+	if sent {
+		l.counts[r.Message+" (own proposal sent)"]++
+	}
+	if arrivedIn > proposalIn {
+		l.counts[r.Message+" (proposal taken up before it arrived)"]++
 	}
 	l.ring[l.next] = line
 	l.next++

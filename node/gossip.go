@@ -71,6 +71,10 @@ type consensusMsg struct {
 	proposal *wire.ProposalMsg
 	block    *block.Block
 	vote     *consensus.Vote
+	// arrived is when the gossip check began on the message, for the
+	// commit's log line: a proposal's arrival against when the driver
+	// took it up.
+	arrived time.Time
 }
 
 // decodeConsensus decodes and verifies a consensus message. The verdict
@@ -136,7 +140,9 @@ func (n *Node) decodeConsensus(data []byte) (consensusMsg, p2p.Verdict, error) {
 // validateConsensus is the consensus topic's gossip validator. A proposal
 // it accepts is remembered, decoded and verified, for the reader.
 func (n *Node) validateConsensus(from p2p.PeerID, data []byte) p2p.Verdict {
+	arrived := time.Now()
 	m, verdict, err := n.decodeConsensus(data)
+	m.arrived = arrived
 	if err != nil && verdict == p2p.Reject {
 		n.log.Debug("Rejected consensus message", "peer", from, "err", err)
 	}
@@ -201,10 +207,12 @@ func (n *Node) readConsensus(ctx context.Context, sub p2p.Subscription) {
 		}
 		if !ok {
 			var verdict p2p.Verdict
+			arrived := time.Now()
 			if m, verdict, err = n.decodeConsensus(msg.Data); verdict != p2p.Accept {
 				n.log.Debug("Dropped consensus message", "peer", msg.From, "err", err)
 				continue
 			}
+			m.arrived = arrived
 		}
 		n.deliverConsensus(ctx, m, len(msg.Data))
 	}

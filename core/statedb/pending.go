@@ -60,7 +60,11 @@ func (p *pendingStates) stage(root, parent common.Hash, nodes *trienode.MergedNo
 		st.staged++
 		return
 	}
-	st := &pendingState{parent: parent, staged: 1}
+	count := 0
+	for _, set := range nodes.Sets {
+		count += len(set.Nodes)
+	}
+	st := &pendingState{parent: parent, staged: 1, nodes: make([]common.Hash, 0, count)}
 	for _, set := range nodes.Sets {
 		for _, n := range set.Nodes {
 			if n.IsDeleted() {

@@ -18,8 +18,10 @@
 //     it is covered by rule 2. If a save fails, the Signer refuses
 //     everything (ErrStoreFailed) until it is rebuilt with New.
 //
-// StateStore has two implementations: FileStore (temporary file, fsync,
-// rename, fsync of the directory) for nodes, and MemStore for the consensus
+// StateStore has two implementations: FileStore for nodes (two checksummed
+// slots overwritten in turn, each save synced with fdatasync; the file itself
+// is first written through a synced temporary file and a rename), and
+// MemStore for the consensus
 // simulator, which holds exactly what a disk would after a crash and can
 // inject a crash before or after a save.
 //

@@ -7,12 +7,23 @@ import (
 	"testing"
 )
 
-// FuzzFileStoreLoad feeds arbitrary file contents to Load: it must return an
-// error or a record that survives a Save/Load round trip, never panic.
+// FuzzFileStoreLoad feeds arbitrary file contents (either format: one JSON
+// record, or two slots) to Load: it must return an error or a record that
+// survives a Save/Load round trip, never panic.
 func FuzzFileStoreLoad(f *testing.F) {
 	f.Add([]byte(`{"height":3,"round":1,"step":2,"digest":"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=","signature":"AQI="}`))
 	f.Add([]byte(`{}`))
 	f.Add([]byte(`not json`))
+	record := []byte(`{"height":3,"round":1,"step":2,"digest":"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=","signature":"AQI="}`)
+	for _, seq := range []uint64{1, 2} {
+		slot, err := encodeSlot(seq, record)
+		if err != nil {
+			f.Fatal(err)
+		}
+		two := make([]byte, 2*slotSize)
+		copy(two[(seq%2)*slotSize:], slot)
+		f.Add(two)
+	}
 	f.Fuzz(func(t *testing.T, data []byte) {
 		path := filepath.Join(t.TempDir(), "state.json")
 		if err := os.WriteFile(path, data, 0o600); err != nil {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"crypto/ecdsa"
 	"errors"
+	"os"
 	"path/filepath"
 	"testing"
 
@@ -175,14 +176,22 @@ func TestFileStoreRoundTripAndRestart(t *testing.T) {
 	}
 }
 
-// TestFileStoreCrashBeforeRename crashes Save after the temporary file is
-// synced but before it replaces the record: the old record must survive whole.
+// TestFileStoreCrashBeforeRename crashes the Save that writes the file
+// whole (the first, here converting a record of the older one-JSON-record
+// format) after the temporary file is synced but before it replaces the
+// record: the old record must survive whole.
 func TestFileStoreCrashBeforeRename(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "sign_state.json")
 	key := testKey(t)
+	older := `{"height":3,"round":0,"step":2,"digest":"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=","signature":"AQI="}`
+	if err := os.WriteFile(path, []byte(older), 0o600); err != nil {
+		t.Fatal(err)
+	}
 	fs := NewFileStore(path)
-	s, _ := New(key, fs)
-	mustSign(t, s, req(3, 0, StepPrevote, "x"))
+	s, err := New(key, fs)
+	if err != nil {
+		t.Fatal(err)
+	}
 	fs.beforeRename = func() error { return ErrCrashed }
 	if _, err := s.Sign(req(3, 0, StepPrecommit, "x")); !errors.Is(err, ErrCrashed) {
 		t.Fatalf("got %v, want the injected crash", err)
@@ -195,6 +204,105 @@ func TestFileStoreCrashBeforeRename(t *testing.T) {
 		t.Fatalf("after crash before rename: %+v, want the prevote record", got)
 	}
 	mustSign(t, restarted, req(3, 0, StepPrecommit, "nil"))
+	again, err := New(key, NewFileStore(path))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := again.Last(); got.Step != StepPrecommit {
+		t.Fatalf("after the converting save: %+v, want the precommit record", got)
+	}
+}
+
+// TestFileStoreSavesInPlace: after the first Save writes the file, later
+// ones overwrite a slot of the same file (no new file, no rename), and each
+// restart reads the newest record.
+func TestFileStoreSavesInPlace(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "sign_state.json")
+	key := testKey(t)
+	s, _ := New(key, NewFileStore(path))
+	mustSign(t, s, req(1, 0, StepPrevote, "a"))
+	first, err := os.Stat(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	steps := []Request{req(1, 0, StepPrecommit, "a"), req(2, 0, StepPropose, "b"), req(2, 0, StepPrevote, "b"), req(2, 1, StepPrevote, "nil")}
+	for _, rq := range steps {
+		sig := mustSign(t, s, rq)
+		restarted, err := New(key, NewFileStore(path))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := restarted.Last(); got.Height != rq.Height || got.Round != rq.Round || got.Step != rq.Step || !bytes.Equal(got.Signature, sig) {
+			t.Fatalf("after signing %+v a restart reads %+v", rq, got)
+		}
+	}
+	now, err := os.Stat(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !os.SameFile(first, now) || now.Size() != 2*slotSize {
+		t.Fatalf("the record file was replaced or resized (%d bytes): saves after the first must write in place", now.Size())
+	}
+}
+
+// TestFileStoreTornSlot: a crash while a slot is overwritten leaves it torn;
+// a restart reads the other slot's record, which is the newest one whose
+// save returned, and signs on from there. With both slots torn the store
+// refuses to load rather than forget what was signed.
+func TestFileStoreTornSlot(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "sign_state.json")
+	key := testKey(t)
+	s, _ := New(key, NewFileStore(path))
+	mustSign(t, s, req(5, 0, StepPrevote, "a"))   // sequence 1, slot 1
+	mustSign(t, s, req(5, 0, StepPrecommit, "a")) // sequence 2, slot 0
+	whole, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tear := func(slot int) []byte {
+		data := bytes.Clone(whole)
+		for i := slot*slotSize + 100; i < slot*slotSize+300; i++ {
+			data[i] ^= 0x5a
+		}
+		return data
+	}
+	for _, tc := range []struct {
+		name string
+		data []byte
+		want Step
+	}{
+		{"newest slot torn", tear(0), StepPrevote},
+		{"older slot torn", tear(1), StepPrecommit},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if err := os.WriteFile(path, tc.data, 0o600); err != nil {
+				t.Fatal(err)
+			}
+			restarted, err := New(key, NewFileStore(path))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := restarted.Last(); got.Height != 5 || got.Step != tc.want {
+				t.Fatalf("restart reads %+v, want height 5 step %v", got, tc.want)
+			}
+			if _, err := restarted.Sign(req(5, 0, tc.want, "b")); !errors.Is(err, ErrConflict) {
+				t.Fatalf("conflicting %v after restart: got %v, want ErrConflict", tc.want, err)
+			}
+			mustSign(t, restarted, req(6, 0, StepPropose, "c"))
+			again, err := New(key, NewFileStore(path))
+			if err != nil || again.Last().Height != 6 {
+				t.Fatalf("after signing on: %+v, %v", again.Last(), err)
+			}
+		})
+	}
+	both := tear(0)
+	copy(both[slotSize:], tear(1)[slotSize:])
+	if err := os.WriteFile(path, both, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := NewFileStore(path).Load(); err == nil {
+		t.Fatal("a file with both slots torn loaded")
+	}
 }
 
 func TestFileStoreMissingFileIsEmpty(t *testing.T) {
