@@ -69,6 +69,14 @@ func nodeKey(buf *nodeKeyBuf, owner common.Hash, path []byte) []byte {
 	return append(append(buf[:0], owner[:]...), path...)
 }
 
+// nodeKeyLen is the length of nodeKey's key, without building it.
+func nodeKeyLen(owner common.Hash, path string) int {
+	if owner == (common.Hash{}) {
+		return len(path)
+	}
+	return common.HashLength + len(path)
+}
+
 // positionOf hashes a node's key (nodeKey) to the map's key. The map holds
 // no key strings, so the collector has half the objects to mark. Two
 // positions with one hash share an entry: a read of either is then answered
@@ -94,6 +102,18 @@ func (c *nodeCache) get(owner common.Hash, path []byte, hash common.Hash) ([]byt
 	}
 	c.hits++
 	return n.blob, true
+}
+
+// holds reports whether the node at path in owner's trie is cached with
+// hash, without counting a hit or a miss: a check that a state exists is
+// not a read of its nodes.
+func (c *nodeCache) holds(owner common.Hash, path []byte, hash common.Hash) bool {
+	var buf nodeKeyBuf
+	pos := c.positionOf(nodeKey(&buf, owner, path))
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	n, ok := c.nodes[pos]
+	return ok && n.hash == hash
 }
 
 // put caches blob, whose hash is hash, as the node at path in owner's trie,
@@ -168,7 +188,7 @@ func (c *nodeCache) commit(nodes *trienode.MergedNodeSet) {
 	for owner, set := range nodes.Sets {
 		for path, n := range set.Nodes {
 			if len(n.Blob) > 0 {
-				need += charge(len(nodeKey(&buf, owner, []byte(path))), n.Blob)
+				need += charge(nodeKeyLen(owner, path), n.Blob)
 			}
 		}
 	}
@@ -212,7 +232,7 @@ func (db *cachedNodeDB) NodeReader(stateRoot common.Hash) (database.NodeReader, 
 
 // has reports whether the root node stateRoot is cached, staged or on disk.
 func (db *cachedNodeDB) has(stateRoot common.Hash) bool {
-	if _, ok := db.cache.get(common.Hash{}, nil, stateRoot); ok {
+	if db.cache.holds(common.Hash{}, nil, stateRoot) {
 		return true
 	}
 	if db.pending.has(stateRoot) {

@@ -366,3 +366,31 @@ func TestUpdatingTheReadTrieLeavesReadsAtTheRoot(t *testing.T) {
 		t.Fatalf("after the taken trie was updated the reader reads %v (%v), want balance %s", after, err, before.Balance)
 	}
 }
+
+// TestStateCheckIsNotACacheRead: checking that a state exists (what opening
+// a trie does first) reads nothing through the cache, so the cache's hits
+// and misses count node reads only.
+func TestStateCheckIsNotACacheRead(t *testing.T) {
+	db := NewCached(rawdb.NewMemoryDatabase(), 1<<20)
+	defer db.Close()
+	root, err := db.ApplyAlloc(testAlloc())
+	if err != nil {
+		t.Fatal(err)
+	}
+	nodes := db.state.(*cachedDatabase).nodes
+	if !nodes.cache.holds(common.Hash{}, nil, root) {
+		t.Fatal("the genesis root is not cached")
+	}
+	before := db.NodeCacheStats()
+	for range 3 {
+		if _, err := nodes.NodeReader(root); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := nodes.NodeReader(common.HexToHash("0x1234")); err == nil {
+		t.Fatal("a reader of an unknown state opened")
+	}
+	if after := db.NodeCacheStats(); after.Hits != before.Hits || after.Misses != before.Misses {
+		t.Fatalf("state checks counted as cache reads: hits %d → %d, misses %d → %d", before.Hits, after.Hits, before.Misses, after.Misses)
+	}
+}
