@@ -156,7 +156,7 @@ func (d *driver) commit(ctx context.Context, c consensus.Commit) (consensus.Inpu
 	// of the block, and the commit; with this node's gas target for its
 	// next block and, if it proposed a block built ahead, how long the
 	// proposal waited for that block to be filled.
-	var proposalIn, arrivedIn, sentIn time.Duration
+	var proposalIn, arrivedIn time.Duration
 	if !d.proposalAt.IsZero() {
 		proposalIn = d.proposalAt.Sub(d.heightStart).Round(time.Millisecond)
 	}
@@ -165,13 +165,16 @@ func (d *driver) commit(ctx context.Context, c consensus.Commit) (consensus.Inpu
 		// future buffer) counts as arrived at the start.
 		arrivedIn = max(0, d.proposalArrived.Sub(d.heightStart)).Round(time.Millisecond)
 	}
+	attrs := []any{"height", b.Number(), "hash", b.Hash(), "txs", len(b.Transactions), "round", c.Round,
+		"gasUsed", b.Header.GasUsed, "synced", d.synced[c.BlockID], "proposalArrivedIn", arrivedIn, "proposalIn", proposalIn}
 	if !d.proposalSent.IsZero() {
-		sentIn = d.proposalSent.Sub(d.heightStart).Round(time.Millisecond)
+		// Only a node that proposed in this height logs when it sent its
+		// proposal (0s: at the height's start, a block built ahead).
+		attrs = append(attrs, "proposalSentIn", d.proposalSent.Sub(d.heightStart).Round(time.Millisecond))
 	}
-	n.log.Info("Committed block", "height", b.Number(), "hash", b.Hash(), "txs", len(b.Transactions), "round", c.Round,
-		"gasUsed", b.Header.GasUsed, "synced", d.synced[c.BlockID], "proposalArrivedIn", arrivedIn, "proposalIn", proposalIn, "proposalSentIn", sentIn,
-		"decidedIn", decided.Sub(d.heightStart).Round(time.Millisecond), "exec", d.execTook[c.BlockID].Round(time.Millisecond),
+	attrs = append(attrs, "decidedIn", decided.Sub(d.heightStart).Round(time.Millisecond), "exec", d.execTook[c.BlockID].Round(time.Millisecond),
 		"commit", committing.Round(time.Millisecond), "signing", d.signTook.Round(time.Millisecond), "gasTarget", d.budget.gasTarget(), "aheadWait", d.aheadWait.Round(time.Millisecond))
+	n.log.Info("Committed block", attrs...)
 	if m := n.metrics; m != nil {
 		m.Height.Set(float64(b.Number()))
 		m.BlockTxs.Observe(float64(len(b.Transactions)))

@@ -440,8 +440,8 @@ func (h *simLogHandler) Handle(_ context.Context, r slog.Record) error {
 			arrivedIn = a.Value.Duration()
 		case "proposalIn":
 			proposalIn = a.Value.Duration()
-		case "proposalSentIn":
-			sent = a.Value.Duration() > 0
+		case "proposalSentIn": // logged only by a node that proposed
+			sent = true
 		}
 		return true
 	})

@@ -9,6 +9,7 @@ import (
 	"github.com/ethereum/go-ethereum/core/rawdb"
 	"github.com/ethereum/go-ethereum/core/types"
 	"github.com/ethereum/go-ethereum/ethdb"
+	"github.com/ethereum/go-ethereum/rlp"
 	"github.com/ethereum/go-ethereum/trie/trienode"
 	"github.com/ethereum/go-ethereum/triedb/database"
 )
@@ -176,7 +177,14 @@ func (c *nodeCache) forget(owner common.Hash, path []byte, hash common.Hash) {
 }
 
 // commit caches the nodes a state commit wrote (and forgets those it
-// deleted): they are the newest state's nodes at their paths.
+// deleted): they are the newest state's nodes at their paths. Once the
+// budget is spent, a leaf the cache did not hold at its position is left
+// out rather than make room: most of a block's new leaves are accounts it
+// created, read again rarely, and at two a transfer they pushed out the
+// branch nodes every read walks through (issue 17: at 200k accounts a
+// transfer missed the cache about once, a pebble read of 65–80 µs). Such a
+// leaf enters when it is first read; one already cached (an account written
+// again) is replaced, so its next read hits.
 func (c *nodeCache) commit(nodes *trienode.MergedNodeSet) {
 	if nodes == nil {
 		return
@@ -184,24 +192,57 @@ func (c *nodeCache) commit(nodes *trienode.MergedNodeSet) {
 	var buf nodeKeyBuf
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	need := 0
+	need, leaves := 0, 0
 	for owner, set := range nodes.Sets {
 		for path, n := range set.Nodes {
-			if len(n.Blob) > 0 {
+			switch {
+			case len(n.Blob) == 0:
+			case isLeaf(n.Blob):
+				leaves += charge(nodeKeyLen(owner, path), n.Blob)
+			default:
 				need += charge(nodeKeyLen(owner, path), n.Blob)
 			}
 		}
 	}
+	newLeaves := c.size+need+leaves <= c.budget
 	c.makeRoomLocked(min(need, c.budget))
 	for owner, set := range nodes.Sets {
 		for path, n := range set.Nodes {
 			key := nodeKey(&buf, owner, []byte(path))
-			c.setLocked(c.positionOf(key), len(key), n.Hash, n.Blob)
+			pos := c.positionOf(key)
+			if !newLeaves && len(n.Blob) > 0 {
+				if _, cached := c.nodes[pos]; !cached && isLeaf(n.Blob) {
+					continue
+				}
+			}
+			c.setLocked(pos, len(key), n.Hash, n.Blob)
 		}
 	}
 	// A commit larger than the budget: drop some of its own nodes.
 	c.makeRoomLocked(0)
 }
+
+// isLeaf reports whether blob is a trie leaf: a node of two items whose
+// key (hex-prefix encoded) ends the path. A branch has seventeen items and
+// an extension's key does not end the path.
+func isLeaf(blob []byte) bool {
+	content, _, err := rlp.SplitList(blob)
+	if err != nil {
+		return false
+	}
+	key, rest, err := rlp.SplitString(content)
+	if err != nil || len(key) == 0 {
+		return false
+	}
+	if n, err := rlp.CountValues(rest); err != nil || n != 1 {
+		return false
+	}
+	return key[0]&hexPrefixLeaf != 0
+}
+
+// hexPrefixLeaf is the flag of a hex-prefix encoded key's first nibble that
+// marks a leaf's key.
+const hexPrefixLeaf = 0x20
 
 // stats returns the cache's hits and misses so far, its entries and the
 // bytes charged to its budget.

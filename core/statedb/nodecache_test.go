@@ -11,6 +11,7 @@ import (
 	"github.com/ethereum/go-ethereum/core/state"
 	"github.com/ethereum/go-ethereum/core/tracing"
 	"github.com/ethereum/go-ethereum/crypto"
+	"github.com/ethereum/go-ethereum/rlp"
 	"github.com/ethereum/go-ethereum/trie/trienode"
 	"github.com/holiman/uint256"
 )
@@ -79,6 +80,93 @@ func TestNodeCacheCommitReplacesAndDeletes(t *testing.T) {
 	}
 	if _, _, entries, _ := c.stats(); entries != 1 {
 		t.Fatalf("%d entries after the commit, want 1 (the deleted node dropped)", entries)
+	}
+}
+
+// TestNodeCacheCommitLeavesOutNewLeaves: while the budget has room a
+// commit caches all its nodes; once it is spent, a committed leaf enters
+// only at a position the cache holds a node at, branches and extensions
+// still enter (evicting others), and a leaf read from disk is cached.
+func TestNodeCacheCommitLeavesOutNewLeaves(t *testing.T) {
+	leaf := func(key []byte, value string) []byte {
+		blob, err := rlp.EncodeToBytes([][]byte{key, []byte(value)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return blob
+	}
+	hot := leaf([]byte{0x20, 0x12}, "hot account")    // even-length leaf key
+	fresh := leaf([]byte{0x31}, "new account")        // odd-length leaf key
+	extension := leaf([]byte{0x00, 0x12}, "not leaf") // extension: flag 0
+	branch, err := rlp.EncodeToBytes(make([][]byte, 17))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, blob := range map[string][]byte{"hot": hot, "fresh": fresh} {
+		if !isLeaf(blob) {
+			t.Fatalf("%s leaf not seen as a leaf", name)
+		}
+	}
+	for name, blob := range map[string][]byte{"extension": extension, "branch": branch, "garbage": {0x01}} {
+		if isLeaf(blob) {
+			t.Fatalf("%s seen as a leaf", name)
+		}
+	}
+	nodes := map[string][]byte{"\x01": hot, "\x02": fresh, "\x03": extension, "\x04": branch}
+	commit := func(c *nodeCache) {
+		set := trienode.NewNodeSet(common.Hash{})
+		for path, blob := range nodes {
+			set.AddNode([]byte(path), trienode.NewNodeWithPrev(crypto.Keccak256Hash(blob), blob, nil))
+		}
+		merged := trienode.NewMergedNodeSet()
+		if err := merged.Merge(set); err != nil {
+			t.Fatal(err)
+		}
+		c.commit(merged)
+	}
+	cached := func(c *nodeCache, path string) bool {
+		_, ok := c.get(common.Hash{}, []byte(path), crypto.Keccak256Hash(nodes[path]))
+		return ok
+	}
+
+	roomy := newNodeCache(1 << 20)
+	commit(roomy)
+	for path := range nodes {
+		if !cached(roomy, path) {
+			t.Errorf("cache with room: node at %x not cached", path)
+		}
+	}
+
+	// A cache whose budget is spent by other nodes, one of them an older
+	// version of the hot leaf.
+	older := leaf([]byte{0x20, 0x12}, "older version")
+	filler := make([]byte, 32)
+	full := newNodeCache(charge(1, older) + 8*charge(2, filler))
+	full.put(common.Hash{}, []byte{1}, common.HexToHash("0x01"), older)
+	for i := range 8 {
+		path := []byte{9, byte(i)}
+		full.put(common.Hash{}, path, crypto.Keccak256Hash(path), filler)
+	}
+	if _, _, entries, size := full.stats(); entries != 9 || size != full.budget {
+		t.Fatalf("setup: %d entries, %d of %d bytes charged", entries, size, full.budget)
+	}
+	commit(full)
+	for path, want := range map[string]bool{"\x01": true, "\x02": false, "\x03": true, "\x04": true} {
+		if got := cached(full, path); got != want {
+			t.Errorf("full cache: node at %x cached = %v, want %v", path, got, want)
+		}
+	}
+
+	// The new leaf enters when it is read.
+	disk := rawdb.NewMemoryDatabase()
+	rawdb.WriteLegacyTrieNode(disk, crypto.Keccak256Hash(fresh), fresh)
+	db := &cachedNodeDB{cache: full, pending: newPendingStates(), disk: disk}
+	r := &cachedNodeReader{db: db}
+	if blob, err := r.Node(common.Hash{}, []byte{2}, crypto.Keccak256Hash(fresh)); err != nil || string(blob) != string(fresh) {
+		t.Fatalf("read of the new leaf = %x, %v", blob, err)
+	}
+	if !cached(full, "\x02") {
+		t.Fatal("a leaf read from disk was not cached")
 	}
 }
 
