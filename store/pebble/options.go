@@ -3,6 +3,7 @@ package pebblestore
 import (
 	"log/slog"
 	"runtime"
+	"time"
 
 	"github.com/cockroachdb/pebble/v2"
 	"github.com/cockroachdb/pebble/v2/bloom"
@@ -44,6 +45,10 @@ type Options struct {
 	// FS is the filesystem; nil means the OS filesystem. Tests pass
 	// NewCrashableMemFS() to simulate crashes.
 	FS vfs.FS
+	// BlobRewriteMinimumAge is how old a blob file must be before its
+	// garbage is reclaimed (0: DefaultBlobRewriteMinimumAge; negative: at
+	// once, for tests).
+	BlobRewriteMinimumAge time.Duration
 }
 
 // withDefaults fills unset fields.
@@ -64,6 +69,12 @@ func (o Options) withDefaults() Options {
 	}
 	if o.FS == nil {
 		o.FS = vfs.Default
+	}
+	switch {
+	case o.BlobRewriteMinimumAge == 0:
+		o.BlobRewriteMinimumAge = DefaultBlobRewriteMinimumAge
+	case o.BlobRewriteMinimumAge < 0:
+		o.BlobRewriteMinimumAge = 0
 	}
 	return o
 }
@@ -106,15 +117,19 @@ func (o Options) pebbleOptions(log *slogLogger) (*pebble.Options, *pebble.Cache)
 	// level rewrites most of it: at 200k accounts compactions took a fifth
 	// of a loaded validator's CPU (issue 17). Values go to blob files at
 	// the flush instead and compactions move only keys and references.
-	// Nothing here is overwritten or deleted in bulk (the trie database
-	// keeps every state), so a blob file is never rewritten: no reference
-	// depth forces it and no garbage ratio is targeted.
+	// Hash keys give the references no locality, so no reference depth
+	// forces values to be rewritten; a blob file is rewritten only once a
+	// fifth of it is garbage (records overwritten every height, such as
+	// the consensus state's value blocks), which bounds the space those
+	// take.
+	rewriteAge := o.BlobRewriteMinimumAge
 	opts.Experimental.ValueSeparationPolicy = func() pebble.ValueSeparationPolicy {
 		return pebble.ValueSeparationPolicy{
 			Enabled:               true,
 			MinimumSize:           valueSeparationMinimum,
 			MaxBlobReferenceDepth: 1 << 20,
-			TargetGarbageRatio:    1,
+			RewriteMinimumAge:     rewriteAge,
+			TargetGarbageRatio:    blobGarbageRatio,
 		}
 	}
 	return opts, cache
@@ -123,3 +138,12 @@ func (o Options) pebbleOptions(log *slogLogger) (*pebble.Options, *pebble.Cache)
 // valueSeparationMinimum is the smallest value written to a blob file: a
 // trie leaf of an account is about 80–110 bytes, a full branch 532.
 const valueSeparationMinimum = 64
+
+// blobGarbageRatio is the share of a blob file's values no longer
+// referenced past which the file is rewritten.
+const blobGarbageRatio = 0.2
+
+// DefaultBlobRewriteMinimumAge is how old a blob file must be before it is
+// rewritten to drop its garbage: younger files are often mostly garbage
+// only briefly, while the compactions that drop their references run.
+const DefaultBlobRewriteMinimumAge = time.Minute

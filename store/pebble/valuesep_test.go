@@ -5,7 +5,11 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/binary"
+	"fmt"
 	"testing"
+	"time"
+
+	"github.com/bilayer/bilayer/internal/waitfor"
 )
 
 // TestCompactionsMoveKeysNotValues: values the size of trie nodes are
@@ -52,5 +56,45 @@ func TestCompactionsMoveKeysNotValues(t *testing.T) {
 		if err != nil || !bytes.Equal(got, value(i)) {
 			t.Fatalf("value %d after the compaction: %x, %v", i, got, err)
 		}
+	}
+}
+
+// TestOverwrittenValuesAreReclaimed: a record overwritten again and again
+// (as the consensus state's value blocks are, every height) leaves its old
+// values in blob files; once they are most of those files, the files are
+// rewritten without them, so the space they take stays bounded.
+func TestOverwrittenValuesAreReclaimed(t *testing.T) {
+	db, err := Open("db", Options{FS: NewMemFS(), CacheSize: minCacheSize, MemTableSize: minMemTableSize, BlobRewriteMinimumAge: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = db.Close() })
+	const versions, valueLen = 40, 16 << 10
+	for v := range versions {
+		// Each flush also writes a value that stays, so its blob file
+		// stays referenced when the record's old version is dropped.
+		if err := db.Put([]byte(fmt.Sprintf("node-%02d", v)), bytes.Repeat([]byte{1}, 100)); err != nil {
+			t.Fatal(err)
+		}
+		if err := db.Put([]byte("record"), bytes.Repeat([]byte{byte(v)}, valueLen)); err != nil {
+			t.Fatal(err)
+		}
+		if err := db.db.Flush(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := db.db.Compact(context.Background(), []byte("a"), []byte("z"), false); err != nil {
+		t.Fatal(err)
+	}
+	waitfor.Until(t, 10*time.Second, func() error {
+		m := db.db.Metrics().BlobFiles
+		if garbage := m.ValueSize - m.ReferencedValueSize; garbage > m.ValueSize/4 {
+			return fmt.Errorf("blob files hold %d bytes of values, %d of them no longer referenced", m.ValueSize, garbage)
+		}
+		return nil
+	})
+	got, err := db.Get([]byte("record"))
+	if err != nil || !bytes.Equal(got, bytes.Repeat([]byte{versions - 1}, valueLen)) {
+		t.Fatalf("the newest version after the rewrite: %d bytes, %v", len(got), err)
 	}
 }
