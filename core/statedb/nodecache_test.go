@@ -168,6 +168,91 @@ func TestNodeCacheCommitLeavesOutNewLeaves(t *testing.T) {
 	if !cached(full, "\x02") {
 		t.Fatal("a leaf read from disk was not cached")
 	}
+	if n := full.leafMissCount(); n != 1 {
+		t.Fatalf("%d leaf misses counted after one leaf was read from disk, want 1", n)
+	}
+}
+
+// TestNodeCacheEvictsColdLeavesFirst: a full cache makes room by dropping
+// leaves before branch nodes, except a leaf a commit wrote again since the
+// last eviction, which is passed over once.
+func TestNodeCacheEvictsColdLeavesFirst(t *testing.T) {
+	leafAt := func(i int, version string) []byte {
+		blob, err := rlp.EncodeToBytes([][]byte{{0x20, byte(i)}, []byte("account " + version + fmt.Sprint(i))})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return blob
+	}
+	branchAt := func(i int) []byte {
+		children := make([][]byte, 17)
+		children[i%16] = crypto.Keccak256([]byte{byte(i)})
+		blob, err := rlp.EncodeToBytes(children)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return blob
+	}
+	const leaves, branches = 40, 40
+	budget := 0
+	for i := range leaves {
+		budget += charge(2, leafAt(i, "old"))
+	}
+	for i := range branches {
+		budget += charge(2, branchAt(i))
+	}
+	c := newNodeCache(budget)
+	for i := range leaves {
+		blob := leafAt(i, "old")
+		c.put(common.Hash{}, []byte{1, byte(i)}, crypto.Keccak256Hash(blob), blob)
+	}
+	for i := range branches {
+		blob := branchAt(i)
+		c.put(common.Hash{}, []byte{2, byte(i)}, crypto.Keccak256Hash(blob), blob)
+	}
+	if _, _, entries, size := c.stats(); entries != leaves+branches || size != budget {
+		t.Fatalf("setup: %d entries, %d of %d bytes", entries, size, budget)
+	}
+	// Leaf 0's account is written again.
+	hot := leafAt(0, "new")
+	set := trienode.NewNodeSet(common.Hash{})
+	set.AddNode([]byte{1, 0}, trienode.NewNodeWithPrev(crypto.Keccak256Hash(hot), hot, nil))
+	merged := trienode.NewMergedNodeSet()
+	if err := merged.Merge(set); err != nil {
+		t.Fatal(err)
+	}
+	c.commit(merged)
+	// A new branch needs room: an eighth of the budget is freed.
+	extra := branchAt(99)
+	c.put(common.Hash{}, []byte{3}, crypto.Keccak256Hash(extra), extra)
+	for i := range branches {
+		blob := branchAt(i)
+		if _, ok := c.get(common.Hash{}, []byte{2, byte(i)}, crypto.Keccak256Hash(blob)); !ok {
+			t.Fatalf("branch %d evicted while cold leaves were cached", i)
+		}
+	}
+	if _, ok := c.get(common.Hash{}, []byte{1, 0}, crypto.Keccak256Hash(hot)); !ok {
+		t.Fatal("the leaf written again was evicted with the cold ones")
+	}
+	evicted := 0
+	for i := 1; i < leaves; i++ {
+		blob := leafAt(i, "old")
+		if _, ok := c.get(common.Hash{}, []byte{1, byte(i)}, crypto.Keccak256Hash(blob)); !ok {
+			evicted++
+		}
+	}
+	if evicted == 0 {
+		t.Fatal("no cold leaf was evicted")
+	}
+
+	// Room for more than every cold leaf: branches go too, the leaf in use
+	// does not.
+	c.commit(merged)
+	big := make([]byte, budget/2)
+	c.put(common.Hash{}, []byte{4}, crypto.Keccak256Hash(big), big)
+	if _, ok := c.get(common.Hash{}, []byte{1, 0}, crypto.Keccak256Hash(hot)); !ok {
+		t.Fatal("the leaf written again was evicted while other entries were cached")
+	}
 }
 
 // TestNodeCacheStaysWithinItsBudget: however many nodes are put, the bytes

@@ -162,8 +162,10 @@ func (d *DB) Close() error {
 
 // NodeCacheStats is what the trie-node cache of a DB has done so far.
 type NodeCacheStats struct {
-	// Hits and Misses count node reads answered and not answered from it.
-	Hits, Misses uint64
+	// Hits and Misses count node reads answered and not answered from it;
+	// LeafMisses counts the misses whose node was a leaf (the rest are
+	// branches and extensions).
+	Hits, Misses, LeafMisses uint64
 	// Entries is the number of nodes it holds, Bytes what they are charged
 	// against its budget (blobs, keys and bookkeeping).
 	Entries, Bytes int
@@ -175,5 +177,5 @@ func (d *DB) NodeCacheStats() NodeCacheStats {
 		return NodeCacheStats{}
 	}
 	h, m, e, b := d.nodes.stats()
-	return NodeCacheStats{Hits: h, Misses: m, Entries: e, Bytes: b}
+	return NodeCacheStats{Hits: h, Misses: m, LeafMisses: d.nodes.leafMissCount(), Entries: e, Bytes: b}
 }

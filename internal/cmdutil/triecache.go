@@ -11,6 +11,7 @@ import (
 // RegisterTrieCacheMetrics registers with reg what db's trie-node cache has
 // done, read at each scrape: bilayer_trie_node_cache_hits_total and
 // _misses_total (node reads answered from memory and from the database),
+// _leaf_misses_total (the misses that read a leaf),
 // bilayer_trie_node_cache_entries and bilayer_trie_node_cache_bytes (what it
 // holds, against the trie share of --cache).
 func RegisterTrieCacheMetrics(reg prometheus.Registerer, db *statedb.DB) error {
@@ -22,6 +23,8 @@ func RegisterTrieCacheMetrics(reg prometheus.Registerer, db *statedb.DB) error {
 			func() float64 { return float64(db.NodeCacheStats().Hits) }),
 		prometheus.NewCounterFunc(prometheus.CounterOpts(opts("misses_total", "Trie node reads the node cache could not answer (read from the database).")),
 			func() float64 { return float64(db.NodeCacheStats().Misses) }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts(opts("leaf_misses_total", "Trie node reads the node cache could not answer whose node was a leaf (the rest of the misses are branch and extension nodes).")),
+			func() float64 { return float64(db.NodeCacheStats().LeafMisses) }),
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts(opts("entries", "Trie nodes held by the node cache.")),
 			func() float64 { return float64(db.NodeCacheStats().Entries) }),
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts(opts("bytes", "Bytes the node cache's nodes are charged against its budget.")),
