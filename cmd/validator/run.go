@@ -15,6 +15,7 @@ import (
 
 	"github.com/bilayer/bilayer/core/genesis"
 	"github.com/bilayer/bilayer/ethrpc"
+	"github.com/bilayer/bilayer/internal/cmalloc"
 	"github.com/bilayer/bilayer/internal/cmdutil"
 	"github.com/bilayer/bilayer/keyfile"
 	"github.com/bilayer/bilayer/node"
@@ -46,7 +47,7 @@ var (
 		EnvVars: []string{"BILAYER_ADMIN_ADDR"}}
 	cacheFlag        = cmdutil.CacheFlag
 	txpoolMaxTxsFlag = &cli.IntFlag{Name: "txpool.max-txs", Value: node.DefaultMempoolTxs,
-		Usage:   "most transactions the pool holds; past it, a new one is refused (\"txpool is full\") unless it pays more than the cheapest pooled. A few blocks' worth keeps a saturated validator's waits short and its memory bounded",
+		Usage:   "most transactions the pool holds; past it, a new one is refused (\"txpool is full\") unless it pays more than the cheapest pooled. A block or two's worth keeps a saturated validator's waits short, its memory bounded and the backlog it admits under overload small",
 		EnvVars: []string{"BILAYER_TXPOOL_MAX_TXS"}}
 )
 
@@ -117,8 +118,9 @@ func runNode(c *cli.Context) error {
 	chain.SetTrieCacheBytes(trieCache)
 	memLimit, fromEnv := cmdutil.ApplyMemoryLimit(c.Int(cacheFlag.Name))
 	gcPercent, gcFromEnv := cmdutil.ApplyGCPercent()
+	arenas := cmalloc.LimitArenas(cmalloc.NodeArenas)
 	log.Info("Memory", "cacheMiB", c.Int(cacheFlag.Name), "goSoftLimitMiB", memLimit>>20, "fromGOMEMLIMIT", fromEnv,
-		"gogc", gcPercent, "fromGOGC", gcFromEnv)
+		"gogc", gcPercent, "fromGOGC", gcFromEnv, "cArenasBounded", arenas)
 	db, err := pebblestore.Open(datadirPath(c, chainDir), pebblestore.Options{CacheSize: blockCache, Logger: log.With("module", "pebble")})
 	if err != nil {
 		return err
@@ -164,6 +166,9 @@ func runNode(c *cli.Context) error {
 	// process's life and cost the collector on every cycle.
 	g.Alloc = nil
 	if err := cmdutil.RegisterTrieCacheMetrics(reg, n.Chain().StateDatabase()); err != nil {
+		return err
+	}
+	if err := cmdutil.RegisterStoreMetrics(reg, db); err != nil {
 		return err
 	}
 	if err := n.Start(); err != nil {

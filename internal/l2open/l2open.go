@@ -7,6 +7,7 @@ import (
 	"github.com/ethereum/go-ethereum/common"
 
 	"github.com/bilayer/bilayer/core/genesis"
+	"github.com/bilayer/bilayer/internal/cmalloc"
 	"github.com/bilayer/bilayer/internal/cmdutil"
 	rollupconfig "github.com/bilayer/bilayer/rollup/config"
 	"github.com/bilayer/bilayer/rollup/l2chain"
@@ -36,6 +37,7 @@ func Open(g *genesis.Genesis, l1Genesis common.Hash, dir string, cacheMiB int, l
 		return nil, err
 	}
 	l2chain.SetTrieCacheBytes(trieCache)
+	cmalloc.LimitArenas(cmalloc.NodeArenas)
 	db, err := pebblestore.Open(dir, pebblestore.Options{CacheSize: blockCache, Logger: log.With("module", "pebble")})
 	if err != nil {
 		return nil, fmt.Errorf("open the L2 database: %w", err)

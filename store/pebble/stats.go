@@ -1,0 +1,43 @@
+package pebblestore
+
+// Stats is what the database's read path has done since it was opened, for
+// a node's metrics: how often blocks came from the block cache, how often
+// a bloom filter spared a table's data block, and how many tables a read
+// may have to check.
+type Stats struct {
+	// BlockCacheHits and BlockCacheMisses count block reads answered from
+	// the block cache and read from a file.
+	BlockCacheHits, BlockCacheMisses int64
+	// BlockCacheBytes is what the block cache holds.
+	BlockCacheBytes int64
+	// FilterHits counts table reads a bloom filter spared; FilterMisses
+	// the checks that could not rule the table out.
+	FilterHits, FilterMisses int64
+	// ReadAmp is the number of sorted runs a read may have to check (each
+	// L0 file and each non-empty level below it).
+	ReadAmp int
+	// L0Files is the number of tables in level 0.
+	L0Files int64
+	// Compactions counts the compactions finished.
+	Compactions int64
+}
+
+// Stats returns the database's read-path statistics.
+func (d *DB) Stats() (Stats, error) {
+	d.mu.RLock()
+	defer d.mu.RUnlock()
+	if err := d.readable("stats"); err != nil {
+		return Stats{}, err
+	}
+	m := d.db.Metrics()
+	return Stats{
+		BlockCacheHits:   m.BlockCache.Hits,
+		BlockCacheMisses: m.BlockCache.Misses,
+		BlockCacheBytes:  m.BlockCache.Size,
+		FilterHits:       m.Filter.Hits,
+		FilterMisses:     m.Filter.Misses,
+		ReadAmp:          m.ReadAmp(),
+		L0Files:          m.Levels[0].TablesCount,
+		Compactions:      m.Compact.Count,
+	}, nil
+}
