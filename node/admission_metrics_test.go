@@ -21,7 +21,9 @@ import (
 // tells, per path, the transactions refused before their sender was
 // recovered, those that failed the checks, those recovered and then
 // refused, and those added; bilayer_block_sender_recoveries_total counts
-// a block's transactions that were not pooled (issue 17: what a validator
+// a block's transactions that were not pooled and
+// bilayer_block_senders_from_refused_gossip_total those of them whose
+// senders a refused gossip had recovered (issue 17: what a validator
 // spends under a load above what the chain takes).
 func TestAdmissionMetricsCountOutcomes(t *testing.T) {
 	gen := hostileGenesis(t, 4)
@@ -117,6 +119,9 @@ func TestAdmissionMetricsCountOutcomes(t *testing.T) {
 	n.withPooledTxs(b)
 	if got := counterValue(t, m.BlockRecoveries); got != 1 {
 		t.Errorf("block sender recoveries %v, want 1 (the block's transaction neither pooled nor held: third)", got)
+	}
+	if got := counterValue(t, m.BlockHeldSenders); got != 1 {
+		t.Errorf("block senders from refused gossip %v, want 1 (gossiped)", got)
 	}
 }
 

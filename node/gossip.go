@@ -494,19 +494,22 @@ func (b *txBatcher) flush(ctx context.Context) {
 // held from gossip (senderCache); the rest are recovered on all cores.
 func (n *Node) withPooledTxs(b *block.Block) *block.Block {
 	var missed []*types.Transaction
+	fromGossip := 0
 	held := cachedSigner{Signer: n.pool.Signer(), cache: n.refusedSenders}
 	for i, tx := range b.Transactions {
 		if p := n.pool.Get(tx.Hash()); p != nil {
 			b.Transactions[i] = p
 		} else if _, ok := n.refusedSenders.get(tx.Hash()); ok {
 			_, _ = types.Sender(held, tx) // from the cache: no recovery, no error
+			fromGossip++
 		} else {
 			missed = append(missed, tx)
 		}
 	}
 	recoverSenders(n.pool.Signer(), missed, runtime.GOMAXPROCS(0))
-	if n.metrics != nil && len(missed) > 0 {
+	if n.metrics != nil {
 		n.metrics.BlockRecoveries.Add(float64(len(missed)))
+		n.metrics.BlockHeldSenders.Add(float64(fromGossip))
 	}
 	return b
 }

@@ -26,6 +26,12 @@ type Metrics struct {
 	// (proposals, synced blocks) that were not in its pool, so their
 	// senders were recovered when the block arrived (withPooledTxs).
 	BlockRecoveries prometheus.Counter
+	// BlockHeldSenders counts the transactions of received blocks that
+	// were not in the pool but whose senders were recovered when gossip
+	// brought them to a full pool (refusedSenders): beside the
+	// gossip admissions recovered_refused, it shows how many of those
+	// recoveries a block then used.
+	BlockHeldSenders prometheus.Counter
 }
 
 // The outcomes of an admission (Metrics.Admissions' outcome label).
@@ -71,8 +77,10 @@ func NewMetrics(reg prometheus.Registerer) (*Metrics, error) {
 			[]string{"path", "outcome"}),
 		BlockRecoveries: prometheus.NewCounter(prometheus.CounterOpts{Namespace: "bilayer", Name: "block_sender_recoveries_total",
 			Help: "Transactions of received blocks (proposals, synced blocks) that were not pooled here, so their senders were recovered when the block arrived."}),
+		BlockHeldSenders: prometheus.NewCounter(prometheus.CounterOpts{Namespace: "bilayer", Name: "block_senders_from_refused_gossip_total",
+			Help: "Transactions of received blocks that were not pooled here but whose senders were recovered when gossip offered them to a full pool."}),
 	}
-	for _, c := range []prometheus.Collector{m.Height, m.Round, m.Peers, m.MempoolSize, m.BlockInterval, m.BlockTxs, m.Evidence, m.BuiltAhead, m.Admissions, m.BlockRecoveries} {
+	for _, c := range []prometheus.Collector{m.Height, m.Round, m.Peers, m.MempoolSize, m.BlockInterval, m.BlockTxs, m.Evidence, m.BuiltAhead, m.Admissions, m.BlockRecoveries, m.BlockHeldSenders} {
 		if err := reg.Register(c); err != nil {
 			return nil, err
 		}
