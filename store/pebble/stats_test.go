@@ -23,13 +23,7 @@ func TestStatsCountReads(t *testing.T) {
 	if err := b.Commit(false); err != nil {
 		t.Fatal(err)
 	}
-	if err := db.db.Flush(); err != nil {
-		t.Fatal(err)
-	}
-	before, err := db.Stats()
-	if err != nil {
-		t.Fatal(err)
-	}
+	before := flushedStats(t, db)
 	if before.L0Files != 1 || before.ReadAmp != 1 {
 		t.Errorf("after one flush: %d level-0 tables, read amplification %d; want 1 and 1", before.L0Files, before.ReadAmp)
 	}
@@ -89,13 +83,7 @@ func TestBlockCacheHoldsBlocksBesideMemtables(t *testing.T) {
 	}
 	// Flushed to the end: no memtable waits to be flushed, each charging
 	// the cache too; the mutable one and the one kept for reuse remain.
-	if err := db.db.Flush(); err != nil {
-		t.Fatal(err)
-	}
-	before, err := db.Stats()
-	if err != nil {
-		t.Fatal(err)
-	}
+	before := flushedStats(t, db)
 	for range 3 {
 		if _, err := db.Get([]byte("key-0003")); err != nil {
 			t.Fatal(err)
@@ -109,4 +97,17 @@ func TestBlockCacheHoldsBlocksBesideMemtables(t *testing.T) {
 		t.Errorf("block cache after reading one block three times: %d hits (%d before), %d bytes held; want hits and blocks held",
 			after.BlockCacheHits, before.BlockCacheHits, after.BlockCacheBytes)
 	}
+}
+
+// flushedStats flushes db's memtable to a table and returns its stats.
+func flushedStats(t *testing.T, db *DB) Stats {
+	t.Helper()
+	if err := db.db.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	st, err := db.Stats()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return st
 }
