@@ -140,34 +140,37 @@ func (zeroState) GetBalance(common.Address) *uint256.Int {
 }
 
 // TestPoolContentOf: the pending transactions of a real pool are each
-// sender's run of nonces from its account nonce; the rest are counted as
-// queued.
+// sender's run of nonces from its account nonce; the rest are listed as
+// queued, in nonce order.
 func TestPoolContentOf(t *testing.T) {
 	key := fixtureKey(t)
 	signer := types.LatestSignerForChainID(testChainID)
 	p := txpool.New(txpool.DefaultConfig(), signer,
 		func(*types.Transaction, common.Address, txpool.StateView, *big.Int) error { return nil }, zeroState{}, big.NewInt(1))
 	to := common.HexToAddress("0xdead")
-	for _, n := range []uint64{0, 1, 5} {
+	for _, n := range []uint64{0, 1, 7, 5} {
 		if err := p.Add(signTransfer(t, key, n, to, 1))[0]; err != nil {
 			t.Fatal(err)
 		}
 	}
 	c := PoolContentOf(p, signer)
 	from := crypto.PubkeyToAddress(key.PublicKey)
-	if len(c.Pending) != 1 || len(c.Pending[from]) != 2 || c.Pending[from][0].Nonce() != 0 || c.Pending[from][1].Nonce() != 1 || c.QueuedCount != 1 {
+	if len(c.Pending) != 1 || len(c.Pending[from]) != 2 || c.Pending[from][0].Nonce() != 0 || c.Pending[from][1].Nonce() != 1 || c.QueuedCount != 2 {
 		t.Fatalf("pending %v, queued count %d", c.Pending, c.QueuedCount)
 	}
-	// txpool_status counts what the listing holds, without listing it.
-	if pending, queued := p.Counts(); pending != 2 || queued != 1 {
-		t.Fatalf("Counts: pending %d, queued %d; the listing: 2 and 1", pending, queued)
+	if q := c.Queued[from]; len(c.Queued) != 1 || len(q) != 2 || q[0].Nonce() != 5 || q[1].Nonce() != 7 {
+		t.Fatalf("queued %v, want nonces 5 and 7 of one sender", c.Queued)
 	}
-	// Nonce 2 extends the run (0-2 pending); 5 still waits behind a gap.
+	// txpool_status counts what the listing holds, without listing it.
+	if pending, queued := p.Counts(); pending != 2 || queued != 2 {
+		t.Fatalf("Counts: pending %d, queued %d; the listing: 2 and 2", pending, queued)
+	}
+	// Nonce 2 extends the run (0-2 pending); 5 and 7 still wait behind a gap.
 	if err := p.Add(signTransfer(t, key, 2, to, 1))[0]; err != nil {
 		t.Fatal(err)
 	}
 	c = PoolContentOf(p, signer)
-	if pending, queued := p.Counts(); pending != len(c.Pending[from]) || queued != c.QueuedCount || pending != 3 {
-		t.Fatalf("Counts: pending %d, queued %d; the listing: %d and %d", pending, queued, len(c.Pending[from]), c.QueuedCount)
+	if pending, queued := p.Counts(); pending != len(c.Pending[from]) || queued != c.QueuedCount || pending != 3 || queued != len(c.Queued[from]) {
+		t.Fatalf("Counts: pending %d, queued %d; the listing: %d and %d (%d listed)", pending, queued, len(c.Pending[from]), c.QueuedCount, len(c.Queued[from]))
 	}
 }

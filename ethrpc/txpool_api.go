@@ -41,8 +41,7 @@ type PoolContent struct {
 
 // PoolContentOf lists p: the pending transactions (every sender's run of
 // consecutive nonces from its account nonce, whatever their fee cap, as
-// geth counts them) and the count of the others. txpool.Pool does not
-// list the queued ones yet.
+// geth counts them) and the queued ones, which wait behind a nonce gap.
 func PoolContentOf(p *txpool.Pool, signer types.Signer) PoolContent {
 	c := PoolContent{Pending: map[common.Address][]*types.Transaction{}, Queued: map[common.Address][]*types.Transaction{}}
 	if p == nil {
@@ -63,7 +62,13 @@ func PoolContentOf(p *txpool.Pool, signer types.Signer) PoolContent {
 		pending++
 		it.Shift()
 	}
-	c.QueuedCount = max(0, total-pending)
+	c.Queued = p.Queued()
+	for _, txs := range c.Queued {
+		c.QueuedCount += len(txs)
+	}
+	// A transaction added or dropped between the two reads is counted as
+	// the later one saw it; the total stays the pool's size then.
+	c.QueuedCount = min(c.QueuedCount, max(0, total-pending))
 	return c
 }
 

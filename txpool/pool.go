@@ -1,8 +1,10 @@
 package txpool
 
 import (
+	"cmp"
 	"fmt"
 	"math/big"
+	"slices"
 	"sync"
 
 	"github.com/ethereum/go-ethereum/common"
@@ -342,6 +344,31 @@ func (p *Pool) Counts() (pending, queued int) {
 		queued += gapped
 	}
 	return pending, queued
+}
+
+// Queued returns the pooled transactions that wait behind a nonce gap
+// (those past each sender's run of consecutive nonces from its account
+// nonce), by sender, each sender's in nonce order: what geth lists as
+// queued in txpool_content.
+func (p *Pool) Queued() map[common.Address][]*types.Transaction {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	queued := make(map[common.Address][]*types.Transaction)
+	for from, acc := range p.accounts {
+		if acc.future() == 0 {
+			continue
+		}
+		run := acc.pendingNonce()
+		var txs []*types.Transaction
+		for nonce, e := range acc.byNonce {
+			if nonce > run {
+				txs = append(txs, e.tx)
+			}
+		}
+		slices.SortFunc(txs, func(a, b *types.Transaction) int { return cmp.Compare(a.Nonce(), b.Nonce()) })
+		queued[from] = txs
+	}
+	return queued
 }
 
 // Signer returns the signer the pool recovers senders with.
