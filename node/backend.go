@@ -162,7 +162,7 @@ func (b *rpcBackend) SuggestTip(context.Context) (*big.Int, error) {
 
 // callEnv is the state and block of a call on top of block n.
 func (b *rpcBackend) callEnv(n uint64) (ethrpc.CallEnv, error) {
-	blk, err := b.chain.BlockByNumber(n)
+	header, err := b.chain.HeaderByNumber(n)
 	if err != nil {
 		return ethrpc.CallEnv{}, notFound(err)
 	}
@@ -170,7 +170,7 @@ func (b *rpcBackend) callEnv(n uint64) (ethrpc.CallEnv, error) {
 	if err != nil {
 		return ethrpc.CallEnv{}, err
 	}
-	return ethrpc.CallEnv{State: st, Block: syscontract.BlockInfoFromHeader(b.ChainID(), blk.Header), Registry: b.chain.Registry()}, nil
+	return ethrpc.CallEnv{State: st, Block: syscontract.BlockInfoFromHeader(b.ChainID(), header), Registry: b.chain.Registry()}, nil
 }
 
 // Call runs a system contract method read-only.

@@ -216,12 +216,33 @@ func (c *Chain) Head() *block.Block {
 	return c.head
 }
 
-// BlockByNumber returns the committed block at height n.
+// BlockByNumber returns the committed block at height n: the head itself
+// when n is the head's height (the block a client most often asks for is
+// not read back and decoded), else the block as stored. The block is
+// shared; callers must not modify it.
 func (c *Chain) BlockByNumber(n uint64) (*block.Block, error) {
-	if n > c.Head().Number() {
+	head := c.Head()
+	switch {
+	case n > head.Number():
 		return nil, fmt.Errorf("block %d: %w", n, store.ErrNotFound)
+	case n == head.Number():
+		return head, nil
 	}
 	return chaindb.ReadBlock(c.db, n)
+}
+
+// HeaderByNumber returns the header of the committed block at height n,
+// without reading the block's body. The header is shared; callers must not
+// modify it.
+func (c *Chain) HeaderByNumber(n uint64) (*types.Header, error) {
+	head := c.Head()
+	switch {
+	case n > head.Number():
+		return nil, fmt.Errorf("header %d: %w", n, store.ErrNotFound)
+	case n == head.Number():
+		return head.Header, nil
+	}
+	return chaindb.ReadHeader(c.db, n)
 }
 
 // BlockByHash returns the committed block with the given hash.
@@ -252,11 +273,11 @@ func (c *Chain) Commit(n uint64) (*block.Commit, error) { return ReadCommit(c.db
 // StateAt opens the state after block n. The StateDB is the caller's to
 // change and discard; it is never committed.
 func (c *Chain) StateAt(n uint64) (*state.StateDB, error) {
-	b, err := c.BlockByNumber(n)
+	h, err := c.HeaderByNumber(n)
 	if err != nil {
 		return nil, err
 	}
-	return c.state.StateAt(b.Header.Root)
+	return c.state.StateAt(h.Root)
 }
 
 // HeadState opens the state after the head block.

@@ -288,3 +288,66 @@ func (s *sliceSource) Shift() { s.txs = s.txs[1:] }
 func (s *sliceSource) Pop()   { s.txs = s.txs[1:] }
 
 func crypto0(env *testEnv) common.Address { return crypto.PubkeyToAddress(env.keys[0].PublicKey) }
+
+// TestStateAtReadsTheHeaderOnly: opening the state at a height (every
+// eth_getBalance and eth_getTransactionCount) reads that block's header,
+// not its body, and the head block is served as it is held, not read back:
+// with the bodies of block 2 and of the head deleted from the store, both
+// states still open, the head block is still served, and only block 2's
+// body is missing. Under load a JSON-RPC state read decoded a whole block
+// of a few thousand transactions to learn its state root (issue 17).
+func TestStateAtReadsTheHeaderOnly(t *testing.T) {
+	env := newTestEnv(t, 2)
+	db := memdb.New()
+	c := env.open(t, db)
+	pool := newPool(t, c)
+	var last *block.Commit
+	for h := uint64(1); h <= 3; h++ {
+		if errs := pool.Add(env.transfer(t, 0, h-1, 100)); errs[0] != nil {
+			t.Fatal(errs[0])
+		}
+		built, err := c.Build(BuildParams{Proposer: common.Address{0xaa}, Time: 1_700_000_000 + h, LastCommit: last},
+			pool.Executable(c.NextBaseFee(c.Head().Header)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		last = &block.Commit{Height: h, BlockHash: built.Block.Hash(),
+			Signatures: []block.CommitSig{{Validator: common.Address{0xaa}, Signature: make([]byte, 65)}}}
+		if err := c.CommitBlock(built, last); err != nil {
+			t.Fatal(err)
+		}
+		resetPool(t, c, pool)
+	}
+	b2, err := c.BlockByNumber(2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	head := c.Head()
+	for _, b := range []*block.Block{b2, head} {
+		if err := db.Delete(store.BodyKey(b.Hash())); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := c.BlockByNumber(2); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("block 2 without its body: %v, want not found", err)
+	}
+	if got, err := c.BlockByNumber(3); err != nil || got != head {
+		t.Fatalf("head block: %v, %v; want the block the chain holds", got, err)
+	}
+	for _, b := range []*block.Block{b2, head} {
+		n := b.Number()
+		if h, err := c.HeaderByNumber(n); err != nil || h.Hash() != b.Hash() {
+			t.Fatalf("header %d: %v", n, err)
+		}
+		st, err := c.StateAt(n)
+		if err != nil {
+			t.Fatalf("state at %d without its body: %v", n, err)
+		}
+		if got, want := st.GetNonce(crypto.PubkeyToAddress(env.keys[0].PublicKey)), n; got != want {
+			t.Fatalf("nonce at %d: %d, want %d", n, got, want)
+		}
+	}
+	if _, err := c.HeaderByNumber(4); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("header above the head: %v, want not found", err)
+	}
+}
