@@ -140,3 +140,15 @@ type SizedBatcher interface {
 	// NewBatchWithSize is NewBatch with room for size bytes.
 	NewBatchWithSize(size int) Batch
 }
+
+// WriteOnceBatcher is implemented by stores that can start a batch whose
+// operations are committed once and never replayed: Replay may fail after
+// its Commit. A store may otherwise keep a copy of a large committed batch
+// for Replay (pebble takes a large batch's memory for a memtable), and a
+// block's trie nodes, megabytes that nothing replays, were copied once
+// more for nothing (issue 17).
+type WriteOnceBatcher interface {
+	// NewWriteOnceBatch is NewBatchWithSize for a batch that is not
+	// replayed after its Commit.
+	NewWriteOnceBatch(size int) Batch
+}

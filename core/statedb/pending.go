@@ -127,7 +127,7 @@ func (p *pendingStates) flush(disk ethdb.KeyValueStore, root common.Hash) error 
 				size += len(p.nodes[h].blob) + nodeRecordOverhead
 			}
 		}
-		batch = disk.NewBatchWithSize(size)
+		batch = newWriteOnceBatch(disk, size)
 		for i := len(chain) - 1; i >= 0; i-- {
 			for _, h := range p.states[chain[i]].nodes {
 				rawdb.WriteLegacyTrieNode(batch, h, p.nodes[h].blob)
@@ -190,4 +190,22 @@ func (p *pendingStates) size() (states, nodes int) {
 	p.mu.RLock()
 	defer p.mu.RUnlock()
 	return len(p.states), len(p.nodes)
+}
+
+// writeOnceBatcher is implemented by databases that can start a batch that
+// is never replayed (ethdbadapter.Database.NewWriteOnceBatch), so a large
+// one is not copied for a Replay that never comes.
+type writeOnceBatcher interface {
+	NewWriteOnceBatch(size int) ethdb.Batch
+}
+
+// newWriteOnceBatch starts a batch with room for size bytes that flush
+// writes once and never replays: a write-once batch where disk has them
+// (a block's trie nodes are megabytes, and the pebble store copied each
+// such batch whole in case it was replayed; issue 17), else a sized one.
+func newWriteOnceBatch(disk ethdb.KeyValueStore, size int) ethdb.Batch {
+	if wb, ok := disk.(writeOnceBatcher); ok {
+		return wb.NewWriteOnceBatch(size)
+	}
+	return disk.NewBatchWithSize(size)
 }

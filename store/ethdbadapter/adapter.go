@@ -152,6 +152,17 @@ func (d *Database) NewBatchWithSize(size int) ethdb.Batch {
 	return d.NewBatch()
 }
 
+// NewWriteOnceBatch is NewBatchWithSize for a batch whose operations are
+// written once and never replayed after Write: its Replay may then fail.
+// The store then keeps no copy of a large batch for Replay
+// (store.WriteOnceBatcher); a store that cannot do that gives a sized batch.
+func (d *Database) NewWriteOnceBatch(size int) ethdb.Batch {
+	if wb, ok := d.s.(store.WriteOnceBatcher); ok {
+		return &batch{d: d, b: wb.NewWriteOnceBatch(size)}
+	}
+	return d.NewBatchWithSize(size)
+}
+
 // NewIterator implements ethdb.Iteratee: keys that start with prefix, from
 // prefix+start on, with the namespace stripped from the returned keys.
 func (d *Database) NewIterator(prefix, start []byte) ethdb.Iterator {

@@ -11,8 +11,9 @@ import (
 	"github.com/bilayer/bilayer/store"
 )
 
-// errReplayLost means pebble dropped the contents of a committed batch that
-// this package did not expect to be large; it indicates a sizing bug here.
+// errReplayLost means pebble dropped the contents of a committed batch:
+// a write-once batch (DB.NewWriteOnceBatch) that was large, or one this
+// package did not expect to be large, which indicates a sizing bug here.
 var errReplayLost = errors.New("pebblestore: committed batch contents were dropped by pebble")
 
 // entryOverhead over-estimates pebble's per-entry memtable cost (skiplist
@@ -29,6 +30,7 @@ type batch struct {
 	committed bool   // read-only until Reset
 	saved     []byte // copy of the repr of a large committed batch
 	lost      bool   // pebble dropped the repr and nothing was saved
+	writeOnce bool   // never replayed after its commit: nothing is saved
 }
 
 // Put implements store.BatchWriter.
@@ -114,7 +116,7 @@ func (b *batch) Commit(sync bool) error {
 		b.committed = true
 		return nil
 	}
-	if b.size+entryOverhead*b.n >= b.db.largeBatch {
+	if !b.writeOnce && b.size+entryOverhead*b.n >= b.db.largeBatch {
 		b.saved = bytes.Clone(b.b.Repr())
 	}
 	err := b.db.write("commit", func() error { return b.b.Commit(opts) })

@@ -37,10 +37,11 @@ type DB struct {
 }
 
 var (
-	_ store.Store        = (*DB)(nil)
-	_ store.Stater       = (*DB)(nil)
-	_ store.Compacter    = (*DB)(nil)
-	_ store.SizedBatcher = (*DB)(nil)
+	_ store.Store            = (*DB)(nil)
+	_ store.Stater           = (*DB)(nil)
+	_ store.Compacter        = (*DB)(nil)
+	_ store.SizedBatcher     = (*DB)(nil)
+	_ store.WriteOnceBatcher = (*DB)(nil)
 )
 
 // Open opens (creating if needed) the pebble database in directory path.
@@ -170,6 +171,12 @@ func (d *DB) NewBatch() store.Batch {
 // NewBatchWithSize implements store.SizedBatcher.
 func (d *DB) NewBatchWithSize(size int) store.Batch {
 	return &batch{db: d, b: d.db.NewBatchWithSize(max(size, 0))}
+}
+
+// NewWriteOnceBatch implements store.WriteOnceBatcher: a large batch is
+// committed without a copy kept for Replay, which then fails.
+func (d *DB) NewWriteOnceBatch(size int) store.Batch {
+	return &batch{db: d, b: d.db.NewBatchWithSize(max(size, 0)), writeOnce: true}
 }
 
 // Stat implements store.Stater with pebble's metrics table.
