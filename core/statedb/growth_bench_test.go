@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/ethereum/go-ethereum/common"
-	"github.com/ethereum/go-ethereum/core/rawdb"
 	"github.com/ethereum/go-ethereum/core/types"
 	"github.com/ethereum/go-ethereum/crypto"
 
@@ -46,7 +45,7 @@ func BenchmarkBlocksAsTheStateGrows(b *testing.B) {
 		b.Fatal(err)
 	}
 	defer kv.Close()
-	db := statedb.NewCached(rawdb.NewDatabase(ethdbadapter.New(kv, store.TrieNamespace())), 16<<20)
+	db := statedb.NewCachedKV(ethdbadapter.New(kv, store.TrieNamespace()), 16<<20)
 	defer db.Close()
 	keys := make([]*ecdsa.PrivateKey, senders)
 	alloc := make(map[common.Address]types.Account, senders)

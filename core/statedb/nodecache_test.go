@@ -11,6 +11,7 @@ import (
 	"github.com/ethereum/go-ethereum/core/state"
 	"github.com/ethereum/go-ethereum/core/tracing"
 	"github.com/ethereum/go-ethereum/crypto"
+	"github.com/ethereum/go-ethereum/ethdb"
 	"github.com/ethereum/go-ethereum/rlp"
 	"github.com/ethereum/go-ethereum/trie/trienode"
 	"github.com/holiman/uint256"
@@ -565,5 +566,49 @@ func TestStateCheckIsNotACacheRead(t *testing.T) {
 	}
 	if after := db.NodeCacheStats(); after.Hits != before.Hits || after.Misses != before.Misses {
 		t.Fatalf("state checks counted as cache reads: hits %d → %d, misses %d → %d", before.Hits, after.Hits, before.Misses, after.Misses)
+	}
+}
+
+// writeOnceRecorder is a key-value store that counts the write-once
+// batches asked of it (as ethdbadapter.Database gives them).
+type writeOnceRecorder struct {
+	ethdb.KeyValueStore
+	batches int
+}
+
+func (r *writeOnceRecorder) NewWriteOnceBatch(size int) ethdb.Batch {
+	r.batches++
+	return r.KeyValueStore.NewBatchWithSize(size)
+}
+
+// TestFlushWritesAWriteOnceBatch: a DB opened over a store (NewCachedKV)
+// flushes a staged state's nodes through the store's write-once batch,
+// which the database wrapper hides, and they are on disk after.
+func TestFlushWritesAWriteOnceBatch(t *testing.T) {
+	kv := &writeOnceRecorder{KeyValueStore: rawdb.NewMemoryDatabase()}
+	db := NewCachedKV(kv, 1<<20)
+	defer db.Close()
+	base, err := db.ApplyAlloc(testAlloc())
+	if err != nil {
+		t.Fatal(err)
+	}
+	sdb, err := db.StateAt(base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sdb.AddBalance(common.HexToAddress("0x0d"), uint256.NewInt(5), tracing.BalanceChangeUnspecified)
+	root, err := db.Stage(sdb, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	before := kv.batches
+	if err := db.Flush(root, 1); err != nil {
+		t.Fatal(err)
+	}
+	if kv.batches != before+1 {
+		t.Fatalf("flush asked for %d write-once batches, want 1", kv.batches-before)
+	}
+	if !rawdb.HasLegacyTrieNode(kv, root) {
+		t.Fatal("the flushed root is not on disk")
 	}
 }

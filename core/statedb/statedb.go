@@ -22,6 +22,7 @@ var ErrMissingState = errors.New("state not available")
 // many readers, one committer at a time.
 type DB struct {
 	disk    ethdb.Database
+	kv      ethdb.KeyValueStore // where flushed trie nodes are written: disk, or the store under it (NewCachedKV)
 	triedb  *triedb.Database
 	state   state.Database
 	nodes   *nodeCache     // nil without a cache
@@ -40,11 +41,23 @@ func NewCached(disk ethdb.Database, cacheBytes int) *DB {
 	tdb := triedb.NewDatabase(disk, &triedb.Config{HashDB: &hashdb.Config{}})
 	code := state.NewCodeDB(disk)
 	mpt := state.NewMPTDatabase(tdb, code)
-	db := &DB{disk: disk, triedb: tdb, state: mpt}
+	db := &DB{disk: disk, kv: disk, triedb: tdb, state: mpt}
 	if cacheBytes > 0 {
 		db.nodes, db.pending = newNodeCache(cacheBytes), newPendingStates()
 		db.state = newCachedDatabase(mpt, code, disk, db.nodes, db.pending)
 	}
+	return db
+}
+
+// NewCachedKV is NewCached over kv as a database (rawdb.NewDatabase), with
+// each flushed state's trie nodes written in a batch of kv's own, which the
+// database wrapper would hide: a write-once batch where kv has them
+// (ethdbadapter.Database.NewWriteOnceBatch), which the pebble store
+// commits without a copy kept for a Replay that never comes (a block's
+// nodes, megabytes, were copied whole; issue 17).
+func NewCachedKV(kv ethdb.KeyValueStore, cacheBytes int) *DB {
+	db := NewCached(rawdb.NewDatabase(kv), cacheBytes)
+	db.kv = kv
 	return db
 }
 
@@ -109,7 +122,7 @@ func (d *DB) Stage(sdb *state.StateDB, blockNumber uint64) (common.Hash, error) 
 // Commit).
 func (d *DB) Flush(root common.Hash, blockNumber uint64) error {
 	if d.pending != nil {
-		if err := d.pending.flush(d.disk, root); err != nil {
+		if err := d.pending.flush(d.kv, root); err != nil {
 			return fmt.Errorf("flush trie of block %d: %w", blockNumber, err)
 		}
 		return nil

@@ -18,7 +18,6 @@ import (
 	"github.com/bilayer/bilayer/store"
 	"github.com/bilayer/bilayer/store/ethdbadapter"
 	"github.com/ethereum/go-ethereum/common"
-	"github.com/ethereum/go-ethereum/core/rawdb"
 	"github.com/ethereum/go-ethereum/core/state"
 	"github.com/ethereum/go-ethereum/core/types"
 )
@@ -81,9 +80,8 @@ func (c *Chain) Close() error { return c.state.Close() }
 // Open opens the chain in db, writing the genesis block and state if db is
 // empty, and refusing a db that holds a different genesis.
 func Open(db store.Store, gen *genesis.Genesis, reg *syscontract.Registry, log *slog.Logger) (*Chain, error) {
-	disk := rawdb.NewDatabase(ethdbadapter.New(db, store.TrieNamespace()))
 	c := &Chain{
-		db: db, state: statedb.NewCached(disk, int(trieCacheBytes.Load())), gen: gen, cfg: gen.ExecutionConfig(), reg: reg,
+		db: db, state: statedb.NewCachedKV(ethdbadapter.New(db, store.TrieNamespace()), int(trieCacheBytes.Load())), gen: gen, cfg: gen.ExecutionConfig(), reg: reg,
 		signer: execution.Signer(new(big.Int).SetUint64(gen.ChainID)), log: log,
 	}
 	if err := c.cfg.Validate(); err != nil {

@@ -9,7 +9,6 @@ import (
 	"sync/atomic"
 
 	"github.com/ethereum/go-ethereum/common"
-	"github.com/ethereum/go-ethereum/core/rawdb"
 	"github.com/ethereum/go-ethereum/core/state"
 	"github.com/ethereum/go-ethereum/core/types"
 
@@ -98,8 +97,7 @@ func Open(db store.Store, cfg execution.Config, reg *syscontract.Registry, gen G
 			return nil, fmt.Errorf("open L2 chain: %w", err)
 		}
 	}
-	disk := rawdb.NewDatabase(ethdbadapter.New(db, store.TrieNamespace()))
-	c := &Chain{db: db, state: statedb.NewCached(disk, int(trieCacheBytes.Load())), cfg: cfg, reg: reg,
+	c := &Chain{db: db, state: statedb.NewCachedKV(ethdbadapter.New(db, store.TrieNamespace()), int(trieCacheBytes.Load())), cfg: cfg, reg: reg,
 		signer: execution.Signer(cfg.ChainID), log: log}
 	root, err := c.state.ApplyAlloc(gen.Alloc)
 	if err != nil {
