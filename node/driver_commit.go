@@ -146,6 +146,7 @@ func (d *driver) commit(ctx context.Context, c consensus.Commit) (consensus.Inpu
 	n.pool.ResetAccounts(&postBlockState{after: after, head: st}, n.chain.NextBaseFee(b.Header), touched)
 	d.submitDueEvidence()
 	now := time.Now()
+	poolReset := now.Sub(decided) - committing
 	// Where the height's time went, by this node's clock: until the
 	// proposal reached the gossip check and until the driver took it up
 	// (the difference is its check and its wait in the driver's queue),
@@ -153,7 +154,9 @@ func (d *driver) commit(ctx context.Context, c consensus.Commit) (consensus.Inpu
 	// the time its signatures took (each waits for the double-sign
 	// guard's record to be on disk),
 	// until the decision, its own build or execution
-	// of the block, and the commit; with this node's gas target for its
+	// of the block, and the commit (split into the wait for the block's
+	// staging, the flush of its trie nodes and the synced write of the
+	// block), then the pool's reset to the new head; with this node's gas target for its
 	// next block and, if it proposed a block built ahead, how long the
 	// proposal waited for that block to be filled.
 	var proposalIn, arrivedIn time.Duration
@@ -173,7 +176,8 @@ func (d *driver) commit(ctx context.Context, c consensus.Commit) (consensus.Inpu
 		attrs = append(attrs, "proposalSentIn", d.proposalSent.Sub(d.heightStart).Round(time.Millisecond))
 	}
 	attrs = append(attrs, "decidedIn", decided.Sub(d.heightStart).Round(time.Millisecond), "exec", d.execTook[c.BlockID].Round(time.Millisecond),
-		"commit", committing.Round(time.Millisecond), "signing", d.signTook.Round(time.Millisecond), "gasTarget", d.budget.gasTarget(), "aheadWait", d.aheadWait.Round(time.Millisecond))
+		"commit", committing.Round(time.Millisecond), "staging", ex.Took.Staging.Round(time.Millisecond), "flush", ex.Took.Flush.Round(time.Millisecond),
+		"write", ex.Took.Write.Round(time.Millisecond), "poolReset", poolReset.Round(time.Millisecond), "signing", d.signTook.Round(time.Millisecond), "gasTarget", d.budget.gasTarget(), "aheadWait", d.aheadWait.Round(time.Millisecond))
 	n.log.Info("Committed block", attrs...)
 	if m := n.metrics; m != nil {
 		m.Height.Set(float64(b.Number()))
