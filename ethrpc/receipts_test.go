@@ -153,7 +153,7 @@ func TestPoolContentOf(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	c := PoolContentOf(p, signer)
+	c := PoolContentOf(p)
 	from := crypto.PubkeyToAddress(key.PublicKey)
 	if len(c.Pending) != 1 || len(c.Pending[from]) != 2 || c.Pending[from][0].Nonce() != 0 || c.Pending[from][1].Nonce() != 1 || c.QueuedCount != 2 {
 		t.Fatalf("pending %v, queued count %d", c.Pending, c.QueuedCount)
@@ -169,7 +169,7 @@ func TestPoolContentOf(t *testing.T) {
 	if err := p.Add(signTransfer(t, key, 2, to, 1))[0]; err != nil {
 		t.Fatal(err)
 	}
-	c = PoolContentOf(p, signer)
+	c = PoolContentOf(p)
 	if pending, queued := p.Counts(); pending != len(c.Pending[from]) || queued != c.QueuedCount || pending != 3 || queued != len(c.Queued[from]) {
 		t.Fatalf("Counts: pending %d, queued %d; the listing: %d and %d (%d listed)", pending, queued, len(c.Pending[from]), c.QueuedCount, len(c.Queued[from]))
 	}

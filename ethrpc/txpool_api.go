@@ -2,7 +2,6 @@ package ethrpc
 
 import (
 	"fmt"
-	"math/big"
 
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/common/hexutil"
@@ -42,33 +41,15 @@ type PoolContent struct {
 // PoolContentOf lists p: the pending transactions (every sender's run of
 // consecutive nonces from its account nonce, whatever their fee cap, as
 // geth counts them) and the queued ones, which wait behind a nonce gap.
-func PoolContentOf(p *txpool.Pool, signer types.Signer) PoolContent {
+func PoolContentOf(p *txpool.Pool) PoolContent {
 	c := PoolContent{Pending: map[common.Address][]*types.Transaction{}, Queued: map[common.Address][]*types.Transaction{}}
 	if p == nil {
 		return c
 	}
-	total := p.Len()
-	it := p.Executable(new(big.Int))
-	pending := 0
-	// Each step consumes one pooled transaction, so the loop ends after at
-	// most the pool's size.
-	for tx := it.Peek(); tx != nil; tx = it.Peek() {
-		from, err := types.Sender(signer, tx)
-		if err != nil {
-			it.Pop()
-			continue
-		}
-		c.Pending[from] = append(c.Pending[from], tx)
-		pending++
-		it.Shift()
-	}
-	c.Queued = p.Queued()
+	c.Pending, c.Queued = p.Content()
 	for _, txs := range c.Queued {
 		c.QueuedCount += len(txs)
 	}
-	// A transaction added or dropped between the two reads is counted as
-	// the later one saw it; the total stays the pool's size then.
-	c.QueuedCount = min(c.QueuedCount, max(0, total-pending))
 	return c
 }
 

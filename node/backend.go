@@ -142,7 +142,7 @@ func (b *rpcBackend) PendingTransaction(h common.Hash) *types.Transaction { retu
 // TxPoolContent implements ethrpc.TxPoolBackend (txpool_*, and the
 // newPendingTransactions subscription's view of transactions gossiped in).
 func (b *rpcBackend) TxPoolContent() ethrpc.PoolContent {
-	return ethrpc.PoolContentOf(b.pool, b.chain.Signer())
+	return ethrpc.PoolContentOf(b.pool)
 }
 
 // TxPoolCounts implements ethrpc.TxPoolCounter (txpool_status).

@@ -346,29 +346,38 @@ func (p *Pool) Counts() (pending, queued int) {
 	return pending, queued
 }
 
-// Queued returns the pooled transactions that wait behind a nonce gap
-// (those past each sender's run of consecutive nonces from its account
-// nonce), by sender, each sender's in nonce order: what geth lists as
-// queued in txpool_content.
-func (p *Pool) Queued() map[common.Address][]*types.Transaction {
+// Content returns the pooled transactions by sender, each sender's in
+// nonce order, split as Counts splits them: pending (each sender's run of
+// consecutive nonces from its account nonce, whatever their fee caps) and
+// queued (behind a nonce gap), what geth lists in txpool_content. Both are
+// read under one lock, so a transaction added or dropped meanwhile is in
+// neither or in one, never in both or counted twice.
+func (p *Pool) Content() (pending, queued map[common.Address][]*types.Transaction) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	queued := make(map[common.Address][]*types.Transaction)
+	pending = make(map[common.Address][]*types.Transaction)
+	queued = make(map[common.Address][]*types.Transaction)
+	byNonce := func(a, b *types.Transaction) int { return cmp.Compare(a.Nonce(), b.Nonce()) }
 	for from, acc := range p.accounts {
-		if acc.future() == 0 {
-			continue
-		}
-		run := acc.pendingNonce()
-		var txs []*types.Transaction
+		run := acc.pendingNonce() // the first nonce missing after the run
+		var ready, gapped []*types.Transaction
 		for nonce, e := range acc.byNonce {
-			if nonce > run {
-				txs = append(txs, e.tx)
+			if nonce < run {
+				ready = append(ready, e.tx)
+			} else {
+				gapped = append(gapped, e.tx)
 			}
 		}
-		slices.SortFunc(txs, func(a, b *types.Transaction) int { return cmp.Compare(a.Nonce(), b.Nonce()) })
-		queued[from] = txs
+		if len(ready) > 0 {
+			slices.SortFunc(ready, byNonce)
+			pending[from] = ready
+		}
+		if len(gapped) > 0 {
+			slices.SortFunc(gapped, byNonce)
+			queued[from] = gapped
+		}
 	}
-	return queued
+	return pending, queued
 }
 
 // Signer returns the signer the pool recovers senders with.

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math/big"
+	"slices"
 	"strings"
 	"testing"
 
@@ -534,5 +535,47 @@ func TestGappedTransactionsTakeOnlyTheSlack(t *testing.T) {
 	mustAdd(t, p, kr.tx(t, 4, 0, 1, 100)) // executable: up to the bound
 	if p.Len() != 4 {
 		t.Fatalf("pool holds %d, want 4", p.Len())
+	}
+}
+
+// TestContentSplitsPendingAndQueued: Content lists each sender's run of
+// consecutive nonces from its account nonce as pending, whatever the fee
+// cap, and the rest (behind a gap) as queued, both in nonce order and as
+// Counts counts them; a sender with only one kind is absent from the other.
+func TestContentSplitsPendingAndQueued(t *testing.T) {
+	kr := newKeyring(t, 3)
+	kr.st.nonces[kr.addr(1)] = 4
+	p := newPool(kr, DefaultConfig())
+	mustAdd(t, p, kr.tx(t, 0, 1, 1, 10), kr.tx(t, 0, 0, 1, 1), kr.tx(t, 0, 6, 1, 10), kr.tx(t, 0, 3, 1, 10),
+		kr.tx(t, 1, 5, 1, 10), kr.tx(t, 1, 4, 1, 10), kr.tx(t, 2, 2, 1, 10))
+	pending, queued := p.Content()
+	nonces := func(txs []*types.Transaction) []uint64 {
+		var out []uint64
+		for _, tx := range txs {
+			out = append(out, tx.Nonce())
+		}
+		return out
+	}
+	want := []struct {
+		sender         int
+		pending, queue []uint64
+	}{{0, []uint64{0, 1}, []uint64{3, 6}}, {1, []uint64{4, 5}, nil}, {2, nil, []uint64{2}}}
+	for _, w := range want {
+		a := kr.addr(w.sender)
+		if got := nonces(pending[a]); !slices.Equal(got, w.pending) {
+			t.Errorf("sender %d pending %v, want %v", w.sender, got, w.pending)
+		}
+		if got := nonces(queued[a]); !slices.Equal(got, w.queue) {
+			t.Errorf("sender %d queued %v, want %v", w.sender, got, w.queue)
+		}
+	}
+	if _, ok := pending[kr.addr(2)]; ok || len(pending) != 2 {
+		t.Errorf("pending lists %d senders, want 2 (not the one whose only transaction is gapped)", len(pending))
+	}
+	if _, ok := queued[kr.addr(1)]; ok || len(queued) != 2 {
+		t.Errorf("queued lists %d senders, want 2 (not the one without a gap)", len(queued))
+	}
+	if np, nq := p.Counts(); np != 4 || nq != 3 {
+		t.Errorf("Counts %d pending, %d queued; Content listed 4 and 3", np, nq)
 	}
 }

@@ -192,7 +192,7 @@ func (b *Backend) PendingTransaction(h common.Hash) *types.Transaction {
 // TxPoolContent implements ethrpc.TxPoolBackend: the sequencer's pool
 // (txpool_*, newPendingTransactions); a read-only backend's is empty.
 func (b *Backend) TxPoolContent() ethrpc.PoolContent {
-	return ethrpc.PoolContentOf(b.pool, b.chain.Signer())
+	return ethrpc.PoolContentOf(b.pool)
 }
 
 // TxPoolCounts implements ethrpc.TxPoolCounter (txpool_status); a
