@@ -440,19 +440,7 @@ func TestCachedStateReadsConcurrently(t *testing.T) {
 func TestDiscardForgetsTheCachedRoot(t *testing.T) {
 	db := NewCached(rawdb.NewMemoryDatabase(), 1<<20)
 	defer db.Close()
-	base, err := db.ApplyAlloc(testAlloc())
-	if err != nil {
-		t.Fatal(err)
-	}
-	sdb, err := db.StateAt(base)
-	if err != nil {
-		t.Fatal(err)
-	}
-	sdb.AddBalance(common.HexToAddress("0x0d"), uint256.NewInt(5), tracing.BalanceChangeUnspecified)
-	dropped, err := db.Stage(sdb, 1)
-	if err != nil {
-		t.Fatal(err)
-	}
+	dropped := stageOneChange(t, db)
 	if _, err := db.StateAt(dropped); err != nil {
 		t.Fatalf("staged state does not open: %v", err)
 	}
@@ -588,6 +576,23 @@ func TestFlushWritesAWriteOnceBatch(t *testing.T) {
 	kv := &writeOnceRecorder{KeyValueStore: rawdb.NewMemoryDatabase()}
 	db := NewCachedKV(kv, 1<<20)
 	defer db.Close()
+	root := stageOneChange(t, db)
+	before := kv.batches
+	if err := db.Flush(root, 1); err != nil {
+		t.Fatal(err)
+	}
+	if kv.batches != before+1 {
+		t.Fatalf("flush asked for %d write-once batches, want 1", kv.batches-before)
+	}
+	if !rawdb.HasLegacyTrieNode(kv, root) {
+		t.Fatal("the flushed root is not on disk")
+	}
+}
+
+// stageOneChange applies testAlloc to db, stages block 1 on it with one
+// balance changed, and returns the staged root.
+func stageOneChange(t *testing.T, db *DB) common.Hash {
+	t.Helper()
 	base, err := db.ApplyAlloc(testAlloc())
 	if err != nil {
 		t.Fatal(err)
@@ -601,14 +606,5 @@ func TestFlushWritesAWriteOnceBatch(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	before := kv.batches
-	if err := db.Flush(root, 1); err != nil {
-		t.Fatal(err)
-	}
-	if kv.batches != before+1 {
-		t.Fatalf("flush asked for %d write-once batches, want 1", kv.batches-before)
-	}
-	if !rawdb.HasLegacyTrieNode(kv, root) {
-		t.Fatal("the flushed root is not on disk")
-	}
+	return root
 }
