@@ -11,43 +11,62 @@ import (
 
 var txsPerSec = regexp.MustCompile(`([0-9.e+]+) tx/s`)
 
-// txCostRuns is how many times the state-transition benchmark runs; its
-// median is the figure. One short run varied by a third from one to the
-// next on this machine (the collector's timing), which moved the ceiling
-// as much.
+// txCostRuns is how many times the state-transition benchmark runs each
+// time it is measured; the median of all its runs is the figure. One short
+// run varied by a third from one to the next on this machine (the
+// collector's timing), which moved the ceiling as much.
 const txCostRuns = 5
 
 // measureTxCost runs the state-transition benchmark (1,000 signed transfers
 // over 100k accounts, sender recovery and commit included) txCostRuns times
-// on one core and returns the median throughput in transactions per
+// on one core and returns each run's throughput in transactions per
 // second, with the benchmark's output.
-func measureTxCost(root string, benchtime string) (float64, string, error) {
+func measureTxCost(root string, benchtime string) ([]float64, string, error) {
 	cmd := exec.Command("go", "test", "-run", "^$", "-bench", "^BenchmarkApplyBlock1000Transfers$", "-cpu", "1",
 		"-benchtime", benchtime, "-count", strconv.Itoa(txCostRuns), "./core/execution")
 	cmd.Dir = root
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
 	if err := cmd.Run(); err != nil {
-		return 0, out.String(), fmt.Errorf("state-transition benchmark: %w\n%s", err, out.String())
+		return nil, out.String(), fmt.Errorf("state-transition benchmark: %w\n%s", err, out.String())
 	}
-	v, err := medianTxRate(out.String())
-	return v, out.String(), err
+	rates, err := txRates(out.String())
+	return rates, out.String(), err
+}
+
+// txRates returns the "tx/s" figures in a benchmark's output.
+func txRates(out string) ([]float64, error) {
+	var rates []float64
+	for _, m := range txsPerSec.FindAllStringSubmatch(out, -1) {
+		v, err := strconv.ParseFloat(m[1], 64)
+		if err != nil {
+			return nil, fmt.Errorf("state-transition benchmark: %q: %w", m[0], err)
+		}
+		rates = append(rates, v)
+	}
+	if len(rates) == 0 {
+		return nil, fmt.Errorf("state-transition benchmark printed no tx/s:\n%s", out)
+	}
+	return rates, nil
 }
 
 // medianTxRate returns the median of the "tx/s" figures in a benchmark's
 // output.
 func medianTxRate(out string) (float64, error) {
-	var rates []float64
-	for _, m := range txsPerSec.FindAllStringSubmatch(out, -1) {
-		v, err := strconv.ParseFloat(m[1], 64)
-		if err != nil {
-			return 0, fmt.Errorf("state-transition benchmark: %q: %w", m[0], err)
-		}
-		rates = append(rates, v)
+	rates, err := txRates(out)
+	if err != nil {
+		return 0, err
 	}
-	if len(rates) == 0 {
-		return 0, fmt.Errorf("state-transition benchmark printed no tx/s:\n%s", out)
+	return median(rates), nil
+}
+
+// median returns the middle of values (the upper one of the middle two
+// for an even count), or 0 for none; values is not modified.
+func median(values []float64) float64 {
+	if len(values) == 0 {
+		return 0
 	}
-	slices.Sort(rates)
-	return rates[len(rates)/2], nil
+	v := slices.Clone(values)
+	slices.Sort(v)
+	return v[len(v)/2]
 }

@@ -39,7 +39,8 @@ func (r *Report) Markdown(w io.Writer) {
 		fmt.Fprintf(w, "| ratio to the ceiling on the cores left to the validators | %.0f %% | |\n", 100*r.RatioLeft)
 		fmt.Fprintf(w, "| CPU cores at the peak: validators / other processes | %.2f / %.2f | other ≈ 0 |\n", r.ValidatorCores, r.OtherCores)
 	}
-	fmt.Fprintf(w, "| state transition cost (one core) | %.1f µs/tx | |\n", r.TxCostMicros)
+	fmt.Fprintf(w, "| state transition cost (one core; median of the runs before and right after the search) | %.1f µs/tx (%.1f before, %.1f after) | |\n",
+		r.TxCostMicros, r.TxCostBeforeMicros, r.TxCostAfterMicros)
 	if r.Prefund > 0 {
 		fmt.Fprintf(w, "| the load's recipients | %d accounts funded at genesis (the state does not grow) | |\n", r.Prefund)
 	} else {

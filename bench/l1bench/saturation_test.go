@@ -3,6 +3,7 @@ package l1bench
 import (
 	"bytes"
 	"math"
+	"slices"
 	"strings"
 	"testing"
 
@@ -71,5 +72,23 @@ func TestMedianTxRate(t *testing.T) {
 	}
 	if _, err := medianTxRate("PASS\n"); err == nil {
 		t.Fatal("no figure: no error")
+	}
+}
+
+// TestSetTxCost: the cost and the ceiling come from the median of every
+// run given, those before the search and those after it together.
+func TestSetTxCost(t *testing.T) {
+	r := &Report{Machine: loadgen.Machine{Cores: 2}}
+	before, after := []float64{5000, 8000, 6000}, []float64{4000, 4500, 4200}
+	r.setTxCost(before, 4)
+	if r.TxCostMicros != 1e6/6000 || r.L1CeilingTPS != 3000 {
+		t.Fatalf("before: %.1f µs, ceiling %.0f; want the median 6,000 tx/s: 166.7 µs, 3,000 tx/s", r.TxCostMicros, r.L1CeilingTPS)
+	}
+	r.setTxCost(append(slices.Clone(before), after...), 4)
+	if r.TxCostMicros != 1e6/5000 || r.L1CeilingTPS != 2500 {
+		t.Fatalf("both: %.1f µs, ceiling %.0f; want the median of six, 5,000 tx/s: 200 µs, 2,500 tx/s", r.TxCostMicros, r.L1CeilingTPS)
+	}
+	if median(nil) != 0 || !slices.Equal(before, []float64{5000, 8000, 6000}) {
+		t.Fatal("median of none is not 0, or it sorted its argument")
 	}
 }
