@@ -51,7 +51,9 @@ func (r *Report) Markdown(w io.Writer) {
 	if r.Plateau.Sent > 0 {
 		fmt.Fprintf(w, "| plateau: offered 2× the peak (%.0f tx/s), finalized | %.0f tx/s = %.0f %% of the peak | ≥ %.0f %% |\n",
 			r.PlateauRate, r.Plateau.FinalizedTPS, 100*r.PlateauRatio, 100*PlateauGoal)
-		fmt.Fprintf(w, "| plateau: block interval; refused at admission | %.2f s; %d of %d (%s) | 1 s |\n",
+		// A refused transfer is offered again, so the refusals can
+		// outnumber the distinct transfers offered.
+		fmt.Fprintf(w, "| plateau: block interval; refusals at admission, for the distinct transfers offered | %.2f s; %d for %d (%s) | 1 s |\n",
 			r.Plateau.BlockInterval.Seconds(), r.Plateau.SendErrors, r.Plateau.Sent, firstWords(r.Plateau.FirstError))
 	}
 	if r.Reference.Sent > 0 {

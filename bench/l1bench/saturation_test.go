@@ -28,7 +28,7 @@ func TestCPUShares(t *testing.T) {
 	var buf bytes.Buffer
 	r.Plateau = loadgen.Result{Sent: 10, SendErrors: 4, FirstError: "txpool is full: 20000 transactions"}
 	r.Markdown(&buf)
-	for _, s := range []string{"ratio to the ceiling on the cores left to the validators | 31 %", "refused at admission | 0.00 s; 4 of 10 (txpool is full)", "2× peak: "} {
+	for _, s := range []string{"ratio to the ceiling on the cores left to the validators | 31 %", "refusals at admission, for the distinct transfers offered | 0.00 s; 4 for 10 (txpool is full)", "2× peak: "} {
 		if !strings.Contains(buf.String(), s) {
 			t.Errorf("table lacks %q:\n%s", s, buf.String())
 		}

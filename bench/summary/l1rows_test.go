@@ -30,7 +30,7 @@ func TestL1SaturationRows(t *testing.T) {
 	}{
 		{"L1 load generator's CPU at the peak (of 2 cores)", "0.30 cores (15 %)", "", nil},
 		{"L1 ratio to the ceiling on the cores left to the validators ((2 − 0.30) cores: 3,545 tx/s", "50 %", "", nil},
-		{"L1 plateau: finalized at 2× the peak offered (3,570 tx/s; blocks every 1.10 s; 12,000 refused at admission)",
+		{"L1 plateau: finalized at 2× the peak offered (3,570 tx/s; blocks every 1.10 s; 12,000 refusals at admission)",
 			"1,660 tx/s (93 % of the peak)", "≥ 90 % of the peak", is(true)},
 		{"L1 the peak (1,688 tx/s) offered just before the plateau", "1,420 tx/s (80 % of the peak)", "", nil},
 		{"L1 plateau against that reference", "117 %", "", nil},

@@ -90,7 +90,7 @@ func (rs *rows) l1Saturation(r *l1bench.Report) {
 			r.Machine.Cores, r.LoadgenCores, thousands(r.CeilingLeftTPS)), fmt.Sprintf("%.0f %%", 100*r.RatioLeft), "", nil)
 	}
 	if r.Plateau.Sent > 0 {
-		rs.add(fmt.Sprintf("L1 plateau: finalized at 2× the peak offered (%s tx/s; blocks every %.2f s; %s refused at admission)",
+		rs.add(fmt.Sprintf("L1 plateau: finalized at 2× the peak offered (%s tx/s; blocks every %.2f s; %s refusals at admission)",
 			thousands(r.PlateauRate), r.Plateau.BlockInterval.Seconds(), thousands(float64(r.Plateau.SendErrors))),
 			fmt.Sprintf("%s tx/s (%.0f %% of the peak)", thousands(r.Plateau.FinalizedTPS), 100*r.PlateauRatio),
 			fmt.Sprintf("≥ %.0f %% of the peak", 100*l1bench.PlateauGoal), is(r.PlateauRatio >= l1bench.PlateauGoal))
