@@ -69,11 +69,22 @@ func (r *Report) Markdown(w io.Writer) {
 	fmt.Fprintf(w, "| resident memory per validator under saturating load (max; peak) | %.0f MiB; %.0f MiB | ≤ %d MiB |\n",
 		r.RSSMB, r.RSSPeakMB, MemoryGoalMiB)
 	fmt.Fprintln(w)
-	fmt.Fprintln(w, "| offered tx/s | finalized tx/s | included / sent | block interval s | p50 ms | p99 ms | send errors | CPU cores |")
-	fmt.Fprintln(w, "|---:|---:|---:|---:|---:|---:|---:|---|")
+	// The chain's age (the transfers included before a step: with no
+	// prefunded recipients, the accounts the state has grown by) beside
+	// the validators' CPU per finalized transfer shows what the age
+	// costs: the same code spends about twice as much per transfer on a
+	// chain 200k transfers old as on one 50k old (issue 17, session 18).
+	fmt.Fprintln(w, "| offered tx/s | finalized tx/s | included / sent | transfers before | validator CPU µs per finalized transfer | block interval s | p50 ms | p99 ms | send errors | CPU cores |")
+	fmt.Fprintln(w, "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|")
+	var before int
 	row := func(label string, s loadgen.Result) {
-		fmt.Fprintf(w, "| %s%.0f | %.0f | %d / %d | %.2f | %d | %d | %d | %s |\n", label, s.OfferedRate, s.FinalizedTPS, s.Included, s.Sent,
-			s.BlockInterval.Seconds(), s.LatencyP50.Milliseconds(), s.LatencyP99.Milliseconds(), s.SendErrors, loadgen.CPUString(s.CPU))
+		perTx := "–"
+		if us := validatorMicrosPerTx(s, r.Validators); us > 0 {
+			perTx = fmt.Sprintf("%.0f", us)
+		}
+		fmt.Fprintf(w, "| %s%.0f | %.0f | %d / %d | %d | %s | %.2f | %d | %d | %d | %s |\n", label, s.OfferedRate, s.FinalizedTPS, s.Included, s.Sent,
+			before, perTx, s.BlockInterval.Seconds(), s.LatencyP50.Milliseconds(), s.LatencyP99.Milliseconds(), s.SendErrors, loadgen.CPUString(s.CPU))
+		before += s.Included
 	}
 	for _, s := range r.Steps {
 		row("", s)
@@ -87,6 +98,19 @@ func (r *Report) Markdown(w io.Writer) {
 	if r.HalfPeak.Sent > 0 {
 		row("½ peak: ", r.HalfPeak)
 	}
+}
+
+// validatorMicrosPerTx returns the CPU one validator spent per finalized
+// transfer in step s, in microseconds: the validators' cores over the
+// finalized rate and the number of validators, the figure the ceiling's
+// state-transition cost compares with. It is 0 when the step recorded no
+// validator CPU or finalized nothing.
+func validatorMicrosPerTx(s loadgen.Result, validators int) float64 {
+	cores := validatorCores(s.CPU)
+	if cores <= 0 || s.FinalizedTPS <= 0 || validators <= 0 {
+		return 0
+	}
+	return cores * 1e6 / s.FinalizedTPS / float64(validators)
 }
 
 // firstWords shortens an error for a table cell.

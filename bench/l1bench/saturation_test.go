@@ -92,3 +92,27 @@ func TestSetTxCost(t *testing.T) {
 		t.Fatal("median of none is not 0, or it sorted its argument")
 	}
 }
+
+// TestStepRowsShowAgeAndCostPerTransfer: each step's row names the
+// transfers included before it (the chain's age) and the CPU one validator
+// spent per finalized transfer; a step without CPU figures shows a dash.
+func TestStepRowsShowAgeAndCostPerTransfer(t *testing.T) {
+	cpu := map[string]float64{"validator-0": 0.4, "validator-1": 0.4, "validator-2": 0.4, "validator-3": 0.4, loadgenName: 0.1}
+	r := &Report{Validators: 4,
+		Steps: []loadgen.Result{
+			{OfferedRate: 1000, FinalizedTPS: 1000, Included: 10000, Sent: 10000, CPU: cpu},
+			{OfferedRate: 2000, FinalizedTPS: 1600, Included: 16000, Sent: 20000},
+		},
+		Plateau: loadgen.Result{OfferedRate: 4000, FinalizedTPS: 800, Included: 16000, Sent: 40000, CPU: cpu}}
+	if got := validatorMicrosPerTx(r.Steps[0], 4); math.Abs(got-400) > 1e-9 {
+		t.Fatalf("1.6 validator cores at 1,000 tx/s over 4 validators: %.1f µs, want 400", got)
+	}
+	var buf bytes.Buffer
+	r.Markdown(&buf)
+	for _, s := range []string{"| 1000 | 1000 | 10000 / 10000 | 0 | 400 |", "| 2000 | 1600 | 16000 / 20000 | 10000 | – |",
+		"| 2× peak: 4000 | 800 | 16000 / 40000 | 26000 | 500 |"} {
+		if !strings.Contains(buf.String(), s) {
+			t.Errorf("table lacks %q:\n%s", s, buf.String())
+		}
+	}
+}
