@@ -1,6 +1,7 @@
 package statedb
 
 import (
+	"bytes"
 	"fmt"
 	"hash/maphash"
 	"sync"
@@ -136,6 +137,22 @@ func (c *nodeCache) put(owner common.Hash, path []byte, hash common.Hash, blob [
 	defer c.mu.Unlock()
 	c.makeRoomLocked(charge(int32(len(key)), blob))
 	c.setLocked(pos, int32(len(key)), hash, blob, false)
+}
+
+// putIfRoom caches a copy of blob, whose hash is hash, as the node at path
+// in owner's trie if it fits in the budget as it is, without dropping
+// anything for it, and reports whether it did.
+func (c *nodeCache) putIfRoom(owner common.Hash, path []byte, hash common.Hash, blob []byte) bool {
+	var buf nodeKeyBuf
+	key := nodeKey(&buf, owner, path)
+	pos := c.positionOf(key)
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.size+charge(int32(len(key)), blob) > c.budget {
+		return false
+	}
+	c.setLocked(pos, int32(len(key)), hash, bytes.Clone(blob), false)
+	return true
 }
 
 // setLocked replaces the entry at pos, whose key is keyLen bytes, marking

@@ -87,12 +87,14 @@ func Open(db store.Store, gen *genesis.Genesis, reg *syscontract.Registry, log *
 	if err := c.cfg.Validate(); err != nil {
 		return nil, fmt.Errorf("open chain: %w", err)
 	}
-	genBlock, err := c.genesisBlock()
-	if err != nil {
-		return nil, err
+	// A database that holds a genesis has its state: the genesis file's
+	// state root is then computed without writing anything.
+	stored, err := store.ReadGenesisHash(db)
+	genBlock, genErr := c.genesisBlock(!IsNotFound(err))
+	if genErr != nil {
+		return nil, genErr
 	}
 	c.genHash = genBlock.Hash()
-	stored, err := store.ReadGenesisHash(db)
 	switch {
 	case IsNotFound(err):
 		if err := c.writeGenesis(genBlock); err != nil {
@@ -119,9 +121,9 @@ func Open(db store.Store, gen *genesis.Genesis, reg *syscontract.Registry, log *
 	return c, nil
 }
 
-// genesisBlock computes the genesis state (committing its trie nodes) and
-// block.
-func (c *Chain) genesisBlock() (*block.Block, error) {
+// genesisBlock computes the genesis state and block, writing the state's
+// trie nodes unless rootOnly.
+func (c *Chain) genesisBlock(rootOnly bool) (*block.Block, error) {
 	alloc := c.gen.StateAlloc()
 	for addr, acc := range c.reg.Accounts() {
 		// A system contract keeps its genesis balance: the bridge's backs
@@ -138,7 +140,11 @@ func (c *Chain) genesisBlock() (*block.Block, error) {
 		}
 		alloc[staking.Address] = acc
 	}
-	root, err := c.state.ApplyAlloc(alloc)
+	apply := c.state.ApplyAlloc
+	if rootOnly {
+		apply = statedb.AllocRoot
+	}
+	root, err := apply(alloc)
 	if err != nil {
 		return nil, fmt.Errorf("genesis state: %w", err)
 	}

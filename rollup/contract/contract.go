@@ -16,7 +16,6 @@ import (
 	"github.com/bilayer/bilayer/rollup/protocol"
 	"github.com/ethereum/go-ethereum/accounts/abi"
 	"github.com/ethereum/go-ethereum/common"
-	"github.com/ethereum/go-ethereum/core/rawdb"
 	"github.com/holiman/uint256"
 )
 
@@ -195,7 +194,7 @@ func New(cfg *rollupconfig.Config) (*Contract, error) {
 	if cfg.SequencerBond == nil || overflow || bond.IsZero() {
 		return nil, fmt.Errorf("%w: sequencer bond %v is not a positive 256-bit amount", ErrBadConfig, cfg.SequencerBond)
 	}
-	root, err := statedb.New(rawdb.NewMemoryDatabase()).ApplyAlloc(cfg.L2GenesisAlloc())
+	root, err := statedb.AllocRoot(cfg.L2GenesisAlloc())
 	if err != nil {
 		return nil, fmt.Errorf("%w: L2 genesis state: %w", ErrBadConfig, err)
 	}

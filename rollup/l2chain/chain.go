@@ -99,13 +99,19 @@ func Open(db store.Store, cfg execution.Config, reg *syscontract.Registry, gen G
 	}
 	c := &Chain{db: db, state: statedb.NewCachedKV(ethdbadapter.New(db, store.TrieNamespace()), int(trieCacheBytes.Load())), cfg: cfg, reg: reg,
 		signer: execution.Signer(cfg.ChainID), log: log}
-	root, err := c.state.ApplyAlloc(gen.Alloc)
-	if err != nil {
-		return nil, fmt.Errorf("open L2 chain: genesis state: %w", err)
+	// A database that holds a genesis has its state: the genesis state
+	// root is then computed without writing anything.
+	stored, err := store.ReadGenesisHash(db)
+	apply := c.state.ApplyAlloc
+	if !errors.Is(err, store.ErrNotFound) {
+		apply = statedb.AllocRoot
+	}
+	root, genErr := apply(gen.Alloc)
+	if genErr != nil {
+		return nil, fmt.Errorf("open L2 chain: genesis state: %w", genErr)
 	}
 	genBlock := gen.Block(root)
 	c.genHash = genBlock.Hash()
-	stored, err := store.ReadGenesisHash(db)
 	switch {
 	case errors.Is(err, store.ErrNotFound):
 		if err := c.writeGenesis(genBlock); err != nil {
