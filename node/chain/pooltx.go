@@ -57,8 +57,10 @@ func (c *Chain) ValidatePoolTx(tx *types.Transaction, from common.Address, st tx
 }
 
 // statelessGeneration bounds the hashes remembered by checkedTxs per
-// generation: above the pool's 20,000 transactions, so a full pool's
-// re-validation after a block stays within two generations.
+// generation: above a pool of 20,000 transactions (the default holds 3,000;
+// --txpool.max-txs may raise it), so a full pool's re-validation after a
+// block stays within two generations. The two generations are about 4.7 MB
+// of heap with nothing for the collector to scan.
 const statelessGeneration = 32 << 10
 
 // checkedTxs remembers the hashes of transactions that passed the
