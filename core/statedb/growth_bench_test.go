@@ -128,8 +128,17 @@ func BenchmarkBlocksAsTheStateGrows(b *testing.B) {
 	// transfers) and the rest (the commit): both grow.
 	b.ReportMetric(mean(execTime[:10]), "first-10-exec-ms")
 	b.ReportMetric(mean(execTime[len(execTime)-10:]), "last-10-exec-ms")
+	blocks := float64(len(perBlockTime))
 	if st := db.NodeCacheStats(); st.Hits+st.Misses > 0 {
 		b.ReportMetric(100*float64(st.Hits)/float64(st.Hits+st.Misses), "node-cache-hit-%")
 		b.ReportMetric(float64(st.Entries), "node-cache-entries")
+		b.ReportMetric(float64(st.Misses)/blocks, "node-cache-misses/block")
+	}
+	// What the storage wrote per block, the yardstick for a storage layout
+	// that rewrites less (issue 17): flushed once, then again by each
+	// compaction that moves it down.
+	if st, err := kv.Stats(); err == nil {
+		b.ReportMetric(float64(st.FlushedBytes)/blocks/1e6, "flushed-MB/block")
+		b.ReportMetric(float64(st.CompactedBytes)/blocks/1e6, "compacted-MB/block")
 	}
 }

@@ -15,6 +15,7 @@ type storeCollector struct {
 	hits, misses, bytes           *prometheus.Desc
 	filterHits, filterMisses      *prometheus.Desc
 	readAmp, l0Files, compactions *prometheus.Desc
+	compactedBytes, flushedBytes  *prometheus.Desc
 }
 
 // RegisterStoreMetrics registers with reg what db's read path has done,
@@ -29,15 +30,17 @@ func RegisterStoreMetrics(reg prometheus.Registerer, db *pebblestore.DB) error {
 		return prometheus.NewDesc(prometheus.BuildFQName("bilayer", "db", name), help, nil, nil)
 	}
 	c := &storeCollector{
-		db:           db,
-		hits:         desc("block_cache_hits_total", "Database block reads answered from the block cache."),
-		misses:       desc("block_cache_misses_total", "Database block reads that went to a file."),
-		bytes:        desc("block_cache_bytes", "Bytes the database's block cache holds."),
-		filterHits:   desc("filter_hits_total", "Table reads a bloom filter spared."),
-		filterMisses: desc("filter_misses_total", "Bloom filter checks that could not rule a table out."),
-		readAmp:      desc("read_amp", "Sorted runs (level-0 tables and non-empty levels) a read may check."),
-		l0Files:      desc("l0_tables", "Tables in level 0."),
-		compactions:  desc("compactions_total", "Compactions finished."),
+		db:             db,
+		hits:           desc("block_cache_hits_total", "Database block reads answered from the block cache."),
+		misses:         desc("block_cache_misses_total", "Database block reads that went to a file."),
+		bytes:          desc("block_cache_bytes", "Bytes the database's block cache holds."),
+		filterHits:     desc("filter_hits_total", "Table reads a bloom filter spared."),
+		filterMisses:   desc("filter_misses_total", "Bloom filter checks that could not rule a table out."),
+		readAmp:        desc("read_amp", "Sorted runs (level-0 tables and non-empty levels) a read may check."),
+		l0Files:        desc("l0_tables", "Tables in level 0."),
+		compactions:    desc("compactions_total", "Compactions finished."),
+		compactedBytes: desc("compacted_bytes_total", "Bytes compactions wrote (tables and blob files)."),
+		flushedBytes:   desc("flushed_bytes_total", "Bytes memtable flushes wrote (tables and blob files)."),
 	}
 	if err := reg.Register(c); err != nil {
 		return fmt.Errorf("register database metrics: %w", err)
@@ -47,7 +50,7 @@ func RegisterStoreMetrics(reg prometheus.Registerer, db *pebblestore.DB) error {
 
 // Describe implements prometheus.Collector.
 func (c *storeCollector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{c.hits, c.misses, c.bytes, c.filterHits, c.filterMisses, c.readAmp, c.l0Files, c.compactions} {
+	for _, d := range []*prometheus.Desc{c.hits, c.misses, c.bytes, c.filterHits, c.filterMisses, c.readAmp, c.l0Files, c.compactions, c.compactedBytes, c.flushedBytes} {
 		ch <- d
 	}
 }
@@ -66,4 +69,6 @@ func (c *storeCollector) Collect(ch chan<- prometheus.Metric) {
 	ch <- prometheus.MustNewConstMetric(c.readAmp, prometheus.GaugeValue, float64(s.ReadAmp))
 	ch <- prometheus.MustNewConstMetric(c.l0Files, prometheus.GaugeValue, float64(s.L0Files))
 	ch <- prometheus.MustNewConstMetric(c.compactions, prometheus.CounterValue, float64(s.Compactions))
+	ch <- prometheus.MustNewConstMetric(c.compactedBytes, prometheus.CounterValue, float64(s.CompactedBytes))
+	ch <- prometheus.MustNewConstMetric(c.flushedBytes, prometheus.CounterValue, float64(s.FlushedBytes))
 }

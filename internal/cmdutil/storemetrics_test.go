@@ -24,7 +24,7 @@ func TestStoreMetrics(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := []string{"bilayer_db_block_cache_hits_total", "bilayer_db_block_cache_misses_total", "bilayer_db_block_cache_bytes",
-		"bilayer_db_filter_hits_total", "bilayer_db_filter_misses_total", "bilayer_db_read_amp", "bilayer_db_l0_tables", "bilayer_db_compactions_total"}
+		"bilayer_db_filter_hits_total", "bilayer_db_filter_misses_total", "bilayer_db_read_amp", "bilayer_db_l0_tables", "bilayer_db_compactions_total", "bilayer_db_compacted_bytes_total", "bilayer_db_flushed_bytes_total"}
 	families, err := reg.Gather()
 	if err != nil {
 		t.Fatal(err)

@@ -1,9 +1,9 @@
 package pebblestore
 
-// Stats is what the database's read path has done since it was opened, for
-// a node's metrics: how often blocks came from the block cache, how often
-// a bloom filter spared a table's data block, and how many tables a read
-// may have to check.
+// Stats is what the database has done since it was opened, for a node's
+// metrics: how often blocks came from the block cache, how often a bloom
+// filter spared a table's data block, how many tables a read may have to
+// check, and what flushes and compactions wrote.
 type Stats struct {
 	// BlockCacheHits and BlockCacheMisses count block reads answered from
 	// the block cache and read from a file.
@@ -20,9 +20,13 @@ type Stats struct {
 	L0Files int64
 	// Compactions counts the compactions finished.
 	Compactions int64
+	// CompactedBytes is what compactions have written (tables and blob
+	// files, every level), and FlushedBytes what memtable flushes have:
+	// the write amplification's two parts.
+	CompactedBytes, FlushedBytes int64
 }
 
-// Stats returns the database's read-path statistics.
+// Stats returns the database's statistics.
 func (d *DB) Stats() (Stats, error) {
 	d.mu.RLock()
 	defer d.mu.RUnlock()
@@ -30,6 +34,11 @@ func (d *DB) Stats() (Stats, error) {
 		return Stats{}, err
 	}
 	m := d.db.Metrics()
+	var compacted, flushed uint64
+	for _, l := range m.Levels {
+		compacted += l.TableBytesCompacted + l.BlobBytesCompacted
+		flushed += l.TableBytesFlushed + l.BlobBytesFlushed
+	}
 	return Stats{
 		BlockCacheHits:   m.BlockCache.Hits,
 		BlockCacheMisses: m.BlockCache.Misses,
@@ -39,5 +48,7 @@ func (d *DB) Stats() (Stats, error) {
 		ReadAmp:          m.ReadAmp(),
 		L0Files:          m.Levels[0].TablesCount,
 		Compactions:      m.Compact.Count,
+		CompactedBytes:   int64(compacted),
+		FlushedBytes:     int64(flushed),
 	}, nil
 }

@@ -111,3 +111,41 @@ func flushedStats(t *testing.T, db *DB) Stats {
 	}
 	return st
 }
+
+// TestStatsCountWrittenBytes: each flush adds to FlushedBytes, and a
+// compaction of the flushed tables adds to CompactedBytes.
+func TestStatsCountWrittenBytes(t *testing.T) {
+	db := openMem(t)
+	put := func(round int) {
+		b := db.NewBatch()
+		for i := range 1000 {
+			if err := b.Put(fmt.Appendf(nil, "key-%04d", i), bytes.Repeat([]byte{byte(round)}, 100)); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := b.Commit(false); err != nil {
+			t.Fatal(err)
+		}
+	}
+	put(0)
+	first := flushedStats(t, db)
+	if first.FlushedBytes < 1000*100 {
+		t.Fatalf("after flushing 100 kB of values: %d bytes flushed", first.FlushedBytes)
+	}
+	put(1)
+	second := flushedStats(t, db)
+	if second.FlushedBytes < first.FlushedBytes+1000*100 {
+		t.Fatalf("a second flush of 100 kB took FlushedBytes from %d to %d", first.FlushedBytes, second.FlushedBytes)
+	}
+	if err := db.db.Compact(t.Context(), []byte("key-"), []byte("key-9"), true); err != nil {
+		t.Fatal(err)
+	}
+	after, err := db.Stats()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if after.CompactedBytes <= second.CompactedBytes || after.Compactions <= second.Compactions {
+		t.Fatalf("a manual compaction took CompactedBytes from %d to %d and compactions from %d to %d",
+			second.CompactedBytes, after.CompactedBytes, second.Compactions, after.Compactions)
+	}
+}
