@@ -16,8 +16,9 @@ import (
 )
 
 // allocBatchBytes is how many bytes of trie nodes and code ApplyAlloc
-// gathers before writing them to disk.
-const allocBatchBytes = 4 << 20
+// gathers before writing them to disk (a variable so that tests can write
+// many batches with a small allocation).
+var allocBatchBytes = 4 << 20
 
 // ApplyAlloc writes a genesis allocation into an empty state, on disk, and
 // returns the state root. A balance that does not fit 256 bits is an error.
@@ -97,14 +98,15 @@ func allocRoot(alloc map[common.Address]types.Account, batch ethdb.Batch, onAcco
 	}
 	slices.SortFunc(accounts, func(a, b allocAccount) int { return bytes.Compare(a.key[:], b.key[:]) })
 
-	var writeErr error
-	flush := func() {
-		if batch == nil || writeErr != nil || batch.ValueSize() < allocBatchBytes {
-			return
+	flush := func() error {
+		if batch == nil || batch.ValueSize() < allocBatchBytes {
+			return nil
 		}
-		if writeErr = batch.Write(); writeErr == nil {
-			batch.Reset()
+		if err := batch.Write(); err != nil {
+			return fmt.Errorf("write: %w", err)
 		}
+		batch.Reset()
+		return nil
 	}
 	var onNode trie.OnTrieNode
 	if batch != nil {
@@ -131,13 +133,11 @@ func allocRoot(alloc map[common.Address]types.Account, batch ethdb.Batch, onAcco
 		if err := accountTrie.Update(a.key[:], leaf); err != nil {
 			return common.Hash{}, fmt.Errorf("account %s: %w", a.addr, err)
 		}
-		flush()
+		if err := flush(); err != nil {
+			return common.Hash{}, err
+		}
 	}
-	root := accountTrie.Hash()
-	if writeErr != nil {
-		return common.Hash{}, fmt.Errorf("write: %w", writeErr)
-	}
-	return root, nil
+	return accountTrie.Hash(), nil
 }
 
 // allocAccountLeaf returns the state trie's leaf for one allocated account
