@@ -1,7 +1,6 @@
 package node
 
 import (
-	"context"
 	"math/big"
 	"testing"
 	"time"
@@ -33,22 +32,10 @@ func TestProposersBuildAheadBehindABacklog(t *testing.T) {
 		return true
 	})
 	const light, transfers = 10, 130
-	to := common.HexToAddress("0xdead")
-	signer := types.LatestSignerForChainID(big.NewInt(1337))
 	var last *types.Transaction
 	send := func(from, until uint64) {
 		t.Helper()
-		for nonce := from; nonce < until; nonce++ {
-			tx, err := types.SignNewTx(c.user, signer, &types.DynamicFeeTx{ChainID: big.NewInt(1337), Nonce: nonce,
-				GasTipCap: big.NewInt(1e9), GasFeeCap: big.NewInt(100e9), Gas: 21000, To: &to, Value: big.NewInt(1)})
-			if err != nil {
-				t.Fatal(err)
-			}
-			if err := c.nodes[0].RPCBackend().SendTransaction(context.Background(), tx); err != nil {
-				t.Fatalf("transfer %d: %v", nonce, err)
-			}
-			last = tx
-		}
+		last = c.sendTransfers(t, 0, from, until)
 	}
 	committed := func() bool {
 		for _, n := range c.nodes {
@@ -100,7 +87,7 @@ func TestProposersBuildAheadBehindABacklog(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := st.GetBalance(to).Uint64(); got != transfers {
+	if got := st.GetBalance(common.HexToAddress("0xdead")).Uint64(); got != transfers {
 		t.Fatalf("recipient holds %d wei, want %d", got, transfers)
 	}
 	t.Logf("%d of the blocks up to height %d were built ahead", ahead, head)

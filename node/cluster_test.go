@@ -37,6 +37,30 @@ type memCluster struct {
 	guards map[int]*signer.MemStore
 	// devEquivocate marks validators that equivocate on purpose.
 	devEquivocate map[int]bool
+	// configure, if set, edits validator i's configuration before it starts.
+	configure func(i int, cfg *Config)
+}
+
+// sendTransfers signs transfers of 1 wei to 0xdead from the cluster's user with
+// nonces from `from` to until-1, submits them to validator i's JSON-RPC
+// backend, and returns the last.
+func (c *memCluster) sendTransfers(t *testing.T, i int, from, until uint64) *types.Transaction {
+	t.Helper()
+	to := common.HexToAddress("0xdead")
+	signer := types.LatestSignerForChainID(big.NewInt(1337))
+	var last *types.Transaction
+	for nonce := from; nonce < until; nonce++ {
+		tx, err := types.SignNewTx(c.user, signer, &types.DynamicFeeTx{ChainID: big.NewInt(1337), Nonce: nonce,
+			GasTipCap: big.NewInt(1e9), GasFeeCap: big.NewInt(100e9), Gas: 21000, To: &to, Value: big.NewInt(1)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := c.nodes[i].RPCBackend().SendTransaction(context.Background(), tx); err != nil {
+			t.Fatalf("transfer %d: %v", nonce, err)
+		}
+		last = tx
+	}
+	return last
 }
 
 func testKey(i int) *ecdsa.PrivateKey {
@@ -111,6 +135,9 @@ func (c *memCluster) start(i int, db store.Store) *Node {
 		}
 		cfg.ValidatorKey, cfg.SignerStore = c.keys[i], c.guards[i]
 		cfg.DevEquivocate = c.devEquivocate[i]
+		if c.configure != nil {
+			c.configure(i, &cfg)
+		}
 	}
 	n, err := New(cfg)
 	if err != nil {

@@ -116,6 +116,7 @@ func (n *Node) newDriver() (*driver, error) {
 		return nil, err
 	}
 	d := &driver{n: n, budget: newBuildBudget(fillTimeOf(n.ccfg.TimeoutPropose, n.cfg.Genesis.BlockTime.Duration), n.cfg.Genesis.BlockTime.Duration, n.cfg.Genesis.GasLimit)}
+	n.metrics.gasTarget(0, d.budget.gasTarget())
 	d.resetHeight()
 	st, ok, err := loadConsensusState(n.cfg.DB)
 	if err != nil {

@@ -192,6 +192,8 @@ func (d *driver) commit(ctx context.Context, c consensus.Commit) (consensus.Inpu
 	if !d.synced[c.BlockID] {
 		before := d.budget.gasTarget()
 		d.budget.observe(c.Round, now.Sub(d.heightStart), d.execTook[c.BlockID], b.Header.GasUsed)
+		n.metrics.heightTimes(arrivedIn, d.execTook[c.BlockID], committing, now.Sub(d.heightStart))
+		n.metrics.gasTarget(before, d.budget.gasTarget())
 		if after := d.budget.gasTarget(); after < before {
 			n.log.Info("Smaller blocks: the height ran late", "height", b.Number(), "round", c.Round,
 				"took", now.Sub(d.heightStart).Round(time.Millisecond), "gasUsed", b.Header.GasUsed, "gasTarget", after)

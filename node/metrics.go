@@ -1,6 +1,8 @@
 package node
 
 import (
+	"time"
+
 	"github.com/prometheus/client_golang/prometheus"
 )
 
@@ -32,6 +34,45 @@ type Metrics struct {
 	// gossip admissions recovered_refused, it shows how many of those
 	// recoveries a block then used.
 	BlockHeldSenders prometheus.Counter
+	// Where each height's time went, by this node's clock (issue 17: what
+	// the "Committed block" log line says, as a distribution): from the
+	// height's start until the proposal of the decided block reached this
+	// node (ProposalArrival; at once for its own), its build or
+	// execution (BlockExecution), its commit (BlockCommit), and until the
+	// commit was done (HeightDuration). A height over one and a half block
+	// times, or in a later round, with a heavy block, cuts the gas target.
+	ProposalArrival prometheus.Histogram
+	BlockExecution  prometheus.Histogram
+	BlockCommit     prometheus.Histogram
+	HeightDuration  prometheus.Histogram
+	// GasTarget is the gas at which this node closes the next block it
+	// builds (buildBudget), and GasTargetCuts counts the heights that cut
+	// it because they ran late.
+	GasTarget     prometheus.Gauge
+	GasTargetCuts prometheus.Counter
+}
+
+// heightTimes records where a committed height's time went; m may be nil.
+func (m *Metrics) heightTimes(arrived, exec, commit, took time.Duration) {
+	if m == nil {
+		return
+	}
+	m.ProposalArrival.Observe(arrived.Seconds())
+	m.BlockExecution.Observe(exec.Seconds())
+	m.BlockCommit.Observe(commit.Seconds())
+	m.HeightDuration.Observe(took.Seconds())
+}
+
+// gasTarget records the gas target after a height: before is the one the
+// height started with; m may be nil.
+func (m *Metrics) gasTarget(before, after uint64) {
+	if m == nil {
+		return
+	}
+	m.GasTarget.Set(float64(after))
+	if after < before {
+		m.GasTargetCuts.Inc()
+	}
 }
 
 // The outcomes of an admission (Metrics.Admissions' outcome label).
@@ -52,6 +93,9 @@ func (m *Metrics) admitted(path, outcome string) {
 		m.Admissions.WithLabelValues(path, outcome).Inc()
 	}
 }
+
+// phaseBuckets are the buckets of a height's phases, in seconds.
+var phaseBuckets = []float64{.01, .025, .05, .1, .25, .5, .75, 1, 1.5, 2, 5}
 
 // NewMetrics creates the node's metrics and registers them with reg.
 func NewMetrics(reg prometheus.Registerer) (*Metrics, error) {
@@ -79,8 +123,21 @@ func NewMetrics(reg prometheus.Registerer) (*Metrics, error) {
 			Help: "Transactions of received blocks (proposals, synced blocks) that were not pooled here, so their senders were recovered when the block arrived."}),
 		BlockHeldSenders: prometheus.NewCounter(prometheus.CounterOpts{Namespace: "bilayer", Name: "block_senders_from_refused_gossip_total",
 			Help: "Transactions of received blocks that were not pooled here but whose senders were recovered when gossip offered them to a full pool."}),
+		ProposalArrival: prometheus.NewHistogram(prometheus.HistogramOpts{Namespace: "bilayer", Name: "proposal_arrival_seconds",
+			Help: "Time from a height's start until the proposal of the block it decided reached this node (0 for its own), by this node's clock.", Buckets: phaseBuckets}),
+		BlockExecution: prometheus.NewHistogram(prometheus.HistogramOpts{Namespace: "bilayer", Name: "block_execution_seconds",
+			Help: "Time this node took to build or execute each committed block of a height it took part in.", Buckets: phaseBuckets}),
+		BlockCommit: prometheus.NewHistogram(prometheus.HistogramOpts{Namespace: "bilayer", Name: "block_commit_seconds",
+			Help: "Time from a height's decision until its block was committed here (state staged and flushed, block written).", Buckets: phaseBuckets}),
+		HeightDuration: prometheus.NewHistogram(prometheus.HistogramOpts{Namespace: "bilayer", Name: "height_seconds",
+			Help: "Time from a height's start until its block was committed here, by this node's clock; past one and a half block times with a heavy block the gas target is cut.", Buckets: []float64{.25, .5, .75, 1, 1.25, 1.5, 2, 3, 5, 10}}),
+		GasTarget: prometheus.NewGauge(prometheus.GaugeOpts{Namespace: "bilayer", Name: "block_gas_target",
+			Help: "Gas at which this node closes the next block it builds: it follows how late the chain's heights run."}),
+		GasTargetCuts: prometheus.NewCounter(prometheus.CounterOpts{Namespace: "bilayer", Name: "block_gas_target_cuts_total",
+			Help: "Heights that ran late with a heavy block, so this node's gas target was cut."}),
 	}
-	for _, c := range []prometheus.Collector{m.Height, m.Round, m.Peers, m.MempoolSize, m.BlockInterval, m.BlockTxs, m.Evidence, m.BuiltAhead, m.Admissions, m.BlockRecoveries, m.BlockHeldSenders} {
+	for _, c := range []prometheus.Collector{m.Height, m.Round, m.Peers, m.MempoolSize, m.BlockInterval, m.BlockTxs, m.Evidence, m.BuiltAhead, m.Admissions, m.BlockRecoveries, m.BlockHeldSenders,
+		m.ProposalArrival, m.BlockExecution, m.BlockCommit, m.HeightDuration, m.GasTarget, m.GasTargetCuts} {
 		if err := reg.Register(c); err != nil {
 			return nil, err
 		}
