@@ -250,7 +250,7 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 	logf("Searching for the finalized throughput (%.0f tx/s, ×%.2f per %s step)...", o.StartRate, o.Factor, o.StepDuration)
 	sc := loadgen.SearchConfig{
 		Config: loadgen.Config{URLs: urls, WatchURL: urls[0], Connections: 2 * o.Validators, Drain: 10 * time.Second,
-			SendInterval: sendInterval, CPU: cpuNames(eps)},
+			SendInterval: sendInterval, CPU: cpuNames(eps), HeightsFrom: eps.Nodes[0].Metrics},
 		ChainID: chainID, Fees: loadgen.DefaultFees(), StartRate: o.StartRate, Factor: o.Factor,
 		StepDuration: o.StepDuration, MaxSteps: o.MaxSteps, Refine: o.Refine, Seed: 1, Log: func(s string) { logf("  %s", s) },
 	}

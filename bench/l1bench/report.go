@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/bilayer/bilayer/bench/loadgen"
+	"github.com/bilayer/bilayer/core/execution"
 )
 
 // WriteJSON writes the report to path, creating its directory.
@@ -74,16 +75,20 @@ func (r *Report) Markdown(w io.Writer) {
 	// the validators' CPU per finalized transfer shows what the age
 	// costs: the same code spends about twice as much per transfer on a
 	// chain 200k transfers old as on one 50k old (issue 17, session 18).
-	fmt.Fprintln(w, "| offered tx/s | finalized tx/s | included / sent | transfers before | validator CPU µs per finalized transfer | block interval s | p50 ms | p99 ms | send errors | CPU cores |")
-	fmt.Fprintln(w, "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|")
+	// Validator-0's heights beside them show how late the heights ran and
+	// the gas target that left (issue 17, session 20: under overload at
+	// age the heights run late and the target is cut).
+	fmt.Fprintln(w, "| offered tx/s | finalized tx/s | included / sent | transfers before | validator CPU µs per finalized transfer | block interval s | p50 ms | p99 ms | send errors | validator-0's heights: mean s (over 1.5 s / all) | its gas target at the end, transfers | CPU cores |")
+	fmt.Fprintln(w, "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|")
 	var before int
 	row := func(label string, s loadgen.Result) {
 		perTx := "–"
 		if us := validatorMicrosPerTx(s, r.Validators); us > 0 {
 			perTx = fmt.Sprintf("%.0f", us)
 		}
-		fmt.Fprintf(w, "| %s%.0f | %.0f | %d / %d | %d | %s | %.2f | %d | %d | %d | %s |\n", label, s.OfferedRate, s.FinalizedTPS, s.Included, s.Sent,
-			before, perTx, s.BlockInterval.Seconds(), s.LatencyP50.Milliseconds(), s.LatencyP99.Milliseconds(), s.SendErrors, loadgen.CPUString(s.CPU))
+		heights, target := heightCells(s)
+		fmt.Fprintf(w, "| %s%.0f | %.0f | %d / %d | %d | %s | %.2f | %d | %d | %d | %s | %s | %s |\n", label, s.OfferedRate, s.FinalizedTPS, s.Included, s.Sent,
+			before, perTx, s.BlockInterval.Seconds(), s.LatencyP50.Milliseconds(), s.LatencyP99.Milliseconds(), s.SendErrors, heights, target, loadgen.CPUString(s.CPU))
 		before += s.Included
 	}
 	for _, s := range r.Steps {
@@ -111,6 +116,17 @@ func validatorMicrosPerTx(s loadgen.Result, validators int) float64 {
 		return 0
 	}
 	return cores * 1e6 / s.FinalizedTPS / float64(validators)
+}
+
+// heightCells are a step's height cells: validator-0's mean height with
+// its late and all heights, and its gas target in transfers, or "–" for a
+// step that read no height metrics.
+func heightCells(s loadgen.Result) (heights, target string) {
+	h := s.Heights
+	if h == nil {
+		return "–", "–"
+	}
+	return fmt.Sprintf("%.2f (%d / %d)", h.MeanSeconds, h.Late, h.Count), fmt.Sprintf("%.0f", h.GasTarget/float64(execution.TxGas))
 }
 
 // firstWords shortens an error for a table cell.

@@ -94,14 +94,17 @@ func TestSetTxCost(t *testing.T) {
 }
 
 // TestStepRowsShowAgeAndCostPerTransfer: each step's row names the
-// transfers included before it (the chain's age) and the CPU one validator
-// spent per finalized transfer; a step without CPU figures shows a dash.
+// transfers included before it (the chain's age), the CPU one validator
+// spent per finalized transfer, and validator-0's heights (mean, late of
+// all) with its gas target in transfers; a step without CPU figures or
+// height metrics shows a dash.
 func TestStepRowsShowAgeAndCostPerTransfer(t *testing.T) {
 	cpu := map[string]float64{"validator-0": 0.4, "validator-1": 0.4, "validator-2": 0.4, "validator-3": 0.4, loadgenName: 0.1}
 	r := &Report{Validators: 4,
 		Steps: []loadgen.Result{
 			{OfferedRate: 1000, FinalizedTPS: 1000, Included: 10000, Sent: 10000, CPU: cpu},
-			{OfferedRate: 2000, FinalizedTPS: 1600, Included: 16000, Sent: 20000},
+			{OfferedRate: 2000, FinalizedTPS: 1600, Included: 16000, Sent: 20000,
+				Heights: &loadgen.Heights{Count: 9, Late: 3, MeanSeconds: 1.234, GasTarget: 2000 * 21000}},
 		},
 		Plateau: loadgen.Result{OfferedRate: 4000, FinalizedTPS: 800, Included: 16000, Sent: 40000, CPU: cpu}}
 	if got := validatorMicrosPerTx(r.Steps[0], 4); math.Abs(got-400) > 1e-9 {
@@ -110,7 +113,9 @@ func TestStepRowsShowAgeAndCostPerTransfer(t *testing.T) {
 	var buf bytes.Buffer
 	r.Markdown(&buf)
 	for _, s := range []string{"| 1000 | 1000 | 10000 / 10000 | 0 | 400 |", "| 2000 | 1600 | 16000 / 20000 | 10000 | – |",
-		"| 2× peak: 4000 | 800 | 16000 / 40000 | 26000 | 500 |"} {
+		"| 2× peak: 4000 | 800 | 16000 / 40000 | 26000 | 500 |",
+		"| 0 | 0 | 1.23 (3 / 9) | 2000 |", // validator-0's heights and gas target
+		"| 0 | 0 | – | – |"} {
 		if !strings.Contains(buf.String(), s) {
 			t.Errorf("table lacks %q:\n%s", s, buf.String())
 		}

@@ -43,7 +43,10 @@ func TestFundPresignRunIncludesEverything(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	res, err := Run(ctx, Config{URLs: []string{url}, WatchURL: url, Rate: 200, Connections: 2, Drain: 20 * time.Second}, load)
+	// A metrics endpoint that does not answer leaves the measurement
+	// whole and says why the heights are missing.
+	res, err := Run(ctx, Config{URLs: []string{url}, WatchURL: url, Rate: 200, Connections: 2, Drain: 20 * time.Second,
+		HeightsFrom: "http://127.0.0.1:1/metrics"}, load)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -52,6 +55,9 @@ func TestFundPresignRunIncludesEverything(t *testing.T) {
 	}
 	if res.FinalizedTPS <= 0 || res.LatencyP50 <= 0 || res.LatencyP99 < res.LatencyP50 || res.Blocks == 0 {
 		t.Fatalf("implausible measurement: %+v", res)
+	}
+	if res.Heights != nil || !strings.Contains(res.HeightsError, "127.0.0.1:1") {
+		t.Fatalf("heights from a closed port: %+v, error %q", res.Heights, res.HeightsError)
 	}
 }
 

@@ -130,6 +130,9 @@ type Config struct {
 	// process used under OtherProcesses, so a reader can see how the
 	// machine's cores were shared. Linux only; elsewhere ignored.
 	CPU map[string]int
+	// HeightsFrom, if set, is a validator's metrics URL: Run reads its
+	// height metrics before and after the send window (Result.Heights).
+	HeightsFrom string
 }
 
 // Result is what one run measured.
@@ -160,6 +163,10 @@ type Result struct {
 	// CPU is the cores each process of Config.CPU used over the send
 	// window (CPU seconds / wall seconds).
 	CPU map[string]float64 `json:"cpu_cores,omitempty"`
+	// Heights is what Config.HeightsFrom's validator said of its heights
+	// over the send window; HeightsError why it could not be read.
+	Heights      *Heights `json:"heights,omitempty"`
+	HeightsError string   `json:"heights_error,omitempty"`
 }
 
 // Partial reports whether some of the load was not included (refused,
@@ -189,11 +196,24 @@ func Run(ctx context.Context, cfg Config, load *Load) (Result, error) {
 	wg.Add(1)
 	go func() { defer wg.Done(); w.run(watchCtx) }()
 
+	var heightsStart heightsSnapshot
+	var heightsErr error
+	if cfg.HeightsFrom != "" {
+		heightsStart, heightsErr = scrapeHeights(ctx, cfg.HeightsFrom)
+	}
 	cpuStart := cpuTimes(cfg.CPU)
 	start := time.Now()
 	sent, accepted, errs, firstErr := sendAll(ctx, cfg, load, w)
 	sendEnd := time.Now()
 	cpuEnd := cpuTimes(cfg.CPU)
+	var heights *Heights
+	if cfg.HeightsFrom != "" && heightsErr == nil {
+		var end heightsSnapshot
+		if end, heightsErr = scrapeHeights(ctx, cfg.HeightsFrom); heightsErr == nil {
+			h := end.since(heightsStart)
+			heights = &h
+		}
+	}
 	// Keep watching until everything sent is included or Drain passes.
 	deadline := sendEnd.Add(cfg.Drain)
 	for time.Now().Before(deadline) && w.includedCount() < accepted {
@@ -210,6 +230,10 @@ func Run(ctx context.Context, cfg Config, load *Load) (Result, error) {
 	res := w.result(start, sendEnd)
 	res.OfferedRate, res.Sent, res.SendErrors, res.Unsent = cfg.Rate, sent, errs, load.Len()-sent
 	res.CPU = coresUsed(cpuStart, cpuEnd, sendEnd.Sub(start))
+	res.Heights = heights
+	if heightsErr != nil {
+		res.HeightsError = heightsErr.Error()
+	}
 	if firstErr != nil {
 		res.FirstError = firstErr.Error()
 	}

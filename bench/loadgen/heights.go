@@ -1,0 +1,102 @@
+package loadgen
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"time"
+
+	dto "github.com/prometheus/client_model/go"
+	"github.com/prometheus/common/expfmt"
+	"github.com/prometheus/common/model"
+)
+
+// The metrics of a validator's heights (node/metrics.go) that a step
+// reads before and after its send window.
+const (
+	heightMetric    = "bilayer_height_seconds"
+	gasTargetMetric = "bilayer_block_gas_target"
+	// LateHeight is how long a height may take before the validator's gas
+	// target may be cut (one and a half block times at the devnet's 1 s
+	// blocks): a bucket bound of bilayer_height_seconds.
+	LateHeight = 1.5
+)
+
+// Heights is what one validator's height metrics said over a step's send
+// window: how many heights it committed, how many took over LateHeight,
+// their mean duration, and its gas target (the gas at which it closes the
+// blocks it builds) at the window's end. Under a load above what the chain
+// carries, late heights cut the target, and the target is what the chain
+// then carries (issue 17).
+type Heights struct {
+	Count       int     `json:"count"`
+	Late        int     `json:"late"`
+	MeanSeconds float64 `json:"mean_s"`
+	GasTarget   float64 `json:"gas_target"`
+}
+
+// heightsSnapshot is a validator's height metrics at one moment.
+type heightsSnapshot struct {
+	count, onTime uint64 // heights, and those within LateHeight
+	sum           float64
+	gasTarget     float64
+}
+
+// since returns what happened between an earlier snapshot and s.
+func (s heightsSnapshot) since(earlier heightsSnapshot) Heights {
+	h := Heights{Count: int(s.count - earlier.count), GasTarget: s.gasTarget}
+	h.Late = h.Count - int(s.onTime-earlier.onTime)
+	if h.Count > 0 {
+		h.MeanSeconds = (s.sum - earlier.sum) / float64(h.Count)
+	}
+	return h
+}
+
+// scrapeHeights reads a validator's height metrics from its Prometheus
+// endpoint.
+func scrapeHeights(ctx context.Context, url string) (heightsSnapshot, error) {
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	if err != nil {
+		return heightsSnapshot{}, fmt.Errorf("metrics %s: %w", url, err)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return heightsSnapshot{}, fmt.Errorf("metrics %s: %w", url, err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return heightsSnapshot{}, fmt.Errorf("metrics %s: %s", url, resp.Status)
+	}
+	parser := expfmt.NewTextParser(model.UTF8Validation)
+	families, err := parser.TextToMetricFamilies(resp.Body)
+	if err != nil {
+		return heightsSnapshot{}, fmt.Errorf("metrics %s: %w", url, err)
+	}
+	return heightsOf(families)
+}
+
+// heightsOf picks the height metrics out of parsed families.
+func heightsOf(families map[string]*dto.MetricFamily) (heightsSnapshot, error) {
+	var s heightsSnapshot
+	hf, ok := families[heightMetric]
+	if !ok || len(hf.GetMetric()) == 0 || hf.GetMetric()[0].GetHistogram() == nil {
+		return s, fmt.Errorf("no %s histogram (a validator older than session 20?)", heightMetric)
+	}
+	h := hf.GetMetric()[0].GetHistogram()
+	s.count, s.sum = h.GetSampleCount(), h.GetSampleSum()
+	found := false
+	for _, b := range h.GetBucket() {
+		if b.GetUpperBound() == LateHeight {
+			s.onTime, found = b.GetCumulativeCount(), true
+		}
+	}
+	if !found {
+		return s, fmt.Errorf("%s has no %.1f s bucket", heightMetric, LateHeight)
+	}
+	if gf, ok := families[gasTargetMetric]; ok && len(gf.GetMetric()) > 0 {
+		s.gasTarget = gf.GetMetric()[0].GetGauge().GetValue()
+	}
+	return s, nil
+}

@@ -1,0 +1,55 @@
+package loadgen
+
+import (
+	"context"
+	"math"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/bilayer/bilayer/node"
+)
+
+// TestHeightsReadsAValidatorsMetrics serves a validator's own metrics
+// (node.NewMetrics) and reads what its heights did between two scrapes:
+// three heights, two of them over 1.5 s, a mean of 1.53 s, and the gas
+// target at the second scrape. An endpoint without the height metrics is
+// an error that names them.
+func TestHeightsReadsAValidatorsMetrics(t *testing.T) {
+	reg := prometheus.NewRegistry()
+	m, err := node.NewMetrics(reg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
+	defer srv.Close()
+	ctx := context.Background()
+	m.GasTarget.Set(21e6)
+	m.HeightDuration.Observe(0.9)
+	m.HeightDuration.Observe(1.2)
+	before, err := scrapeHeights(ctx, srv.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range []float64{0.8, 1.6, 2.2} {
+		m.HeightDuration.Observe(s)
+	}
+	m.GasTarget.Set(15.75e6)
+	after, err := scrapeHeights(ctx, srv.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := after.since(before)
+	if h.Count != 3 || h.Late != 2 || math.Abs(h.MeanSeconds-4.6/3) > 1e-9 || h.GasTarget != 15.75e6 {
+		t.Fatalf("got %+v, want 3 heights, 2 late, a mean of 1.533 s and a target of 15,750,000", h)
+	}
+
+	empty := httptest.NewServer(promhttp.HandlerFor(prometheus.NewRegistry(), promhttp.HandlerOpts{}))
+	defer empty.Close()
+	if _, err := scrapeHeights(ctx, empty.URL); err == nil || !strings.Contains(err.Error(), heightMetric) {
+		t.Fatalf("an endpoint without height metrics: got %v, want an error naming %s", err, heightMetric)
+	}
+}
