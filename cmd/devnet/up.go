@@ -12,12 +12,9 @@ import (
 	"time"
 
 	"github.com/bilayer/bilayer/devnet"
-	"github.com/bilayer/bilayer/devnet/dashboard"
 	"github.com/bilayer/bilayer/devnet/watch"
-	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/crypto"
 	"github.com/urfave/cli/v2"
-	"golang.org/x/term"
 )
 
 var (
@@ -32,13 +29,6 @@ var (
 	stopTimeoutFlag = &cli.DurationFlag{Name: "stop-timeout", Usage: "how long nodes get to stop after SIGINT before they are killed",
 		Value: 15 * time.Second, EnvVars: []string{"DEVNET_STOP_TIMEOUT"}}
 )
-
-// logTailLines is how much of a dead node's log the devnet shows.
-const logTailLines = 30
-
-// firstL2Timeout bounds the wait for the first L2 block after the
-// sequencer starts.
-const firstL2Timeout = 2 * time.Minute
 
 func upCommand() *cli.Command {
 	return &cli.Command{
@@ -177,212 +167,6 @@ func runUp(c *cli.Context) error {
 		w = watch.New(watch.Options{Config: watchConfig(eps, params), Out: os.Stdout, TTY: tty, Width: width, FirstL2: firstL2})
 	}
 	return supervise(c, ctx, sup, l, cfg, seq.l2ChainID, w, firstL2)
-}
-
-// startDashboard serves the dashboard of the devnet eps (nil without
-// --no-dashboard). An address that is not loopback is an error; a port
-// that is taken is not: devnet says so and runs without the dashboard.
-func startDashboard(c *cli.Context, cfg devnet.Config, eps devnet.Endpoints, params devnet.ChainParams) (*dashboard.Server, error) {
-	if c.Bool(noDashboardFlag.Name) {
-		return nil, nil
-	}
-	addr := fmt.Sprintf("127.0.0.1:%d", dashboard.DefaultPort+cfg.PortOffset)
-	if c.IsSet(dashboardAddrFlag.Name) {
-		addr = c.String(dashboardAddrFlag.Name)
-		if err := dashboard.CheckLoopback(addr); err != nil {
-			return nil, fmt.Errorf("--dashboard.addr: %w", err)
-		}
-	}
-	dcfg, err := dashboard.FromEndpoints(eps, &params)
-	if err != nil {
-		return nil, err
-	}
-	srv, err := dashboard.Listen(addr, dcfg)
-	if err != nil {
-		fmt.Fprintf(os.Stderr, "devnet: not serving the dashboard: %v (--dashboard.addr picks another address, e.g. 127.0.0.1:0 for any free port)\n", err)
-		return nil, nil
-	}
-	srv.Serve()
-	return srv, nil
-}
-
-// displayMode is what follows the summary: the watcher (the default), the
-// nodes' logs (--verbose) or nothing (--quiet).
-func displayMode(c *cli.Context) (string, error) {
-	switch v, q := c.Bool(verboseFlag.Name), c.Bool(quietFlag.Name); {
-	case v && q:
-		return "", errors.New("--verbose and --quiet: pick one (--verbose streams every node's log lines, --quiet prints only nodes that exit)")
-	case v:
-		return devnet.DisplayVerbose, nil
-	case q:
-		return devnet.DisplayQuiet, nil
-	}
-	return devnet.DisplayWatch, nil
-}
-
-// terminal says whether f is a terminal and returns a function giving its
-// width.
-func terminal(f *os.File) (bool, func() int) {
-	fd := int(f.Fd())
-	if !term.IsTerminal(fd) {
-		return false, nil
-	}
-	return true, func() int {
-		if w, _, err := term.GetSize(fd); err == nil && w > 0 {
-			return w
-		}
-		return 80
-	}
-}
-
-// watchConfig is what the watcher follows: the validators, the sequencer
-// and the challenger of eps, with the genesis's challenge window and L1
-// block time.
-func watchConfig(eps devnet.Endpoints, p devnet.ChainParams) watch.Config {
-	wc := watch.Config{ChallengeWindow: p.ChallengeWindow, L1BlockTime: p.L1BlockTime}
-	for _, n := range eps.Validators() {
-		wc.Validators = append(wc.Validators, watch.Node{Name: n.Name, RPC: n.RPC, Address: common.HexToAddress(n.Validator)})
-	}
-	if n, ok := eps.Sequencer(); ok {
-		wc.Sequencer = &watch.Node{Name: n.Name, RPC: n.RPC}
-	}
-	if n, ok := eps.Challenger(); ok {
-		wc.Challenger = &watch.Node{Name: n.Name, RPC: n.RPC}
-	}
-	return wc
-}
-
-// sequencerSetup is how up runs the L2: the sequencer's binary ("" when
-// the devnet has no L2), the challenger's, the L2 chain id, and whether
-// the L2 is new.
-type sequencerSetup struct {
-	bin           string
-	challengerBin string
-	l2ChainID     uint64
-	// fresh says "sequencer init" ran now: the L2 starts at its genesis.
-	fresh bool
-}
-
-// prepareSequencer finds the sequencer and challenger binaries and runs
-// "sequencer init" once, for a devnet that has a sequencer; with
-// --l1-only, or for a devnet generated before the rollup, it runs without
-// the L2, and says so.
-func prepareSequencer(c *cli.Context, ctx context.Context, l devnet.Layout, cfg devnet.Config) (sequencerSetup, error) {
-	if c.Bool(l1OnlyFlag.Name) {
-		fmt.Println("devnet: --l1-only: not starting the L2 (sequencer and challenger)")
-		return sequencerSetup{}, nil
-	}
-	if cfg.Sequencer == nil {
-		fmt.Printf("devnet: %s was generated before the rollup: no sequencer (\"devnet reset\" to make a devnet with one)\n", l.Dir)
-		return sequencerSetup{}, nil
-	}
-	bin, err := sequencerBinary(c)
-	if err != nil {
-		return sequencerSetup{}, err
-	}
-	chBin, err := challengerBinary(c)
-	if err != nil {
-		return sequencerSetup{}, err
-	}
-	id, err := devnet.GenesisL2ChainID(l)
-	if err != nil {
-		return sequencerSetup{}, err
-	}
-	if id == 0 {
-		return sequencerSetup{}, fmt.Errorf("%s names a sequencer but its genesis has no rollup section: run \"devnet reset --datadir %s\"", l.ConfigFile(), l.Dir)
-	}
-	ran, err := devnet.InitSequencer(ctx, l, cfg, bin, nil)
-	if err != nil {
-		return sequencerSetup{}, err
-	}
-	if ran {
-		fmt.Printf("devnet: initialised the sequencer (%s) in %s\n", cfg.Sequencer.Address, l.SequencerDir())
-	}
-	return sequencerSetup{bin: bin, challengerBin: chBin, l2ChainID: id, fresh: ran}, nil
-}
-
-// startL2 starts the sequencer and then the challenger, each once the
-// previous answers, and returns the endpoints with their pids. Once the
-// sequencer answers, it measures in the background how long its first
-// block takes (since started, when the devnet started its processes;
-// block 1 when fresh, the sequencer having just been initialised) and
-// sends that on firstL2, which it then closes.
-func startL2(ctx context.Context, timeout time.Duration, sup *devnet.Supervisor, l devnet.Layout, cfg devnet.Config, l2ChainID uint64,
-	started time.Time, fresh bool, firstL2 chan<- watch.FirstBlock) (devnet.Endpoints, error) {
-	seqStarted := time.Now()
-	eps, err := startSequencer(ctx, timeout, sup, l, cfg, l2ChainID)
-	if err != nil {
-		return eps, err
-	}
-	seq, _ := eps.Sequencer()
-	go func() {
-		defer close(firstL2)
-		mctx, cancel := context.WithTimeout(ctx, firstL2Timeout)
-		defer cancel()
-		if f, err := watch.MeasureFirstBlock(mctx, seq.RPC, fresh, started, seqStarted); err == nil {
-			firstL2 <- f
-		}
-	}()
-	return startChallenger(ctx, timeout, sup, l, cfg, l2ChainID)
-}
-
-// startChallenger starts the challenger and waits, showing progress, until
-// its read-only L2 RPC answers with the L2 chain id.
-func startChallenger(ctx context.Context, timeout time.Duration, sup *devnet.Supervisor, l devnet.Layout, cfg devnet.Config, l2ChainID uint64) (devnet.Endpoints, error) {
-	if err := sup.StartChallenger(); err != nil {
-		return devnet.Endpoints{}, err
-	}
-	eps := endpoints(l, cfg, l2ChainID, sup)
-	ch, _ := eps.Challenger()
-	fmt.Printf("devnet: started the challenger (following the L1 at %s), waiting for its L2 RPC at %s ...\n", ch.L1RPC, ch.RPC)
-	wctx, cancel := context.WithTimeout(ctx, timeout)
-	defer cancel()
-	err := devnet.WaitForRPC(wctx, ch.RPC, l2ChainID, sup.Exits(), 2*time.Second, func(p devnet.RPCProgress) {
-		fmt.Printf("devnet: waiting for the challenger's L2 RPC at %s: %s (%s left)\n",
-			ch.RPC, p.Waited.Round(time.Second), p.Left.Round(time.Second))
-	})
-	if err == nil {
-		return eps, nil
-	}
-	if exit, ok := errors.AsType[*devnet.ExitError](err); ok {
-		showTail(exit.Exit.Name, exit.Exit.Log)
-		return eps, fmt.Errorf("%w; its log: %s", err, exit.Exit.Log)
-	}
-	if errors.Is(err, context.DeadlineExceeded) {
-		showTail(ch.Name, ch.Log)
-		return eps, fmt.Errorf("the challenger's L2 RPC did not answer within %s: %w (its log above and in %s)", timeout, err, ch.Log)
-	}
-	return eps, err
-}
-
-// startSequencer starts the sequencer once the L1 runs and waits, showing
-// progress and the time left, until its L2 RPC answers with the L2 chain
-// id. It returns the endpoints with the sequencer's pid.
-func startSequencer(ctx context.Context, timeout time.Duration, sup *devnet.Supervisor, l devnet.Layout, cfg devnet.Config, l2ChainID uint64) (devnet.Endpoints, error) {
-	if err := sup.StartSequencer(); err != nil {
-		return devnet.Endpoints{}, err
-	}
-	eps := endpoints(l, cfg, l2ChainID, sup)
-	seq, _ := eps.Sequencer()
-	fmt.Printf("devnet: the L1 commits blocks; started the sequencer, waiting for its L2 RPC at %s ...\n", seq.RPC)
-	wctx, cancel := context.WithTimeout(ctx, timeout)
-	defer cancel()
-	err := devnet.WaitForRPC(wctx, seq.RPC, l2ChainID, sup.Exits(), 2*time.Second, func(p devnet.RPCProgress) {
-		fmt.Printf("devnet: waiting for the sequencer's L2 RPC at %s: %s (%s left)\n",
-			seq.RPC, p.Waited.Round(time.Second), p.Left.Round(time.Second))
-	})
-	if err == nil {
-		return eps, nil
-	}
-	if exit, ok := errors.AsType[*devnet.ExitError](err); ok {
-		showTail(exit.Exit.Name, exit.Exit.Log)
-		return eps, fmt.Errorf("%w; its log: %s", err, exit.Exit.Log)
-	}
-	if errors.Is(err, context.DeadlineExceeded) {
-		showTail(seq.Name, seq.Log)
-		return eps, fmt.Errorf("the sequencer's L2 RPC did not answer within %s: %w (its log above and in %s)", timeout, err, seq.Log)
-	}
-	return eps, err
 }
 
 // prepare generates the devnet on the first run and reconciles the flags
@@ -551,41 +335,4 @@ func stopNodes(c *cli.Context, sup *devnet.Supervisor, l devnet.Layout, cfg devn
 		err = werr
 	}
 	return err
-}
-
-// showTail prints the end of a node's log to stderr.
-func showTail(name, path string) {
-	fmt.Fprint(os.Stderr, tailText(name, path))
-}
-
-// tailText is the end of a node's log, framed, or why it cannot be read.
-func tailText(name, path string) string {
-	tail, err := devnet.Tail(path, logTailLines)
-	if err != nil {
-		return fmt.Sprintf("devnet: %v\n", err)
-	}
-	return fmt.Sprintf("---- last lines of %s (%s) ----\n%s\n---- end of %s ----\n", name, path, tail, name)
-}
-
-// printSummary prints the summary and keeps a copy in <datadir>/summary.txt.
-func printSummary(l devnet.Layout, info devnet.SummaryInfo) error {
-	f, err := os.Create(filepath.Join(l.Dir, "summary.txt"))
-	if err != nil {
-		return devnet.WriteSummary(os.Stdout, info)
-	}
-	defer f.Close()
-	return devnet.WriteSummary(io.MultiWriter(os.Stdout, f), info)
-}
-
-// sequencerDevArgs passes the development switches --dev.bad-output-at
-// and --dev.censor on to the sequencer.
-func sequencerDevArgs(badOutputAt uint64, censor []string) []string {
-	var args []string
-	if badOutputAt > 0 {
-		args = append(args, "--dev.bad-output-at", fmt.Sprint(badOutputAt))
-	}
-	for _, a := range censor {
-		args = append(args, "--dev.censor", a)
-	}
-	return args
 }
