@@ -263,8 +263,15 @@ func (h *Host) goLocked(fn func()) {
 	}()
 }
 
-// Close stops the dialers and the event loop, leaves every topic and closes
-// the libp2p host.
+// Close stops the dialers and the event loop, waits for them, leaves every
+// topic and closes the libp2p host.
+//
+// The libp2p host is closed only after this host's own dials have
+// returned: go-libp2p (v0.51, unchanged in v0.52) panics when a swarm
+// closes while one of its dial workers filters the addresses of a dial
+// (swarm.nonProxyAddr calls Proxy on the nil transport a closed swarm
+// returns), and closing under a bootnode dialer's redial did that in
+// this package's tests.
 func (h *Host) Close() error {
 	h.mu.Lock()
 	if h.closed {
@@ -278,11 +285,11 @@ func (h *Host) Close() error {
 	}
 	h.mu.Unlock()
 	h.cancel()
+	h.wg.Wait() // every goroutine of ours returns once h.ctx is done
 	for _, t := range topics {
 		t.leave()
 	}
 	err := h.h.Close()
-	h.wg.Wait()
 	if err != nil {
 		return fmt.Errorf("close libp2p host: %w", err)
 	}
