@@ -98,24 +98,7 @@ func startChallenger(ctx context.Context, timeout time.Duration, sup *devnet.Sup
 	eps := endpoints(l, cfg, l2ChainID, sup)
 	ch, _ := eps.Challenger()
 	fmt.Printf("devnet: started the challenger (following the L1 at %s), waiting for its L2 RPC at %s ...\n", ch.L1RPC, ch.RPC)
-	wctx, cancel := context.WithTimeout(ctx, timeout)
-	defer cancel()
-	err := devnet.WaitForRPC(wctx, ch.RPC, l2ChainID, sup.Exits(), 2*time.Second, func(p devnet.RPCProgress) {
-		fmt.Printf("devnet: waiting for the challenger's L2 RPC at %s: %s (%s left)\n",
-			ch.RPC, p.Waited.Round(time.Second), p.Left.Round(time.Second))
-	})
-	if err == nil {
-		return eps, nil
-	}
-	if exit, ok := errors.AsType[*devnet.ExitError](err); ok {
-		showTail(exit.Exit.Name, exit.Exit.Log)
-		return eps, fmt.Errorf("%w; its log: %s", err, exit.Exit.Log)
-	}
-	if errors.Is(err, context.DeadlineExceeded) {
-		showTail(ch.Name, ch.Log)
-		return eps, fmt.Errorf("the challenger's L2 RPC did not answer within %s: %w (its log above and in %s)", timeout, err, ch.Log)
-	}
-	return eps, err
+	return eps, waitForL2RPC(ctx, timeout, sup, ch, "challenger", l2ChainID)
 }
 
 // startSequencer starts the sequencer once the L1 runs and waits, showing
@@ -128,24 +111,32 @@ func startSequencer(ctx context.Context, timeout time.Duration, sup *devnet.Supe
 	eps := endpoints(l, cfg, l2ChainID, sup)
 	seq, _ := eps.Sequencer()
 	fmt.Printf("devnet: the L1 commits blocks; started the sequencer, waiting for its L2 RPC at %s ...\n", seq.RPC)
+	return eps, waitForL2RPC(ctx, timeout, sup, seq, "sequencer", l2ChainID)
+}
+
+// waitForL2RPC waits, showing progress and the time left every 2 s, until
+// the L2 RPC of n (the sequencer or the challenger, named by role) answers
+// with the L2 chain id. If n exits, or the wait times out, it shows the
+// tail of n's log and says where the log is.
+func waitForL2RPC(ctx context.Context, timeout time.Duration, sup *devnet.Supervisor, n devnet.Endpoint, role string, l2ChainID uint64) error {
 	wctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	err := devnet.WaitForRPC(wctx, seq.RPC, l2ChainID, sup.Exits(), 2*time.Second, func(p devnet.RPCProgress) {
-		fmt.Printf("devnet: waiting for the sequencer's L2 RPC at %s: %s (%s left)\n",
-			seq.RPC, p.Waited.Round(time.Second), p.Left.Round(time.Second))
+	err := devnet.WaitForRPC(wctx, n.RPC, l2ChainID, sup.Exits(), 2*time.Second, func(p devnet.RPCProgress) {
+		fmt.Printf("devnet: waiting for the %s's L2 RPC at %s: %s (%s left)\n",
+			role, n.RPC, p.Waited.Round(time.Second), p.Left.Round(time.Second))
 	})
 	if err == nil {
-		return eps, nil
+		return nil
 	}
 	if exit, ok := errors.AsType[*devnet.ExitError](err); ok {
 		showTail(exit.Exit.Name, exit.Exit.Log)
-		return eps, fmt.Errorf("%w; its log: %s", err, exit.Exit.Log)
+		return fmt.Errorf("%w; its log: %s", err, exit.Exit.Log)
 	}
 	if errors.Is(err, context.DeadlineExceeded) {
-		showTail(seq.Name, seq.Log)
-		return eps, fmt.Errorf("the sequencer's L2 RPC did not answer within %s: %w (its log above and in %s)", timeout, err, seq.Log)
+		showTail(n.Name, n.Log)
+		return fmt.Errorf("the %s's L2 RPC did not answer within %s: %w (its log above and in %s)", role, timeout, err, n.Log)
 	}
-	return eps, err
+	return err
 }
 
 // sequencerDevArgs passes the development switches --dev.bad-output-at
