@@ -15,4 +15,13 @@
 // devnet/dashboard (the page and its same-origin JSON-RPC proxy) and
 // devnet/watch (polls the nodes' public JSON-RPC: status line and events)
 // → stdout; every node's log goes to <datadir>/logs.
+//
+// Files: up.go is `devnet up` (flags, preparing the layout, waiting for the
+// L1, supervising and stopping the nodes), l2.go starts the L2 once the L1
+// commits blocks (the sequencer's init and start, then the challenger, each
+// waited for until its L2 RPC answers), display.go is what the terminal
+// shows (the summary, the watcher's status line, a dead node's log tail)
+// and the dashboard up serves; generate.go, node.go, dashboard.go and
+// reset.go are the other commands, flags.go the flags they share and
+// main.go the command table.
 package main
