@@ -25,12 +25,28 @@ import (
 // ./core/statedb -args -growth-prefund 100000 (issue 17: on this machine
 // the first blocks on 100k accounts cost what the growing state's last
 // ones do, and the rest grows ×1.3 over 150 blocks).
+// The sizes BenchmarkBlocksAsTheStateGrows runs with. The defaults are the
+// ones its earlier results were read with; a devnet validator's are
+// -growth-nodecache 32 -growth-blockcache 32 (whose memtable is 8 MiB), and
+// its blocks under load hold 1,000–3,000 transfers (issue 17, session 21:
+// with those sizes and 1,500 transfers a block, pebble's compactions grew
+// from 6.5 to 24 ms a block between the first 30k and the next 120k
+// accounts, the largest part of the growth).
+var (
+	growthNodeCacheMiB  = flag.Int("growth-nodecache", 16, "BenchmarkBlocksAsTheStateGrows: the trie-node cache, MiB")
+	growthBlockCacheMiB = flag.Int("growth-blockcache", 16, "BenchmarkBlocksAsTheStateGrows: pebble's block cache, MiB")
+	growthMemTableMiB   = flag.Int("growth-memtable", 0, "BenchmarkBlocksAsTheStateGrows: pebble's memtable, MiB (0: the store's default for the block cache)")
+	growthPerBlock      = flag.Int("growth-perblock", 1000, "BenchmarkBlocksAsTheStateGrows: transfers per block")
+)
+
 var growthPrefund = flag.Int("growth-prefund", 0, "BenchmarkBlocksAsTheStateGrows: accounts funded before the first block, which receive every transfer")
 
 // BenchmarkBlocksAsTheStateGrows applies one block of 1,000 transfers per
-// iteration, each to a new account, on a chain kept in pebble with a
-// devnet validator's caches (16 MiB of trie nodes, 16 MiB of blocks), and
-// commits it as a validator does: the workload of make bench's load. It
+// iteration (-growth-perblock), each to a new account, on a chain kept in
+// pebble with 16 MiB of trie nodes and 16 MiB of blocks (a devnet
+// validator's sizes when it was written; -growth-nodecache,
+// -growth-blockcache, -growth-memtable), and commits it as a validator
+// does: the workload of make bench's load. It
 // reports the time per block over the first and the last ten blocks and
 // their ratio: how much dearer a block becomes as the state and the
 // database grow. Run with a fixed count, e.g. -benchtime 150x (the L1
@@ -38,14 +54,18 @@ var growthPrefund = flag.Int("growth-prefund", 0, "BenchmarkBlocksAsTheStateGrow
 // machine a block took 1.45–2.2 times as long after 150 blocks as after
 // 10, which is why the bench's later steps finalize less than its peak.
 func BenchmarkBlocksAsTheStateGrows(b *testing.B) {
-	const perBlock, senders = 1000, 2000
+	const senders = 2000
+	perBlock := *growthPerBlock
+	if perBlock < 1 {
+		b.Fatalf("-growth-perblock %d: at least one transfer a block", perBlock)
+	}
 	chainID := big.NewInt(1337)
-	kv, err := pebblestore.Open(b.TempDir(), pebblestore.Options{CacheSize: 16 << 20})
+	kv, err := pebblestore.Open(b.TempDir(), pebblestore.Options{CacheSize: int64(*growthBlockCacheMiB) << 20, MemTableSize: uint64(*growthMemTableMiB) << 20})
 	if err != nil {
 		b.Fatal(err)
 	}
 	defer kv.Close()
-	db := statedb.NewCachedKV(ethdbadapter.New(kv, store.TrieNamespace()), 16<<20)
+	db := statedb.NewCachedKV(ethdbadapter.New(kv, store.TrieNamespace()), *growthNodeCacheMiB<<20)
 	defer db.Close()
 	keys := make([]*ecdsa.PrivateKey, senders)
 	alloc := make(map[common.Address]types.Account, senders)
