@@ -1,6 +1,7 @@
 package statedb
 
 import (
+	"bytes"
 	"fmt"
 	"math/rand/v2"
 	"sync"
@@ -607,4 +608,44 @@ func stageOneChange(t *testing.T, db *DB) common.Hash {
 		t.Fatal(err)
 	}
 	return root
+}
+
+// BenchmarkNodeCacheEviction: one eviction round (makeRoomLocked) of a
+// full cache the size of a devnet validator's (32 MiB), a third of it in
+// leaves, the rest branches, none written again: the work a commit does
+// every block or two once the cache is full (issue 17). Each round drops an
+// eighth of the budget, which is filled again untimed.
+func BenchmarkNodeCacheEviction(b *testing.B) {
+	const budget = 32 << 20
+	leaf, err := rlp.EncodeToBytes([][]byte{{0x20, 1, 2, 3}, bytes.Repeat([]byte{7}, 70)})
+	if err != nil {
+		b.Fatal(err)
+	}
+	children := make([][]byte, 17)
+	for i := range 16 {
+		children[i] = crypto.Keccak256([]byte{byte(i)})
+	}
+	branch, err := rlp.EncodeToBytes(children)
+	if err != nil {
+		b.Fatal(err)
+	}
+	c := newNodeCache(budget)
+	next := uint64(0)
+	fill := func() {
+		for c.size < budget-len(branch)-64 {
+			blob := branch
+			if next%3 == 0 {
+				blob = leaf
+			}
+			c.setLocked(next, 40, common.Hash{byte(next)}, blob, isLeaf(blob), false)
+			next++
+		}
+	}
+	for b.Loop() {
+		b.StopTimer()
+		fill()
+		b.StartTimer()
+		c.makeRoomLocked(len(branch) + 64)
+	}
+	b.ReportMetric(float64(len(c.nodes)), "entries")
 }
