@@ -1,4 +1,7 @@
-// Command devnet runs a local bilayer devnet with one command.
+// Command devnet runs a local bilayer devnet with one command: its job is
+// to start the whole devnet (the L1's validators, the L2's sequencer and
+// challenger) as separate processes on loopback, show what they do, and
+// stop them all together.
 //
 // `devnet up` generates keys and a genesis, starts every node (four
 // validators, then the L2 sequencer and the challenger) as a separate
