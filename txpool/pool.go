@@ -396,6 +396,21 @@ func (p *Pool) Get(hash common.Hash) *types.Transaction {
 // Has reports whether a transaction with the given hash is pooled.
 func (p *Pool) Has(hash common.Hash) bool { return p.Get(hash) != nil }
 
+// CountHeld returns how many of txs the pool holds (by hash), under one
+// lock: e.g. how many of a block's transactions are still pooled until
+// the block commits.
+func (p *Pool) CountHeld(txs types.Transactions) int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	n := 0
+	for _, tx := range txs {
+		if _, ok := p.byHash[tx.Hash()]; ok {
+			n++
+		}
+	}
+	return n
+}
+
 // Len returns the number of pooled transactions.
 func (p *Pool) Len() int {
 	p.mu.Lock()

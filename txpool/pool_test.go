@@ -579,3 +579,20 @@ func TestContentSplitsPendingAndQueued(t *testing.T) {
 		t.Errorf("Counts %d pending, %d queued; Content listed 4 and 3", np, nq)
 	}
 }
+
+// TestCountHeldCountsOnlyPooledTransactions: CountHeld counts the given
+// transactions the pool holds, by hash, and no others (a block's
+// transactions another node's pool sent to the chain).
+func TestCountHeldCountsOnlyPooledTransactions(t *testing.T) {
+	kr := newKeyring(t, 3)
+	p := newPool(kr, DefaultConfig())
+	a, b := kr.tx(t, 0, 0, 9, 100), kr.tx(t, 1, 0, 9, 100)
+	mustAdd(t, p, a, b)
+	notPooled := kr.tx(t, 2, 0, 9, 100)
+	if got := p.CountHeld(types.Transactions{a, notPooled, b}); got != 2 {
+		t.Fatalf("CountHeld of two pooled and one other: %d, want 2", got)
+	}
+	if got := p.CountHeld(nil); got != 0 {
+		t.Fatalf("CountHeld of none: %d", got)
+	}
+}
