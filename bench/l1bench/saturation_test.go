@@ -104,7 +104,7 @@ func TestStepRowsShowAgeAndCostPerTransfer(t *testing.T) {
 		Steps: []loadgen.Result{
 			{OfferedRate: 1000, FinalizedTPS: 1000, Included: 10000, Sent: 10000, CPU: cpu},
 			{OfferedRate: 2000, FinalizedTPS: 1600, Included: 16000, Sent: 20000,
-				Heights: &loadgen.Heights{Count: 9, Late: 3, MeanSeconds: 1.234, GasTarget: 2000 * 21000}},
+				Heights: &loadgen.Heights{Count: 9, Late: 3, MeanSeconds: 1.234, GasTarget: 2000 * 21000, BuiltAhead: 2}},
 		},
 		Plateau: loadgen.Result{OfferedRate: 4000, FinalizedTPS: 800, Included: 16000, Sent: 40000, CPU: cpu}}
 	if got := validatorMicrosPerTx(r.Steps[0], 4); math.Abs(got-400) > 1e-9 {
@@ -114,8 +114,8 @@ func TestStepRowsShowAgeAndCostPerTransfer(t *testing.T) {
 	r.Markdown(&buf)
 	for _, s := range []string{"| 1000 | 1000 | 10000 / 10000 | 0 | 400 |", "| 2000 | 1600 | 16000 / 20000 | 10000 | – |",
 		"| 2× peak: 4000 | 800 | 16000 / 40000 | 26000 | 500 |",
-		"| 0 | 0 | 1.23 (3 / 9) | 2000 |", // validator-0's heights and gas target
-		"| 0 | 0 | – | – |"} {
+		"| 0 | 0 | 1.23 (3 / 9) | 2000 | 2 |", // validator-0's heights, gas target and blocks built ahead
+		"| 0 | 0 | – | – | – |"} {
 		if !strings.Contains(buf.String(), s) {
 			t.Errorf("table lacks %q:\n%s", s, buf.String())
 		}
