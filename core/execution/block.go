@@ -44,6 +44,7 @@ func ApplyBlock(cfg Config, sdb *state.StateDB, header *types.Header, txs []*typ
 	if err != nil {
 		return nil, err
 	}
+	RecoverSenders(e.signer, txs)
 	var skipped []SkippedTx
 	for i, tx := range txs {
 		_, err := e.ApplyTx(tx)
