@@ -25,13 +25,17 @@ import (
 // ./core/statedb -args -growth-prefund 100000 (issue 17: on this machine
 // the first blocks on 100k accounts cost what the growing state's last
 // ones do, and the rest grows ×1.3 over 150 blocks).
-// The sizes BenchmarkBlocksAsTheStateGrows runs with. The defaults are the
-// ones its earlier results were read with; a devnet validator's are
-// -growth-nodecache 32 -growth-blockcache 32 (whose memtable is 8 MiB), and
-// its blocks under load hold 1,000–3,000 transfers (issue 17, session 21:
-// with those sizes and 1,500 transfers a block, pebble's compactions grew
-// from 6.5 to 24 ms a block between the first 30k and the next 120k
-// accounts, the largest part of the growth).
+// The sizes BenchmarkBlocksAsTheStateGrows runs with. The defaults are a
+// devnet validator's (--cache 32: 16 MiB of trie nodes, a 16 MiB block
+// cache with 4 MiB memtables; run the test binary with GOMAXPROCS=1
+// GOGC=300 GOMEMLIMIT=112MiB as it runs), and its blocks under load hold
+// 1,000–3,000 transfers (-growth-perblock 1500). A validator's default
+// --cache 64 is -growth-nodecache 32 -growth-blockcache 32 (8 MiB
+// memtables) with GOMEMLIMIT=144MiB (issue 17, session 21, which took
+// those for the devnet's: with them and 1,500 transfers a block, pebble's
+// compactions grew from 6.5 to 24 ms a block between the first 30k and the
+// next 120k accounts, the largest part of the growth; session 22: at the
+// devnet's sizes a block's growth is 2.0–2.4× over 150k transfers).
 var (
 	growthNodeCacheMiB  = flag.Int("growth-nodecache", 16, "BenchmarkBlocksAsTheStateGrows: the trie-node cache, MiB")
 	growthBlockCacheMiB = flag.Int("growth-blockcache", 16, "BenchmarkBlocksAsTheStateGrows: pebble's block cache, MiB")
