@@ -165,6 +165,13 @@ func testIsolateRejoin(t *testing.T, c *cluster.Cluster) {
 	if err := lone.WaitHeight(ctx, h+1); err != nil {
 		t.Fatalf("%s did not catch up after rejoining: %v", lone.Name, err)
 	}
+	// The rejoined node may reach h+1 a moment before one of the others
+	// has committed it (CI once read "validator-0: block 24: not found"
+	// right after validator-1 caught up to 24): compare once every node
+	// holds it.
+	if err := waitAll(ctx, nodes, h+1); err != nil {
+		t.Fatalf("not every node reached %d after %s rejoined: %v", h+1, lone.Name, err)
+	}
 	if err := checkSameChain(ctx, nodes, 0, h+1); err != nil {
 		t.Fatal(err)
 	}
