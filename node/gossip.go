@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/bilayer/bilayer/core/block"
+	"github.com/bilayer/bilayer/core/execution"
 	"github.com/bilayer/bilayer/node/consensus"
 	"github.com/bilayer/bilayer/node/wire"
 	"github.com/bilayer/bilayer/p2p"
@@ -482,7 +483,7 @@ func (b *txBatcher) flush(ctx context.Context) {
 // validator then recovers each transaction's sender once (on admission),
 // not again when it executes the block. Equal hashes mean equal signed
 // transactions, so the block is unchanged. The senders of the rest are
-// recovered here, on all cores (recoverSenders).
+// recovered here, on all cores (execution.RecoverSenders).
 //
 // The driver calls it once per proposed block, when the block first
 // arrives (not in the gossip check, which every rewrapped copy of a
@@ -506,37 +507,10 @@ func (n *Node) withPooledTxs(b *block.Block) *block.Block {
 			missed = append(missed, tx)
 		}
 	}
-	recoverSenders(n.pool.Signer(), missed, runtime.GOMAXPROCS(0))
+	execution.RecoverSenders(n.pool.Signer(), missed, runtime.GOMAXPROCS(0))
 	if n.metrics != nil {
 		n.metrics.BlockRecoveries.Add(float64(len(missed)))
 		n.metrics.BlockHeldSenders.Add(float64(fromGossip))
 	}
 	return b
-}
-
-// minParallelRecoveries is the fewest senders recoverSenders spreads over
-// several goroutines.
-const minParallelRecoveries = 16
-
-// recoverSenders recovers the senders of txs with signer, on up to workers
-// goroutines; each transaction caches its sender (types.Sender). A
-// signature that does not recover is left for the block's execution to
-// refuse.
-func recoverSenders(signer types.Signer, txs []*types.Transaction, workers int) {
-	workers = min(workers, len(txs)/minParallelRecoveries)
-	if workers < 2 {
-		for _, tx := range txs {
-			_, _ = types.Sender(signer, tx) // an error: the block fails execution
-		}
-		return
-	}
-	var wg sync.WaitGroup
-	for w := range workers {
-		wg.Go(func() {
-			for i := w; i < len(txs); i += workers {
-				_, _ = types.Sender(signer, txs[i]) // an error: the block fails execution
-			}
-		})
-	}
-	wg.Wait()
 }

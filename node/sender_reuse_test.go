@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/bilayer/bilayer/core/block"
+	"github.com/bilayer/bilayer/core/execution"
 	"github.com/bilayer/bilayer/txpool"
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/core/types"
@@ -185,7 +186,7 @@ func TestRecoverSendersOnSeveralGoroutines(t *testing.T) {
 			txs = append(txs, fresh)
 			want[i] = crypto.PubkeyToAddress(key.PublicKey)
 		}
-		recoverSenders(signer, txs, workers)
+		execution.RecoverSenders(signer, txs, workers)
 		if got := recoveries.Load(); got != int64(len(txs)) {
 			t.Fatalf("%d goroutines: %d recoveries, want %d", workers, got, len(txs))
 		}

@@ -2,6 +2,7 @@ package execution
 
 import (
 	"fmt"
+	"runtime"
 
 	"github.com/ethereum/go-ethereum/core/state"
 	"github.com/ethereum/go-ethereum/core/types"
@@ -44,7 +45,9 @@ func ApplyBlock(cfg Config, sdb *state.StateDB, header *types.Header, txs []*typ
 	if err != nil {
 		return nil, err
 	}
-	RecoverSenders(e.signer, txs)
+	// Every sender first, on every P (with one P, as a devnet validator
+	// runs, the same recoveries execution would make, only earlier).
+	RecoverSenders(e.signer, txs, runtime.GOMAXPROCS(0))
 	var skipped []SkippedTx
 	for i, tx := range txs {
 		_, err := e.ApplyTx(tx)

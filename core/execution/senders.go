@@ -1,7 +1,6 @@
 package execution
 
 import (
-	"runtime"
 	"sync"
 	"sync/atomic"
 
@@ -10,22 +9,24 @@ import (
 
 // minSendersPerWorker is the fewest transactions worth a goroutine of
 // RecoverSenders: below it, starting one costs more than it saves.
-const minSendersPerWorker = 32
+const minSendersPerWorker = 16
 
-// RecoverSenders recovers the senders of txs with signer on up to
-// GOMAXPROCS goroutines, leaving each in its transaction's sender cache,
-// so that executing them one after the other (ApplyBlock) finds them
-// there. A block whose transactions were decoded afresh (a fraud proof's
-// disputed block, an L2 block derived from a batch, a proposal whose
-// transactions never reached the pool) otherwise spends a signature
-// recovery per transaction on one core: 45 of the 95 ms the L1 takes to
-// verify a fraud proof against a 1,000-transfer block. With one P (a devnet
-// validator), or too few transactions, it does nothing; the senders are
-// then recovered as the transactions execute, as before. The result is
-// the same either way: a sender depends only on its transaction.
-func RecoverSenders(signer types.Signer, txs []*types.Transaction) {
-	workers := min(runtime.GOMAXPROCS(0), len(txs)/minSendersPerWorker)
+// RecoverSenders recovers the senders of txs with signer on up to workers
+// goroutines (one by one on this one if workers, or the transactions per
+// worker, are too few), leaving each in its transaction's sender cache, so
+// that executing them one after the other finds them there. A block whose
+// transactions were decoded afresh (a fraud proof's disputed block, an L2
+// block derived from a batch, a proposal's transactions no pool held)
+// otherwise spends a signature recovery per transaction on one core: 45 of
+// the 95 ms the L1 took to verify a fraud proof against a 1,000-transfer
+// block. The result is the same however many workers: a sender depends
+// only on its transaction.
+func RecoverSenders(signer types.Signer, txs []*types.Transaction, workers int) {
+	workers = min(workers, len(txs)/minSendersPerWorker)
 	if workers < 2 {
+		for _, tx := range txs {
+			cacheSender(signer, tx)
+		}
 		return
 	}
 	var next atomic.Int64

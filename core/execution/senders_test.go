@@ -55,50 +55,45 @@ func fresh(t *testing.T, txs []*types.Transaction) []*types.Transaction {
 	return out
 }
 
-// TestRecoverSendersCachesEverySender: with two Ps, RecoverSenders leaves
-// every sender of a block's transactions in their caches (a later
-// types.Sender recovers nothing) and each is its transaction's sender;
-// with one P it leaves them to execution.
+// TestRecoverSendersCachesEverySender: on two workers and on one,
+// RecoverSenders leaves every sender of a block's transactions in their
+// caches (a later types.Sender recovers nothing), each its transaction's
+// sender.
 func TestRecoverSendersCachesEverySender(t *testing.T) {
 	e := newEnv(t, 100)
 	signed := transfers(e, 100)
-	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(2))
-
-	s := &countingSigner{Signer: e.signer}
-	txs := fresh(t, signed)
-	RecoverSenders(s, txs)
-	if got := s.recoveries.Load(); got != 100 {
-		t.Fatalf("%d recoveries for 100 transactions, want 100", got)
-	}
-	for i, tx := range txs {
-		from, err := types.Sender(s, tx)
-		if err != nil || from != addrOf(e.keys[i]) {
-			t.Fatalf("transaction %d: sender %s (%v), want %s", i, from, err, addrOf(e.keys[i]))
+	for _, workers := range []int{2, 1} {
+		s := &countingSigner{Signer: e.signer}
+		txs := fresh(t, signed)
+		RecoverSenders(s, txs, workers)
+		if got := s.recoveries.Load(); got != 100 {
+			t.Fatalf("%d workers: %d recoveries for 100 transactions, want 100", workers, got)
 		}
-	}
-	if got := s.recoveries.Load(); got != 100 {
-		t.Fatalf("%d recoveries after asking every sender again, want still 100 (cached)", got)
-	}
-
-	runtime.GOMAXPROCS(1)
-	one := &countingSigner{Signer: e.signer}
-	RecoverSenders(one, fresh(t, signed))
-	if got := one.recoveries.Load(); got != 0 {
-		t.Fatalf("with one P: %d recoveries ahead of execution, want 0", got)
+		for i, tx := range txs {
+			from, err := types.Sender(s, tx)
+			if err != nil || from != addrOf(e.keys[i]) {
+				t.Fatalf("%d workers: transaction %d: sender %s (%v), want %s", workers, i, from, err, addrOf(e.keys[i]))
+			}
+		}
+		if got := s.recoveries.Load(); got != 100 {
+			t.Fatalf("%d workers: %d recoveries after asking every sender again, want still 100 (cached)", workers, got)
+		}
 	}
 }
 
 // TestRecoverSendersContainsAPanic: a transaction whose recovery panics
 // (its recovery runs again, where the caller contains panics, when it
-// executes) neither ends the process nor stops the others being cached.
+// executes) neither ends the process nor stops the others being cached,
+// on a worker goroutine or on the caller's.
 func TestRecoverSendersContainsAPanic(t *testing.T) {
 	e := newEnv(t, 100)
-	txs := fresh(t, transfers(e, 100))
-	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(2))
-	s := &countingSigner{Signer: e.signer, panicOn: txs[17].Hash()}
-	RecoverSenders(s, txs)
-	if got := s.recoveries.Load(); got != 99 {
-		t.Fatalf("%d recoveries, want the 99 that do not panic", got)
+	for _, workers := range []int{2, 1} {
+		txs := fresh(t, transfers(e, 100))
+		s := &countingSigner{Signer: e.signer, panicOn: txs[17].Hash()}
+		RecoverSenders(s, txs, workers)
+		if got := s.recoveries.Load(); got != 99 {
+			t.Fatalf("%d workers: %d recoveries, want the 99 that do not panic", workers, got)
+		}
 	}
 }
 
