@@ -112,7 +112,7 @@ func (b *rpcBackend) StateAt(_ context.Context, n uint64) (*state.StateDB, error
 // (issue 17: under a load above what the chain finalizes, refusing must
 // cost little).
 func (b *rpcBackend) SendTransaction(_ context.Context, tx *types.Transaction) error {
-	if err := b.pool.CheckRoom(tx); err != nil {
+	if err := b.pool.CheckSubmitRoom(tx); err != nil {
 		b.metrics.admitted("rpc", admissionRefused)
 		return err
 	}

@@ -83,10 +83,30 @@ func (p *Pool) tipFloor() *big.Int {
 // Under a load above what the chain finalizes, this spares a signature
 // recovery per refused transaction.
 func (p *Pool) CheckRoom(tx *types.Transaction) error {
+	return p.checkRoom(tx, p.cfg.MaxTxs)
+}
+
+// CheckSubmitRoom is CheckRoom for a transaction submitted to this node
+// rather than gossiped by a peer: it refuses tx, unless it beats the
+// cheapest pooled, once the pool holds MaxSubmittedTxs, leaving the room
+// above for gossip. Under a load above what the chain takes, each pool
+// then stops taking its own clients' transactions while it still takes
+// the ones its peers took, so the validators hold one shared backlog
+// instead of each its own (issue 17).
+func (p *Pool) CheckSubmitRoom(tx *types.Transaction) error {
+	limit := p.cfg.MaxTxs
+	if p.cfg.MaxSubmittedTxs > 0 && p.cfg.MaxSubmittedTxs < limit {
+		limit = p.cfg.MaxSubmittedTxs
+	}
+	return p.checkRoom(tx, limit)
+}
+
+// checkRoom is CheckRoom with the pool bounded at maxTxs transactions.
+func (p *Pool) checkRoom(tx *types.Transaction, maxTxs int) error {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	size := tx.Size()
-	if len(p.byHash)+1 <= p.cfg.MaxTxs && p.bytes+size <= p.cfg.MaxBytes {
+	if len(p.byHash)+1 <= maxTxs && p.bytes+size <= p.cfg.MaxBytes {
 		return nil
 	}
 	if len(p.gapped) > 0 || len(p.byHash) == 0 {

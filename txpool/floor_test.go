@@ -125,3 +125,42 @@ func TestCheckRoomRefusesBeforeRecovery(t *testing.T) {
 	}
 	mustAdd(t, p2, same)
 }
+
+// TestCheckSubmitRoomKeepsRoomForGossip: past MaxSubmittedTxs a submitted
+// transaction at the floor is refused while a gossiped one (CheckRoom) is
+// still taken up to MaxTxs; one that beats the cheapest is let through to
+// Add, and an unset bound is MaxTxs.
+func TestCheckSubmitRoomKeepsRoomForGossip(t *testing.T) {
+	kr := newKeyring(t, 6)
+	cfg := DefaultConfig()
+	cfg.MaxTxs = 4
+	cfg.MaxSubmittedTxs = 2
+	p := newPool(kr, cfg)
+	mustAdd(t, p, kr.tx(t, 0, 0, 2, 100))
+	submitted := kr.tx(t, 5, 0, 2, 100)
+	if err := p.CheckSubmitRoom(submitted); err != nil {
+		t.Fatalf("1 of 2 submitted room used: %v", err)
+	}
+	mustAdd(t, p, kr.tx(t, 1, 0, 2, 100))
+	err := p.CheckSubmitRoom(submitted)
+	if !errors.Is(err, ErrPoolFull) || !strings.Contains(err.Error(), "2 transactions") {
+		t.Fatalf("submitted room used up: got %v, want ErrPoolFull at 2 transactions", err)
+	}
+	if err := p.CheckRoom(submitted); err != nil {
+		t.Fatalf("gossip room left: %v", err)
+	}
+	if err := p.CheckSubmitRoom(kr.tx(t, 5, 0, 3, 101)); err != nil {
+		t.Fatalf("a submitted transaction beating the cheapest: %v", err)
+	}
+	mustAdd(t, p, kr.tx(t, 2, 0, 2, 100), kr.tx(t, 3, 0, 2, 100))
+	if err := p.CheckRoom(submitted); !errors.Is(err, ErrPoolFull) {
+		t.Fatalf("pool at MaxTxs: gossip got %v, want ErrPoolFull", err)
+	}
+
+	cfg.MaxSubmittedTxs = 0
+	unset := newPool(kr, cfg)
+	mustAdd(t, unset, kr.tx(t, 0, 0, 2, 100), kr.tx(t, 1, 0, 2, 100), kr.tx(t, 2, 0, 2, 100))
+	if err := unset.CheckSubmitRoom(submitted); err != nil {
+		t.Fatalf("no submitted bound, 3 of 4 used: %v", err)
+	}
+}

@@ -16,6 +16,11 @@ import (
 type Config struct {
 	// MaxTxs is the most transactions the pool holds.
 	MaxTxs int
+	// MaxSubmittedTxs, when set below MaxTxs, is the most transactions
+	// the pool holds when one submitted to this node is checked
+	// (CheckSubmitRoom): the room above it is kept for transactions
+	// peers gossip, which their own pools already hold. 0 means MaxTxs.
+	MaxSubmittedTxs int
 	// MaxBytes is the most encoded transaction bytes the pool holds.
 	MaxBytes uint64
 	// MaxFuturePerSender is the most gapped (future) transactions one

@@ -49,6 +49,9 @@ var (
 	txpoolMaxTxsFlag = &cli.IntFlag{Name: "txpool.max-txs", Value: node.DefaultMempoolTxs,
 		Usage:   "most transactions the pool holds; past it, a new one is refused (\"txpool is full\") unless it pays more than the cheapest pooled. A block or two's worth keeps a saturated validator's waits short, its memory bounded and the backlog it admits under overload small",
 		EnvVars: []string{"BILAYER_TXPOOL_MAX_TXS"}}
+	txpoolMaxSubmittedFlag = &cli.IntFlag{Name: "txpool.max-submitted", Value: 0,
+		Usage:   "most transactions the pool may hold for one sent to this node's JSON-RPC to be taken (past it: \"txpool is full\" unless it pays more than the cheapest pooled); the room above, up to --txpool.max-txs, is kept for what peers gossip, so under overload the validators share one backlog (0: half of --txpool.max-txs)",
+		EnvVars: []string{"BILAYER_TXPOOL_MAX_SUBMITTED"}}
 )
 
 // rpcCORSFlag and rpcVHostsFlag are --rpc.cors and --rpc.vhosts.
@@ -63,7 +66,7 @@ running it again resumes at the last committed block. Without <datadir>/keystore
 it runs as a full node. The p2p layer dials only the given bootnodes: no public bootstrap
 peers, DHT, mDNS, NAT port mapping or relays.`,
 		Flags: []cli.Flag{datadirFlag, genesisFlag, passwordFileFlag, p2pListenFlag, bootnodesFlag, rpcAddrFlag,
-			rpcCORSFlag, rpcVHostsFlag, cacheFlag, txpoolMaxTxsFlag, metricsAddrFlag, pprofFlag, adminFlag, adminAddrFlag, devEquivocateFlag, cmdutil.LogLevelFlag, cmdutil.LogFormatFlag},
+			rpcCORSFlag, rpcVHostsFlag, cacheFlag, txpoolMaxTxsFlag, txpoolMaxSubmittedFlag, metricsAddrFlag, pprofFlag, adminFlag, adminAddrFlag, devEquivocateFlag, cmdutil.LogLevelFlag, cmdutil.LogFormatFlag},
 		Action: runNode,
 	}
 }
@@ -144,11 +147,10 @@ func runNode(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	if c.Int(txpoolMaxTxsFlag.Name) < 1 {
-		return fmt.Errorf("--%s %d: at least 1", txpoolMaxTxsFlag.Name, c.Int(txpoolMaxTxsFlag.Name))
+	mempool, err := node.MempoolOf(c.Int(txpoolMaxTxsFlag.Name), c.Int(txpoolMaxSubmittedFlag.Name))
+	if err != nil {
+		return fmt.Errorf("--%s, --%s: %w", txpoolMaxTxsFlag.Name, txpoolMaxSubmittedFlag.Name, err)
 	}
-	mempool := node.DefaultMempool()
-	mempool.MaxTxs = c.Int(txpoolMaxTxsFlag.Name)
 	cfg := node.Config{Genesis: g, DB: db, Network: host, Logger: log, Metrics: metrics, DevEquivocate: c.Bool(devEquivocateFlag.Name),
 		Mempool: mempool}
 	if validatorKey != nil {

@@ -1,0 +1,108 @@
+package node
+
+import (
+	"context"
+	"errors"
+	"math/big"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/ethereum/go-ethereum/common"
+	"github.com/ethereum/go-ethereum/core/types"
+	"github.com/ethereum/go-ethereum/crypto"
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/bilayer/bilayer/node/attacktest"
+	"github.com/bilayer/bilayer/node/wire"
+	"github.com/bilayer/bilayer/p2p"
+	"github.com/bilayer/bilayer/txpool"
+)
+
+// TestSubmittedTransactionsLeaveRoomForGossip: once the pool holds
+// MaxSubmittedTxs, a transaction sent to this node's JSON-RPC is refused
+// ("txpool is full", before its sender is recovered) while one a peer
+// gossips is still pooled, up to MaxTxs (issue 17: under a load above what
+// the chain takes, the validators then hold one shared backlog, not each
+// its own clients').
+func TestSubmittedTransactionsLeaveRoomForGossip(t *testing.T) {
+	gen := hostileGenesis(t, 4)
+	m, err := NewMetrics(prometheus.NewRegistry())
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := newFixtureNodeWith(t, gen, func(c *Config) {
+		c.Metrics = m
+		c.Mempool = DefaultMempool()
+		c.Mempool.MaxTxs = 3
+		c.Mempool.MaxSubmittedTxs = 2
+	})
+	chainID := new(big.Int).SetUint64(gen.ChainID)
+	transfer := func(key int) *types.Transaction {
+		t.Helper()
+		tx, err := attacktest.Transfer(testKey(key), chainID, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return tx
+	}
+	ctx := context.Background()
+	rpc := &rpcBackend{chain: n.chain, pool: n.pool, gate: n.execGate, metrics: n.metrics}
+	for _, key := range []int{2000, 2001} {
+		if err := rpc.SendTransaction(ctx, transfer(key)); err != nil {
+			t.Fatalf("submission %d, with room: %v", key, err)
+		}
+	}
+	if err := rpc.SendTransaction(ctx, transfer(2002)); !errors.Is(err, txpool.ErrPoolFull) {
+		t.Fatalf("a third submission: got %v, want txpool is full", err)
+	}
+	if got := counterValue(t, m.Admissions.WithLabelValues("rpc", admissionRefused)); got != 1 {
+		t.Errorf("rpc refused before recovery: %v, want 1", got)
+	}
+	n.txGate = newTxGate(txWaitBudget) // as startGossip sets it
+	gossiped := transfer(999)
+	data, err := wire.EncodeTxBatch([]*types.Transaction{gossiped}, []common.Address{crypto.PubkeyToAddress(testKey(999).PublicKey)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v := n.validateTxBatch("peer", data); v != p2p.Accept {
+		t.Fatalf("a gossiped transaction with room above the submitted bound: verdict %v, want accept", v)
+	}
+	if n.pool.Get(gossiped.Hash()) == nil {
+		t.Fatal("the gossiped transaction is not pooled")
+	}
+	if got := n.pool.Len(); got != 3 {
+		t.Fatalf("pool holds %d, want 3", got)
+	}
+}
+
+// TestMempoolOfSplitsThePool: the validator's flags give a pool whose
+// submitted share is half of it unless set, and bounds out of range are
+// refused with the figures.
+func TestMempoolOfSplitsThePool(t *testing.T) {
+	for _, c := range []struct {
+		maxTxs, submitted, wantSubmitted int
+	}{
+		{DefaultMempoolTxs, 0, DefaultMempoolSubmittedTxs},
+		{1000, 0, 500},
+		{1000, 800, 800},
+		{1000, 1000, 1000},
+		{1, 0, 1},
+	} {
+		got, err := MempoolOf(c.maxTxs, c.submitted)
+		if err != nil {
+			t.Fatalf("MempoolOf(%d, %d): %v", c.maxTxs, c.submitted, err)
+		}
+		if got.MaxTxs != c.maxTxs || got.MaxSubmittedTxs != c.wantSubmitted {
+			t.Errorf("MempoolOf(%d, %d): %d / %d, want %d / %d", c.maxTxs, c.submitted, got.MaxTxs, got.MaxSubmittedTxs, c.maxTxs, c.wantSubmitted)
+		}
+	}
+	if def := DefaultMempool(); def.MaxTxs != DefaultMempoolTxs || def.MaxSubmittedTxs != DefaultMempoolSubmittedTxs {
+		t.Errorf("DefaultMempool: %d / %d", def.MaxTxs, def.MaxSubmittedTxs)
+	}
+	for _, bad := range [][2]int{{0, 0}, {-1, 0}, {100, 101}, {100, -1}} {
+		if _, err := MempoolOf(bad[0], bad[1]); err == nil || !strings.Contains(err.Error(), strconv.Itoa(bad[0])) {
+			t.Errorf("MempoolOf(%d, %d): %v, want an error naming the figures", bad[0], bad[1], err)
+		}
+	}
+}
