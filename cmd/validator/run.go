@@ -47,7 +47,7 @@ var (
 		EnvVars: []string{"BILAYER_ADMIN_ADDR"}}
 	cacheFlag        = cmdutil.CacheFlag
 	txpoolMaxTxsFlag = &cli.IntFlag{Name: "txpool.max-txs", Value: node.DefaultMempoolTxs,
-		Usage:   "most transactions the pool holds; past it, a new one is refused (\"txpool is full\") unless it pays more than the cheapest pooled. A block or two's worth keeps a saturated validator's waits short, its memory bounded and the backlog it admits under overload small",
+		Usage:   "most transactions the pool holds, its peers' gossip included; past it, a new one is refused (\"txpool is full\") unless it pays more than the cheapest pooled. A few blocks' worth keeps a saturated validator's waits short, its memory bounded and the backlog it admits under overload small",
 		EnvVars: []string{"BILAYER_TXPOOL_MAX_TXS"}}
 	txpoolMaxSubmittedFlag = &cli.IntFlag{Name: "txpool.max-submitted", Value: 0,
 		Usage:   "most transactions the pool may hold for one sent to this node's JSON-RPC to be taken (past it: \"txpool is full\" unless it pays more than the cheapest pooled); the room above, up to --txpool.max-txs, is kept for what peers gossip, so under overload the validators share one backlog (0: half of --txpool.max-txs)",
