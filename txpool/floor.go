@@ -109,7 +109,11 @@ func (p *Pool) checkRoom(tx *types.Transaction, maxTxs int) error {
 	if len(p.byHash)+1 <= maxTxs && p.bytes+size <= p.cfg.MaxBytes {
 		return nil
 	}
-	if len(p.gapped) > 0 || len(p.byHash) == 0 {
+	// At the pool's own bounds Add makes room by evicting a stuck
+	// transaction, whatever tx pays, so it decides; below them (the
+	// submitted share is used up) nothing is evicted and the floor holds.
+	full := len(p.byHash)+1 > p.cfg.MaxTxs || p.bytes+size > p.cfg.MaxBytes
+	if (full && len(p.gapped) > 0) || len(p.byHash) == 0 {
 		return nil
 	}
 	floor := p.tipFloor()

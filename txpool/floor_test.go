@@ -157,6 +157,19 @@ func TestCheckSubmitRoomKeepsRoomForGossip(t *testing.T) {
 		t.Fatalf("pool at MaxTxs: gossip got %v, want ErrPoolFull", err)
 	}
 
+	// A transaction stuck behind a nonce gap lets a gossiped one through
+	// a full pool (Add evicts it) but does not lift the submitted bound,
+	// below which nothing is evicted.
+	stuck := newPool(kr, cfg)
+	mustAdd(t, stuck, kr.tx(t, 2, 5, 2, 100), kr.tx(t, 0, 0, 2, 100))
+	if err := stuck.CheckSubmitRoom(submitted); !errors.Is(err, ErrPoolFull) {
+		t.Fatalf("submitted room used up, one stuck transaction: got %v, want ErrPoolFull", err)
+	}
+	mustAdd(t, stuck, kr.tx(t, 1, 0, 2, 100), kr.tx(t, 3, 0, 2, 100))
+	if err := stuck.CheckRoom(submitted); err != nil {
+		t.Fatalf("full pool with a stuck transaction, gossip: %v", err)
+	}
+
 	cfg.MaxSubmittedTxs = 0
 	unset := newPool(kr, cfg)
 	mustAdd(t, unset, kr.tx(t, 0, 0, 2, 100), kr.tx(t, 1, 0, 2, 100), kr.tx(t, 2, 0, 2, 100))
