@@ -15,7 +15,45 @@ import (
 	"github.com/bilayer/bilayer/node/attacktest"
 	"github.com/bilayer/bilayer/node/wire"
 	"github.com/bilayer/bilayer/p2p"
+	"github.com/bilayer/bilayer/txpool"
 )
+
+// admissionFixture is a node that is not started (no gossip), with
+// metrics, its JSON-RPC backend and its chain id.
+type admissionFixture struct {
+	n       *Node
+	m       *Metrics
+	rpc     *rpcBackend
+	chainID *big.Int
+}
+
+// newAdmissionFixture starts no node: it opens one on a four-validator
+// genesis with the default pool as edit changes it.
+func newAdmissionFixture(t *testing.T, edit func(*txpool.Config)) *admissionFixture {
+	t.Helper()
+	gen := hostileGenesis(t, 4)
+	m, err := NewMetrics(prometheus.NewRegistry())
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := newFixtureNodeWith(t, gen, func(c *Config) {
+		c.Metrics = m
+		c.Mempool = DefaultMempool()
+		edit(&c.Mempool)
+	})
+	return &admissionFixture{n: n, m: m, chainID: new(big.Int).SetUint64(gen.ChainID),
+		rpc: &rpcBackend{chain: n.chain, pool: n.pool, gate: n.execGate, metrics: n.metrics}}
+}
+
+// transfer signs a transfer from testKey(key) for chain id.
+func (f *admissionFixture) transfer(t *testing.T, key int, id *big.Int) *types.Transaction {
+	t.Helper()
+	tx, err := attacktest.Transfer(testKey(key), id, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tx
+}
 
 // TestAdmissionMetricsCountOutcomes: bilayer_txpool_admissions_total
 // tells, per path, the transactions refused before their sender was
@@ -26,28 +64,10 @@ import (
 // senders a refused gossip had recovered (issue 17: what a validator
 // spends under a load above what the chain takes).
 func TestAdmissionMetricsCountOutcomes(t *testing.T) {
-	gen := hostileGenesis(t, 4)
-	m, err := NewMetrics(prometheus.NewRegistry())
-	if err != nil {
-		t.Fatal(err)
-	}
-	n := newFixtureNodeWith(t, gen, func(c *Config) {
-		c.Metrics = m
-		c.Mempool = DefaultMempool()
-		c.Mempool.MaxTxs = 2
-	})
-	chainID := new(big.Int).SetUint64(gen.ChainID)
-	transfer := func(key int, id *big.Int) *types.Transaction {
-		t.Helper()
-		tx, err := attacktest.Transfer(testKey(key), id, 0)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return tx
-	}
+	f := newAdmissionFixture(t, func(c *txpool.Config) { c.MaxTxs = 2 })
+	n, m, rpc, chainID := f.n, f.m, f.rpc, f.chainID
+	transfer := func(key int, id *big.Int) *types.Transaction { return f.transfer(t, key, id) }
 	ctx := context.Background()
-	// The node's backend without its gossip (the node is not started).
-	rpc := &rpcBackend{chain: n.chain, pool: n.pool, gate: n.execGate, metrics: n.metrics}
 	first, second, third := transfer(2000, chainID), transfer(2001, chainID), transfer(2002, chainID)
 	for i, step := range []struct {
 		tx   *types.Transaction

@@ -3,7 +3,6 @@ package node
 import (
 	"context"
 	"errors"
-	"math/big"
 	"strconv"
 	"strings"
 	"testing"
@@ -11,9 +10,7 @@ import (
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/core/types"
 	"github.com/ethereum/go-ethereum/crypto"
-	"github.com/prometheus/client_golang/prometheus"
 
-	"github.com/bilayer/bilayer/node/attacktest"
 	"github.com/bilayer/bilayer/node/wire"
 	"github.com/bilayer/bilayer/p2p"
 	"github.com/bilayer/bilayer/txpool"
@@ -26,28 +23,10 @@ import (
 // the chain takes, the validators then hold one shared backlog, not each
 // its own clients').
 func TestSubmittedTransactionsLeaveRoomForGossip(t *testing.T) {
-	gen := hostileGenesis(t, 4)
-	m, err := NewMetrics(prometheus.NewRegistry())
-	if err != nil {
-		t.Fatal(err)
-	}
-	n := newFixtureNodeWith(t, gen, func(c *Config) {
-		c.Metrics = m
-		c.Mempool = DefaultMempool()
-		c.Mempool.MaxTxs = 3
-		c.Mempool.MaxSubmittedTxs = 2
-	})
-	chainID := new(big.Int).SetUint64(gen.ChainID)
-	transfer := func(key int) *types.Transaction {
-		t.Helper()
-		tx, err := attacktest.Transfer(testKey(key), chainID, 0)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return tx
-	}
+	f := newAdmissionFixture(t, func(c *txpool.Config) { c.MaxTxs, c.MaxSubmittedTxs = 3, 2 })
+	n, m, rpc := f.n, f.m, f.rpc
+	transfer := func(key int) *types.Transaction { return f.transfer(t, key, f.chainID) }
 	ctx := context.Background()
-	rpc := &rpcBackend{chain: n.chain, pool: n.pool, gate: n.execGate, metrics: n.metrics}
 	for _, key := range []int{2000, 2001} {
 		if err := rpc.SendTransaction(ctx, transfer(key)); err != nil {
 			t.Fatalf("submission %d, with room: %v", key, err)
