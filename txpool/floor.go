@@ -121,6 +121,10 @@ func (p *Pool) checkRoom(tx *types.Transaction, maxTxs int) error {
 	if tx.GasTipCapIntCmp(b.tipCap) > 0 || tx.GasFeeCapIntCmp(b.feeCap) > 0 {
 		return nil
 	}
+	if !full {
+		return fmt.Errorf("%w for submitted transactions: %d pooled, the most this node takes from its clients (the rest of its %d is kept for its peers' gossip); this one's caps do not beat the cheapest (tip floor %s wei)",
+			ErrPoolFull, len(p.byHash), p.cfg.MaxTxs, floor)
+	}
 	return fmt.Errorf("%w: %d transactions, %d bytes; this one's caps do not beat the cheapest (tip floor %s wei)",
 		ErrPoolFull, len(p.byHash), p.bytes, floor)
 }

@@ -143,8 +143,9 @@ func TestCheckSubmitRoomKeepsRoomForGossip(t *testing.T) {
 	}
 	mustAdd(t, p, kr.tx(t, 1, 0, 2, 100))
 	err := p.CheckSubmitRoom(submitted)
-	if !errors.Is(err, ErrPoolFull) || !strings.Contains(err.Error(), "2 transactions") {
-		t.Fatalf("submitted room used up: got %v, want ErrPoolFull at 2 transactions", err)
+	if !errors.Is(err, ErrPoolFull) || !strings.Contains(err.Error(), "txpool is full for submitted transactions: 2 pooled") ||
+		!strings.Contains(err.Error(), "the rest of its 4 is kept for its peers' gossip") {
+		t.Fatalf("submitted room used up: got %v, want ErrPoolFull for submitted transactions at 2 of 4", err)
 	}
 	if err := p.CheckRoom(submitted); err != nil {
 		t.Fatalf("gossip room left: %v", err)
