@@ -11,7 +11,9 @@
 // Caches: a DB opened with a cache (NewCached, as every chain is) keeps the
 // trie nodes of the newest states by their position in the trie, each with
 // its hash (nodeCache: a read is answered only by the node with the hash it
-// asks for), and keeps the nodes of staged, not yet flushed states itself
+// asks for; the nodes live in an arena of pointer-free chunks the collector
+// need not scan, compacted as superseded nodes leave dead bytes in them),
+// and keeps the nodes of staged, not yet flushed states itself
 // (pendingStates), so go-ethereum's trie database only reads what is on
 // disk. Stage, Flush and Discard split Commit for a chain that executes a
 // block before it is decided. A DB without a cache (New) stages in

@@ -5,6 +5,8 @@ import (
 	"flag"
 	"math/big"
 	"math/rand/v2"
+	"runtime"
+	"runtime/metrics"
 	"testing"
 	"time"
 
@@ -93,6 +95,9 @@ func BenchmarkBlocksAsTheStateGrows(b *testing.B) {
 	rng := rand.New(rand.NewPCG(1, 2))
 	nonces := make([]uint64, senders)
 	var perBlockTime, execTime []time.Duration
+	var missesAfter, gcsAfter []uint64 // node-cache misses and collections so far, after each block
+	var gcCPUAfter []float64           // the collector's CPU seconds so far, after each block
+	gcSample := []metrics.Sample{{Name: "/gc/cycles/total:gc-cycles"}, {Name: "/gc/heap/live:bytes"}, {Name: "/cpu/classes/gc/total:cpu-seconds"}}
 	for number := uint64(1); b.Loop(); number++ {
 		b.StopTimer()
 		txs := make([]*types.Transaction, perBlock)
@@ -133,6 +138,10 @@ func BenchmarkBlocksAsTheStateGrows(b *testing.B) {
 			b.Fatal(err)
 		}
 		perBlockTime = append(perBlockTime, time.Since(start))
+		metrics.Read(gcSample)
+		missesAfter = append(missesAfter, db.NodeCacheStats().Misses)
+		gcsAfter = append(gcsAfter, gcSample[0].Value.Uint64())
+		gcCPUAfter = append(gcCPUAfter, gcSample[2].Value.Float64())
 	}
 	if len(perBlockTime) < 20 {
 		return // too few blocks to compare (a calibration run)
@@ -156,8 +165,21 @@ func BenchmarkBlocksAsTheStateGrows(b *testing.B) {
 	if st := db.NodeCacheStats(); st.Hits+st.Misses > 0 {
 		b.ReportMetric(100*float64(st.Hits)/float64(st.Hits+st.Misses), "node-cache-hit-%")
 		b.ReportMetric(float64(st.Entries), "node-cache-entries")
+		b.ReportMetric(float64(st.ArenaBytes)/1e6, "node-cache-arena-MB")
 		b.ReportMetric(float64(st.Misses)/blocks, "node-cache-misses/block")
+		n := len(missesAfter)
+		b.ReportMetric(float64(missesAfter[n-1]-missesAfter[n-11])/10, "last-10-misses/block")
 	}
+	// The collector late in the run: its cycles per block over the last
+	// ten blocks and the heap it found live at its last cycle.
+	n := len(gcsAfter)
+	b.ReportMetric(float64(gcsAfter[n-1]-gcsAfter[n-11])/10, "last-10-gcs/block")
+	b.ReportMetric(1000*(gcCPUAfter[n-1]-gcCPUAfter[n-11])/10, "last-10-gc-cpu-ms/block")
+	// The heap the chain keeps: what a collection finds live once the
+	// last block is committed.
+	runtime.GC()
+	metrics.Read(gcSample)
+	b.ReportMetric(float64(gcSample[1].Value.Uint64())/1e6, "live-heap-MB")
 	// What the storage wrote per block, the yardstick for a storage layout
 	// that rewrites less (issue 17): flushed once, then again by each
 	// compaction that moves it down.

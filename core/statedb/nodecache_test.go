@@ -143,7 +143,7 @@ func TestNodeCacheCommitLeavesOutNewLeaves(t *testing.T) {
 	// version of the hot leaf.
 	older := leaf([]byte{0x20, 0x12}, "older version")
 	filler := make([]byte, 32)
-	full := newNodeCache(charge(1, older) + 8*charge(2, filler))
+	full := newNodeCache(charge(older) + 8*charge(filler))
 	full.put(common.Hash{}, []byte{1}, common.HexToHash("0x01"), older)
 	for i := range 8 {
 		path := []byte{9, byte(i)}
@@ -198,10 +198,10 @@ func TestNodeCacheEvictsColdLeavesFirst(t *testing.T) {
 	const leaves, branches = 40, 40
 	budget := 0
 	for i := range leaves {
-		budget += charge(2, leafAt(i, "old"))
+		budget += charge(leafAt(i, "old"))
 	}
 	for i := range branches {
-		budget += charge(2, branchAt(i))
+		budget += charge(branchAt(i))
 	}
 	c := newNodeCache(budget)
 	for i := range leaves {
@@ -275,6 +275,112 @@ func TestNodeCacheStaysWithinItsBudget(t *testing.T) {
 	}
 	if _, _, entries, _ := c.stats(); entries < budget/(2*(100+nodeEntryOverhead)) {
 		t.Fatalf("only %d entries kept in %d bytes", entries, budget)
+	}
+}
+
+// TestNodeCacheCompactionKeepsBlobs: nodes written over again and again
+// leave dead bytes in the arena, which compaction gives back, moving the
+// live entries (a shallow node's superseded chunk is let go at once); every node cached is still answered with its own bytes, a
+// blob handed out before a compaction keeps its bytes after it (the trie
+// holds slices of the blobs it decodes), and an append to a handed-out
+// blob cannot write over the next entry.
+func TestNodeCacheCompactionKeepsBlobs(t *testing.T) {
+	const budget, nodes = 1 << 20, 2000
+	c := newNodeCache(budget)
+	rng := rand.New(rand.NewPCG(3, 4))
+	current := make([][]byte, nodes)
+	version := func(i, round int) []byte {
+		blob := make([]byte, 50+rng.IntN(450))
+		for j := range blob {
+			blob[j] = byte(i + round + j)
+		}
+		return blob
+	}
+	// The first 200 nodes lie near the root (shallowDepth), each in a
+	// chunk of its own; the rest share chunks.
+	const shallow = 200
+	path := func(i int) []byte {
+		if i < shallow {
+			return []byte{byte(i % 16), byte(i / 16)}
+		}
+		return []byte(fmt.Sprintf("node %d", i))
+	}
+	type held struct{ blob, want []byte }
+	var handedOut []held
+	for round := range 30 {
+		for i := range nodes {
+			current[i] = version(i, round)
+			c.put(common.Hash{}, path(i), crypto.Keccak256Hash(current[i]), current[i])
+		}
+		for i := 0; i < nodes; i += 97 {
+			blob, ok := c.get(common.Hash{}, path(i), crypto.Keccak256Hash(current[i]))
+			if !ok {
+				t.Fatalf("round %d: node %d not answered", round, i)
+			}
+			if cap(blob) != len(blob) {
+				t.Fatalf("a blob handed out has room for %d more bytes after it", cap(blob)-len(blob))
+			}
+			handedOut = append(handedOut, held{blob, bytes.Clone(current[i])})
+		}
+	}
+	for i := range nodes {
+		blob, ok := c.get(common.Hash{}, path(i), crypto.Keccak256Hash(current[i]))
+		if !ok || !bytes.Equal(blob, current[i]) {
+			t.Fatalf("node %d: answered %v with %d bytes, want its %d", i, ok, len(blob), len(current[i]))
+		}
+	}
+	for i, h := range handedOut {
+		if !bytes.Equal(h.blob, h.want) {
+			t.Fatalf("blob %d handed out earlier changed after compactions", i)
+		}
+	}
+	if _, _, entries, _ := c.stats(); entries != nodes {
+		t.Fatalf("%d entries, want %d (the budget holds them all)", entries, nodes)
+	}
+	// Thirty versions of about 550 KB were written into a 1 MiB budget:
+	// without compaction the arena would hold them all.
+	if got := c.arenaBytes(); got > 2*budget+arenaChunkSize {
+		t.Fatalf("the arena takes %d bytes for a budget of %d", got, budget)
+	}
+	if c.dead > budget/4+arenaChunkSize {
+		t.Fatalf("%d dead bytes left in the arena, budget %d", c.dead, budget)
+	}
+	live, singles := 0, 0
+	for _, ch := range c.chunks {
+		if ch != nil {
+			live += ch.live
+		}
+		if ch != nil && ch.single {
+			singles++
+		}
+	}
+	if want := c.size - len(c.index)*indexSlotCost; live != want {
+		t.Fatalf("chunks count %d live bytes, the index %d", live, want)
+	}
+	if singles != shallow {
+		t.Fatalf("%d chunks of one node, want %d (one per shallow node: a superseded one frees its chunk)", singles, shallow)
+	}
+}
+
+// TestEntryRefKeepsItsFields: an index slot's location, leaf flag and
+// round are set and read apart from each other.
+func TestEntryRefKeepsItsFields(t *testing.T) {
+	for _, tc := range []struct {
+		chunk uint32
+		off   int
+		leaf  bool
+		round uint32
+	}{{0, 0, false, 0}, {1<<refChunkBits - 1, arenaChunkSize - 1, true, refRoundMask}, {12345, 777, true, 3}, {7, 1, false, refRoundMask + 5}} {
+		r := makeRef(tc.chunk, tc.off).withLeaf(tc.leaf).withReusedIn(tc.round)
+		if r.chunk() != tc.chunk || r.offset() != tc.off || r.leaf() != tc.leaf || r.reusedIn() != roundBits(tc.round) {
+			t.Fatalf("%+v: read back chunk %d offset %d leaf %v round %d", tc, r.chunk(), r.offset(), r.leaf(), r.reusedIn())
+		}
+		if r.where() != makeRef(tc.chunk, tc.off) {
+			t.Fatalf("%+v: location %x, want %x", tc, r.where(), makeRef(tc.chunk, tc.off))
+		}
+		if again := r.withReusedIn(1).withLeaf(!tc.leaf); again.where() != r.where() || again.reusedIn() != 1 || again.leaf() == tc.leaf {
+			t.Fatalf("%+v: rewriting the flags changed the location or missed", tc)
+		}
 	}
 }
 
@@ -637,7 +743,7 @@ func BenchmarkNodeCacheEviction(b *testing.B) {
 			if next%3 == 0 {
 				blob = leaf
 			}
-			c.setLocked(next, 40, common.Hash{byte(next)}, blob, isLeaf(blob), false)
+			c.setLocked(next, false, common.Hash{byte(next)}, blob, isLeaf(blob), false)
 			next++
 		}
 	}
@@ -647,5 +753,5 @@ func BenchmarkNodeCacheEviction(b *testing.B) {
 		b.StartTimer()
 		c.makeRoomLocked(len(branch) + 64)
 	}
-	b.ReportMetric(float64(len(c.nodes)), "entries")
+	b.ReportMetric(float64(len(c.index)), "entries")
 }

@@ -182,6 +182,9 @@ type NodeCacheStats struct {
 	// Entries is the number of nodes it holds, Bytes what they are charged
 	// against its budget (blobs, keys and bookkeeping).
 	Entries, Bytes int
+	// ArenaBytes is the memory its chunks take: the nodes it holds, the
+	// dropped ones not yet compacted away and the newest chunk's free room.
+	ArenaBytes int
 }
 
 // NodeCacheStats returns the trie-node cache's counts (zero without one).
@@ -190,5 +193,5 @@ func (d *DB) NodeCacheStats() NodeCacheStats {
 		return NodeCacheStats{}
 	}
 	h, m, e, b := d.nodes.stats()
-	return NodeCacheStats{Hits: h, Misses: m, LeafMisses: d.nodes.leafMissCount(), Entries: e, Bytes: b}
+	return NodeCacheStats{Hits: h, Misses: m, LeafMisses: d.nodes.leafMissCount(), Entries: e, Bytes: b, ArenaBytes: d.nodes.arenaBytes()}
 }

@@ -13,7 +13,9 @@ import (
 // _misses_total (node reads answered from memory and from the database),
 // _leaf_misses_total (the misses that read a leaf),
 // bilayer_trie_node_cache_entries and bilayer_trie_node_cache_bytes (what it
-// holds, against the trie share of --cache).
+// holds, against the trie share of --cache), and
+// bilayer_trie_node_cache_arena_bytes (the memory its arena takes, dropped
+// nodes not yet compacted away included).
 func RegisterTrieCacheMetrics(reg prometheus.Registerer, db *statedb.DB) error {
 	opts := func(name, help string) prometheus.Opts {
 		return prometheus.Opts{Namespace: "bilayer", Subsystem: "trie_node_cache", Name: name, Help: help}
@@ -29,6 +31,8 @@ func RegisterTrieCacheMetrics(reg prometheus.Registerer, db *statedb.DB) error {
 			func() float64 { return float64(db.NodeCacheStats().Entries) }),
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts(opts("bytes", "Bytes the node cache's nodes are charged against its budget.")),
 			func() float64 { return float64(db.NodeCacheStats().Bytes) }),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts(opts("arena_bytes", "Bytes the node cache's arena takes: its nodes, the dropped ones not yet compacted away and the newest chunk's free room.")),
+			func() float64 { return float64(db.NodeCacheStats().ArenaBytes) }),
 	}
 	for _, c := range cs {
 		if err := reg.Register(c); err != nil {
