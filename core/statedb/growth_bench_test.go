@@ -95,8 +95,8 @@ func BenchmarkBlocksAsTheStateGrows(b *testing.B) {
 	rng := rand.New(rand.NewPCG(1, 2))
 	nonces := make([]uint64, senders)
 	var perBlockTime, execTime []time.Duration
-	var missesAfter, gcsAfter []uint64 // node-cache misses and collections so far, after each block
-	var gcCPUAfter []float64           // the collector's CPU seconds so far, after each block
+	var missesAfter, leafMissesAfter, gcsAfter []uint64 // node-cache misses (all, leaves) and collections so far, after each block
+	var gcCPUAfter []float64                            // the collector's CPU seconds so far, after each block
 	gcSample := []metrics.Sample{{Name: "/gc/cycles/total:gc-cycles"}, {Name: "/gc/heap/live:bytes"}, {Name: "/cpu/classes/gc/total:cpu-seconds"}}
 	for number := uint64(1); b.Loop(); number++ {
 		b.StopTimer()
@@ -139,7 +139,9 @@ func BenchmarkBlocksAsTheStateGrows(b *testing.B) {
 		}
 		perBlockTime = append(perBlockTime, time.Since(start))
 		metrics.Read(gcSample)
-		missesAfter = append(missesAfter, db.NodeCacheStats().Misses)
+		st := db.NodeCacheStats()
+		missesAfter = append(missesAfter, st.Misses)
+		leafMissesAfter = append(leafMissesAfter, st.LeafMisses)
 		gcsAfter = append(gcsAfter, gcSample[0].Value.Uint64())
 		gcCPUAfter = append(gcCPUAfter, gcSample[2].Value.Float64())
 	}
@@ -169,6 +171,7 @@ func BenchmarkBlocksAsTheStateGrows(b *testing.B) {
 		b.ReportMetric(float64(st.Misses)/blocks, "node-cache-misses/block")
 		n := len(missesAfter)
 		b.ReportMetric(float64(missesAfter[n-1]-missesAfter[n-11])/10, "last-10-misses/block")
+		b.ReportMetric(float64(leafMissesAfter[n-1]-leafMissesAfter[n-11])/10, "last-10-leaf-misses/block")
 	}
 	// The collector late in the run: its cycles per block over the last
 	// ten blocks and the heap it found live at its last cycle.
