@@ -362,6 +362,72 @@ func TestNodeCacheCompactionKeepsBlobs(t *testing.T) {
 	}
 }
 
+// TestNodeCacheReadsWhileCompacting: readers that get nodes while a
+// writer supersedes them, filling chunks, evicting and compacting, only
+// ever see a blob whose hash is the one they asked for, and the blobs they
+// were handed keep their bytes after the writer is done (run with -race).
+func TestNodeCacheReadsWhileCompacting(t *testing.T) {
+	const budget, positions, versions = 256 << 10, 1500, 12
+	c := newNodeCache(budget)
+	blobOf := func(i, v int) []byte {
+		blob := make([]byte, 60+(i*7+v*13)%400)
+		for j := range blob {
+			blob[j] = byte(i*31 + v*17 + j)
+		}
+		return blob
+	}
+	path := func(i int) []byte {
+		if i%10 == 0 {
+			return []byte{byte(i % 16), byte(i / 16 % 16)} // shallow: chunks of their own
+		}
+		return []byte(fmt.Sprintf("p%d", i))
+	}
+	done := make(chan struct{})
+	var wg sync.WaitGroup
+	for r := range 3 {
+		wg.Go(func() {
+			rng := rand.New(rand.NewPCG(uint64(r), 1))
+			var kept [][]byte
+			var hashes []common.Hash
+			for {
+				select {
+				case <-done:
+					for k, blob := range kept {
+						if crypto.Keccak256Hash(blob) != hashes[k] {
+							t.Errorf("reader %d: a blob it was handed changed", r)
+							return
+						}
+					}
+					return
+				default:
+				}
+				i, v := rng.IntN(positions), rng.IntN(versions)
+				want := crypto.Keccak256Hash(blobOf(i, v))
+				if blob, ok := c.get(common.Hash{}, path(i), want); ok {
+					if crypto.Keccak256Hash(blob) != want {
+						t.Errorf("reader %d: node %d version %d answered with another node's bytes", r, i, v)
+						return
+					}
+					if len(kept) < 2000 {
+						kept, hashes = append(kept, blob), append(hashes, want)
+					}
+				}
+			}
+		})
+	}
+	for v := range versions {
+		for i := range positions {
+			blob := blobOf(i, v)
+			c.put(common.Hash{}, path(i), crypto.Keccak256Hash(blob), blob)
+		}
+	}
+	close(done)
+	wg.Wait()
+	if c.dead > budget/4+arenaChunkSize {
+		t.Fatalf("%d dead bytes left after the writes, budget %d: compaction did not keep up", c.dead, budget)
+	}
+}
+
 // TestEntryRefKeepsItsFields: an index slot's location, leaf flag and
 // round are set and read apart from each other.
 func TestEntryRefKeepsItsFields(t *testing.T) {
