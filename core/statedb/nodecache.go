@@ -18,14 +18,14 @@ import (
 	"github.com/ethereum/go-ethereum/triedb/database"
 )
 
-// A cached node is an entry in the cache's arena: a header of
-// entryHeader bytes (its position, hash and blob length) followed by its
-// blob; what eviction asks of it (whether it is a leaf, the round a commit
-// last wrote it in) is in its index slot (entryRef). The
-// arena is a list of chunks, each one allocation of arenaChunkSize bytes
-// that holds no pointers, so the collector neither scans the cache nor
-// marks its nodes one by one; the index from positions to entries is a
-// map of integers, which it does not scan either.
+// A cached node is an entry in the cache's arena: a header of entryHeader
+// bytes (its position, hash and blob length) followed by its blob; what
+// eviction asks of it (whether it is a leaf, the round a commit last wrote
+// it in) is in its index slot (entryRef). The arena is a list of chunks,
+// each one allocation of arenaChunkSize bytes that holds no pointers, so
+// the collector neither scans the cache nor marks its nodes one by one;
+// the index from positions to entries is a map of integers, which it does
+// not scan either.
 const (
 	entryHeader = 42
 	// arenaChunkSize is a chunk's size: the largest of the allocator's
@@ -71,11 +71,11 @@ const (
 //
 // Its nodes live in an arena of chunks (entryHeader). A node dropped or
 // superseded leaves its bytes in its chunk until compactLocked moves the
-// chunk's live entries to the newest chunk and lets the chunk go. A chunk's
-// bytes are never written again once an entry is in them, so a blob the cache returned stays as it was
-// for as long as its holder keeps it (the trie keeps slices of the blobs
-// it decodes), and the collector frees a chunk only when no such slice is
-// left.
+// chunk's live entries to the newest chunk and lets the chunk go. A
+// chunk's bytes are never written again once an entry is in them, so a
+// blob the cache returned stays as it was for as long as its holder keeps
+// it (the trie keeps slices of the blobs it decodes), and the collector
+// frees a chunk only when no such slice is left.
 //
 // It is safe for concurrent use.
 type nodeCache struct {
