@@ -1,0 +1,234 @@
+package statedb
+
+import (
+	"cmp"
+	"encoding/binary"
+	"slices"
+
+	"github.com/ethereum/go-ethereum/common"
+)
+
+// A cached node is an entry in the cache's arena: a header of entryHeader
+// bytes (its position, hash and blob length) followed by its blob; what
+// eviction asks of it (whether it is a leaf, the round a commit last wrote
+// it in) is in its index slot (entryRef). The arena is a list of chunks,
+// each one allocation of arenaChunkSize bytes that holds no pointers, so
+// the collector neither scans the cache nor marks its nodes one by one;
+// the index from positions to entries is a map of integers, which it does
+// not scan either.
+const (
+	entryHeader = 42
+	// arenaChunkSize is a chunk's size: the largest of the allocator's
+	// size classes, so chunks come from its spans and not as large
+	// objects, whose runs of pages fragment the heap and make the runtime
+	// return pages to the OS and fault them back in.
+	arenaChunkSize = 32 << 10
+	// shallowDepth is the deepest path at which a node is kept in a chunk
+	// of its own: a block of a thousand transfers rewrites nearly every
+	// node this near the root, so kept among others they would be most of
+	// what compaction moves; alone, a superseded one frees its chunk.
+	shallowDepth = 3
+	// indexSlotCost is what an entry's index slot takes: a map[uint64]uint64
+	// slot is 16 bytes and a control byte, at a load between 7/16 and 7/8.
+	indexSlotCost = 32
+	// nodeEntryOverhead is what a cached node costs beside its blob.
+	nodeEntryOverhead = entryHeader + indexSlotCost
+	// maxCachedBlob is the largest blob the cache holds (its length is a
+	// uint16 in the header); a trie node is at most a few hundred bytes.
+	maxCachedBlob = 1<<16 - 1
+)
+
+// The header's fields, at these offsets.
+const (
+	hdrPos  = 0  // uint64: the position (positionOf), to find the entry's index slot from the chunk
+	hdrHash = 8  // the node's hash
+	hdrLen  = 40 // uint16: the blob's length
+)
+
+// arenaChunk is one allocation of the arena: its entries, one after
+// another, in buf, and how many of buf's bytes are entries still in the
+// index. A single chunk holds one shallow node (shallowDepth) and is let
+// go when the node leaves the index.
+type arenaChunk struct {
+	buf    []byte
+	live   int
+	single bool
+}
+
+// entryRef is an entry's index slot: where it is (its offset in its chunk
+// in the low refOffsetBits, then its chunk's number), whether it is a leaf
+// (refLeaf) and the eviction round in which a commit wrote it over a
+// cached one (reusedIn; 0 if none), so that eviction reads no entry.
+type entryRef uint64
+
+const (
+	refOffsetBits = 16 // a chunk is at most arenaChunkSize, or one entry
+	refChunkBits  = 28
+	refWhere      = 1<<(refOffsetBits+refChunkBits) - 1
+	refLeaf       = 1 << (refOffsetBits + refChunkBits)
+	refRoundShift = refOffsetBits + refChunkBits + 1
+	// refRoundMask keeps the low bits of a round: a leaf written again
+	// exactly that many rounds ago is kept once more, which is harmless.
+	refRoundMask = 1<<(64-refRoundShift) - 1
+)
+
+func makeRef(chunk uint32, off int) entryRef {
+	return entryRef(uint64(chunk)<<refOffsetBits | uint64(off))
+}
+func (r entryRef) chunk() uint32    { return uint32(r>>refOffsetBits) & (1<<refChunkBits - 1) }
+func (r entryRef) offset() int      { return int(r & (1<<refOffsetBits - 1)) }
+func (r entryRef) where() entryRef  { return r & refWhere }
+func (r entryRef) leaf() bool       { return r&refLeaf != 0 }
+func (r entryRef) reusedIn() uint32 { return uint32(r>>refRoundShift) & refRoundMask }
+func roundBits(round uint32) uint32 { return round & refRoundMask }
+func (r entryRef) withLeaf(leaf bool) entryRef {
+	if leaf {
+		return r | refLeaf
+	}
+	return r &^ refLeaf
+}
+func (r entryRef) withReusedIn(round uint32) entryRef {
+	return r&^(refRoundMask<<refRoundShift) | entryRef(roundBits(round))<<refRoundShift
+}
+
+// charge is what an entry of blob costs the budget.
+func charge(blob []byte) int { return len(blob) + nodeEntryOverhead }
+
+// entryLocked returns the header and the blob of the entry at ref. The
+// blob's capacity ends with it, so an append to it cannot reach the next
+// entry.
+func (c *nodeCache) entryLocked(ref entryRef) (header, blob []byte) {
+	buf := c.chunks[ref.chunk()].buf
+	off := ref.offset()
+	header = buf[off : off+entryHeader : off+entryHeader]
+	n := int(binary.LittleEndian.Uint16(header[hdrLen:]))
+	return header, buf[off+entryHeader : off+entryHeader+n : off+entryHeader+n]
+}
+
+// appendLocked writes an entry into the head chunk, starting a new head
+// when it is full, and returns where the entry is.
+func (c *nodeCache) appendLocked(pos uint64, hash common.Hash, blob []byte) entryRef {
+	n := entryHeader + len(blob)
+	head := c.chunks[c.head]
+	if len(head.buf)+n > cap(head.buf) {
+		c.head = c.newChunkLocked(max(arenaChunkSize, n), false)
+		head = c.chunks[c.head]
+	}
+	off := len(head.buf)
+	head.buf = head.buf[:off+n]
+	writeEntry(head.buf[off:off+n], pos, hash, blob)
+	head.live += n
+	return makeRef(c.head, off)
+}
+
+// appendSingleLocked writes an entry into a chunk of its own and returns
+// where it is.
+func (c *nodeCache) appendSingleLocked(pos uint64, hash common.Hash, blob []byte) entryRef {
+	n := entryHeader + len(blob)
+	id := c.newChunkLocked(n, true)
+	ch := c.chunks[id]
+	ch.buf = ch.buf[:n]
+	writeEntry(ch.buf, pos, hash, blob)
+	ch.live = n
+	return makeRef(id, 0)
+}
+
+// writeEntry writes an entry's header and blob into e, which is exactly
+// their size.
+func writeEntry(e []byte, pos uint64, hash common.Hash, blob []byte) {
+	binary.LittleEndian.PutUint64(e[hdrPos:], pos)
+	copy(e[hdrHash:], hash[:])
+	binary.LittleEndian.PutUint16(e[hdrLen:], uint16(len(blob)))
+	copy(e[entryHeader:], blob)
+}
+
+// newChunkLocked adds an empty chunk of capacity size, single or not,
+// under a free number and returns the number.
+func (c *nodeCache) newChunkLocked(size int, single bool) uint32 {
+	ch := &arenaChunk{buf: make([]byte, 0, size), single: single}
+	if n := len(c.freeIDs); n > 0 {
+		id := c.freeIDs[n-1]
+		c.freeIDs = c.freeIDs[:n-1]
+		c.chunks[id] = ch
+		return id
+	}
+	c.chunks = append(c.chunks, ch)
+	return uint32(len(c.chunks) - 1)
+}
+
+// freeChunkLocked lets chunk id go and makes its number free.
+func (c *nodeCache) freeChunkLocked(id uint32) {
+	c.chunks[id] = nil
+	c.freeIDs = append(c.freeIDs, id)
+}
+
+// dropLocked takes the entry at ref, the one at pos, out of the index; its
+// bytes stay in its chunk, dead, until the chunk is compacted.
+func (c *nodeCache) dropLocked(pos uint64, ref entryRef) {
+	_, blob := c.entryLocked(ref)
+	n := entryHeader + len(blob)
+	c.size -= charge(blob)
+	delete(c.index, pos)
+	if ch := c.chunks[ref.chunk()]; ch.single {
+		c.freeChunkLocked(ref.chunk())
+	} else {
+		ch.live -= n
+		c.dead += n
+	}
+}
+
+// compactLocked, once the dead bytes exceed a quarter of the budget, moves
+// the live entries of the chunks that are least live to the head and lets
+// those chunks go, until the dead bytes are under an eighth of the budget.
+// Each chunk given up is at most half live, so moving its entries costs at
+// most what it frees. The chunks given up stay allocated while the blobs
+// read from them are held.
+func (c *nodeCache) compactLocked() {
+	if c.dead <= c.budget/4 {
+		return
+	}
+	var victims []uint32
+	for i, ch := range c.chunks {
+		if ch != nil && !ch.single && uint32(i) != c.head && ch.live*2 <= len(ch.buf) {
+			victims = append(victims, uint32(i))
+		}
+	}
+	slices.SortFunc(victims, func(a, b uint32) int {
+		return cmp.Compare(c.chunks[a].live*len(c.chunks[b].buf), c.chunks[b].live*len(c.chunks[a].buf))
+	})
+	for _, id := range victims {
+		if c.dead <= c.budget/8 {
+			return
+		}
+		ch := c.chunks[id]
+		wasDead := len(ch.buf) - ch.live
+		for off := 0; off < len(ch.buf); {
+			e := ch.buf[off:]
+			pos := binary.LittleEndian.Uint64(e[hdrPos:])
+			n := entryHeader + int(binary.LittleEndian.Uint16(e[hdrLen:]))
+			if ref, ok := c.index[pos]; ok && ref.where() == makeRef(id, off) {
+				var hash common.Hash
+				copy(hash[:], e[hdrHash:])
+				c.index[pos] = c.appendLocked(pos, hash, e[entryHeader:n]) | ref&^refWhere
+				ch.live -= n
+			}
+			off += n
+		}
+		c.dead -= wasDead
+		c.freeChunkLocked(id)
+	}
+}
+
+// arenaBytes returns the bytes the cache's chunks take: its entries, the
+// dead ones not yet compacted away and the head chunk's free room.
+func (c *nodeCache) arenaBytes() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	n := 0
+	for _, ch := range c.chunks {
+		if ch != nil {
+			n += cap(ch.buf)
+		}
+	}
+	return n
+}
