@@ -78,7 +78,11 @@ type driver struct {
 	nonce      uint64
 
 	heightStart time.Time
-	lastCommit  time.Time
+	// slot is the current height's scheduled start (pacing.go): at or
+	// before heightStart, behind it when the height before ran late.
+	// nextSlot is the next height's, set when this one is committed.
+	slot, nextSlot time.Time
+	lastCommit     time.Time
 	// proposalAt is when the height's first proposal arrived (or this
 	// node built its own), for the commit's log line; proposalArrived is
 	// when that proposal reached this node's gossip check (the same for
@@ -149,6 +153,7 @@ func (d *driver) resetHeight() {
 	d.own = nil
 	d.heard, d.heardSlots = nil, nil
 	d.heightStart = time.Now()
+	d.slot, d.nextSlot = slotOf(d.nextSlot, d.heightStart), time.Time{}
 	d.proposalAt, d.proposalArrived, d.proposalSent = time.Time{}, time.Time{}, time.Time{}
 	d.signTook = 0
 	d.aheadWait = 0

@@ -79,13 +79,13 @@ func (d *driver) startAhead(h consensus.Height, ex *chain.Executed, execTook tim
 	}
 	txs := n.pool.ExecutableAfter(n.chain.NextBaseFee(b.Header), next)
 	// Filling may take until a fill time after the next height can start:
-	// one block time after this one started, and not before the other
+	// one block time after this one's slot (pacing.go), and not before the other
 	// validators have executed this block too (about as long as it took
 	// this node). The proposal then goes out no later than if it were
 	// built when that height starts. Building ahead shares the cores with
 	// the validators executing this height's block, so it is slower than
 	// a build at the height's start.
-	deadline := d.heightStart.Add(n.cfg.Genesis.BlockTime.Duration)
+	deadline := nextSlot(d.slot, time.Now(), n.cfg.Genesis.BlockTime.Duration)
 	if others := time.Now().Add(execTook); deadline.Before(others) {
 		deadline = others
 	}

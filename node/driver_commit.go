@@ -199,7 +199,10 @@ func (d *driver) commit(ctx context.Context, c consensus.Commit) (consensus.Inpu
 				"took", now.Sub(d.heightStart).Round(time.Millisecond), "gasUsed", b.Header.GasUsed, "gasTarget", after)
 		}
 	}
-	wait := n.cfg.Genesis.BlockTime.Duration - now.Sub(d.heightStart)
+	if !d.synced[c.BlockID] {
+		d.nextSlot = nextSlot(d.slot, now, n.cfg.Genesis.BlockTime.Duration)
+	}
+	wait := d.nextSlot.Sub(now)
 	if d.synced[c.BlockID] || wait <= 0 {
 		return d.appliedInput(c.Height)
 	}

@@ -123,7 +123,10 @@ func TestBufferedNextHeightMessagesAreReplayed(t *testing.T) {
 			if path == "synced block" {
 				h.deliver(evSynced{block: b1, commit: bc1})
 			} else {
-				h.d.heightStart = time.Now().Add(-time.Hour) // height 1 took longer than the block time
+				// Height 1 took longer than the block time (pacing.go
+				// schedules the next from the slot).
+				h.d.heightStart = time.Now().Add(-time.Hour)
+				h.d.slot = h.d.heightStart
 				h.deliver(evMessage{msg: h.proposal(p1, b1, 0, consensus.NilRound, nil)})
 				for _, t := range []consensus.VoteType{consensus.Prevote, consensus.Precommit} {
 					for _, v := range h.votes(signers, t, 1, 0, id1) {

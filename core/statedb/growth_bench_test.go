@@ -96,8 +96,11 @@ func BenchmarkBlocksAsTheStateGrows(b *testing.B) {
 	nonces := make([]uint64, senders)
 	var perBlockTime, execTime []time.Duration
 	var missesAfter, leafMissesAfter, gcsAfter []uint64 // node-cache misses (all, leaves) and collections so far, after each block
-	var gcCPUAfter []float64                            // the collector's CPU seconds so far, after each block
-	gcSample := []metrics.Sample{{Name: "/gc/cycles/total:gc-cycles"}, {Name: "/gc/heap/live:bytes"}, {Name: "/cpu/classes/gc/total:cpu-seconds"}}
+	var compactedAfter []int64
+	var scavengeCPUAfter []float64 // the runtime's CPU seconds returning memory to the OS so far
+	var gcCPUAfter []float64       // the collector's CPU seconds so far, after each block
+	gcSample := []metrics.Sample{{Name: "/gc/cycles/total:gc-cycles"}, {Name: "/gc/heap/live:bytes"}, {Name: "/cpu/classes/gc/total:cpu-seconds"},
+		{Name: "/cpu/classes/scavenge/total:cpu-seconds"}}
 	for number := uint64(1); b.Loop(); number++ {
 		b.StopTimer()
 		txs := make([]*types.Transaction, perBlock)
@@ -144,6 +147,10 @@ func BenchmarkBlocksAsTheStateGrows(b *testing.B) {
 		leafMissesAfter = append(leafMissesAfter, st.LeafMisses)
 		gcsAfter = append(gcsAfter, gcSample[0].Value.Uint64())
 		gcCPUAfter = append(gcCPUAfter, gcSample[2].Value.Float64())
+		scavengeCPUAfter = append(scavengeCPUAfter, gcSample[3].Value.Float64())
+		if st, err := kv.Stats(); err == nil {
+			compactedAfter = append(compactedAfter, st.CompactedBytes)
+		}
 	}
 	if len(perBlockTime) < 20 {
 		return // too few blocks to compare (a calibration run)
@@ -178,6 +185,7 @@ func BenchmarkBlocksAsTheStateGrows(b *testing.B) {
 	n := len(gcsAfter)
 	b.ReportMetric(float64(gcsAfter[n-1]-gcsAfter[n-11])/10, "last-10-gcs/block")
 	b.ReportMetric(1000*(gcCPUAfter[n-1]-gcCPUAfter[n-11])/10, "last-10-gc-cpu-ms/block")
+	b.ReportMetric(1000*(scavengeCPUAfter[n-1]-scavengeCPUAfter[n-11])/10, "last-10-scavenge-cpu-ms/block")
 	// The heap the chain keeps: what a collection finds live once the
 	// last block is committed.
 	runtime.GC()
@@ -189,5 +197,8 @@ func BenchmarkBlocksAsTheStateGrows(b *testing.B) {
 	if st, err := kv.Stats(); err == nil {
 		b.ReportMetric(float64(st.FlushedBytes)/blocks/1e6, "flushed-MB/block")
 		b.ReportMetric(float64(st.CompactedBytes)/blocks/1e6, "compacted-MB/block")
+		if n := len(compactedAfter); n > 20 {
+			b.ReportMetric(float64(compactedAfter[n-1]-compactedAfter[n-21])/20/1e6, "last-20-compacted-MB/block")
+		}
 	}
 }
