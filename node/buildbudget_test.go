@@ -15,9 +15,9 @@ import (
 // late heights with light blocks.
 func TestBuildBudgetFollowsTheChain(t *testing.T) {
 	const blockTime, gasLimit = time.Second, 200_000_000
-	b := newBuildBudget(250*time.Millisecond, blockTime, gasLimit)
-	if b.gasTarget() != gasLimit/8 || b.fillTime() != 250*time.Millisecond {
-		t.Fatalf("starts at %d gas, %s; want %d, 250ms", b.gasTarget(), b.fillTime(), gasLimit/8)
+	b := newBuildBudget(400*time.Millisecond, blockTime, gasLimit)
+	if b.gasTarget() != gasLimit/8 || b.fillTime() != 400*time.Millisecond {
+		t.Fatalf("starts at %d gas, %s; want %d, 400ms", b.gasTarget(), b.fillTime(), gasLimit/8)
 	}
 	for b.gasTarget() < gasLimit { // healthy, full heights raise it to the limit
 		b.observe(0, 500*time.Millisecond, 200*time.Millisecond, b.gasTarget())
@@ -111,14 +111,14 @@ func TestBuildBudgetFollowsTheChain(t *testing.T) {
 	}
 }
 
-// TestFillTimeIsAQuarterOfTheShorter: a proposer fills for a quarter of
+// TestFillTimeIsTwoFifthsOfTheShorter: a proposer fills for two fifths of
 // the block time, or of the propose timeout if that is shorter: the
-// devnet's 2 s timeout and 1 s blocks keep the 250 ms fill.
-func TestFillTimeIsAQuarterOfTheShorter(t *testing.T) {
+// devnet's 2 s timeout and 1 s blocks give a 400 ms fill.
+func TestFillTimeIsTwoFifthsOfTheShorter(t *testing.T) {
 	for _, c := range []struct{ timeout, block, want time.Duration }{
-		{2 * time.Second, time.Second, 250 * time.Millisecond},
-		{600 * time.Millisecond, time.Second, 150 * time.Millisecond},
-		{time.Second, 2 * time.Second, 250 * time.Millisecond},
+		{2 * time.Second, time.Second, 400 * time.Millisecond},
+		{600 * time.Millisecond, time.Second, 240 * time.Millisecond},
+		{time.Second, 2 * time.Second, 400 * time.Millisecond},
 	} {
 		if got := fillTimeOf(c.timeout, c.block); got != c.want {
 			t.Errorf("timeout %s, block time %s: fill %s, want %s", c.timeout, c.block, got, c.want)

@@ -369,8 +369,9 @@ func (d *driver) build(a consensus.BuildValue) consensus.Input {
 	start := time.Now()
 	// Validators must receive and re-execute the block before their
 	// propose timeout, and they share the machine's cores: the proposer
-	// fills for at most a quarter of that timeout, and stops at the gas
-	// target that follows the chain's heights (buildbudget.go).
+	// fills for at most two fifths of the block time or of that timeout
+	// (fillTimeOf), and stops at the gas target that follows the chain's
+	// heights (buildbudget.go).
 	fill := d.budget.fillTime()
 	var ex *chain.Executed
 	n.execGate.exclusive(func() {
