@@ -74,10 +74,7 @@ func TestPacedHeightsKeepTheBlockTimeOnAverage(t *testing.T) {
 // start), so the next height's timer wins the half back.
 func TestLateHeightKeepsTheSchedule(t *testing.T) {
 	h := newDriverHarness(t)
-	p1 := h.proposerOf(1, 0)
-	self := h.others(p1)[0]
-	signers := h.others(self)
-	b1, _ := h.nextBlock(p1, 0, signers)
+	self, p1, _, signers, b1, _, _ := twoHeights(h)
 	id1 := consensus.BlockID(b1.Hash())
 	h.start(self, memdb.New(), nil)
 	bt := h.c.gen.BlockTime.Duration
