@@ -423,8 +423,22 @@ func TestNodeCacheReadsWhileCompacting(t *testing.T) {
 	}
 	close(done)
 	wg.Wait()
-	if c.dead > budget/4+arenaChunkSize {
-		t.Fatalf("%d dead bytes left after the writes, budget %d: compaction did not keep up", c.dead, budget)
+	// Compaction's promise after every put: dead bytes past a quarter of
+	// the budget are left only where no chunk is worth compacting (each
+	// other chunk more than half live; the head chunk is being filled).
+	// Which entries evictions drop, and so where the dead bytes fall,
+	// depends on what the readers touched, so the dead bytes themselves
+	// vary from run to run.
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.dead <= budget/4 {
+		return
+	}
+	for id, ch := range c.chunks {
+		if ch != nil && !ch.single && uint32(id) != c.head && ch.live*2 <= len(ch.buf) {
+			t.Fatalf("%d dead bytes left after the writes, budget %d, and chunk %d is %d of %d bytes live: compaction did not keep up",
+				c.dead, budget, id, ch.live, len(ch.buf))
+		}
 	}
 }
 
