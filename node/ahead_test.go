@@ -217,9 +217,15 @@ func TestSmallBlockBuiltAheadIsBuiltAgain(t *testing.T) {
 // poolTransfers pools count transfers from the harness's user, nonces 0 on.
 func poolTransfers(t *testing.T, h *driverHarness, count uint64) {
 	t.Helper()
+	addToPool(t, h.n, userTransfers(t, h, count))
+}
+
+// userTransfers signs count transfers from the harness's user, nonces 0 on.
+func userTransfers(t *testing.T, h *driverHarness, count uint64) types.Transactions {
+	t.Helper()
 	signer := types.LatestSignerForChainID(big.NewInt(int64(h.c.gen.ChainID)))
 	to := common.HexToAddress("0xdead")
-	var txs []*types.Transaction
+	var txs types.Transactions
 	for nonce := range count {
 		tx, err := types.SignNewTx(h.c.user, signer, &types.DynamicFeeTx{ChainID: signer.ChainID(), Nonce: nonce,
 			GasTipCap: big.NewInt(1e9), GasFeeCap: big.NewInt(100e9), Gas: 21000, To: &to, Value: big.NewInt(1)})
@@ -228,7 +234,13 @@ func poolTransfers(t *testing.T, h *driverHarness, count uint64) {
 		}
 		txs = append(txs, tx)
 	}
-	for i, err := range h.n.pool.Add(txs...) {
+	return txs
+}
+
+// addToPool pools txs in n's pool.
+func addToPool(t *testing.T, n *Node, txs types.Transactions) {
+	t.Helper()
+	for i, err := range n.pool.Add(txs...) {
 		if err != nil {
 			t.Fatalf("pool transfer %d: %v", i, err)
 		}

@@ -359,6 +359,7 @@ func (d *driver) build(a consensus.BuildValue) consensus.Input {
 		d.proposalAt = time.Now()
 		d.proposalArrived = d.proposalAt
 		d.stage(ex)
+		n.pool.SetDeciding(ex.Block.Transactions)
 		n.log.Debug("Proposing the block built ahead", "height", a.Height, "txs", len(ex.Block.Transactions), "took", took)
 		n.builtAhead.Add(1)
 		if n.metrics != nil {
@@ -390,6 +391,7 @@ func (d *driver) build(a consensus.BuildValue) consensus.Input {
 	d.proposalAt = time.Now()
 	d.proposalArrived = d.proposalAt
 	d.stage(ex)
+	n.pool.SetDeciding(ex.Block.Transactions)
 	return consensus.ValueBuilt{Height: a.Height, Round: a.Round, BlockID: id}
 }
 
@@ -442,6 +444,9 @@ func (d *driver) check(h consensus.Height, id consensus.BlockID) error {
 	d.execTook[id] = time.Since(start)
 	d.stage(ex)
 	if h == d.m.Height() && !d.synced[id] {
+		// Its transactions leave the pool at the commit: they no longer
+		// take the clients' share of it (txpool SetDeciding).
+		d.n.pool.SetDeciding(b.Transactions)
 		d.startAhead(h, ex, d.execTook[id])
 	}
 	return nil

@@ -11,8 +11,10 @@ import (
 	"github.com/ethereum/go-ethereum/core/types"
 	"github.com/ethereum/go-ethereum/crypto"
 
+	"github.com/bilayer/bilayer/node/consensus"
 	"github.com/bilayer/bilayer/node/wire"
 	"github.com/bilayer/bilayer/p2p"
+	"github.com/bilayer/bilayer/store/memdb"
 	"github.com/bilayer/bilayer/txpool"
 )
 
@@ -52,6 +54,45 @@ func TestSubmittedTransactionsLeaveRoomForGossip(t *testing.T) {
 	}
 	if got := n.pool.Len(); got != 3 {
 		t.Fatalf("pool holds %d, want 3", got)
+	}
+}
+
+// TestCheckedProposalLeavesTheClientsShare: once the driver has checked
+// the proposal of its height, the block's pooled transactions no longer
+// take the share of the pool its JSON-RPC clients may fill (they leave at
+// the commit), so clients can fill it for the next block while this one is
+// voted on; the commit takes them out of the count with the pool.
+func TestCheckedProposalLeavesTheClientsShare(t *testing.T) {
+	h := newDriverHarness(t)
+	p1 := h.proposerOf(1, 0)
+	self := h.others(p1)[0]
+	signers := h.others(self)
+	txs := userTransfers(t, h, 4)
+	addToPool(t, h.src, txs)
+	b1, _ := h.nextBlock(p1, 0, signers)
+	if len(b1.Transactions) != len(txs) {
+		t.Fatalf("block 1 holds %d transfers, want %d", len(b1.Transactions), len(txs))
+	}
+	id1 := consensus.BlockID(b1.Hash())
+	h.start(self, memdb.New(), nil)
+	addToPool(t, h.n, txs)
+	if got := h.n.pool.Deciding(); got != 0 {
+		t.Fatalf("%d pooled transactions counted as the block being decided before any proposal", got)
+	}
+	h.deliver(evMessage{msg: h.proposal(p1, b1, 0, consensus.NilRound, nil)})
+	if got := h.n.pool.Deciding(); got != len(txs) {
+		t.Fatalf("after the proposal was checked %d pooled transactions count as the block being decided, want its %d", got, len(txs))
+	}
+	for _, typ := range []consensus.VoteType{consensus.Prevote, consensus.Precommit} {
+		for _, v := range h.votes(signers, typ, 1, 0, id1) {
+			h.deliver(evMessage{msg: consensusMsg{vote: &v}})
+		}
+	}
+	if h.head() != 1 {
+		t.Fatalf("head %d, want block 1 committed", h.head())
+	}
+	if got, left := h.n.pool.Deciding(), h.n.pool.Len(); got != 0 || left != 0 {
+		t.Fatalf("after the commit: %d counted as the block being decided, %d pooled; want 0 and 0", got, left)
 	}
 }
 

@@ -83,30 +83,37 @@ func (p *Pool) tipFloor() *big.Int {
 // Under a load above what the chain finalizes, this spares a signature
 // recovery per refused transaction.
 func (p *Pool) CheckRoom(tx *types.Transaction) error {
-	return p.checkRoom(tx, p.cfg.MaxTxs)
+	return p.checkRoom(tx, p.cfg.MaxTxs, false)
 }
 
 // CheckSubmitRoom is CheckRoom for a transaction submitted to this node
 // rather than gossiped by a peer: it refuses tx, unless it beats the
-// cheapest pooled, once the pool holds MaxSubmittedTxs, leaving the room
+// cheapest pooled, once the pool holds MaxSubmittedTxs besides the
+// transactions of the block being decided (SetDeciding), leaving the room
 // above for gossip. Under a load above what the chain takes, each pool
 // then stops taking its own clients' transactions while it still takes
 // the ones its peers took, so the validators hold one shared backlog
-// instead of each its own (issue 17).
+// instead of each its own (issue 17), of up to MaxSubmittedTxs waiting
+// for the blocks after the one being decided.
 func (p *Pool) CheckSubmitRoom(tx *types.Transaction) error {
 	limit := p.cfg.MaxTxs
 	if p.cfg.MaxSubmittedTxs > 0 && p.cfg.MaxSubmittedTxs < limit {
 		limit = p.cfg.MaxSubmittedTxs
 	}
-	return p.checkRoom(tx, limit)
+	return p.checkRoom(tx, limit, true)
 }
 
-// checkRoom is CheckRoom with the pool bounded at maxTxs transactions.
-func (p *Pool) checkRoom(tx *types.Transaction, maxTxs int) error {
+// checkRoom is CheckRoom with the pool bounded at maxTxs transactions,
+// not counting the block being decided's when waiting says so.
+func (p *Pool) checkRoom(tx *types.Transaction, maxTxs int, waiting bool) error {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	size := tx.Size()
-	if len(p.byHash)+1 <= maxTxs && p.bytes+size <= p.cfg.MaxBytes {
+	count := len(p.byHash)
+	if waiting {
+		count -= p.deciding.held
+	}
+	if count+1 <= maxTxs && len(p.byHash)+1 <= p.cfg.MaxTxs && p.bytes+size <= p.cfg.MaxBytes {
 		return nil
 	}
 	// At the pool's own bounds Add makes room by evicting a stuck
@@ -122,8 +129,8 @@ func (p *Pool) checkRoom(tx *types.Transaction, maxTxs int) error {
 		return nil
 	}
 	if !full {
-		return fmt.Errorf("%w for submitted transactions: %d pooled, the most this node takes from its clients (the rest of its %d is kept for its peers' gossip); this one's caps do not beat the cheapest (tip floor %s wei)",
-			ErrPoolFull, len(p.byHash), p.cfg.MaxTxs, floor)
+		return fmt.Errorf("%w for submitted transactions: %d pooled waiting for the blocks after the one being decided (which holds %d more), the most this node takes from its clients (the rest of its %d is kept for its peers' gossip); this one's caps do not beat the cheapest (tip floor %s wei)",
+			ErrPoolFull, count, p.deciding.held, p.cfg.MaxTxs, floor)
 	}
 	return fmt.Errorf("%w: %d transactions, %d bytes; this one's caps do not beat the cheapest (tip floor %s wei)",
 		ErrPoolFull, len(p.byHash), p.bytes, floor)

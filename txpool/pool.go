@@ -162,6 +162,8 @@ type Pool struct {
 	// floor bounds every pooled transaction's caps from below (floor.go).
 	gapped map[common.Address]*account
 	floor  tipBound
+	// deciding is the block being decided (deciding.go).
+	deciding decidingSet
 }
 
 // New returns an empty pool validating against st at baseFee.
@@ -276,6 +278,7 @@ func (p *Pool) insert(acc *account, e *entry) {
 	acc.byNonce[e.tx.Nonce()] = e
 	acc.cost.Add(&acc.cost, e.cost)
 	p.byHash[e.tx.Hash()] = e
+	p.deciding.inserted(e.tx.Hash())
 	p.bytes += e.size
 	p.floor.add(e)
 	p.markGaps(e.sender, acc)
@@ -320,6 +323,7 @@ func bumped(x *big.Int, percent uint64) *big.Int {
 // remove deletes e from every index.
 func (p *Pool) remove(e *entry) {
 	delete(p.byHash, e.tx.Hash())
+	p.deciding.removed(e.tx.Hash())
 	if acc, ok := p.accounts[e.sender]; ok {
 		if cur, ok := acc.byNonce[e.tx.Nonce()]; ok && cur == e {
 			delete(acc.byNonce, e.tx.Nonce())
