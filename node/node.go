@@ -294,9 +294,10 @@ func sleepOrDone(ctx context.Context, d time.Duration) bool {
 }
 
 // DefaultMempoolTxs is the most transactions a validator's pool holds by
-// default, and DefaultMempoolSubmittedTxs (half of it) the most it holds
-// when it takes one sent to its own JSON-RPC: the other half is room for
-// what its peers gossip (issue 17). Every pooled transaction is a cost
+// default, and DefaultMempoolSubmittedTxs (half of it) the most it holds,
+// besides the block being decided (txpool SetDeciding), when it takes one
+// sent to its own JSON-RPC: the other half is room for what its peers
+// gossip (issue 17). Every pooled transaction is a cost
 // every validator has already paid (decoded, recovered, gossiped) and
 // memory it keeps; a pool many blocks deep does not raise throughput, it
 // lengthens every wait behind it and, near the node's memory limit, turns
