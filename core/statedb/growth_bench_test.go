@@ -60,7 +60,6 @@ var growthPrefund = flag.Int("growth-prefund", 0, "BenchmarkBlocksAsTheStateGrow
 // machine a block took 1.45–2.2 times as long after 150 blocks as after
 // 10, which is why the bench's later steps finalize less than its peak.
 func BenchmarkBlocksAsTheStateGrows(b *testing.B) {
-	const senders = 2000
 	perBlock := *growthPerBlock
 	if perBlock < 1 {
 		b.Fatalf("-growth-perblock %d: at least one transfer a block", perBlock)
@@ -73,27 +72,12 @@ func BenchmarkBlocksAsTheStateGrows(b *testing.B) {
 	defer kv.Close()
 	db := statedb.NewCachedKV(ethdbadapter.New(kv, store.TrieNamespace()), *growthNodeCacheMiB<<20)
 	defer db.Close()
-	keys := make([]*ecdsa.PrivateKey, senders)
-	alloc := make(map[common.Address]types.Account, senders)
-	for i := range keys {
-		if keys[i], err = crypto.ToECDSA(common.LeftPadBytes(big.NewInt(int64(i+1)).Bytes(), 32)); err != nil {
-			b.Fatal(err)
-		}
-		alloc[crypto.PubkeyToAddress(keys[i].PublicKey)] = types.Account{Balance: new(big.Int).Lsh(big.NewInt(1), 100)}
-	}
-	recipients := make([]common.Address, *growthPrefund)
-	for i := range recipients {
-		recipients[i] = common.BigToAddress(new(big.Int).SetUint64(uint64(i+1) | 1<<62))
-		alloc[recipients[i]] = types.Account{Balance: big.NewInt(1e18)}
-	}
-	root, err := db.ApplyAlloc(alloc)
+	load := newGrowthLoad(b, chainID, perBlock)
+	root, err := db.ApplyAlloc(load.alloc)
 	if err != nil {
 		b.Fatal(err)
 	}
 	cfg := execution.DefaultConfig(chainID)
-	signer := execution.Signer(chainID)
-	rng := rand.New(rand.NewPCG(1, 2))
-	nonces := make([]uint64, senders)
 	var perBlockTime, execTime []time.Duration
 	var missesAfter, leafMissesAfter, gcsAfter []uint64 // node-cache misses (all, leaves) and collections so far, after each block
 	var compactedAfter []int64
@@ -103,26 +87,7 @@ func BenchmarkBlocksAsTheStateGrows(b *testing.B) {
 		{Name: "/cpu/classes/scavenge/total:cpu-seconds"}}
 	for number := uint64(1); b.Loop(); number++ {
 		b.StopTimer()
-		txs := make([]*types.Transaction, perBlock)
-		for i := range txs {
-			s := (int(number)*perBlock + i) % senders
-			to := common.BigToAddress(new(big.Int).SetUint64(rng.Uint64() | 1<<63))
-			if len(recipients) > 0 {
-				to = recipients[rng.IntN(len(recipients))]
-			}
-			tx, err := types.SignNewTx(keys[s], signer, &types.DynamicFeeTx{ChainID: chainID, Nonce: nonces[s], GasTipCap: big.NewInt(1),
-				GasFeeCap: big.NewInt(1e10), Gas: execution.TxGas, To: &to, Value: big.NewInt(1)})
-			if err != nil {
-				b.Fatal(err)
-			}
-			nonces[s]++
-			// Senders are recovered at admission in a validator, not here.
-			if _, err := types.Sender(signer, tx); err != nil {
-				b.Fatal(err)
-			}
-			txs[i] = tx
-		}
-		header := &types.Header{Number: new(big.Int).SetUint64(number), Time: number, GasLimit: 100_000_000, BaseFee: big.NewInt(1e9)}
+		txs, header := load.block(b, number)
 		b.StartTimer()
 		start := time.Now()
 		sdb, err := db.StateAt(root)
@@ -152,24 +117,9 @@ func BenchmarkBlocksAsTheStateGrows(b *testing.B) {
 			compactedAfter = append(compactedAfter, st.CompactedBytes)
 		}
 	}
-	if len(perBlockTime) < 20 {
-		return // too few blocks to compare (a calibration run)
+	if !reportGrowth(b, perBlockTime, execTime) {
+		return
 	}
-	mean := func(d []time.Duration) float64 {
-		var sum time.Duration
-		for _, x := range d {
-			sum += x
-		}
-		return float64(sum.Milliseconds()) / float64(len(d))
-	}
-	first, last := mean(perBlockTime[:10]), mean(perBlockTime[len(perBlockTime)-10:])
-	b.ReportMetric(first, "first-10-ms/block")
-	b.ReportMetric(last, "last-10-ms/block")
-	b.ReportMetric(last/first, "growth")
-	// The same split into execution (opening the state, applying the
-	// transfers) and the rest (the commit): both grow.
-	b.ReportMetric(mean(execTime[:10]), "first-10-exec-ms")
-	b.ReportMetric(mean(execTime[len(execTime)-10:]), "last-10-exec-ms")
 	blocks := float64(len(perBlockTime))
 	if st := db.NodeCacheStats(); st.Hits+st.Misses > 0 {
 		b.ReportMetric(100*float64(st.Hits)/float64(st.Hits+st.Misses), "node-cache-hit-%")
@@ -191,14 +141,112 @@ func BenchmarkBlocksAsTheStateGrows(b *testing.B) {
 	runtime.GC()
 	metrics.Read(gcSample)
 	b.ReportMetric(float64(gcSample[1].Value.Uint64())/1e6, "live-heap-MB")
-	// What the storage wrote per block, the yardstick for a storage layout
-	// that rewrites less (issue 17): flushed once, then again by each
-	// compaction that moves it down.
-	if st, err := kv.Stats(); err == nil {
-		b.ReportMetric(float64(st.FlushedBytes)/blocks/1e6, "flushed-MB/block")
-		b.ReportMetric(float64(st.CompactedBytes)/blocks/1e6, "compacted-MB/block")
-		if n := len(compactedAfter); n > 20 {
-			b.ReportMetric(float64(compactedAfter[n-1]-compactedAfter[n-21])/20/1e6, "last-20-compacted-MB/block")
-		}
+	reportWrites(b, kv, compactedAfter)
+}
+
+// reportGrowth reports a growth benchmark's time per block over its first
+// and its last ten blocks, their ratio, and the same for the execution
+// alone (opening the state, applying the transfers; the rest is the
+// commit), and whether there were blocks enough to compare (not in a
+// calibration run).
+func reportGrowth(b *testing.B, perBlockTime, execTime []time.Duration) bool {
+	if len(perBlockTime) < 20 {
+		return false
 	}
+	mean := func(d []time.Duration) float64 {
+		var sum time.Duration
+		for _, x := range d {
+			sum += x
+		}
+		return float64(sum.Milliseconds()) / float64(len(d))
+	}
+	first, last := mean(perBlockTime[:10]), mean(perBlockTime[len(perBlockTime)-10:])
+	b.ReportMetric(first, "first-10-ms/block")
+	b.ReportMetric(last, "last-10-ms/block")
+	b.ReportMetric(last/first, "growth")
+	b.ReportMetric(mean(execTime[:10]), "first-10-exec-ms")
+	b.ReportMetric(mean(execTime[len(execTime)-10:]), "last-10-exec-ms")
+	return true
+}
+
+// reportWrites reports what the storage wrote per block, the yardstick for
+// a storage layout that rewrites less (issue 17): flushed once, then again
+// by each compaction that moves it down; compactedAfter holds the bytes
+// compacted so far after each block.
+func reportWrites(b *testing.B, kv *pebblestore.DB, compactedAfter []int64) {
+	st, err := kv.Stats()
+	if err != nil {
+		return
+	}
+	blocks := float64(len(compactedAfter))
+	b.ReportMetric(float64(st.FlushedBytes)/blocks/1e6, "flushed-MB/block")
+	b.ReportMetric(float64(st.CompactedBytes)/blocks/1e6, "compacted-MB/block")
+	if n := len(compactedAfter); n > 20 {
+		b.ReportMetric(float64(compactedAfter[n-1]-compactedAfter[n-21])/20/1e6, "last-20-compacted-MB/block")
+	}
+}
+
+// growthSenders is how many funded accounts send the growth benchmarks'
+// transfers, in turn.
+const growthSenders = 2000
+
+// growthLoad is the growth benchmarks' workload: its genesis alloc (the
+// senders, and the -growth-prefund recipients) and its blocks of transfers,
+// each to a new account unless recipients were prefunded.
+type growthLoad struct {
+	chainID    *big.Int
+	signer     types.Signer
+	perBlock   int
+	keys       []*ecdsa.PrivateKey
+	nonces     []uint64
+	recipients []common.Address
+	rng        *rand.Rand
+	alloc      map[common.Address]types.Account
+}
+
+func newGrowthLoad(b *testing.B, chainID *big.Int, perBlock int) *growthLoad {
+	b.Helper()
+	l := &growthLoad{chainID: chainID, signer: execution.Signer(chainID), perBlock: perBlock,
+		keys: make([]*ecdsa.PrivateKey, growthSenders), nonces: make([]uint64, growthSenders),
+		recipients: make([]common.Address, *growthPrefund), rng: rand.New(rand.NewPCG(1, 2)),
+		alloc: make(map[common.Address]types.Account, growthSenders+*growthPrefund)}
+	for i := range l.keys {
+		k, err := crypto.ToECDSA(common.LeftPadBytes(big.NewInt(int64(i+1)).Bytes(), 32))
+		if err != nil {
+			b.Fatal(err)
+		}
+		l.keys[i] = k
+		l.alloc[crypto.PubkeyToAddress(k.PublicKey)] = types.Account{Balance: new(big.Int).Lsh(big.NewInt(1), 100)}
+	}
+	for i := range l.recipients {
+		l.recipients[i] = common.BigToAddress(new(big.Int).SetUint64(uint64(i+1) | 1<<62))
+		l.alloc[l.recipients[i]] = types.Account{Balance: big.NewInt(1e18)}
+	}
+	return l
+}
+
+// block signs block number's transfers, their senders recovered (a
+// validator recovers them at admission, not in the block), and its header.
+func (l *growthLoad) block(b *testing.B, number uint64) ([]*types.Transaction, *types.Header) {
+	b.Helper()
+	txs := make([]*types.Transaction, l.perBlock)
+	for i := range txs {
+		s := (int(number)*l.perBlock + i) % growthSenders
+		to := common.BigToAddress(new(big.Int).SetUint64(l.rng.Uint64() | 1<<63))
+		if len(l.recipients) > 0 {
+			to = l.recipients[l.rng.IntN(len(l.recipients))]
+		}
+		tx, err := types.SignNewTx(l.keys[s], l.signer, &types.DynamicFeeTx{ChainID: l.chainID, Nonce: l.nonces[s], GasTipCap: big.NewInt(1),
+			GasFeeCap: big.NewInt(1e10), Gas: execution.TxGas, To: &to, Value: big.NewInt(1)})
+		if err != nil {
+			b.Fatal(err)
+		}
+		l.nonces[s]++
+		if _, err := types.Sender(l.signer, tx); err != nil {
+			b.Fatal(err)
+		}
+		txs[i] = tx
+	}
+	header := &types.Header{Number: new(big.Int).SetUint64(number), Time: number, GasLimit: 100_000_000, BaseFee: big.NewInt(1e9)}
+	return txs, header
 }
