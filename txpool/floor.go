@@ -129,8 +129,12 @@ func (p *Pool) checkRoom(tx *types.Transaction, maxTxs int, waiting bool) error 
 		return nil
 	}
 	if !full {
-		return fmt.Errorf("%w for submitted transactions: %d pooled waiting for the blocks after the one being decided (which holds %d more), the most this node takes from its clients (the rest of its %d is kept for its peers' gossip); this one's caps do not beat the cheapest (tip floor %s wei)",
-			ErrPoolFull, count, p.deciding.held, p.cfg.MaxTxs, floor)
+		deciding := ""
+		if p.deciding.held > 0 {
+			deciding = fmt.Sprintf(" (besides the %d of the block being decided)", p.deciding.held)
+		}
+		return fmt.Errorf("%w for submitted transactions: %d pooled waiting for a block%s, the most this node takes from its clients (the rest of its %d is kept for its peers' gossip); this one's caps do not beat the cheapest (tip floor %s wei)",
+			ErrPoolFull, count, deciding, p.cfg.MaxTxs, floor)
 	}
 	return fmt.Errorf("%w: %d transactions, %d bytes; this one's caps do not beat the cheapest (tip floor %s wei)",
 		ErrPoolFull, len(p.byHash), p.bytes, floor)
