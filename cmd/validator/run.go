@@ -121,9 +121,9 @@ func runNode(c *cli.Context) error {
 	chain.SetTrieCacheBytes(trieCache)
 	memLimit, fromEnv := cmdutil.ApplyMemoryLimit(c.Int(cacheFlag.Name))
 	gcPercent, gcFromEnv := cmdutil.ApplyGCPercent()
-	arenas := cmalloc.LimitArenas(cmalloc.NodeArenas)
+	arenas := cmalloc.Tuned()
 	log.Info("Memory", "cacheMiB", c.Int(cacheFlag.Name), "goSoftLimitMiB", memLimit>>20, "fromGOMEMLIMIT", fromEnv,
-		"gogc", gcPercent, "fromGOGC", gcFromEnv, "cArenasBounded", arenas)
+		"gogc", gcPercent, "fromGOGC", gcFromEnv, "cAllocatorTuned", arenas)
 	db, err := pebblestore.Open(datadirPath(c, chainDir), pebblestore.Options{CacheSize: blockCache, Logger: log.With("module", "pebble")})
 	if err != nil {
 		return err

@@ -24,16 +24,16 @@ func TestCacheSizes(t *testing.T) {
 // fixed base, and again by the trie-node cache's share (in the heap);
 // GOMEMLIMIT, when set, wins and is left alone.
 func TestMemoryLimit(t *testing.T) {
-	if got := MemoryLimit(32); got != 112<<20 {
-		t.Fatalf("--cache 32: limit %d MiB, want 112", got>>20)
+	if got := MemoryLimit(32); got != 120<<20 {
+		t.Fatalf("--cache 32: limit %d MiB, want 120", got>>20)
 	}
-	if got := MemoryLimit(1024); got != 1104<<20 {
-		t.Fatalf("--cache 1024: limit %d MiB, want 1104", got>>20)
+	if got := MemoryLimit(1024); got != 1112<<20 {
+		t.Fatalf("--cache 1024: limit %d MiB, want 1112", got>>20)
 	}
 	prev := debug.SetMemoryLimit(-1)
 	defer debug.SetMemoryLimit(prev)
 	t.Setenv("GOMEMLIMIT", "")
-	if limit, fromEnv := ApplyMemoryLimit(32); fromEnv || limit != 112<<20 || debug.SetMemoryLimit(-1) != 112<<20 {
+	if limit, fromEnv := ApplyMemoryLimit(32); fromEnv || limit != 120<<20 || debug.SetMemoryLimit(-1) != 120<<20 {
 		t.Fatalf("applied %d MiB (from env %v), runtime says %d MiB", limit>>20, fromEnv, debug.SetMemoryLimit(-1)>>20)
 	}
 	t.Setenv("GOMEMLIMIT", "300MiB")

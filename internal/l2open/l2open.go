@@ -7,7 +7,8 @@ import (
 	"github.com/ethereum/go-ethereum/common"
 
 	"github.com/bilayer/bilayer/core/genesis"
-	"github.com/bilayer/bilayer/internal/cmalloc"
+	// Linked for its C allocator settings, made when the program loads.
+	_ "github.com/bilayer/bilayer/internal/cmalloc"
 	"github.com/bilayer/bilayer/internal/cmdutil"
 	rollupconfig "github.com/bilayer/bilayer/rollup/config"
 	"github.com/bilayer/bilayer/rollup/l2chain"
@@ -37,7 +38,6 @@ func Open(g *genesis.Genesis, l1Genesis common.Hash, dir string, cacheMiB int, l
 		return nil, err
 	}
 	l2chain.SetTrieCacheBytes(trieCache)
-	cmalloc.LimitArenas(cmalloc.NodeArenas)
 	db, err := pebblestore.Open(dir, pebblestore.Options{CacheSize: blockCache, Logger: log.With("module", "pebble")})
 	if err != nil {
 		return nil, fmt.Errorf("open the L2 database: %w", err)
