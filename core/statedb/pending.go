@@ -103,9 +103,23 @@ func (p *pendingStates) has(root common.Hash) bool {
 // prefix) and the record's kind and lengths.
 const nodeRecordOverhead = common.HashLength + 16
 
+// flushChunkBytes bounds each batch flush commits. Pebble applies a batch
+// of more than half a memtable as a "large batch": it rotates the memtable,
+// however little it holds, and flushes the batch as a table of its own. A
+// block's nodes are megabytes against the devnet's 4 MiB memtables, so each
+// flush made two level-0 tables (the large batch and the memtable holding
+// the block records written since the last one), each spanning the whole
+// hash key space, and every few blocks a level-0 compaction rewrote the
+// base level (issue 17). Chunks well below half the smallest memtable
+// (pebblestore's 4 MiB) go through the memtable instead, and its tables
+// hold several blocks' records. A crash between chunks leaves nodes no
+// committed block names, which are harmless.
+const flushChunkBytes = 512 << 10
+
 // flush writes the nodes of the state at root, and of its staged ancestors
-// first, to disk in one batch, then forgets those states. A root that is
-// not staged must already be on disk (or be the empty state's).
+// first, to disk in batches of about flushChunkBytes, then forgets those
+// states. A root that is not staged must already be on disk (or be the
+// empty state's).
 func (p *pendingStates) flush(disk ethdb.KeyValueStore, root common.Hash) error {
 	p.mu.RLock()
 	var chain []common.Hash // root, then its staged ancestors
@@ -117,20 +131,21 @@ func (p *pendingStates) flush(disk ethdb.KeyValueStore, root common.Hash) error 
 		chain = append(chain, r)
 		r = st.parent
 	}
-	var batch ethdb.Batch
+	// The nodes, oldest state's first, taken under the lock; their blobs
+	// are never modified, so they are written after it is released.
+	var nodes []flushNode
+	size := 0
 	if len(chain) > 0 {
-		// Sized up front: a block's nodes are megabytes, and a batch grown
-		// by doubling copied them about twice over (issue 17).
-		size := 0
+		count := 0
 		for _, r := range chain {
-			for _, h := range p.states[r].nodes {
-				size += len(p.nodes[h].blob) + nodeRecordOverhead
-			}
+			count += len(p.states[r].nodes)
 		}
-		batch = newWriteOnceBatch(disk, size)
+		nodes = make([]flushNode, 0, count)
 		for i := len(chain) - 1; i >= 0; i-- {
 			for _, h := range p.states[chain[i]].nodes {
-				rawdb.WriteLegacyTrieNode(batch, h, p.nodes[h].blob)
+				blob := p.nodes[h].blob
+				nodes = append(nodes, flushNode{hash: h, blob: blob})
+				size += len(blob) + nodeRecordOverhead
 			}
 		}
 	}
@@ -141,8 +156,18 @@ func (p *pendingStates) flush(disk ethdb.KeyValueStore, root common.Hash) error 
 		}
 		return nil
 	}
-	if err := batch.Write(); err != nil {
-		return fmt.Errorf("write the trie nodes of %s: %w", root, err)
+	// Sized up front (a batch grown by doubling copied its nodes about
+	// twice over), and reused from chunk to chunk.
+	batch := newWriteOnceBatch(disk, min(size, flushBatchBytes))
+	for i, n := range nodes {
+		rawdb.WriteLegacyTrieNode(batch, n.hash, n.blob)
+		if batch.ValueSize() < flushChunkBytes && i < len(nodes)-1 {
+			continue
+		}
+		if err := batch.Write(); err != nil {
+			return fmt.Errorf("write the trie nodes of %s: %w", root, err)
+		}
+		batch.Reset()
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
@@ -150,6 +175,24 @@ func (p *pendingStates) flush(disk ethdb.KeyValueStore, root common.Hash) error 
 		p.dropLocked(r)
 	}
 	return nil
+}
+
+// maxNodeRecord is the most one trie node adds to a batch: a full branch
+// node's blob (sixteen 33-byte references and an empty value, under RLP's
+// list header) and its record.
+const maxNodeRecord = 17*33 + 3 + nodeRecordOverhead
+
+// flushBatchBytes is the room a flush's batch starts with: a chunk, the
+// node that ends it, and the encoding's few bytes per record that a
+// batch's ValueSize leaves out. It stays under the 1 MiB a pebble batch
+// keeps across a Reset: one grown past that is dropped and each chunk's
+// batch grew again from nothing.
+const flushBatchBytes = flushChunkBytes + flushChunkBytes/8
+
+// flushNode is a staged node on its way to disk.
+type flushNode struct {
+	hash common.Hash
+	blob []byte
 }
 
 // discard forgets the staged state at root once it has been discarded as
