@@ -11,6 +11,12 @@ import (
 	"github.com/holiman/uint256"
 )
 
+// maxNodeRecord is the most one trie node adds to a batch: a full branch
+// node's blob (sixteen 33-byte references and an empty value, under RLP's
+// list header) and its record. A chunk ends with the node that reaches
+// flushChunkBytes, so a batch holds at most this much beyond it.
+const maxNodeRecord = 17*33 + 3 + nodeRecordOverhead
+
 // writeRecorder is a key-value store that records the size of every batch
 // written to it.
 type writeRecorder struct {

@@ -177,11 +177,6 @@ func (p *pendingStates) flush(disk ethdb.KeyValueStore, root common.Hash) error 
 	return nil
 }
 
-// maxNodeRecord is the most one trie node adds to a batch: a full branch
-// node's blob (sixteen 33-byte references and an empty value, under RLP's
-// list header) and its record.
-const maxNodeRecord = 17*33 + 3 + nodeRecordOverhead
-
 // flushBatchBytes is the room a flush's batch starts with: a chunk, the
 // node that ends it, and the encoding's few bytes per record that a
 // batch's ValueSize leaves out. It stays under the 1 MiB a pebble batch
