@@ -106,8 +106,9 @@ func sendAll(ctx context.Context, cfg Config, load *Load, w *watcher) (sent, acc
 			tick := time.NewTicker(interval)
 			defer tick.Stop()
 			attempts := 0
-			for q.left > 0 && ctx.Err() == nil && time.Now().Before(end.Add(interval)) {
-				due := min(int(time.Since(start).Seconds()*perConn), q.total)
+			for q.left > 0 && ctx.Err() == nil {
+				passAt := time.Now()
+				due := min(int(passAt.Sub(start).Seconds()*perConn), q.total)
 				// Accounts refused at this send wait for the next one.
 				skip := map[int]bool{}
 				for li := range dead {
@@ -149,6 +150,16 @@ func sendAll(ctx context.Context, cfg Config, load *Load, w *watcher) (sent, acc
 							q.left -= len(q.lists[li]) - q.cursor[li]
 						}
 					}
+				}
+				// Once the window has closed every offer is due: the
+				// passes go on (one transfer per account each) until the
+				// load's offers are spent, retries included. Each such pass
+				// offers at least one, since an account with transfers left
+				// is not dead. Checked after a pass, not by the clock before
+				// it: a send answered after the window closed must not end
+				// the load with transfers never offered.
+				if !passAt.Before(end) && attempts >= q.total {
+					break
 				}
 				select {
 				case <-ctx.Done():

@@ -1,0 +1,67 @@
+package loadgen
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"math/big"
+	"net/http"
+	"net/http/httptest"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/ethereum/go-ethereum/common"
+)
+
+// TestSendAllOffersWhatIsDueWhenASendRunsLate: a send whose answer comes
+// back after the load's window has closed (a slow node, a loaded machine)
+// does not end the load with transfers never offered: the pass after it
+// offers everything still due. Ten transfers at 100 tx/s make a 0.1 s
+// window; the first batch's answer takes 300 ms.
+func TestSendAllOffersWhatIsDueWhenASendRunsLate(t *testing.T) {
+	accounts, err := DeriveAccounts("late", 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	load, err := Presign(big.NewInt(1337), accounts, 10, DefaultFees(), 3, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var requests atomic.Int64
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var calls []struct {
+			ID json.RawMessage `json:"id"`
+		}
+		if err := json.NewDecoder(r.Body).Decode(&calls); err != nil {
+			http.Error(w, err.Error(), http.StatusBadRequest)
+			return
+		}
+		if requests.Add(1) == 1 {
+			time.Sleep(300 * time.Millisecond) // the node answers late
+		}
+		var out bytes.Buffer
+		out.WriteByte('[')
+		for i, c := range calls {
+			if i > 0 {
+				out.WriteByte(',')
+			}
+			fmt.Fprintf(&out, `{"jsonrpc":"2.0","id":%s,"result":"0x%064x"}`, c.ID, i)
+		}
+		out.WriteByte(']')
+		w.Header().Set("Content-Type", "application/json")
+		w.Write(out.Bytes())
+	}))
+	defer srv.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	w := &watcher{sentAt: map[common.Hash]time.Time{}}
+	sent, accepted, errs, firstErr := sendAll(ctx, Config{URLs: []string{srv.URL}, Rate: 100, Connections: 1}, load, w)
+	if sent != 10 || accepted != 10 || errs != 0 {
+		t.Fatalf("offered %d, accepted %d, refused %d (%v) of 10; want all offered and accepted", sent, accepted, errs, firstErr)
+	}
+	if requests.Load() < 2 {
+		t.Fatalf("%d requests: the late answer did not come before the window closed", requests.Load())
+	}
+}
