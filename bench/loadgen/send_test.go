@@ -67,13 +67,25 @@ func benchBatch(b *testing.B) ([]signedTx, *httptest.Server) {
 	for _, l := range load.perAccount {
 		batch = append(batch, l...)
 	}
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	srv := httptest.NewServer(answerWithHashes(nil))
+	b.Cleanup(srv.Close)
+	return batch, srv
+}
+
+// answerWithHashes is a node's JSON-RPC endpoint for batches of
+// eth_sendRawTransaction: every call is answered with a hash. before, if
+// set, runs first for each request (a test delays an answer with it).
+func answerWithHashes(before func()) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		var calls []struct {
 			ID json.RawMessage `json:"id"`
 		}
 		if err := json.NewDecoder(r.Body).Decode(&calls); err != nil {
 			http.Error(w, err.Error(), http.StatusBadRequest)
 			return
+		}
+		if before != nil {
+			before()
 		}
 		var out bytes.Buffer
 		out.WriteByte('[')
@@ -86,9 +98,7 @@ func benchBatch(b *testing.B) ([]signedTx, *httptest.Server) {
 		out.WriteByte(']')
 		w.Header().Set("Content-Type", "application/json")
 		w.Write(out.Bytes())
-	}))
-	b.Cleanup(srv.Close)
-	return batch, srv
+	})
 }
 
 // BenchmarkSendBatch compares the load generator's cost of sending one

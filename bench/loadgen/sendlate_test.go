@@ -1,12 +1,8 @@
 package loadgen
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
-	"fmt"
 	"math/big"
-	"net/http"
 	"net/http/httptest"
 	"sync/atomic"
 	"testing"
@@ -30,28 +26,10 @@ func TestSendAllOffersWhatIsDueWhenASendRunsLate(t *testing.T) {
 		t.Fatal(err)
 	}
 	var requests atomic.Int64
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		var calls []struct {
-			ID json.RawMessage `json:"id"`
-		}
-		if err := json.NewDecoder(r.Body).Decode(&calls); err != nil {
-			http.Error(w, err.Error(), http.StatusBadRequest)
-			return
-		}
+	srv := httptest.NewServer(answerWithHashes(func() {
 		if requests.Add(1) == 1 {
 			time.Sleep(300 * time.Millisecond) // the node answers late
 		}
-		var out bytes.Buffer
-		out.WriteByte('[')
-		for i, c := range calls {
-			if i > 0 {
-				out.WriteByte(',')
-			}
-			fmt.Fprintf(&out, `{"jsonrpc":"2.0","id":%s,"result":"0x%064x"}`, c.ID, i)
-		}
-		out.WriteByte(']')
-		w.Header().Set("Content-Type", "application/json")
-		w.Write(out.Bytes())
 	}))
 	defer srv.Close()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
