@@ -121,6 +121,7 @@ func BenchmarkBlocksAsTheStateGrows(b *testing.B) {
 		b.ReportMetric(float64(st.Entries), "node-cache-entries")
 		b.ReportMetric(float64(st.ArenaBytes)/1e6, "node-cache-arena-MB")
 		b.ReportMetric(float64(st.Misses)/blocks, "node-cache-misses/block")
+		b.ReportMetric(float64(st.Compactions)/blocks, "node-cache-compactions/block")
 		n := len(missesAfter)
 		b.ReportMetric(float64(missesAfter[n-1]-missesAfter[n-11])/10, "last-10-misses/block")
 		b.ReportMetric(float64(leafMissesAfter[n-1]-leafMissesAfter[n-11])/10, "last-10-leaf-misses/block")

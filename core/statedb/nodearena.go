@@ -111,8 +111,12 @@ func (c *nodeCache) appendLocked(pos uint64, hash common.Hash, blob []byte) entr
 	n := entryHeader + len(blob)
 	head := c.chunks[c.head]
 	if len(head.buf)+n > cap(head.buf) {
+		old := c.head
 		c.head = c.newChunkLocked(max(arenaChunkSize, n), false)
 		head = c.chunks[c.head]
+		if c.compactableLocked(old) {
+			c.compactable++ // entries it held were dropped while it was the head
+		}
 	}
 	off := len(head.buf)
 	head.buf = head.buf[:off+n]
@@ -169,12 +173,25 @@ func (c *nodeCache) dropLocked(pos uint64, ref entryRef) {
 	n := entryHeader + len(blob)
 	c.size -= charge(blob)
 	delete(c.index, pos)
-	if ch := c.chunks[ref.chunk()]; ch.single {
-		c.freeChunkLocked(ref.chunk())
+	id := ref.chunk()
+	if ch := c.chunks[id]; ch.single {
+		c.freeChunkLocked(id)
 	} else {
+		was := c.compactableLocked(id)
 		ch.live -= n
 		c.dead += n
+		if !was && c.compactableLocked(id) {
+			c.compactable++
+		}
 	}
+}
+
+// compactableLocked reports whether compactLocked may give up chunk id: a
+// shared chunk, not the head, at most half live, so that moving its live
+// entries costs at most what it frees.
+func (c *nodeCache) compactableLocked(id uint32) bool {
+	ch := c.chunks[id]
+	return ch != nil && !ch.single && id != c.head && ch.live*2 <= len(ch.buf)
 }
 
 // compactLocked, once the dead bytes exceed a quarter of the budget, moves
@@ -183,13 +200,21 @@ func (c *nodeCache) dropLocked(pos uint64, ref entryRef) {
 // Each chunk given up is at most half live, so moving its entries costs at
 // most what it frees. The chunks given up stay allocated while the blobs
 // read from them are held.
+//
+// It looks at the chunks only when one is compactable (c.compactable):
+// dead bytes spread over chunks that are each more than half live can
+// stay above a quarter of the budget for several blocks, and a look at
+// every put then scanned thousands of chunks (the shallow nodes' single
+// ones among them) for each of a block's ten thousand nodes: a tenth of a
+// loaded validator's CPU in some seconds (issue 17, session 29).
 func (c *nodeCache) compactLocked() {
-	if c.dead <= c.budget/4 {
+	if c.dead <= c.budget/4 || c.compactable == 0 {
 		return
 	}
+	c.compactions++
 	var victims []uint32
-	for i, ch := range c.chunks {
-		if ch != nil && !ch.single && uint32(i) != c.head && ch.live*2 <= len(ch.buf) {
+	for i := range c.chunks {
+		if c.compactableLocked(uint32(i)) {
 			victims = append(victims, uint32(i))
 		}
 	}
@@ -216,6 +241,7 @@ func (c *nodeCache) compactLocked() {
 		}
 		c.dead -= wasDead
 		c.freeChunkLocked(id)
+		c.compactable--
 	}
 }
 

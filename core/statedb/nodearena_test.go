@@ -199,3 +199,119 @@ func TestEntryRefKeepsItsFields(t *testing.T) {
 
 // cachedAndPlain is the same chain kept twice: through a DB with a node
 // cache, and through one without, over separate disks.
+
+// TestNodeCacheCompactsOnlyAChunkWorthIt: dead bytes past a quarter of the
+// budget, spread over chunks that are each more than half live, leave the
+// chunks alone: a put then does not look through them (issue 17, session
+// 29: at every put of a block's ten thousand nodes, that look was a tenth
+// of a loaded validator's CPU in some seconds). Once one chunk is at most
+// half live, the next put gives it up.
+func TestNodeCacheCompactsOnlyAChunkWorthIt(t *testing.T) {
+	const budget, blobLen = 1 << 20, 200
+	c := newNodeCache(budget)
+	path := func(i int) []byte { return []byte(fmt.Sprintf("deep node %d", i)) }
+	blob := func(i int) []byte { return bytes.Repeat([]byte{byte(i), byte(i >> 8)}, blobLen/2) }
+	perChunk := arenaChunkSize / (entryHeader + blobLen)
+	const chunks = 24
+	n := perChunk * chunks
+	for i := range n {
+		c.put(common.Hash{}, path(i), crypto.Keccak256Hash(blob(i)), blob(i))
+	}
+	// Drop 45 % of every chunk's nodes: each stays more than half live.
+	for i := range n {
+		if i%perChunk*100 < perChunk*45 {
+			c.forget(common.Hash{}, path(i), crypto.Keccak256Hash(blob(i)))
+		}
+	}
+	c.mu.Lock()
+	dead, compactable := c.dead, c.compactable
+	c.mu.Unlock()
+	if dead <= budget/4 {
+		t.Fatalf("setup: %d dead bytes, want over a quarter of the budget (%d)", dead, budget/4)
+	}
+	if compactable != 0 {
+		t.Fatalf("setup: %d chunks counted compactable, want none (each is 55 %% live)", compactable)
+	}
+	for i := n; i < n+500; i++ {
+		c.put(common.Hash{}, path(i), crypto.Keccak256Hash(blob(i)), blob(i))
+	}
+	if got := c.compactionCount(); got != 0 {
+		t.Fatalf("500 puts with no chunk worth compacting looked through the chunks %d times, want 0", got)
+	}
+	// A few more nodes of the first chunk dropped leave it half live.
+	for i := range (perChunk + 1) / 2 {
+		c.forget(common.Hash{}, path(i), crypto.Keccak256Hash(blob(i)))
+	}
+	c.mu.Lock()
+	compactable = c.compactable
+	c.mu.Unlock()
+	if compactable != 1 {
+		t.Fatalf("%d chunks counted compactable once the first is half live, want 1", compactable)
+	}
+	c.put(common.Hash{}, path(n+500), crypto.Keccak256Hash(blob(n+500)), blob(n+500))
+	if got := c.compactionCount(); got != 1 {
+		t.Fatalf("the put after a chunk fell to half live compacted %d times, want 1", got)
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.dead >= dead {
+		t.Fatalf("dead bytes %d after the compaction, %d before: the chunk was not given up", c.dead, dead)
+	}
+	for i := range n + 501 {
+		if i < (perChunk+1)/2 || i < n && i%perChunk*100 < perChunk*45 {
+			continue // forgotten
+		}
+		if _, ok := c.lookupLocked(c.positionOf(path(i)), crypto.Keccak256Hash(blob(i))); !ok {
+			t.Fatalf("node %d lost by the compaction", i)
+		}
+	}
+}
+
+// TestNodeCacheCountsCompactableChunks: under writes that supersede,
+// forget and evict nodes, deep and shallow, the count of compactable
+// chunks that compactLocked relies on is always the number of chunks it
+// could give up.
+func TestNodeCacheCountsCompactableChunks(t *testing.T) {
+	const budget = 256 << 10
+	c := newNodeCache(budget)
+	rng := rand.New(rand.NewPCG(5, 6))
+	recount := func() int {
+		n := 0
+		for id := range c.chunks {
+			if c.compactableLocked(uint32(id)) {
+				n++
+			}
+		}
+		return n
+	}
+	path := func(i int) []byte {
+		if i%13 == 0 {
+			return []byte{byte(i % 16), byte(i / 16 % 16)}
+		}
+		return []byte(fmt.Sprintf("p%d", i))
+	}
+	current := map[int]common.Hash{}
+	for step := range 20000 {
+		i := rng.IntN(3000)
+		if h, ok := current[i]; ok && rng.IntN(5) == 0 {
+			c.forget(common.Hash{}, path(i), h)
+			delete(current, i)
+		} else {
+			blob := make([]byte, 40+rng.IntN(400))
+			for j := range blob {
+				blob[j] = byte(step + j)
+			}
+			current[i] = crypto.Keccak256Hash(blob)
+			c.put(common.Hash{}, path(i), current[i], blob)
+		}
+		c.mu.Lock()
+		got, want := c.compactable, recount()
+		c.mu.Unlock()
+		if got != want {
+			t.Fatalf("step %d: %d chunks counted compactable, %d are", step, got, want)
+		}
+	}
+	if c.compactionCount() == 0 {
+		t.Fatal("no compaction in 20,000 writes: the test did not exercise it")
+	}
+}

@@ -45,6 +45,14 @@ type nodeCache struct {
 	size    int // bytes charged to the budget for the entries in the index
 	dead    int // bytes of entries no longer in the index, still in their chunks
 	budget  int
+	// compactable counts the chunks compactLocked may give up
+	// (compactableLocked). A chunk loses live bytes only once it is no
+	// longer the head, so it becomes compactable once and stays so until
+	// it is let go; with none, compactLocked does not look at the chunks.
+	compactable int
+	// compactions counts the compactLocked runs that looked for chunks to
+	// give up.
+	compactions uint64
 
 	hits, misses uint64
 	leafMisses   uint64 // misses whose node, read elsewhere, was a leaf
@@ -306,6 +314,14 @@ func (c *nodeCache) missedLeaf() {
 	c.mu.Lock()
 	c.leafMisses++
 	c.mu.Unlock()
+}
+
+// compactionCount returns the compactLocked runs that looked at the
+// chunks.
+func (c *nodeCache) compactionCount() uint64 {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.compactions
 }
 
 // leafMissCount returns the misses counted by missedLeaf.

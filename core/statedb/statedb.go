@@ -185,6 +185,9 @@ type NodeCacheStats struct {
 	// ArenaBytes is the memory its chunks take: the nodes it holds, the
 	// dropped ones not yet compacted away and the newest chunk's free room.
 	ArenaBytes int
+	// Compactions counts the times its arena was compacted (chunks mostly
+	// dead given up, their live nodes moved).
+	Compactions uint64
 }
 
 // NodeCacheStats returns the trie-node cache's counts (zero without one).
@@ -193,5 +196,6 @@ func (d *DB) NodeCacheStats() NodeCacheStats {
 		return NodeCacheStats{}
 	}
 	h, m, e, b := d.nodes.stats()
-	return NodeCacheStats{Hits: h, Misses: m, LeafMisses: d.nodes.leafMissCount(), Entries: e, Bytes: b, ArenaBytes: d.nodes.arenaBytes()}
+	return NodeCacheStats{Hits: h, Misses: m, LeafMisses: d.nodes.leafMissCount(), Entries: e, Bytes: b, ArenaBytes: d.nodes.arenaBytes(),
+		Compactions: d.nodes.compactionCount()}
 }

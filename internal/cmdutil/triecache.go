@@ -15,7 +15,8 @@ import (
 // bilayer_trie_node_cache_entries and bilayer_trie_node_cache_bytes (what it
 // holds, against the trie share of --cache), and
 // bilayer_trie_node_cache_arena_bytes (the memory its arena takes, dropped
-// nodes not yet compacted away included).
+// nodes not yet compacted away included) and
+// bilayer_trie_node_cache_compactions_total.
 func RegisterTrieCacheMetrics(reg prometheus.Registerer, db *statedb.DB) error {
 	opts := func(name, help string) prometheus.Opts {
 		return prometheus.Opts{Namespace: "bilayer", Subsystem: "trie_node_cache", Name: name, Help: help}
@@ -27,6 +28,8 @@ func RegisterTrieCacheMetrics(reg prometheus.Registerer, db *statedb.DB) error {
 			func() float64 { return float64(db.NodeCacheStats().Misses) }),
 		prometheus.NewCounterFunc(prometheus.CounterOpts(opts("leaf_misses_total", "Trie node reads the node cache could not answer whose node was a leaf (the rest of the misses are branch and extension nodes).")),
 			func() float64 { return float64(db.NodeCacheStats().LeafMisses) }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts(opts("compactions_total", "Times the node cache's arena was compacted (chunks mostly dead given up, their live nodes moved).")),
+			func() float64 { return float64(db.NodeCacheStats().Compactions) }),
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts(opts("entries", "Trie nodes held by the node cache.")),
 			func() float64 { return float64(db.NodeCacheStats().Entries) }),
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts(opts("bytes", "Bytes the node cache's nodes are charged against its budget.")),
