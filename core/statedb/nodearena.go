@@ -57,8 +57,9 @@ type arenaChunk struct {
 
 // entryRef is an entry's index slot: where it is (its offset in its chunk
 // in the low refOffsetBits, then its chunk's number), whether it is a leaf
-// (refLeaf) and the eviction round in which a commit wrote it over a
-// cached one (reusedIn; 0 if none), so that eviction reads no entry.
+// (refLeaf) and, for a leaf, the last eviction round in which a commit
+// wrote it over a cached one or a read found it (reusedIn; 0 if none), so
+// that eviction reads no entry.
 type entryRef uint64
 
 const (

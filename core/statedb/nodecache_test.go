@@ -251,6 +251,72 @@ func TestNodeCacheEvictsColdLeavesFirst(t *testing.T) {
 	}
 }
 
+// TestNodeCacheKeepsALeafJustRead: a leaf a read found since the last
+// eviction is kept when room is made, as one a commit wrote again: the
+// cold leaves and then the branches go first (issue 17, session 29: the
+// senders' leaves went at random with the cold ones, and admission read
+// them back from disk).
+func TestNodeCacheKeepsALeafJustRead(t *testing.T) {
+	leafAt := func(i int) []byte {
+		blob, err := rlp.EncodeToBytes([][]byte{{0x20, byte(i)}, []byte("account " + fmt.Sprint(i))})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return blob
+	}
+	branchAt := func(i int) []byte {
+		children := make([][]byte, 17)
+		children[i%16] = crypto.Keccak256([]byte{byte(i)})
+		blob, err := rlp.EncodeToBytes(children)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return blob
+	}
+	const leaves, branches = 40, 40
+	budget, leafBytes := 0, 0
+	for i := range leaves {
+		budget += charge(leafAt(i))
+		leafBytes += charge(leafAt(i))
+	}
+	for i := range branches {
+		budget += charge(branchAt(i))
+	}
+	c := newNodeCache(budget)
+	for i := range leaves {
+		c.put(common.Hash{}, []byte{1, byte(i)}, crypto.Keccak256Hash(leafAt(i)), leafAt(i))
+	}
+	for i := range branches {
+		c.put(common.Hash{}, []byte{2, byte(i)}, crypto.Keccak256Hash(branchAt(i)), branchAt(i))
+	}
+	if _, ok := c.get(common.Hash{}, []byte{1, 7}, crypto.Keccak256Hash(leafAt(7))); !ok {
+		t.Fatal("setup: leaf 7 not cached")
+	}
+	// Room for as much as all the leaves: every other leaf goes, and some
+	// branches.
+	big := make([]byte, leafBytes-nodeEntryOverhead)
+	c.put(common.Hash{}, []byte{3}, crypto.Keccak256Hash(big), big)
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if _, ok := c.lookupLocked(c.positionOf([]byte{1, 7}), crypto.Keccak256Hash(leafAt(7))); !ok {
+		t.Fatal("the leaf just read was evicted with the cold ones")
+	}
+	for i := range leaves {
+		if _, ok := c.lookupLocked(c.positionOf([]byte{1, byte(i)}), crypto.Keccak256Hash(leafAt(i))); ok && i != 7 {
+			t.Fatalf("cold leaf %d kept while the room needed all of them", i)
+		}
+	}
+	kept := 0
+	for i := range branches {
+		if _, ok := c.lookupLocked(c.positionOf([]byte{2, byte(i)}), crypto.Keccak256Hash(branchAt(i))); ok {
+			kept++
+		}
+	}
+	if kept == 0 || kept == branches {
+		t.Fatalf("%d of %d branches kept: want some dropped after the cold leaves, not all", kept, branches)
+	}
+}
+
 // TestNodeCacheStaysWithinItsBudget: however many nodes are put, the bytes
 // charged stay within the budget, and the newest put is kept.
 func TestNodeCacheStaysWithinItsBudget(t *testing.T) {
