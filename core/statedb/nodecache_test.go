@@ -173,22 +173,8 @@ func TestNodeCacheCommitLeavesOutNewLeaves(t *testing.T) {
 // leaves before branch nodes, except a leaf a commit wrote again since the
 // last eviction, which is passed over once.
 func TestNodeCacheEvictsColdLeavesFirst(t *testing.T) {
-	leafAt := func(i int, version string) []byte {
-		blob, err := rlp.EncodeToBytes([][]byte{{0x20, byte(i)}, []byte("account " + version + fmt.Sprint(i))})
-		if err != nil {
-			t.Fatal(err)
-		}
-		return blob
-	}
-	branchAt := func(i int) []byte {
-		children := make([][]byte, 17)
-		children[i%16] = crypto.Keccak256([]byte{byte(i)})
-		blob, err := rlp.EncodeToBytes(children)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return blob
-	}
+	leafAt := func(i int, version string) []byte { return testLeaf(t, i, version) }
+	branchAt := func(i int) []byte { return testBranch(t, i) }
 	const leaves, branches = 40, 40
 	budget := 0
 	for i := range leaves {
@@ -257,22 +243,8 @@ func TestNodeCacheEvictsColdLeavesFirst(t *testing.T) {
 // senders' leaves went at random with the cold ones, and admission read
 // them back from disk).
 func TestNodeCacheKeepsALeafJustRead(t *testing.T) {
-	leafAt := func(i int) []byte {
-		blob, err := rlp.EncodeToBytes([][]byte{{0x20, byte(i)}, []byte("account " + fmt.Sprint(i))})
-		if err != nil {
-			t.Fatal(err)
-		}
-		return blob
-	}
-	branchAt := func(i int) []byte {
-		children := make([][]byte, 17)
-		children[i%16] = crypto.Keccak256([]byte{byte(i)})
-		blob, err := rlp.EncodeToBytes(children)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return blob
-	}
+	leafAt := func(i int) []byte { return testLeaf(t, i, "") }
+	branchAt := func(i int) []byte { return testBranch(t, i) }
 	const leaves, branches = 40, 40
 	budget, leafBytes := 0, 0
 	for i := range leaves {
@@ -371,4 +343,28 @@ func BenchmarkNodeCacheEviction(b *testing.B) {
 		c.makeRoomLocked(len(branch) + 64)
 	}
 	b.ReportMetric(float64(len(c.index)), "entries")
+}
+
+// testLeaf returns the blob of a trie leaf (its key ends the path) whose
+// account is named by version and i.
+func testLeaf(t *testing.T, i int, version string) []byte {
+	t.Helper()
+	blob, err := rlp.EncodeToBytes([][]byte{{0x20, byte(i)}, []byte("account " + version + fmt.Sprint(i))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return blob
+}
+
+// testBranch returns the blob of a trie branch node with one child, chosen
+// by i.
+func testBranch(t *testing.T, i int) []byte {
+	t.Helper()
+	children := make([][]byte, 17)
+	children[i%16] = crypto.Keccak256([]byte{byte(i)})
+	blob, err := rlp.EncodeToBytes(children)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return blob
 }
