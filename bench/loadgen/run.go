@@ -133,6 +133,9 @@ type Config struct {
 	// HeightsFrom, if set, is a validator's metrics URL: Run reads its
 	// height metrics before and after the send window (Result.Heights).
 	HeightsFrom string
+	// now is the send loop's clock (nil: time.Now); a test moves it on to
+	// stand for a node that answers late.
+	now func() time.Time
 }
 
 // Result is what one run measured.

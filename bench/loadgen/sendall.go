@@ -78,6 +78,10 @@ func sendAll(ctx context.Context, cfg Config, load *Load, w *watcher) (sent, acc
 	if interval <= 0 {
 		interval = 10 * time.Millisecond
 	}
+	clock := cfg.now
+	if clock == nil {
+		clock = time.Now
+	}
 	for c := range cfg.Connections {
 		q := newConnLoad(load, c, cfg.Connections)
 		if q.total == 0 {
@@ -101,13 +105,13 @@ func sendAll(ctx context.Context, cfg Config, load *Load, w *watcher) (sent, acc
 			}
 			offered := make([]int, len(q.lists)) // per account: transfers offered at least once
 			dead := map[int]bool{}
-			start := time.Now()
+			start := clock()
 			end := start.Add(time.Duration(float64(q.total) / perConn * float64(time.Second)))
 			tick := time.NewTicker(interval)
 			defer tick.Stop()
 			attempts := 0
 			for q.left > 0 && ctx.Err() == nil {
-				passAt := time.Now()
+				passAt := clock()
 				due := min(int(passAt.Sub(start).Seconds()*perConn), q.total)
 				// Accounts refused at this send wait for the next one.
 				skip := map[int]bool{}
