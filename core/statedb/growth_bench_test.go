@@ -119,6 +119,7 @@ func BenchmarkBlocksAsTheStateGrows(b *testing.B) {
 	if st := db.NodeCacheStats(); st.Hits+st.Misses > 0 {
 		b.ReportMetric(100*float64(st.Hits)/float64(st.Hits+st.Misses), "node-cache-hit-%")
 		b.ReportMetric(float64(st.Entries), "node-cache-entries")
+		b.ReportMetric(float64(st.Bytes)/(1<<20), "node-cache-charged-MiB")
 		b.ReportMetric(float64(st.ArenaBytes)/1e6, "node-cache-arena-MB")
 		b.ReportMetric(float64(st.Misses)/blocks, "node-cache-misses/block")
 		b.ReportMetric(float64(st.Compactions)/blocks, "node-cache-compactions/block")

@@ -2,13 +2,18 @@ package statedb
 
 import (
 	"bytes"
+	"encoding/binary"
 	"fmt"
 	"math/rand/v2"
 	"sync"
 	"testing"
 
 	"github.com/ethereum/go-ethereum/common"
+	"github.com/ethereum/go-ethereum/core/types"
 	"github.com/ethereum/go-ethereum/crypto"
+	"github.com/ethereum/go-ethereum/rlp"
+	"github.com/ethereum/go-ethereum/trie"
+	"github.com/holiman/uint256"
 )
 
 // TestNodeCacheCompactionKeepsBlobs: nodes written over again and again
@@ -261,7 +266,7 @@ func TestNodeCacheCompactsOnlyAChunkWorthIt(t *testing.T) {
 		if i < (perChunk+1)/2 || i < n && i%perChunk*100 < perChunk*45 {
 			continue // forgotten
 		}
-		if _, ok := c.lookupLocked(c.positionOf(path(i)), crypto.Keccak256Hash(blob(i))); !ok {
+		if _, _, ok := c.lookupLocked(c.positionOf(path(i)), crypto.Keccak256Hash(blob(i))); !ok {
 			t.Fatalf("node %d lost by the compaction", i)
 		}
 	}
@@ -314,4 +319,95 @@ func TestNodeCacheCountsCompactableChunks(t *testing.T) {
 	if c.compactionCount() == 0 {
 		t.Fatal("no compaction in 20,000 writes: the test did not exercise it")
 	}
+}
+
+// TestNodeCacheStoresAnEmptyAccountsLeafShorter: the leaf of an account
+// with no code and no storage, as a real account trie encodes it, is
+// stored without its empty storage root and code hash and charged that
+// much less; a read returns it byte for byte, before and after compaction
+// moves it, and a contract's leaf and a branch are stored whole.
+func TestNodeCacheStoresAnEmptyAccountsLeafShorter(t *testing.T) {
+	tr := trie.NewEmpty(nil)
+	const accounts = 2000
+	for i := range accounts {
+		acc := types.NewEmptyStateAccount()
+		acc.Nonce, acc.Balance = uint64(i), uint256.NewInt(uint64(i)*1e15)
+		if i == 0 {
+			acc.CodeHash = crypto.Keccak256([]byte("code"))
+		}
+		val, err := rlp.EncodeToBytes(acc)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := tr.Update(crypto.Keccak256(binary.BigEndian.AppendUint64(nil, uint64(i))), val); err != nil {
+			t.Fatal(err)
+		}
+	}
+	_, set := tr.Commit(false)
+	type node struct {
+		path string
+		hash common.Hash
+		blob []byte
+	}
+	var nodes []node
+	emptyLeaves, otherLeaves, branches := 0, 0, 0
+	for path, n := range set.Nodes {
+		nodes = append(nodes, node{path, n.Hash, n.Blob})
+		switch {
+		case !isLeaf(n.Blob):
+			branches++
+			if charge(n.Blob) != len(n.Blob)+nodeEntryOverhead {
+				t.Fatalf("branch at %x charged %d, want %d", path, charge(n.Blob), len(n.Blob)+nodeEntryOverhead)
+			}
+		case bytes.HasSuffix(n.Blob, eoaSuffix):
+			emptyLeaves++
+			if want := len(n.Blob) - 66 + nodeEntryOverhead; charge(n.Blob) != want {
+				t.Fatalf("empty account's leaf at %x charged %d, want %d", path, charge(n.Blob), want)
+			}
+		default:
+			otherLeaves++
+			if charge(n.Blob) != len(n.Blob)+nodeEntryOverhead {
+				t.Fatalf("contract's leaf at %x charged %d, want %d", path, charge(n.Blob), len(n.Blob)+nodeEntryOverhead)
+			}
+		}
+	}
+	if emptyLeaves != accounts-1 || otherLeaves != 1 || branches == 0 {
+		t.Fatalf("the trie has %d empty accounts' leaves, %d other leaves, %d branches; want %d, 1, some", emptyLeaves, otherLeaves, branches, accounts-1)
+	}
+	// The nodes are put deeper than their paths, so that none is kept in
+	// a chunk of its own (shallowDepth) and compaction moves them all.
+	at := func(path string) []byte { return append([]byte{1, 2, 3, 4}, path...) }
+	c := newNodeCache(1 << 20)
+	for _, n := range nodes {
+		c.put(common.Hash{}, at(n.path), n.hash, n.blob)
+	}
+	check := func(when string, keep func(i int) bool) {
+		t.Helper()
+		for i, n := range nodes {
+			if !keep(i) {
+				continue
+			}
+			got, ok := c.get(common.Hash{}, at(n.path), n.hash)
+			if !ok || !bytes.Equal(got, n.blob) {
+				t.Fatalf("%s: node at %x read as %x (%v), want %x", when, n.path, got, ok, n.blob)
+			}
+		}
+	}
+	all := func(int) bool { return true }
+	check("cached", all)
+	// Forget two of every three nodes and put one more: compaction moves
+	// the rest, elided ones among them, to the head.
+	kept := func(i int) bool { return i%3 == 0 }
+	for i, n := range nodes {
+		if !kept(i) {
+			c.forget(common.Hash{}, at(n.path), n.hash)
+		}
+	}
+	before := c.compactionCount()
+	c.budget = 3 * c.dead // so the dead bytes are over a quarter of it
+	c.put(common.Hash{}, []byte{0xf, 0xf, 0xf, 0xf, 0xf}, crypto.Keccak256Hash([]byte("x")), []byte("x"))
+	if c.compactionCount() == before {
+		t.Fatal("no compaction ran")
+	}
+	check("after compaction", kept)
 }

@@ -30,7 +30,9 @@ import (
 // chunk's bytes are never written again once an entry is in them, so a
 // blob the cache returned stays as it was for as long as its holder keeps
 // it (the trie keeps slices of the blobs it decodes), and the collector
-// frees a chunk only when no such slice is left.
+// frees a chunk only when no such slice is left. An empty account's leaf
+// is stored without its empty storage root and code hash (eoaSuffix) and
+// returned as a copy with them.
 //
 // It is safe for concurrent use.
 type nodeCache struct {
@@ -89,17 +91,18 @@ func nodeKey(buf *nodeKeyBuf, owner common.Hash, path []byte) []byte {
 // (by node hash), so a collision costs a miss, never a wrong node.
 func (c *nodeCache) positionOf(key []byte) uint64 { return maphash.Bytes(c.seed, key) }
 
-// lookupLocked returns the blob cached at pos if its node has hash.
-func (c *nodeCache) lookupLocked(pos uint64, hash common.Hash) ([]byte, bool) {
+// lookupLocked returns the stored form of the blob cached at pos if its
+// node has hash, and whether its eoaSuffix was left out (blobOf).
+func (c *nodeCache) lookupLocked(pos uint64, hash common.Hash) (stored []byte, elided, ok bool) {
 	ref, ok := c.index[pos]
 	if !ok {
-		return nil, false
+		return nil, false, false
 	}
-	header, blob := c.entryLocked(ref)
+	header, stored, elided := c.entryLocked(ref)
 	if !bytes.Equal(header[hdrHash:hdrHash+common.HashLength], hash[:]) {
-		return nil, false
+		return nil, false, false
 	}
-	return blob, true
+	return stored, elided, true
 }
 
 // get returns the blob of the node at path in owner's trie if the cached node
@@ -109,7 +112,7 @@ func (c *nodeCache) get(owner common.Hash, path []byte, hash common.Hash) ([]byt
 	pos := c.positionOf(nodeKey(&buf, owner, path))
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	blob, ok := c.lookupLocked(pos, hash)
+	stored, elided, ok := c.lookupLocked(pos, hash)
 	if !ok {
 		c.misses++
 		return nil, false
@@ -120,7 +123,7 @@ func (c *nodeCache) get(owner common.Hash, path []byte, hash common.Hash) ([]byt
 	if ref := c.index[pos]; ref.leaf() && ref.reusedIn() != roundBits(c.round) {
 		c.index[pos] = ref.withReusedIn(c.round)
 	}
-	return blob, true
+	return blobOf(stored, elided), true
 }
 
 // holds reports whether the node at path in owner's trie is cached with
@@ -131,7 +134,7 @@ func (c *nodeCache) holds(owner common.Hash, path []byte, hash common.Hash) bool
 	pos := c.positionOf(nodeKey(&buf, owner, path))
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	_, ok := c.lookupLocked(pos, hash)
+	_, _, ok := c.lookupLocked(pos, hash)
 	return ok
 }
 
@@ -172,18 +175,19 @@ func (c *nodeCache) setLocked(pos uint64, shallow bool, hash common.Hash, blob [
 	if len(blob) == 0 || len(blob) > maxCachedBlob {
 		return
 	}
+	stored, elided := storedForm(blob)
 	var ref entryRef
 	if shallow {
-		ref = c.appendSingleLocked(pos, hash, blob)
+		ref = c.appendSingleLocked(pos, hash, stored, elided)
 	} else {
-		ref = c.appendLocked(pos, hash, blob)
+		ref = c.appendLocked(pos, hash, stored, elided)
 	}
 	ref = ref.withLeaf(leaf)
 	if reused {
 		ref = ref.withReusedIn(c.round)
 	}
 	c.index[pos] = ref
-	c.size += charge(blob)
+	c.size += storedCharge(stored)
 	c.compactLocked()
 }
 
@@ -232,7 +236,7 @@ func (c *nodeCache) forget(owner common.Hash, path []byte, hash common.Hash) {
 	pos := c.positionOf(nodeKey(&buf, owner, path))
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if _, ok := c.lookupLocked(pos, hash); ok {
+	if _, _, ok := c.lookupLocked(pos, hash); ok {
 		c.dropLocked(pos, c.index[pos])
 	}
 }

@@ -270,17 +270,17 @@ func TestNodeCacheKeepsALeafJustRead(t *testing.T) {
 	c.put(common.Hash{}, []byte{3}, crypto.Keccak256Hash(big), big)
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if _, ok := c.lookupLocked(c.positionOf([]byte{1, 7}), crypto.Keccak256Hash(leafAt(7))); !ok {
+	if _, _, ok := c.lookupLocked(c.positionOf([]byte{1, 7}), crypto.Keccak256Hash(leafAt(7))); !ok {
 		t.Fatal("the leaf just read was evicted with the cold ones")
 	}
 	for i := range leaves {
-		if _, ok := c.lookupLocked(c.positionOf([]byte{1, byte(i)}), crypto.Keccak256Hash(leafAt(i))); ok && i != 7 {
+		if _, _, ok := c.lookupLocked(c.positionOf([]byte{1, byte(i)}), crypto.Keccak256Hash(leafAt(i))); ok && i != 7 {
 			t.Fatalf("cold leaf %d kept while the room needed all of them", i)
 		}
 	}
 	kept := 0
 	for i := range branches {
-		if _, ok := c.lookupLocked(c.positionOf([]byte{2, byte(i)}), crypto.Keccak256Hash(branchAt(i))); ok {
+		if _, _, ok := c.lookupLocked(c.positionOf([]byte{2, byte(i)}), crypto.Keccak256Hash(branchAt(i))); ok {
 			kept++
 		}
 	}
