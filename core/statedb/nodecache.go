@@ -197,11 +197,11 @@ func (c *nodeCache) setLocked(pos uint64, shallow bool, hash common.Hash, blob [
 // account, a branch those of every account below it (issue 17: at 200k
 // accounts six in ten misses were branch nodes, evicted at random beside
 // the leaves of accounts read once). A leaf a commit wrote again or a read
-// found in this round (an account in use: a sender, read by admission and
-// execution block after block) is kept while anything else can go; before
-// reads counted (issue 17, session 29), a sender's leaf went at random
-// with the cold ones, and the next block's admission read it from disk
-// (at 100k accounts and more, about 50 µs a read). Within
+// found in the last keptRounds rounds (an account in use: a sender, read
+// by admission and execution block after block) is kept while anything
+// else can go; before reads counted (issue 17, session 29), a sender's
+// leaf went at random with the cold ones, and the next block's admission
+// read it from disk (at 100k accounts and more, about 50 µs a read). Within
 // each pass the entries dropped are a random sample (Go's map iteration
 // starts at a random entry); the nodes near the root, which every block
 // rewrites, come back with the next commit.
@@ -211,10 +211,9 @@ func (c *nodeCache) makeRoomLocked(need int) {
 	}
 	target := c.budget - c.budget/8 - need
 	defer func() { c.round++ }()
-	round := roundBits(c.round)
 	passes := []func(entryRef) bool{
-		func(r entryRef) bool { return r.reusedIn() != round && r.leaf() },
-		func(r entryRef) bool { return r.reusedIn() != round },
+		func(r entryRef) bool { return !c.reusedLately(r) && r.leaf() },
+		func(r entryRef) bool { return !c.reusedLately(r) },
 		func(entryRef) bool { return true },
 	}
 	for _, drop := range passes {
@@ -227,6 +226,23 @@ func (c *nodeCache) makeRoomLocked(need int) {
 			}
 		}
 	}
+}
+
+// keptRounds is how many eviction rounds, this one included, a leaf
+// written again or read is kept for. A room is made about once a block
+// on a full cache, so a single round was the rest of a block at most: a
+// sender that skipped a block (the load's accounts each send about once
+// a block) lost its leaf at random with the cold ones in the room made
+// right after the commit that marked it, and admission then read it from
+// pebble: a third of a plateau's trie-node reads from disk, 18 ms a
+// second on one validator (issue 17, session 30).
+const keptRounds = 4
+
+// reusedLately reports whether the leaf at r was written again or read in
+// the last keptRounds rounds (the current one included).
+func (c *nodeCache) reusedLately(r entryRef) bool {
+	at := r.reusedIn()
+	return at != 0 && (roundBits(c.round)-at)&refRoundMask < keptRounds
 }
 
 // forget drops the node at path in owner's trie if the cached one there has

@@ -368,3 +368,68 @@ func testBranch(t *testing.T, i int) []byte {
 	}
 	return blob
 }
+
+// TestNodeCacheKeepsALeafReadInTheLastRounds: a leaf read stays through the
+// rooms made in its round and the next three while cold leaves go (a
+// sender that skips a block or two keeps its leaf), and from keptRounds
+// rounds on it is as cold as the rest.
+func TestNodeCacheKeepsALeafReadInTheLastRounds(t *testing.T) {
+	leafAt := func(i int) []byte { return testLeaf(t, i, "") }
+	pathOf := func(i int) []byte { return []byte{1, byte(i >> 8), byte(i)} }
+	const leaves = 400
+	budget := 0
+	for i := range leaves {
+		budget += charge(leafAt(i))
+	}
+	c := newNodeCache(budget)
+	cached := func(i int) bool {
+		c.mu.Lock()
+		defer c.mu.Unlock()
+		_, _, ok := c.lookupLocked(c.positionOf(pathOf(i)), crypto.Keccak256Hash(leafAt(i)))
+		return ok
+	}
+	fill := func() {
+		for i := range leaves {
+			if !cached(i) {
+				c.putIfRoom(common.Hash{}, pathOf(i), crypto.Keccak256Hash(leafAt(i)), leafAt(i))
+			}
+		}
+	}
+	// makeRoom makes room for three quarters of the budget: seven in eight
+	// leaves go, cold ones first.
+	makeRoom := func() {
+		c.mu.Lock()
+		c.makeRoomLocked(c.budget * 3 / 4)
+		c.mu.Unlock()
+	}
+	fill()
+	const hot = 7
+	if _, ok := c.get(common.Hash{}, pathOf(hot), crypto.Keccak256Hash(leafAt(hot))); !ok {
+		t.Fatal("setup: the hot leaf is not cached")
+	}
+	// Four rounds: the read's and three more, about three blocks.
+	for r := 0; r < 4; r++ {
+		makeRoom()
+		if !cached(hot) {
+			t.Fatalf("the leaf read was dropped in the room made %d rounds after the read's", r)
+		}
+		fill()
+	}
+	for r := 4; r < keptRounds; r++ {
+		makeRoom()
+		fill()
+	}
+	// Now it is as cold as the rest: a room that needs all of them drops it.
+	c.mu.Lock()
+	if c.reusedLately(c.index[c.positionOf(pathOf(hot))]) {
+		c.mu.Unlock()
+		t.Fatalf("the leaf read %d rounds ago still counts as reused", keptRounds)
+	}
+	c.mu.Unlock()
+	c.mu.Lock()
+	c.makeRoomLocked(c.budget)
+	c.mu.Unlock()
+	if cached(hot) {
+		t.Fatal("the leaf read long ago was kept")
+	}
+}
