@@ -10,14 +10,18 @@ import (
 	"github.com/bilayer/bilayer/internal/waitfor"
 )
 
-// TestL0CompactsEightFilesAtOnce: memtables of hash-keyed records (as
+// TestL0CompactsSixteenFilesAtOnce: memtables of hash-keyed records (as
 // trie nodes are) each span the whole key space, so every L0 compaction
-// rewrites all of the level below; L0 collects eight flushed files before
-// the first compaction merges them, not four (issue 17: that rewrites the
-// base level half as often). Pebble schedules a compaction
+// rewrites all of the level below; L0 collects sixteen flushed files
+// before the first compaction merges them (issue 17: four until session
+// 27, eight until session 30; each doubling rewrites the base level half
+// as often). Pebble schedules a compaction
 // before a flush gives up its lock, so the metrics read after each flush
 // see any compaction it started.
-func TestL0CompactsEightFilesAtOnce(t *testing.T) {
+func TestL0CompactsSixteenFilesAtOnce(t *testing.T) {
+	if l0FilesPerCompaction != 16 {
+		t.Fatalf("l0FilesPerCompaction = %d, want 16", l0FilesPerCompaction)
+	}
 	db := openMem(t)
 	const perFlush = 200
 	flush := func(f int) {

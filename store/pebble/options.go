@@ -153,9 +153,14 @@ const memTableShare = 4
 // state's blocks compacted a third to two fifths less (the growth
 // benchmark, 1.2–1.4 against 2.0–2.1 MB a block) and a loaded devnet
 // validator's compactions cost a quarter to two fifths less per transfer,
-// for 4–6 MiB more resident. Reads check up to that many more files, each
-// behind a bloom filter; writes stall only at three times as many.
-const l0FilesPerCompaction = 8
+// for 4–6 MiB more resident. At sixteen (session 30) the growth
+// benchmark's blocks compact half as much again (0.50 against 0.91–1.08
+// MB a block over 110 blocks of 1,500 transfers, 0.66 against 1.57–2.28
+// over the last twenty, at 135k–165k accounts) and take 5–9 % less, and
+// a loaded devnet validator held no more (187 MiB after the plateau).
+// Reads check up to that many more files, each behind a bloom filter;
+// writes stall only at three times as many.
+const l0FilesPerCompaction = 16
 
 // memTableReserve is how many memtables' worth of memory the block cache
 // is made larger by. Pebble charges every live memtable's size to the
