@@ -23,6 +23,7 @@ import (
 	"github.com/bilayer/bilayer/node/signer"
 	"github.com/bilayer/bilayer/p2p/libp2p"
 	pebblestore "github.com/bilayer/bilayer/store/pebble"
+	"github.com/ethereum/go-ethereum/crypto"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/urfave/cli/v2"
@@ -124,7 +125,10 @@ func runNode(c *cli.Context) error {
 	arenas := cmalloc.Tuned()
 	log.Info("Memory", "cacheMiB", c.Int(cacheFlag.Name), "goSoftLimitMiB", memLimit>>20, "fromGOMEMLIMIT", fromEnv,
 		"gogc", gcPercent, "fromGOGC", gcFromEnv, "cAllocatorTuned", arenas)
-	db, err := pebblestore.Open(datadirPath(c, chainDir), pebblestore.Options{CacheSize: blockCache, Logger: log.With("module", "pebble")})
+	l0Files := l0CompactionFiles(g, validatorKey)
+	log.Info("Storage", "l0FilesPerCompaction", l0Files)
+	db, err := pebblestore.Open(datadirPath(c, chainDir), pebblestore.Options{CacheSize: blockCache, Logger: log.With("module", "pebble"),
+		L0CompactionFiles: l0Files})
 	if err != nil {
 		return err
 	}
@@ -261,4 +265,23 @@ func startAdmin(n *node.Node, addr string, log *slog.Logger) (*ethrpc.Server, er
 	}
 	log.Warn("Admin RPC listening: whoever reaches it can cut this node off its peers", "addr", srv.Addr())
 	return srv, nil
+}
+
+// l0CompactionFiles is how many flushed files this node's database
+// collects in level 0 before compacting them: staggered by the node's
+// place among the genesis validators (pebblestore.StaggeredL0CompactionFiles),
+// so that a devnet's validators, which hold the same data on one machine,
+// do not all rewrite their base level at once; the default for a node that
+// is not one of them.
+func l0CompactionFiles(g *genesis.Genesis, validatorKey *ecdsa.PrivateKey) int {
+	if validatorKey == nil {
+		return pebblestore.StaggeredL0CompactionFiles(0)
+	}
+	addr := crypto.PubkeyToAddress(validatorKey.PublicKey)
+	for i, v := range g.Validators {
+		if v.Address == addr {
+			return pebblestore.StaggeredL0CompactionFiles(i)
+		}
+	}
+	return pebblestore.StaggeredL0CompactionFiles(0)
 }

@@ -52,6 +52,27 @@ type Options struct {
 	// garbage is reclaimed (0: DefaultBlobRewriteMinimumAge; negative: at
 	// once, for tests).
 	BlobRewriteMinimumAge time.Duration
+	// L0CompactionFiles is how many flushed files level 0 collects before
+	// a compaction merges them into the base level (0:
+	// l0FilesPerCompaction; at least 4). Nodes sharing a machine and the
+	// same data (a devnet's validators) pass different ones
+	// (StaggeredL0CompactionFiles), so that their compactions, each a
+	// rewrite of the whole base level, do not all run at once.
+	L0CompactionFiles int
+}
+
+// StaggeredL0CompactionFiles is the L0CompactionFiles of the i-th of
+// several nodes that hold the same data on one machine: l0FilesPerCompaction
+// plus two files for each i, over four steps. The validators of a devnet
+// flush and compact at the same heights, so with one setting each
+// level-0 compaction (tens of megabytes rewritten past 100k accounts) ran
+// on all four within a second or two, and the chain stalled while they
+// shared the machine's cores (issue 17, session 30: the L1 bench's steps
+// holding one read a third below their neighbours). With periods of 16,
+// 18, 20 and 22 flushes their compactions drift apart by two flushes a
+// cycle; none compacts more often than at the default.
+func StaggeredL0CompactionFiles(i int) int {
+	return l0FilesPerCompaction + 2*((i%4+4)%4)
 }
 
 // withDefaults fills unset fields.
@@ -67,6 +88,10 @@ func (o Options) withDefaults() Options {
 	if o.MaxOpenFiles == 0 {
 		o.MaxOpenFiles = DefaultMaxOpenFiles
 	}
+	if o.L0CompactionFiles == 0 {
+		o.L0CompactionFiles = l0FilesPerCompaction
+	}
+	o.L0CompactionFiles = max(o.L0CompactionFiles, minL0CompactionFiles)
 	if o.Logger == nil {
 		o.Logger = slog.Default()
 	}
@@ -95,8 +120,8 @@ func (o Options) pebbleOptions(log *slogLogger) (*pebble.Options, *pebble.Cache)
 		// overlaps all of the base level, and each L0 compaction rewrites
 		// it whole: the more flushed files one compaction merges, the less
 		// often the base level is rewritten (l0FilesPerCompaction).
-		L0CompactionThreshold:      2 * l0FilesPerCompaction,
-		L0StopWritesThreshold:      6 * l0FilesPerCompaction,
+		L0CompactionThreshold:      2 * o.L0CompactionFiles,
+		L0StopWritesThreshold:      6 * o.L0CompactionFiles,
 		CompactionConcurrencyRange: func() (int, int) { return 1, max(1, runtime.NumCPU()/2) },
 		FormatMajorVersion:         pebble.FormatNewest,
 		ReadOnly:                   o.ReadOnly,
@@ -161,6 +186,10 @@ const memTableShare = 4
 // Reads check up to that many more files, each behind a bloom filter;
 // writes stall only at three times as many.
 const l0FilesPerCompaction = 16
+
+// minL0CompactionFiles is the fewest files Options.L0CompactionFiles may
+// set: pebble's own default threshold is four sublevels.
+const minL0CompactionFiles = 4
 
 // memTableReserve is how many memtables' worth of memory the block cache
 // is made larger by. Pebble charges every live memtable's size to the
