@@ -7,7 +7,8 @@ import (
 
 // TestBuildBudgetFollowsTheChain: the gas target starts at an eighth of
 // the gas limit (at least a thousand transfers, at most the limit); after
-// a late height with a heavy block it becomes three quarters of itself, or
+// a height decided in a later round, or a slow one with another among the
+// two before it, with a heavy block it becomes three quarters of itself, or
 // of the block's gas if that is more, never below the minimum; holds after a height a little over the block time or one whose
 // block left the target mostly unused; takes a larger block's gas after a
 // healthy height; grows back after healthy heights with full blocks, in
@@ -23,7 +24,11 @@ func TestBuildBudgetFollowsTheChain(t *testing.T) {
 		b.observe(0, 500*time.Millisecond, 200*time.Millisecond, b.gasTarget())
 	}
 	const heavy = 200 * time.Millisecond            // the block took this node 200 ms to execute
-	b.observe(0, 3*time.Second, heavy, 100_000_000) // a slow height with a 100M-gas block: three quarters of the target
+	b.observe(0, 3*time.Second, heavy, 100_000_000) // a slow height with a 100M-gas block, alone: held
+	if b.gasTarget() != gasLimit {
+		t.Fatalf("after one slow height %d, want it held at %d", b.gasTarget(), gasLimit)
+	}
+	b.observe(0, 3*time.Second, heavy, 100_000_000) // a second: three quarters of the target
 	if want := uint64(150_000_000); b.gasTarget() != want {
 		t.Fatalf("after a slow height %d, want %d", b.gasTarget(), want)
 	}
@@ -96,6 +101,10 @@ func TestBuildBudgetFollowsTheChain(t *testing.T) {
 	if b.gasTarget() != gasLimit {
 		t.Fatalf("a late height with a third of the target shrank it to %d", b.gasTarget())
 	}
+	b.observe(0, 2*time.Second, time.Second, gasLimit/2) // the first heavy one in three heights: held
+	if b.gasTarget() != gasLimit {
+		t.Fatalf("one late height with half the target shrank it to %d", b.gasTarget())
+	}
 	b.observe(0, 2*time.Second, time.Second, gasLimit/2)
 	if want := uint64(float64(gasLimit) * blockGasShrink); b.gasTarget() != want {
 		t.Fatalf("a late height with half the target: %d, want %d", b.gasTarget(), want)
@@ -123,5 +132,68 @@ func TestFillTimeIsTwoFifthsOfTheShorter(t *testing.T) {
 		if got := fillTimeOf(c.timeout, c.block); got != c.want {
 			t.Errorf("timeout %s, block time %s: fill %s, want %s", c.timeout, c.block, got, c.want)
 		}
+	}
+}
+
+// TestBuildBudgetCutsOnlyForLateHeightsTogether: a slow round-0 height
+// with a heavy block cuts the target only when another such height is
+// among the two before it; one alone, with fast heights around it (a
+// stall, not a block too large), leaves the target where it was, however
+// often that happens; a height decided in a later round cuts at once.
+func TestBuildBudgetCutsOnlyForLateHeightsTogether(t *testing.T) {
+	const blockTime, gasLimit = time.Second, 200_000_000
+	const heavy = 200 * time.Millisecond
+	slow, usual := 2*time.Second, 1200*time.Millisecond // usual: over the block time, not late (holds)
+	b := newBuildBudget(400*time.Millisecond, blockTime, gasLimit)
+	start := b.gasTarget()
+	for i := range 10 { // a slow height every third: never two within three
+		b.observe(0, slow, heavy, b.gasTarget())
+		b.observe(0, usual, heavy, b.gasTarget())
+		b.observe(0, usual, heavy, b.gasTarget())
+		if b.gasTarget() != start {
+			t.Fatalf("round %d: isolated slow heights moved the target from %d to %d", i, start, b.gasTarget())
+		}
+	}
+	b.observe(0, slow, heavy, start)
+	b.observe(0, usual, heavy, start)
+	b.observe(0, slow, heavy, start) // two slow ones in three heights: cut
+	want := uint64(float64(start) * blockGasShrink)
+	if b.gasTarget() != want {
+		t.Fatalf("after two slow heights in three: %d, want %d", b.gasTarget(), want)
+	}
+	b.observe(0, slow, heavy, want) // every height slow: cut each time
+	if want = uint64(float64(want) * blockGasShrink); b.gasTarget() != want {
+		t.Fatalf("after a third slow height: %d, want %d", b.gasTarget(), want)
+	}
+	for range 3 {
+		b.observe(0, usual, heavy, b.gasTarget())
+	}
+	b.observe(1, usual, heavy, want) // a later round, alone: cut at once
+	if want = uint64(float64(want) * blockGasShrink); b.gasTarget() != want {
+		t.Fatalf("after a round-1 height: %d, want %d", b.gasTarget(), want)
+	}
+	b.observe(0, slow, heavy, want) // a slow height right after it: cut too
+	if want = uint64(float64(want) * blockGasShrink); b.gasTarget() != want {
+		t.Fatalf("after a slow height behind a round-1 one: %d, want %d", b.gasTarget(), want)
+	}
+}
+
+// TestBuildBudgetLateFromAQuarterOverTheBlockTime: a height counts as late
+// past 1.25 block times: two of 1.3 in three heights cut the target, two
+// of 1.2 do not.
+func TestBuildBudgetLateFromAQuarterOverTheBlockTime(t *testing.T) {
+	const blockTime, heavy = time.Second, 200 * time.Millisecond
+	b := newBuildBudget(400*time.Millisecond, blockTime, 200_000_000)
+	start := b.gasTarget()
+	for range 4 {
+		b.observe(0, 1200*time.Millisecond, heavy, start)
+	}
+	if b.gasTarget() != start {
+		t.Fatalf("heights of 1.2 block times moved the target from %d to %d", start, b.gasTarget())
+	}
+	b.observe(0, 1300*time.Millisecond, heavy, start)
+	b.observe(0, 1300*time.Millisecond, heavy, start)
+	if want := uint64(float64(start) * blockGasShrink); b.gasTarget() != want {
+		t.Fatalf("after two heights of 1.3 block times: %d, want %d", b.gasTarget(), want)
 	}
 }

@@ -39,8 +39,9 @@ type Metrics struct {
 	// height's start until the proposal of the decided block reached this
 	// node (ProposalArrival; at once for its own), its build or
 	// execution (BlockExecution), its commit (BlockCommit), and until the
-	// commit was done (HeightDuration). A height over one and a half block
-	// times, or in a later round, with a heavy block, cuts the gas target.
+	// commit was done (HeightDuration). A height in a later round, or the
+	// second in three over a quarter past the block time, with a heavy
+	// block, cuts the gas target (buildBudget).
 	ProposalArrival prometheus.Histogram
 	BlockExecution  prometheus.Histogram
 	BlockCommit     prometheus.Histogram
@@ -130,7 +131,7 @@ func NewMetrics(reg prometheus.Registerer) (*Metrics, error) {
 		BlockCommit: prometheus.NewHistogram(prometheus.HistogramOpts{Namespace: "bilayer", Name: "block_commit_seconds",
 			Help: "Time from a height's decision until its block was committed here (state staged and flushed, block written).", Buckets: phaseBuckets}),
 		HeightDuration: prometheus.NewHistogram(prometheus.HistogramOpts{Namespace: "bilayer", Name: "height_seconds",
-			Help: "Time from a height's start until its block was committed here, by this node's clock; past one and a half block times with a heavy block the gas target is cut.", Buckets: []float64{.25, .5, .75, 1, 1.25, 1.5, 2, 3, 5, 10}}),
+			Help: "Time from a height's start until its block was committed here, by this node's clock; a height in a later round, or the second in three past 1.25 block times, with a heavy block cuts the gas target.", Buckets: []float64{.25, .5, .75, 1, 1.25, 1.5, 2, 3, 5, 10}}),
 		GasTarget: prometheus.NewGauge(prometheus.GaugeOpts{Namespace: "bilayer", Name: "block_gas_target",
 			Help: "Gas at which this node closes the next block it builds: it follows how late the chain's heights run."}),
 		GasTargetCuts: prometheus.NewCounter(prometheus.CounterOpts{Namespace: "bilayer", Name: "block_gas_target_cuts_total",
