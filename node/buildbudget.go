@@ -155,7 +155,7 @@ func (b *buildBudget) fillTime() time.Duration { return b.time }
 func (b *buildBudget) gasTarget() uint64 { return b.gas }
 
 // observe adjusts the target after a committed height: its decision round,
-// how long it took from its start to the decision, how long its block took
+// how long it took from its start to its commit, how long its block took
 // this node to build or execute, and the block's gas used.
 func (b *buildBudget) observe(round consensus.Round, took, exec time.Duration, gasUsed uint64) {
 	heavy := exec >= b.blockTime/10 && float64(gasUsed) >= blockGasHeavy*float64(b.gas)
