@@ -28,6 +28,15 @@ type SuperviseOptions struct {
 	Config Config
 	// ValidatorBin is the validator binary to run.
 	ValidatorBin string
+	// ValidatorBins, if it names node i, runs that binary for node i
+	// instead of ValidatorBin: a paired benchmark runs another build on
+	// some validators of the same devnet, under the same load, chain and
+	// machine, and compares their CPU (make bench --l1-pair-bin).
+	ValidatorBins map[int]string
+	// ValidatorEnv adds KEY=VALUE entries to node i's environment (after
+	// the devnet's own, so they win): a paired benchmark's other setting,
+	// e.g. GOMEMLIMIT, for some validators.
+	ValidatorEnv map[int][]string
 	// SequencerBin is the sequencer binary StartSequencer runs.
 	SequencerBin string
 	// ChallengerBin is the challenger binary StartChallenger runs.
@@ -91,7 +100,15 @@ func Start(opts SuperviseOptions) (*Supervisor, error) {
 			s.Stop(5 * time.Second)
 			return nil, err
 		}
-		if err := s.startNode(NodeName(i), RoleValidator, opts.ValidatorBin, append(args, opts.ExtraArgs[i]...), env); err != nil {
+		bin := opts.ValidatorBin
+		if b, ok := opts.ValidatorBins[i]; ok {
+			bin = b
+		}
+		nodeEnv := env
+		if extra := opts.ValidatorEnv[i]; len(extra) > 0 {
+			nodeEnv = append(slices.Clone(env), extra...)
+		}
+		if err := s.startNode(NodeName(i), RoleValidator, bin, append(args, opts.ExtraArgs[i]...), nodeEnv); err != nil {
 			s.Stop(5 * time.Second)
 			return nil, err
 		}

@@ -14,6 +14,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"syscall"
 	"time"
 
@@ -57,6 +58,14 @@ type Options struct {
 	// the first step and does not grow with the load (100,000 matches
 	// it). Unset, every transfer creates a new account.
 	Prefund int
+	// PairBin and PairEnv, if either is set, make the run a paired one
+	// (pair.go): the validators in PairValidators (group B; default the
+	// upper half) run PairBin instead of Bin's validator and get PairEnv's
+	// KEY=VALUE entries in their environment, and the report compares the
+	// groups' CPU per finalized transfer step by step.
+	PairBin        string
+	PairEnv        []string
+	PairValidators []int
 }
 
 // Report is the outcome, written to bench/results/latest.json.
@@ -121,6 +130,9 @@ type Report struct {
 	// Prefund is Options.Prefund: the accounts funded at genesis that the
 	// load's transfers went to (0: each transfer created an account).
 	Prefund int `json:"l1_prefund,omitempty"`
+	// Pair is a paired run's comparison of its two groups of validators
+	// (Options.PairBin, PairEnv); nil in a normal run.
+	Pair *Pair `json:"l1_pair,omitempty"`
 }
 
 // setTxCost sets the state transition's cost per transfer from the
@@ -204,6 +216,15 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 	upArgs := []string{"up", "--datadir", datadir, "--quiet", "--l1-only"}
 	if o.ProfilePath != "" {
 		upArgs = append(upArgs, "--pprof")
+	}
+	pairArgs, pair, err := pairUpArgs(o)
+	if err != nil {
+		return nil, err
+	}
+	if pair != nil {
+		upArgs = append(upArgs, pairArgs...)
+		rep.Pair = pair
+		logf("  paired run: %s run %s; %s as usual", strings.Join(pair.B, ", "), pairWhat(pair), strings.Join(pair.A, ", "))
 	}
 	cmd := exec.Command(filepath.Join(o.Bin, "devnet"), upArgs...)
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
@@ -307,6 +328,11 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 		if err := rep.profile(ctx, sc, accounts, eps, best.OfferedRate*factor, o, logf); err != nil {
 			return nil, err
 		}
+	}
+	if rep.Pair != nil {
+		comparePair(rep.Pair, rep.labeledSteps(), rep.Machine.Cores)
+		logf("  paired run: group B's CPU per finalized transfer over group A's, geometric mean of %d loaded steps: %.3f",
+			rep.Pair.LoadedSteps, rep.Pair.LoadedRatio)
 	}
 	rep.FinishedAt = time.Now().UTC().Format(time.RFC3339)
 	return rep, nil

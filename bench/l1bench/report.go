@@ -105,6 +105,9 @@ func (r *Report) Markdown(w io.Writer) {
 	if r.HalfPeak.Sent > 0 {
 		row("½ peak: ", r.HalfPeak)
 	}
+	if r.Pair != nil {
+		r.Pair.markdown(w)
+	}
 }
 
 // validatorMicrosPerTx returns the CPU one validator spent per finalized

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"runtime/pprof"
 	"syscall"
 	"time"
@@ -70,6 +71,9 @@ fails the run.`,
 			&cli.StringFlag{Name: "l1-profile", Usage: "L1: write a CPU profile of validator-0, taken during one more step at the peak's offered rate, to this file"},
 			&cli.Float64Flag{Name: "l1-profile-factor", Value: 1, Usage: "L1: the profiled step offers the peak's rate times this (2: the plateau's overload)"},
 			&cli.IntFlag{Name: "l1-prefund", Usage: "L1: fund this many more accounts at genesis and send every transfer to one of them, so the state is that large from the first step and stops growing (100000: the state-transition benchmark's state; 0: every transfer creates an account)"},
+			&cli.StringFlag{Name: "l1-pair-bin", Usage: "L1: a paired run: the validators of --l1-pair-validators run this validator binary instead, beside the others under the same load and chain, and the L1 report compares the two groups' CPU per finalized transfer step by step (a change's cost measured within one run; swap the groups in a second run)"},
+			&cli.StringSliceFlag{Name: "l1-pair-env", Usage: "L1: a paired run: add `KEY=VALUE` to the environment of the validators of --l1-pair-validators (repeatable; with or without --l1-pair-bin), e.g. GOMEMLIMIT=150MiB"},
+			&cli.IntSliceFlag{Name: "l1-pair-validators", Usage: "L1: a paired run's group B, by validator index (repeatable or comma-separated; default: the upper half, 2 and 3 of 4)"},
 			&cli.StringFlag{Name: "l2-profile", Usage: "L2: write a CPU profile of the sequencer, taken during one more step at the peak rate, to this file"},
 			&cli.StringFlag{Name: "self-profile", Usage: "write a CPU profile of this process (the load generator and the harness) over the whole run to this file"},
 		},
@@ -109,12 +113,22 @@ func run(c *cli.Context) error {
 		}
 	}
 	if !c.Bool("skip-l1") {
+		pairBin := c.String("l1-pair-bin")
+		if pairBin != "" {
+			if pairBin, err = filepath.Abs(pairBin); err != nil {
+				return fmt.Errorf("--l1-pair-bin: %w", err)
+			}
+			if _, err := os.Stat(pairBin); err != nil {
+				return fmt.Errorf("--l1-pair-bin: %w", err)
+			}
+		}
 		r.l1, err = l1bench.Run(ctx, l1bench.Options{
 			Root: c.String("root"), Bin: c.String("bin"), Validators: c.Int("validators"), Accounts: c.Int("accounts"),
 			StartRate: c.Float64("start-rate"), Factor: c.Float64("factor"), StepDuration: c.Duration("step"),
 			MaxSteps: c.Int("max-steps"), Refine: c.Int("refine"), Log: os.Stderr, Keep: c.Bool("keep"), ProfilePath: c.String("l1-profile"),
 			ProfileFactor: c.Float64("l1-profile-factor"),
 			Prefund:       c.Int("l1-prefund"),
+			PairBin:       pairBin, PairEnv: c.StringSlice("l1-pair-env"), PairValidators: c.IntSlice("l1-pair-validators"),
 		})
 		if err != nil {
 			return fmt.Errorf("L1: %w", err)

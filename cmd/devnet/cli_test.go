@@ -84,3 +84,20 @@ func TestNodeRejectsABadName(t *testing.T) {
 		}
 	}
 }
+
+// --dev.validator-bin and --dev.validator-env take N=VALUE per validator,
+// repeatable, and refuse an index the devnet does not have or no value.
+func TestPerValidatorFlags(t *testing.T) {
+	got, err := perValidator("dev.validator-env", []string{"2=GOMEMLIMIT=150MiB", "3=A=1", "2=B=2"}, 4)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 2 || strings.Join(got[2], " ") != "GOMEMLIMIT=150MiB B=2" || strings.Join(got[3], " ") != "A=1" {
+		t.Fatalf("got %v", got)
+	}
+	for _, bad := range []string{"4=/bin/x", "-1=/bin/x", "x=/bin/x", "2", "2="} {
+		if _, err := perValidator("dev.validator-bin", []string{bad}, 4); err == nil || !strings.Contains(err.Error(), "--dev.validator-bin") {
+			t.Errorf("%q: %v, want an error naming the flag", bad, err)
+		}
+	}
+}

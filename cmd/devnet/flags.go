@@ -7,6 +7,8 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
+	"strings"
 
 	"github.com/bilayer/bilayer/devnet"
 	"github.com/urfave/cli/v2"
@@ -32,6 +34,10 @@ var (
 		EnvVars: []string{"DEVNET_NO_DASHBOARD"}}
 	pprofFlag = &cli.BoolFlag{Name: "pprof",
 		Usage: "serve Go's profiler (/debug/pprof/) on each validator's and the sequencer's metrics address, for `go tool pprof` (make bench --l1-profile uses it)"}
+	validatorBinFlag = &cli.StringSliceFlag{Name: "dev.validator-bin",
+		Usage: "DEVELOPMENT: run validator N from another binary, as `N=PATH` (repeatable): a paired benchmark compares two builds on one devnet, under the same load and chain (make bench --l1-pair-bin)"}
+	validatorEnvFlag = &cli.StringSliceFlag{Name: "dev.validator-env",
+		Usage: "DEVELOPMENT: add KEY=VALUE to validator N's environment, as `N=KEY=VALUE` (repeatable): a paired benchmark's other setting for some validators, e.g. 2=GOMEMLIMIT=150MiB (make bench --l1-pair-env)"}
 	binDirFlag = &cli.StringFlag{Name: "bin-dir", Usage: "directory holding the validator, sequencer and challenger binaries (default: next to this devnet binary, then $PATH)",
 		EnvVars: []string{"DEVNET_BIN_DIR"}}
 )
@@ -87,4 +93,23 @@ func randomPassword() (string, error) {
 		return "", err
 	}
 	return hex.EncodeToString(b), nil
+}
+
+// perValidator parses a repeatable "N=VALUE" flag (--dev.validator-bin,
+// --dev.validator-env) into VALUE lists by validator index, refusing an
+// index outside the devnet's validators and an empty value.
+func perValidator(flag string, values []string, validators int) (map[int][]string, error) {
+	out := map[int][]string{}
+	for _, v := range values {
+		idx, val, ok := strings.Cut(v, "=")
+		if !ok || val == "" {
+			return nil, fmt.Errorf("--%s %q: want N=VALUE, N a validator's index", flag, v)
+		}
+		i, err := strconv.Atoi(idx)
+		if err != nil || i < 0 || i >= validators {
+			return nil, fmt.Errorf("--%s %q: the devnet has validators 0 to %d", flag, v, validators-1)
+		}
+		out[i] = append(out[i], val)
+	}
+	return out, nil
 }

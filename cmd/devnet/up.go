@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"time"
 
@@ -53,7 +54,8 @@ of both layers that reads only the nodes' public JSON-RPC, on 127.0.0.1:8080 plu
 (--dashboard.addr, --no-dashboard); the summary prints its URL. Ctrl-C (or SIGTERM) stops every
 node, the sequencer and the challenger first.`,
 		Flags: []cli.Flag{datadirFlag, validatorsFlag, portOffsetFlag, binDirFlag, verboseFlag, quietFlag, startTimeoutFlag, stopTimeoutFlag,
-			l1OnlyFlag, equivocateFlag, badOutputFlag, censorFlag, dashboardAddrFlag, noDashboardFlag, pprofFlag},
+			l1OnlyFlag, equivocateFlag, badOutputFlag, censorFlag, dashboardAddrFlag, noDashboardFlag, pprofFlag,
+			validatorBinFlag, validatorEnvFlag},
 		Action: runUp,
 	}
 }
@@ -130,9 +132,34 @@ func runUp(c *cli.Context) error {
 		}
 		seqArgs = append(seqArgs, "--pprof")
 	}
+	bins, err := perValidator(validatorBinFlag.Name, c.StringSlice(validatorBinFlag.Name), cfg.Validators)
+	if err != nil {
+		return err
+	}
+	validatorBins := map[int]string{}
+	for i, b := range bins {
+		if len(b) > 1 {
+			return fmt.Errorf("--%s: validator %d is given %d binaries", validatorBinFlag.Name, i, len(b))
+		}
+		if _, err := os.Stat(b[0]); err != nil {
+			return fmt.Errorf("--%s %d=%s: %w", validatorBinFlag.Name, i, b[0], err)
+		}
+		validatorBins[i] = b[0]
+	}
+	validatorEnv, err := perValidator(validatorEnvFlag.Name, c.StringSlice(validatorEnvFlag.Name), cfg.Validators)
+	if err != nil {
+		return err
+	}
+	for i, kvs := range validatorEnv {
+		for _, kv := range kvs {
+			if k, _, ok := strings.Cut(kv, "="); !ok || k == "" {
+				return fmt.Errorf("--%s %d=%s: want N=KEY=VALUE", validatorEnvFlag.Name, i, kv)
+			}
+		}
+	}
 	sup, err := devnet.Start(devnet.SuperviseOptions{Layout: l, Config: cfg, ValidatorBin: bin, SequencerBin: seq.bin,
 		ChallengerBin: seq.challengerBin, Terminal: logsTo, ExtraArgs: extra,
-		SequencerArgs: seqArgs})
+		SequencerArgs: seqArgs, ValidatorBins: validatorBins, ValidatorEnv: validatorEnv})
 	if err != nil {
 		return err
 	}
