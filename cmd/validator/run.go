@@ -46,7 +46,8 @@ var (
 		EnvVars: []string{"BILAYER_ADMIN"}}
 	adminAddrFlag = &cli.StringFlag{Name: "admin.addr", Usage: "serve the admin_ RPC namespace (isolate/rejoin peers; tests and demos) on its own JSON-RPC listener at this loopback address (no browser may call it); empty disables",
 		EnvVars: []string{"BILAYER_ADMIN_ADDR"}}
-	cacheFlag        = cmdutil.CacheFlag
+	cacheFlag = &cli.IntFlag{Name: "cache", Usage: "memory for caches, in MiB: half the state's trie-node cache, a quarter the database's block cache, a quarter more room for the Go heap between collections (the default suits a devnet; give a long-lived node more, e.g. 1024)",
+		Value: cmdutil.DefaultCacheMiB, EnvVars: cmdutil.CacheFlag.EnvVars}
 	txpoolMaxTxsFlag = &cli.IntFlag{Name: "txpool.max-txs", Value: node.DefaultMempoolTxs,
 		Usage:   "most transactions the pool holds, its peers' gossip included; past it, a new one is refused (\"txpool is full\") unless it pays more than the cheapest pooled. A few blocks' worth keeps a saturated validator's waits short, its memory bounded and the backlog it admits under overload small",
 		EnvVars: []string{"BILAYER_TXPOOL_MAX_TXS"}}
@@ -115,7 +116,7 @@ func runNode(c *cli.Context) error {
 		}
 	}
 
-	trieCache, blockCache, err := cmdutil.CacheSizes(c.Int(cacheFlag.Name))
+	trieCache, blockCache, err := cmdutil.ValidatorCacheSizes(c.Int(cacheFlag.Name))
 	if err != nil {
 		return err
 	}

@@ -20,20 +20,33 @@ func TestCacheSizes(t *testing.T) {
 	}
 }
 
+// TestValidatorCacheSizes: a validator's --cache is half trie-node cache,
+// a quarter block cache; the last quarter is the heap's (MemoryLimit).
+func TestValidatorCacheSizes(t *testing.T) {
+	trie, block, err := ValidatorCacheSizes(32)
+	if err != nil || trie != 16<<20 || block != 8<<20 {
+		t.Fatalf("--cache 32: %d + %d, %v", trie, block, err)
+	}
+	if _, _, err := ValidatorCacheSizes(15); err == nil {
+		t.Fatal("15 MiB accepted")
+	}
+}
+
 // TestMemoryLimit: the Go soft memory limit grows with --cache from a
-// fixed base, and again by the trie-node cache's share (in the heap);
+// fixed base, by twice the trie-node cache's share (in the heap) and by
+// the quarter left to the heap's room between collections;
 // GOMEMLIMIT, when set, wins and is left alone.
 func TestMemoryLimit(t *testing.T) {
-	if got := MemoryLimit(32); got != 120<<20 {
-		t.Fatalf("--cache 32: limit %d MiB, want 120", got>>20)
+	if got := MemoryLimit(32); got != 128<<20 {
+		t.Fatalf("--cache 32: limit %d MiB, want 128", got>>20)
 	}
-	if got := MemoryLimit(1024); got != 1112<<20 {
-		t.Fatalf("--cache 1024: limit %d MiB, want 1112", got>>20)
+	if got := MemoryLimit(1024); got != 1368<<20 {
+		t.Fatalf("--cache 1024: limit %d MiB, want 1368", got>>20)
 	}
 	prev := debug.SetMemoryLimit(-1)
 	defer debug.SetMemoryLimit(prev)
 	t.Setenv("GOMEMLIMIT", "")
-	if limit, fromEnv := ApplyMemoryLimit(32); fromEnv || limit != 120<<20 || debug.SetMemoryLimit(-1) != 120<<20 {
+	if limit, fromEnv := ApplyMemoryLimit(32); fromEnv || limit != 128<<20 || debug.SetMemoryLimit(-1) != 128<<20 {
 		t.Fatalf("applied %d MiB (from env %v), runtime says %d MiB", limit>>20, fromEnv, debug.SetMemoryLimit(-1)>>20)
 	}
 	t.Setenv("GOMEMLIMIT", "300MiB")
