@@ -56,11 +56,12 @@ func ValidatorCacheSizes(mib int) (trie, block int64, err error) {
 // allocator took a fifth of its CPU; 80 halves the collections for about
 // 15 MiB more resident (184 MiB under load, issue 17). 88 since the C
 // allocator keeps one arena and gives freed memtables back (package
-// cmalloc): that left a loaded validator 20 MiB below its old resident
-// size, and a heap 8 MiB larger collects less often for 8 of them, the
-// rest kept as the margin under the 200 MiB goal (issue 17, session 26:
-// 96 read 195–199 MiB).
-const memoryBaseMiB = 88
+// cmalloc); 96 read 195–199 MiB then (session 26). 96 since the block cache
+// is a quarter of --cache (ValidatorCacheSizes): a loaded devnet validator
+// held 186–190 MiB with it against 177–181 with 88, and spent 2.6 % less
+// CPU per finalized transfer (a swapped pair of paired runs; issue 17,
+// session 32), the rest kept as the margin under the 200 MiB goal.
+const memoryBaseMiB = 96
 
 // MemoryLimit returns the Go runtime's soft memory limit, in bytes, for a
 // validator given --cache (MiB): memoryBaseMiB plus twice the trie-node

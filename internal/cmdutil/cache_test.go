@@ -37,16 +37,16 @@ func TestValidatorCacheSizes(t *testing.T) {
 // the quarter left to the heap's room between collections;
 // GOMEMLIMIT, when set, wins and is left alone.
 func TestMemoryLimit(t *testing.T) {
-	if got := MemoryLimit(32); got != 128<<20 {
-		t.Fatalf("--cache 32: limit %d MiB, want 128", got>>20)
+	if got := MemoryLimit(32); got != 136<<20 {
+		t.Fatalf("--cache 32: limit %d MiB, want 136", got>>20)
 	}
-	if got := MemoryLimit(1024); got != 1368<<20 {
-		t.Fatalf("--cache 1024: limit %d MiB, want 1368", got>>20)
+	if got := MemoryLimit(1024); got != 1376<<20 {
+		t.Fatalf("--cache 1024: limit %d MiB, want 1376", got>>20)
 	}
 	prev := debug.SetMemoryLimit(-1)
 	defer debug.SetMemoryLimit(prev)
 	t.Setenv("GOMEMLIMIT", "")
-	if limit, fromEnv := ApplyMemoryLimit(32); fromEnv || limit != 128<<20 || debug.SetMemoryLimit(-1) != 128<<20 {
+	if limit, fromEnv := ApplyMemoryLimit(32); fromEnv || limit != 136<<20 || debug.SetMemoryLimit(-1) != 136<<20 {
 		t.Fatalf("applied %d MiB (from env %v), runtime says %d MiB", limit>>20, fromEnv, debug.SetMemoryLimit(-1)>>20)
 	}
 	t.Setenv("GOMEMLIMIT", "300MiB")
