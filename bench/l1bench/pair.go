@@ -98,8 +98,8 @@ func comparePair(p *Pair, steps []labeledStep, cores int) {
 	}
 }
 
-// labeledStep is a step and its label in the step table ("" for the
-// search's steps).
+// labeledStep is a step and its label in the pair table ("search" for the
+// search's steps, then "peak again", "2× peak" and "½ peak").
 type labeledStep struct {
 	label  string
 	result loadgen.Result
@@ -163,6 +163,7 @@ func pairUpArgs(o Options) ([]string, *Pair, error) {
 			return nil, nil, fmt.Errorf("pair validator %d: the devnet has validators 0 to %d", i, o.Validators-1)
 		}
 	}
+	b = slices.Compact(slices.Sorted(slices.Values(b))) // each validator once
 	if len(b) == 0 || len(b) == o.Validators {
 		return nil, nil, fmt.Errorf("pair validators %v: both groups need at least one of the %d validators", b, o.Validators)
 	}

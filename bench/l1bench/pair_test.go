@@ -57,11 +57,17 @@ func TestPairArgsRefuseBadGroups(t *testing.T) {
 	if args, p, err := pairUpArgs(Options{Validators: 4}); err != nil || args != nil || p != nil {
 		t.Fatalf("normal run: %v %v %v", args, p, err)
 	}
-	_, p, err := pairUpArgs(Options{Validators: 4, PairEnv: []string{"GOGC=100"}, PairValidators: []int{0, 1}})
+	_, p, err := pairUpArgs(Options{Validators: 4, PairEnv: []string{"GOGC=100"}, PairValidators: []int{1, 0}})
 	if err != nil || !slices.Equal(p.B, []string{"validator-0", "validator-1"}) {
 		t.Fatalf("groups swapped: %v, %v", p, err)
 	}
+	args, p, err := pairUpArgs(Options{Validators: 4, PairEnv: []string{"GOGC=100"}, PairValidators: []int{2, 0, 2}})
+	if err != nil || !slices.Equal(p.B, []string{"validator-0", "validator-2"}) ||
+		!slices.Equal(args, []string{"--dev.validator-env", "0=GOGC=100", "--dev.validator-env", "2=GOGC=100"}) {
+		t.Fatalf("a validator named twice: %v %v, %v", p, args, err)
+	}
 	for _, o := range []Options{
+		{Validators: 4, PairBin: "/b", PairValidators: []int{0, 1, 2, 3, 3}},
 		{Validators: 4, PairBin: "/b", PairValidators: []int{0, 1, 2, 3}},
 		{Validators: 4, PairBin: "/b", PairValidators: []int{4}},
 		{Validators: 4, PairEnv: []string{"NOEQUALS"}},

@@ -68,11 +68,11 @@ const memoryBaseMiB = 96
 // cache's share, which lives in the Go heap (statedb's node cache: its
 // nodes, and the garbage their churn leaves between collections), plus
 // the quarter of --cache ValidatorCacheSizes leaves to the heap's room
-// between collections. The block cache's share is not in it: pebble allocates its block cache and memtables
-// outside the Go heap, so they count toward the resident set beside the
-// limit, not within it (issue 17: once the block cache held blocks, a
-// limit that also counted its share held a loaded validator at 210 MiB
-// resident). Without a limit the heap grows to twice its live size before
+// between collections. The block cache's share is not in it: pebble
+// allocates its block cache and memtables outside the Go heap, so they
+// count toward the resident set beside the limit, not within it (issue
+// 17: once the block cache held blocks, a limit that also counted its
+// share held a loaded validator at 210 MiB resident). Without a limit the heap grows to twice its live size before
 // a collection and the pages are returned lazily, which under saturating
 // load held 211–269 MiB resident per devnet validator.
 func MemoryLimit(cacheMiB int) int64 {
