@@ -121,6 +121,14 @@ type Report struct {
 	Reference     loadgen.Result `json:"l1_reference"`
 	SameAgeRatio  float64        `json:"l1_plateau_same_age_ratio"`
 	AgingRatio    float64        `json:"l1_aging_ratio"`
+	// ReferenceMicrosPerIncluded and PlateauMicrosPerIncluded are a
+	// validator's CPU per transfer those steps included, counted from the
+	// first send to the last inclusion (validatorMicrosPerIncluded): their
+	// ratio is what overload costs a transfer, refusals and all, where
+	// SameAgeRatio also holds what an overloaded step's window leaves to
+	// the drain after it (issue 17, session 33).
+	ReferenceMicrosPerIncluded float64 `json:"l1_reference_us_per_included,omitempty"`
+	PlateauMicrosPerIncluded   float64 `json:"l1_plateau_us_per_included,omitempty"`
 	// HalfPeak is the step offered half the peak, for latency.
 	HalfPeakRate float64         `json:"l1_half_peak_tps"`
 	HalfPeak     loadgen.Result  `json:"l1_half_peak"`

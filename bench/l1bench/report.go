@@ -61,6 +61,10 @@ func (r *Report) Markdown(w io.Writer) {
 		fmt.Fprintf(w, "| the peak (%.0f tx/s) offered just before the plateau: finalized (the chain's growth alone) | %.0f tx/s = %.0f %% of the peak | |\n",
 			r.ReferenceRate, r.Reference.FinalizedTPS, 100*r.AgingRatio)
 		fmt.Fprintf(w, "| plateau against that reference (overload alone; not the goal's measure) | %.0f %% | |\n", 100*r.SameAgeRatio)
+		if r.ReferenceMicrosPerIncluded > 0 && r.PlateauMicrosPerIncluded > 0 {
+			fmt.Fprintf(w, "| validator CPU per transfer included, first send to last inclusion (admission, refusals, drain): the reference / the plateau | %.0f / %.0f µs (the plateau %+.0f %%) | |\n",
+				r.ReferenceMicrosPerIncluded, r.PlateauMicrosPerIncluded, 100*(r.PlateauMicrosPerIncluded/r.ReferenceMicrosPerIncluded-1))
+		}
 	}
 	if r.HalfPeak.Sent > 0 {
 		fmt.Fprintf(w, "| inclusion latency p50 / p99 at half the peak (%.0f tx/s) | %d / %d ms | p50 ≤ 1,500 ms |\n",
@@ -121,6 +125,19 @@ func validatorMicrosPerTx(s loadgen.Result, validators int) float64 {
 		return 0
 	}
 	return cores * 1e6 / s.FinalizedTPS / float64(validators)
+}
+
+// validatorMicrosPerIncluded is the validators' CPU per transfer the step
+// included, from its first send to its last inclusion
+// (Result.CPUThroughDrain), per validator: what a transfer cost with its
+// admission, the step's refusals and its backlog's drain counted, or 0 if
+// not measured.
+func validatorMicrosPerIncluded(s loadgen.Result, validators int) float64 {
+	secs := validatorCores(s.CPUThroughDrain)
+	if secs <= 0 || s.Included <= 0 || validators <= 0 {
+		return 0
+	}
+	return secs * 1e6 / float64(s.Included) / float64(validators)
 }
 
 // heightCells are a step's height cells: validator-0's mean height with

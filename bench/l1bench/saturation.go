@@ -127,6 +127,10 @@ func (r *Report) saturation(ctx context.Context, sc loadgen.SearchConfig, accoun
 	}
 	logf("  finalized %.0f tx/s = %.0f %% of the peak (%.0f %% of the reference just before it), blocks every %.2f s; validators hold up to %.0f MiB (peak %.0f MiB)",
 		plateau.FinalizedTPS, 100*r.PlateauRatio, 100*r.SameAgeRatio, plateau.BlockInterval.Seconds(), r.RSSMB, r.RSSPeakMB)
+	if r.ReferenceMicrosPerIncluded > 0 && r.PlateauMicrosPerIncluded > 0 {
+		logf("  a validator's CPU per transfer included, from the first send to the last inclusion: %.0f µs at the plateau, %.0f at the reference",
+			r.PlateauMicrosPerIncluded, r.ReferenceMicrosPerIncluded)
+	}
 	if err := settle(ctx, sc, accounts, eps, logf); err != nil {
 		return err
 	}
@@ -142,8 +146,8 @@ func (r *Report) saturation(ctx context.Context, sc loadgen.SearchConfig, accoun
 
 // plateauRatios sets the plateau's ratio to the peak (the goal's measure),
 // to the reference step (overload alone), and the reference's to the peak
-// (the chain's growth alone). A ratio whose divisor was not measured stays
-// zero.
+// (the chain's growth alone), and both steps' validator CPU per included
+// transfer. A figure whose divisor was not measured stays zero.
 func (r *Report) plateauRatios(peak float64) {
 	if peak > 0 {
 		r.PlateauRatio = r.Plateau.FinalizedTPS / peak
@@ -152,6 +156,8 @@ func (r *Report) plateauRatios(peak float64) {
 	if r.Reference.FinalizedTPS > 0 {
 		r.SameAgeRatio = r.Plateau.FinalizedTPS / r.Reference.FinalizedTPS
 	}
+	r.ReferenceMicrosPerIncluded = validatorMicrosPerIncluded(r.Reference, r.Validators)
+	r.PlateauMicrosPerIncluded = validatorMicrosPerIncluded(r.Plateau, r.Validators)
 }
 
 // settle waits for the pools to drain, then re-reads the load accounts'

@@ -40,25 +40,42 @@ func TestCPUShares(t *testing.T) {
 // age), and that reference against the peak; a reference that
 // did not run leaves its ratios zero, not infinite.
 func TestPlateauRatios(t *testing.T) {
-	r := &Report{Plateau: loadgen.Result{Sent: 10, FinalizedTPS: 1200}, Reference: loadgen.Result{Sent: 10, FinalizedTPS: 1300},
+	// Two validators: the reference's 4 + 4 CPU seconds through its drain
+	// for 20,000 included are 200 µs a transfer each, the plateau's 5.5 +
+	// 5.5 for 25,000 (the load generator's seconds not counted) 220.
+	r := &Report{Validators: 2,
+		Plateau: loadgen.Result{Sent: 10, FinalizedTPS: 1200, Included: 25000,
+			CPUThroughDrain: map[string]float64{"validator-0": 5.5, "validator-1": 5.5, loadgenName: 3}},
+		Reference: loadgen.Result{Sent: 10, FinalizedTPS: 1300, Included: 20000,
+			CPUThroughDrain: map[string]float64{"validator-0": 4, "validator-1": 4, loadgenName: 2}},
 		ReferenceRate: 1700}
 	r.plateauRatios(1600)
 	if r.PlateauRatio != 0.75 || r.AgingRatio != 1300.0/1600 || r.SameAgeRatio != 1200.0/1300 {
 		t.Fatalf("plateau %.3f, aging %.3f, same age %.3f", r.PlateauRatio, r.AgingRatio, r.SameAgeRatio)
 	}
+	if math.Abs(r.ReferenceMicrosPerIncluded-200) > 1e-9 || math.Abs(r.PlateauMicrosPerIncluded-220) > 1e-9 {
+		t.Fatalf("µs per included transfer: reference %.1f, plateau %.1f; want 200, 220", r.ReferenceMicrosPerIncluded, r.PlateauMicrosPerIncluded)
+	}
 	var buf bytes.Buffer
 	r.Markdown(&buf)
 	for _, s := range []string{"the peak (1700 tx/s) offered just before the plateau: finalized (the chain's growth alone) | 1300 tx/s = 81 % of the peak",
 		"plateau against that reference (overload alone; not the goal's measure) | 92 %", "| peak again: 0 | 1300 |",
-		"| the load's recipients | a new account per transfer"} {
+		"| the load's recipients | a new account per transfer",
+		"first send to last inclusion (admission, refusals, drain): the reference / the plateau | 200 / 220 µs (the plateau +10 %)"} {
 		if !strings.Contains(buf.String(), s) {
 			t.Errorf("table lacks %q:\n%s", s, buf.String())
 		}
 	}
-	none := &Report{Plateau: loadgen.Result{Sent: 10, FinalizedTPS: 1200}}
+	none := &Report{Validators: 2, Plateau: loadgen.Result{Sent: 10, FinalizedTPS: 1200, Included: 100}}
 	none.plateauRatios(1600)
-	if none.SameAgeRatio != 0 || none.AgingRatio != 0 || none.PlateauRatio != 0.75 {
-		t.Fatalf("no reference: same age %.3f, aging %.3f, plateau %.3f", none.SameAgeRatio, none.AgingRatio, none.PlateauRatio)
+	if none.SameAgeRatio != 0 || none.AgingRatio != 0 || none.PlateauRatio != 0.75 || none.PlateauMicrosPerIncluded != 0 {
+		t.Fatalf("no reference, no CPU: same age %.3f, aging %.3f, plateau %.3f, µs per included %.1f",
+			none.SameAgeRatio, none.AgingRatio, none.PlateauRatio, none.PlateauMicrosPerIncluded)
+	}
+	buf.Reset()
+	none.Markdown(&buf)
+	if strings.Contains(buf.String(), "first send to last inclusion") {
+		t.Errorf("a row for CPU that was not measured:\n%s", buf.String())
 	}
 }
 

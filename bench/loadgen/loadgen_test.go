@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/ecdsa"
 	"math/big"
+	"os"
 	"slices"
 	"strings"
 	"testing"
@@ -46,7 +47,7 @@ func TestFundPresignRunIncludesEverything(t *testing.T) {
 	// A metrics endpoint that does not answer leaves the measurement
 	// whole and says why the heights are missing.
 	res, err := Run(ctx, Config{URLs: []string{url}, WatchURL: url, Rate: 200, Connections: 2, Drain: 20 * time.Second,
-		HeightsFrom: "http://127.0.0.1:1/metrics"}, load)
+		HeightsFrom: "http://127.0.0.1:1/metrics", CPU: map[string]int{"node": os.Getpid()}}, load)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -55,6 +56,11 @@ func TestFundPresignRunIncludesEverything(t *testing.T) {
 	}
 	if res.FinalizedTPS <= 0 || res.LatencyP50 <= 0 || res.LatencyP99 < res.LatencyP50 || res.Blocks == 0 {
 		t.Fatalf("implausible measurement: %+v", res)
+	}
+	// The node runs in this process: it used CPU over the send window and
+	// from the first send to the last inclusion.
+	if res.CPU["node"] <= 0 || res.CPUThroughDrain["node"] <= 0 {
+		t.Fatalf("CPU over the window %v, through the drain %v", res.CPU, res.CPUThroughDrain)
 	}
 	if res.Heights != nil || !strings.Contains(res.HeightsError, "127.0.0.1:1") {
 		t.Fatalf("heights from a closed port: %+v, error %q", res.Heights, res.HeightsError)

@@ -187,15 +187,17 @@ func cpuTimes(pids map[string]int) map[string]time.Duration {
 	return out
 }
 
-// coresUsed turns two readings over wall into cores used.
-func coresUsed(start, end map[string]time.Duration, wall time.Duration) map[string]float64 {
-	if len(start) == 0 || wall <= 0 {
+// cpuSeconds turns two readings into the CPU seconds each process used
+// between them; OtherProcesses gets the machine's busy time the named
+// processes do not account for.
+func cpuSeconds(start, end map[string]time.Duration) map[string]float64 {
+	if len(start) == 0 {
 		return nil
 	}
 	out := make(map[string]float64, len(start))
 	for name, t0 := range start {
 		if t1, ok := end[name]; ok {
-			out[name] = (t1 - t0).Seconds() / wall.Seconds()
+			out[name] = (t1 - t0).Seconds()
 		}
 	}
 	// The machine's busy time counts the named processes too.
@@ -206,6 +208,18 @@ func coresUsed(start, end map[string]time.Duration, wall time.Duration) map[stri
 			}
 		}
 		out[OtherProcesses] = max(0, all)
+	}
+	return out
+}
+
+// coresUsed turns two readings over wall into cores used.
+func coresUsed(start, end map[string]time.Duration, wall time.Duration) map[string]float64 {
+	if wall <= 0 {
+		return nil
+	}
+	out := cpuSeconds(start, end)
+	for name, v := range out {
+		out[name] = v / wall.Seconds()
 	}
 	return out
 }

@@ -1,9 +1,11 @@
 package loadgen
 
 import (
+	"math"
 	"os"
 	"runtime"
 	"testing"
+	"time"
 )
 
 // statusSample is the memory part of a real /proc/<pid>/status.
@@ -47,5 +49,33 @@ func TestProcessMemoryOfThisProcess(t *testing.T) {
 	}
 	if m.RSSMiB <= 0 || m.PeakMiB < m.RSSMiB {
 		t.Fatalf("this process: %+v; want 0 < RSS <= peak", m)
+	}
+}
+
+// TestCPUSecondsLeavesOthersTheRest: two readings give each process's CPU
+// seconds between them, and the machine's busy time less theirs goes to
+// OtherProcesses (never below zero); over a wall time they are cores.
+func TestCPUSecondsLeavesOthersTheRest(t *testing.T) {
+	start := map[string]time.Duration{"validator-0": time.Second, "load generator": 0, OtherProcesses: 10 * time.Second}
+	end := map[string]time.Duration{"validator-0": 4 * time.Second, "load generator": time.Second, OtherProcesses: 15 * time.Second}
+	got := cpuSeconds(start, end)
+	want := map[string]float64{"validator-0": 3, "load generator": 1, OtherProcesses: 1}
+	if len(got) != len(want) {
+		t.Fatalf("got %v, want %v", got, want)
+	}
+	for name, v := range want {
+		if math.Abs(got[name]-v) > 1e-9 {
+			t.Fatalf("%s: %.3f s, want %.3f (all: %v)", name, got[name], v, got)
+		}
+	}
+	if cores := coresUsed(start, end, 2*time.Second); math.Abs(cores["validator-0"]-1.5) > 1e-9 || math.Abs(cores[OtherProcesses]-0.5) > 1e-9 {
+		t.Fatalf("cores over 2 s: %v", cores)
+	}
+	end[OtherProcesses] = 12 * time.Second // the machine's counter lagged the processes'
+	if got := cpuSeconds(start, end); got[OtherProcesses] != 0 {
+		t.Fatalf("other processes %.3f s, want 0 when the named ones used more than the machine counted", got[OtherProcesses])
+	}
+	if cpuSeconds(nil, end) != nil || coresUsed(start, end, 0) != nil {
+		t.Fatal("no first reading or no wall time must give nothing")
 	}
 }

@@ -166,6 +166,15 @@ type Result struct {
 	// CPU is the cores each process of Config.CPU used over the send
 	// window (CPU seconds / wall seconds).
 	CPU map[string]float64 `json:"cpu_cores,omitempty"`
+	// CPUThroughDrain is the CPU seconds each process of Config.CPU used
+	// from the first send until every accepted transfer was included (or
+	// Drain passed). Over it each transfer the step admitted was also
+	// committed, so the validators' seconds over Included are what a
+	// transfer cost them, its admission, the step's refusals and the
+	// backlog's drain counted. Over the send window alone an overloaded
+	// step charges the admission of a backlog finalized after it to the
+	// transfers finalized within it (issue 17, session 33).
+	CPUThroughDrain map[string]float64 `json:"cpu_seconds_through_drain,omitempty"`
 	// Heights is what Config.HeightsFrom's validator said of its heights
 	// over the send window; HeightsError why it could not be read.
 	Heights      *Heights `json:"heights,omitempty"`
@@ -228,9 +237,11 @@ func Run(ctx context.Context, cfg Config, load *Load) (Result, error) {
 			break
 		}
 	}
+	cpuDrained := cpuTimes(cfg.CPU)
 	stopWatch()
 	wg.Wait()
 	res := w.result(start, sendEnd)
+	res.CPUThroughDrain = cpuSeconds(cpuStart, cpuDrained)
 	res.OfferedRate, res.Sent, res.SendErrors, res.Unsent = cfg.Rate, sent, errs, load.Len()-sent
 	res.CPU = coresUsed(cpuStart, cpuEnd, sendEnd.Sub(start))
 	res.Heights = heights
