@@ -84,7 +84,7 @@ func comparePair(p *Pair, steps []labeledStep, cores int) {
 		if a <= 0 || b <= 0 {
 			continue
 		}
-		loaded := validatorCores(s.result.CPU) >= loadedShare*float64(cores)
+		loaded := validatorSum(s.result.CPU) >= loadedShare*float64(cores)
 		p.Steps = append(p.Steps, PairStep{Label: s.label, Offered: s.result.OfferedRate, Finalized: s.result.FinalizedTPS,
 			Loaded: loaded, AMicros: a, BMicros: b})
 		if loaded {

@@ -120,7 +120,7 @@ func (r *Report) Markdown(w io.Writer) {
 // state-transition cost compares with. It is 0 when the step recorded no
 // validator CPU or finalized nothing.
 func validatorMicrosPerTx(s loadgen.Result, validators int) float64 {
-	cores := validatorCores(s.CPU)
+	cores := validatorSum(s.CPU)
 	if cores <= 0 || s.FinalizedTPS <= 0 || validators <= 0 {
 		return 0
 	}
@@ -133,7 +133,7 @@ func validatorMicrosPerTx(s loadgen.Result, validators int) float64 {
 // admission, the step's refusals and its backlog's drain counted, or 0 if
 // not measured.
 func validatorMicrosPerIncluded(s loadgen.Result, validators int) float64 {
-	secs := validatorCores(s.CPUThroughDrain)
+	secs := validatorSum(s.CPUThroughDrain)
 	if secs <= 0 || s.Included <= 0 || validators <= 0 {
 		return 0
 	}

@@ -12,7 +12,7 @@ import (
 )
 
 // Names under which a step's Result.CPU reports the load generator (this
-// process) and the validators (summed by validatorCores).
+// process) and the validators (summed by validatorSum).
 const (
 	loadgenName     = "load generator"
 	validatorPrefix = "validator-"
@@ -48,8 +48,10 @@ func cpuNames(eps *endpoints) map[string]int {
 	return m
 }
 
-// validatorCores sums the cores the validators used in a step.
-func validatorCores(cpu map[string]float64) float64 {
+// validatorSum sums the validators' entries of a per-process figure: the
+// cores they used in a step (Result.CPU), or their CPU seconds
+// (Result.CPUThroughDrain).
+func validatorSum(cpu map[string]float64) float64 {
 	var sum float64
 	for name, v := range cpu {
 		if strings.HasPrefix(name, validatorPrefix) {
@@ -66,7 +68,7 @@ func (r *Report) cpuShares(best loadgen.Result, txps float64) {
 	r.PeakCPU = best.CPU
 	r.LoadgenCores = best.CPU[loadgenName]
 	r.OtherCores = best.CPU[loadgen.OtherProcesses]
-	r.ValidatorCores = validatorCores(best.CPU)
+	r.ValidatorCores = validatorSum(best.CPU)
 	cores := float64(r.Machine.Cores)
 	if cores <= 0 {
 		return
