@@ -93,6 +93,11 @@ type Report struct {
 	RSSPerNodeMB []float64        `json:"rss_per_node_mb"`
 	Validators   int              `json:"validators"`
 	Steps        []loadgen.Result `json:"steps"`
+	// SearchStillGaining, when set, is how much the search's last ramp
+	// step gained over the best before it when the ramp ran out of steps
+	// and no refinement above it did worse (loadgen.SearchResult): the
+	// peak, and the figures measured against it, may be below the chain's.
+	SearchStillGaining float64 `json:"l1_search_still_gaining,omitempty"`
 	// PeakCPU is the cores each process used during the peak step; the
 	// load generator shares the machine with the validators, so the
 	// ceiling is also given on the cores it left them (CeilingLeftTPS,
@@ -289,11 +294,15 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 	// Each step starts from drained pools and the chain's nonces, so a
 	// rate is not measured behind the previous one's backlog.
 	sc.Settle = func(ctx context.Context) error { return settle(ctx, sc, accounts, eps, logf) }
-	steps, best, err := loadgen.Search(ctx, sc, accounts)
+	found, err := loadgen.Search(ctx, sc, accounts)
 	if err != nil {
 		return nil, err
 	}
-	rep.Steps = steps
+	best := found.Best
+	rep.Steps = found.Steps
+	if found.StillGaining {
+		rep.SearchStillGaining = found.LastGain
+	}
 	// The state transition again, while the devnet idles between steps:
 	// this machine's speed drifts by a quarter within minutes, and the
 	// ceiling should be the one of the minutes the peak was measured in.

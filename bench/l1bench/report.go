@@ -32,6 +32,10 @@ func (r *Report) Markdown(w io.Writer) {
 	fmt.Fprintf(w, "| L1 finalized throughput | %.0f tx/s | |\n", r.L1TPS)
 	fmt.Fprintf(w, "| ceiling = cores / (validators × cost) | %.0f tx/s | |\n", r.L1CeilingTPS)
 	fmt.Fprintf(w, "| ratio to ceiling | %.0f %% | ≥ 60 %% |\n", 100*r.L1Ratio)
+	if r.SearchStillGaining > 0 {
+		fmt.Fprintf(w, "| ⚠ the search ran out of steps still gaining (its last ramp step +%.0f %%): the peak may lie higher; run again with more --max-steps | | |\n",
+			100*r.SearchStillGaining)
+	}
 	if r.CeilingLeftTPS > 0 {
 		fmt.Fprintf(w, "| load generator CPU at the peak (its share of the %d cores) | %.2f cores (%.0f %%) | |\n",
 			r.Machine.Cores, r.LoadgenCores, 100*r.LoadgenShare)

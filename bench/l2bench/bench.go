@@ -238,7 +238,8 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 		return waitQuiet(ctx, []int{0, seq.pid(), val.pid()}, 10*time.Second, logf)
 	}
 	logf("Searching for the soft-confirmed throughput (%.0f tx/s, ×%.2f per %s step)...", o.StartRate, o.Factor, o.StepDuration)
-	steps, best, err := loadgen.Search(ctx, sc, accounts)
+	found, err := loadgen.Search(ctx, sc, accounts)
+	steps, best := found.Steps, found.Best
 	if err != nil {
 		return nil, fmt.Errorf("l2 search: %w\nsequencer log:\n%s", err, seq.tail(3000))
 	}

@@ -47,14 +47,42 @@ type SearchConfig struct {
 	Retry func(Result) bool
 }
 
+// SearchResult is what a saturation search measured.
+type SearchResult struct {
+	// Steps holds every step in the order offered.
+	Steps []Result
+	// Best is the step with the highest finalized throughput.
+	Best Result
+	// StillGaining is set when the ramp ran out of steps (MaxSteps) with
+	// its last step still gaining 5 % or more over the best before it,
+	// and no refinement above it did worse: the peak may lie above every
+	// rate offered (a faster machine than the defaults were set on), so
+	// the figures measured against it are not the chain's.
+	StillGaining bool
+	// LastGain is the last ramp step's finalized throughput over the best
+	// before it, minus one (0.17: it gained 17 %).
+	LastGain float64
+}
+
 // Search offers rising rates until finalized throughput stops rising (a
 // step gains less than 5 %) or MaxSteps (with a Factor of 1, MaxSteps
 // steps at StartRate and no refinement), then, Refine times, the rate
 // halfway (geometrically) between the best rate and the nearest one above
 // it that did no better (the next step of the ramp if the last one still
-// gained a little): a ×1.5 ramp can step from below the peak to well past
-// it, and the peak lies between. It returns every step and the best one.
-func Search(ctx context.Context, sc SearchConfig, accounts []*Account) ([]Result, Result, error) {
+// gained, or if the ramp ran out of steps): a ×1.5 ramp can step from
+// below the peak to well past it, and the peak lies between. It returns
+// every step and the best one, and says when the ramp ran out of steps
+// while still gaining (SearchResult.StillGaining).
+func Search(ctx context.Context, sc SearchConfig, accounts []*Account) (SearchResult, error) {
+	out, err := search(ctx, sc, accounts)
+	if out.StillGaining && sc.Log != nil {
+		sc.Log(fmt.Sprintf("the ramp ran out of steps (%d) while its last step still gained %.0f %%: the peak may lie above the rates offered (give more steps)",
+			sc.MaxSteps, 100*out.LastGain))
+	}
+	return out, err
+}
+
+func search(ctx context.Context, sc SearchConfig, accounts []*Account) (SearchResult, error) {
 	var steps []Result
 	var best Result
 	step := func(rate float64, seed uint64) (Result, error) { return Step(ctx, sc, accounts, rate, seed) }
@@ -93,17 +121,21 @@ func Search(ctx context.Context, sc SearchConfig, accounts []*Account) ([]Result
 		}
 		return again, nil
 	}
+	var out SearchResult
 	rate, above := sc.StartRate, 0.0 // above: the nearest rate over the best that did no better
 	for step := 0; step < sc.MaxSteps; step++ {
 		res, err := measure(rate, sc.Seed+uint64(step))
 		if err != nil {
-			return steps, best, err
+			return SearchResult{Steps: steps, Best: best}, err
 		}
 		// Did this rate gain over the best of the earlier rates? A gain
 		// of under 5 % means the peak is near: the ramp stops, and if
 		// this rate did no better at all, the peak lies below it.
 		improved := res.FinalizedTPS > best.FinalizedTPS*1.05
 		gained := res.FinalizedTPS > best.FinalizedTPS
+		if step > 0 && best.FinalizedTPS > 0 {
+			out.LastGain = res.FinalizedTPS/best.FinalizedTPS - 1
+		}
 		best = better(best, res)
 		if sc.Factor == 1 {
 			continue // a soak: every step at the one rate
@@ -117,6 +149,12 @@ func Search(ctx context.Context, sc SearchConfig, accounts []*Account) ([]Result
 			break
 		}
 		rate *= sc.Factor
+		if step == sc.MaxSteps-1 && step > 0 {
+			// Out of steps while still gaining: the refinement looks
+			// between the best and the ramp's next step.
+			out.StillGaining = true
+			above = rate
+		}
 	}
 	for i := range sc.Refine {
 		if above <= best.OfferedRate || best.OfferedRate <= 0 {
@@ -128,15 +166,17 @@ func Search(ctx context.Context, sc SearchConfig, accounts []*Account) ([]Result
 		}
 		res, err := measure(mid, sc.Seed+uint64(sc.MaxSteps+i))
 		if err != nil {
-			return steps, best, err
+			return SearchResult{Steps: steps, Best: best}, err
 		}
 		if res.FinalizedTPS > best.FinalizedTPS {
 			best = res
 		} else {
 			above = mid
+			out.StillGaining = false // a rate above the best did no better: the peak lies below it
 		}
 	}
-	return steps, best, nil
+	out.Steps, out.Best = steps, best
+	return out, nil
 }
 
 // better returns the result with the higher finalized throughput.

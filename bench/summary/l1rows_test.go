@@ -1,6 +1,7 @@
 package summary
 
 import (
+	"strings"
 	"testing"
 	"time"
 
@@ -44,5 +45,27 @@ func TestL1SaturationRows(t *testing.T) {
 	}
 	if len(rs) != 23 {
 		t.Errorf("%d rows, want 23", len(rs))
+	}
+}
+
+// TestL1PlateauNotJudgedWhenTheSearchStillGained: a search that ran out
+// of steps still gaining may have found less than the peak, so the
+// plateau row says so and is neither met nor missed.
+func TestL1PlateauNotJudgedWhenTheSearchStillGained(t *testing.T) {
+	p := fullParts()
+	r := p.L1
+	r.PlateauRate, r.PlateauRatio = 6783, 0.93
+	r.Plateau = loadgen.Result{Sent: 64930, SendErrors: 71481, FinalizedTPS: 3168, BlockInterval: 970 * time.Millisecond}
+	r.SearchStillGaining = 0.17
+	row := find(t, Build(p), "L1 plateau: finalized at 2× the peak offered")
+	if row.Met != nil {
+		t.Fatalf("row %q: met %v, want not judged", row.Figure, metString(row.Met))
+	}
+	if !strings.Contains(row.Figure, "not judged: the search ran out of steps still gaining (+17 %)") {
+		t.Fatalf("row %q does not say why it is not judged", row.Figure)
+	}
+	r.SearchStillGaining = 0
+	if row = find(t, Build(p), "L1 plateau: finalized at 2× the peak offered"); row.Met == nil || !*row.Met {
+		t.Fatalf("a bracketed peak: row %q met %v, want met", row.Figure, metString(row.Met))
 	}
 }
