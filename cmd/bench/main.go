@@ -56,7 +56,7 @@ fails the run.`,
 			&cli.Float64Flag{Name: "start-rate", Value: 500, Usage: "L1: first offered rate, tx/s"},
 			&cli.Float64Flag{Name: "factor", Value: 1.5, Usage: "L1: rate multiplier per search step (1: a soak, --max-steps steps at --start-rate, to see whether the cost per transaction grows as the chain does)"},
 			&cli.DurationFlag{Name: "step", Value: 10 * time.Second, Usage: "L1: duration of each search step"},
-			&cli.IntFlag{Name: "max-steps", Value: 7, Usage: "L1: most search steps"},
+			&cli.IntFlag{Name: "max-steps", Value: 7, Usage: "L1: most steps of the search's ramp (a ramp that runs out of them still gaining refines above its last step, and the report says the peak may lie higher)"},
 			&cli.IntFlag{Name: "refine", Value: 2, Usage: "L1: steps that bisect, once the ramp stops gaining, between its best rate and the next one up (the peak lies between)"},
 
 			&cli.IntFlag{Name: "l2-accounts", Value: 2000, Usage: "L2: load accounts (senders), funded on the L2 by fan-out from the dev accounts"},
