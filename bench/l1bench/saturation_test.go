@@ -138,3 +138,21 @@ func TestStepRowsShowAgeAndCostPerTransfer(t *testing.T) {
 		}
 	}
 }
+
+// TestMarkdownWarnsWhenTheSearchStillGained: a report whose search ran out
+// of steps still gaining says so under the ratio, with the gain; one whose
+// search found its peak does not.
+func TestMarkdownWarnsWhenTheSearchStillGained(t *testing.T) {
+	r := &Report{Validators: 4, L1TPS: 3392, L1CeilingTPS: 5202, L1Ratio: 0.65, SearchStillGaining: 0.17}
+	var buf bytes.Buffer
+	r.Markdown(&buf)
+	if !strings.Contains(buf.String(), "the search ran out of steps still gaining (its last ramp step +17 %)") {
+		t.Fatalf("table lacks the warning:\n%s", buf.String())
+	}
+	r.SearchStillGaining = 0
+	buf.Reset()
+	r.Markdown(&buf)
+	if strings.Contains(buf.String(), "ran out of steps") {
+		t.Fatalf("a search that found its peak is warned about:\n%s", buf.String())
+	}
+}
