@@ -197,3 +197,66 @@ func TestBuildBudgetLateFromAQuarterOverTheBlockTime(t *testing.T) {
 		t.Fatalf("after two heights of 1.3 block times: %d, want %d", b.gasTarget(), want)
 	}
 }
+
+// TestBlockGasRampsFromTheBlocksBefore: a proposer's block may be at most a
+// quarter larger than the largest of the last three committed blocks, and
+// always half the target; the target itself is not changed by the ramp; a
+// steady load's blocks take the whole target; and one small block among
+// full ones does not hold the next down.
+func TestBlockGasRampsFromTheBlocksBefore(t *testing.T) {
+	const blockTime, gasLimit = time.Second, 200_000_000
+	const target = 80_000_000
+	b := newBuildBudget(400*time.Millisecond, blockTime, gasLimit)
+	for b.gasTarget() < target { // healthy, full heights grow the target
+		b.observe(0, 500*time.Millisecond, 200*time.Millisecond, b.gasTarget())
+	}
+	b.gas = target
+	for range rampWindow { // idle heights: empty blocks
+		b.observe(0, time.Second, time.Millisecond, 0)
+	}
+	if b.gasTarget() != target {
+		t.Fatalf("idle heights changed the target to %d, want %d", b.gasTarget(), target)
+	}
+	if got, want := b.blockGas(), uint64(target/2); got != want {
+		t.Fatalf("first block of a load after idle heights: %d gas, want half the target, %d", got, want)
+	}
+	// A burst: each block takes what blockGas allows, so the blocks ramp by
+	// a quarter a height up to the target. Its heights run a little over the
+	// block time, which holds the target (faster ones would grow it).
+	var sizes []uint64
+	for range 6 {
+		g := b.blockGas()
+		sizes = append(sizes, g)
+		b.observe(0, 1100*time.Millisecond, 200*time.Millisecond, g)
+	}
+	want := []uint64{40_000_000, 50_000_000, 62_500_000, 78_125_000, target, target}
+	for i := range want {
+		if sizes[i] != want[i] {
+			t.Fatalf("ramped block %d: %d gas, want %d (all: %v)", i, sizes[i], want[i], sizes)
+		}
+	}
+	if b.gasTarget() != target {
+		t.Fatalf("the ramp moved the target to %d, want %d", b.gasTarget(), target)
+	}
+	// A busy proposer's block cut short by its fill time, between full ones.
+	b.observe(0, 1100*time.Millisecond, 200*time.Millisecond, 20_000_000)
+	if got := b.blockGas(); got != target {
+		t.Fatalf("after one small block among full ones: %d gas, want the target %d", got, target)
+	}
+	// Small blocks of a light load for rampWindow heights: the next block
+	// may still take half the target.
+	for range rampWindow {
+		b.observe(0, 1100*time.Millisecond, 200*time.Millisecond, 10_000_000)
+	}
+	if got, want := b.blockGas(), uint64(target/2); got != want {
+		t.Fatalf("after light blocks: %d gas, want %d", got, want)
+	}
+	// A smaller target than the ramp: the target bounds the block.
+	b.gas = 30_000_000
+	for range rampWindow {
+		b.observe(0, 1100*time.Millisecond, 200*time.Millisecond, 30_000_000)
+	}
+	if got := b.blockGas(); got != b.gasTarget() {
+		t.Fatalf("steady blocks at a smaller target: %d gas, want the target %d", got, b.gasTarget())
+	}
+}
