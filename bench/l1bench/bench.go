@@ -115,8 +115,8 @@ type Report struct {
 	Plateau      loadgen.Result `json:"l1_plateau"`
 	PlateauRatio float64        `json:"l1_plateau_ratio"`
 	// Reference is the step offered the peak (its finalized throughput)
-	// right before the plateau step, so on a chain as old as the
-	// plateau's but one step younger. A validator's cost per transfer
+	// right after the plateau step, so on a chain as old as the
+	// plateau's but one step older. A validator's cost per transfer
 	// grows with the chain (docs/decisions.md, issue 17, sessions 8 and
 	// 9), so the plateau step runs on a dearer chain than the peak did:
 	// SameAgeRatio (the plateau over the reference) is what overload

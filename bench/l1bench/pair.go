@@ -99,7 +99,7 @@ func comparePair(p *Pair, steps []labeledStep, cores int) {
 }
 
 // labeledStep is a step and its label in the pair table ("search" for the
-// search's steps, then "peak again", "2× peak" and "½ peak").
+// search's steps, then "2× peak", "peak again" and "½ peak").
 type labeledStep struct {
 	label  string
 	result loadgen.Result
@@ -204,7 +204,7 @@ func (r *Report) labeledSteps() []labeledStep {
 	for _, s := range r.Steps {
 		out = append(out, labeledStep{"search", s})
 	}
-	for _, s := range []labeledStep{{"peak again", r.Reference}, {"2× peak", r.Plateau}, {"½ peak", r.HalfPeak}} {
+	for _, s := range []labeledStep{{"2× peak", r.Plateau}, {"peak again", r.Reference}, {"½ peak", r.HalfPeak}} {
 		if s.result.Sent > 0 {
 			out = append(out, s)
 		}

@@ -62,7 +62,7 @@ func (r *Report) Markdown(w io.Writer) {
 			r.Plateau.BlockInterval.Seconds(), r.Plateau.SendErrors, r.Plateau.Sent, firstWords(r.Plateau.FirstError))
 	}
 	if r.Reference.Sent > 0 {
-		fmt.Fprintf(w, "| the peak (%.0f tx/s) offered just before the plateau: finalized (the chain's growth alone) | %.0f tx/s = %.0f %% of the peak | |\n",
+		fmt.Fprintf(w, "| the peak (%.0f tx/s) offered just after the plateau: finalized (the chain's growth alone) | %.0f tx/s = %.0f %% of the peak | |\n",
 			r.ReferenceRate, r.Reference.FinalizedTPS, 100*r.AgingRatio)
 		fmt.Fprintf(w, "| plateau against that reference (overload alone; not the goal's measure) | %.0f %% | |\n", 100*r.SameAgeRatio)
 		if r.ReferenceMicrosPerIncluded > 0 && r.PlateauMicrosPerIncluded > 0 {
@@ -104,11 +104,11 @@ func (r *Report) Markdown(w io.Writer) {
 	for _, s := range r.Steps {
 		row("", s)
 	}
-	if r.Reference.Sent > 0 {
-		row("peak again: ", r.Reference)
-	}
 	if r.Plateau.Sent > 0 {
 		row("2× peak: ", r.Plateau)
+	}
+	if r.Reference.Sent > 0 {
+		row("peak again: ", r.Reference)
 	}
 	if r.HalfPeak.Sent > 0 {
 		row("½ peak: ", r.HalfPeak)

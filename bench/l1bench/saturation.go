@@ -81,28 +81,20 @@ func (r *Report) cpuShares(best loadgen.Result, txps float64) {
 	}
 }
 
-// saturation runs the steps after the search: the peak offered (the
-// reference: what the peak's throughput offered finalizes on a chain as old
-// as the plateau's), twice the peak (the plateau: what is finalized, and the
-// memory every validator holds right after it), then half the peak
-// (latency), each after the previous backlog drained.
+// saturation runs the steps after the search: twice the peak (the
+// plateau: what is finalized, and the memory every validator holds right
+// after it), then the peak offered (the reference: what the peak's
+// throughput offered finalizes on a chain as old as the plateau's), then
+// half the peak (latency), each after the previous backlog drained. The
+// plateau comes first: the goal compares it with the peak, and a step
+// between them would only add to the chain's age, which a validator's
+// cost per transfer grows with (issue 17, sessions 8, 9 and 35).
 func (r *Report) saturation(ctx context.Context, sc loadgen.SearchConfig, accounts []*loadgen.Account, eps *endpoints,
 	best loadgen.Result, logf func(string, ...any)) error {
 	peak := best.FinalizedTPS
 	if peak <= 0 {
 		return nil
 	}
-	if err := settle(ctx, sc, accounts, eps, logf); err != nil {
-		return err
-	}
-	r.ReferenceRate = peak
-	logf("Offering the peak (%.0f tx/s) for %s: the reference at the plateau's age...", r.ReferenceRate, sc.StepDuration)
-	ref, err := loadgen.Step(ctx, sc, accounts, r.ReferenceRate, 1500)
-	if err != nil {
-		return fmt.Errorf("reference step: %w", err)
-	}
-	r.Reference = ref
-	logf("  finalized %.0f tx/s = %.0f %% of the peak", ref.FinalizedTPS, 100*ref.FinalizedTPS/peak)
 	if err := settle(ctx, sc, accounts, eps, logf); err != nil {
 		return err
 	}
@@ -117,7 +109,6 @@ func (r *Report) saturation(ctx context.Context, sc loadgen.SearchConfig, accoun
 		return fmt.Errorf("plateau step: %w", err)
 	}
 	r.Plateau = plateau
-	r.plateauRatios(peak)
 	for _, n := range eps.Nodes {
 		m, err := loadgen.ProcessMemory(n.PID)
 		if err != nil {
@@ -127,8 +118,21 @@ func (r *Report) saturation(ctx context.Context, sc loadgen.SearchConfig, accoun
 		r.RSSMB = max(r.RSSMB, m.RSSMiB)
 		r.RSSPeakMB = max(r.RSSPeakMB, m.PeakMiB)
 	}
-	logf("  finalized %.0f tx/s = %.0f %% of the peak (%.0f %% of the reference just before it), blocks every %.2f s; validators hold up to %.0f MiB (peak %.0f MiB)",
-		plateau.FinalizedTPS, 100*r.PlateauRatio, 100*r.SameAgeRatio, plateau.BlockInterval.Seconds(), r.RSSMB, r.RSSPeakMB)
+	logf("  finalized %.0f tx/s = %.0f %% of the peak, blocks every %.2f s; validators hold up to %.0f MiB (peak %.0f MiB)",
+		plateau.FinalizedTPS, 100*plateau.FinalizedTPS/peak, plateau.BlockInterval.Seconds(), r.RSSMB, r.RSSPeakMB)
+	if err := settle(ctx, sc, accounts, eps, logf); err != nil {
+		return err
+	}
+	r.ReferenceRate = peak
+	logf("Offering the peak (%.0f tx/s) for %s: the reference at the plateau's age...", r.ReferenceRate, sc.StepDuration)
+	ref, err := loadgen.Step(ctx, sc, accounts, r.ReferenceRate, 1500)
+	if err != nil {
+		return fmt.Errorf("reference step: %w", err)
+	}
+	r.Reference = ref
+	r.plateauRatios(peak)
+	logf("  finalized %.0f tx/s = %.0f %% of the peak; the plateau just before it finalized %.0f %% of that",
+		ref.FinalizedTPS, 100*r.AgingRatio, 100*r.SameAgeRatio)
 	if r.ReferenceMicrosPerIncluded > 0 && r.PlateauMicrosPerIncluded > 0 {
 		logf("  a validator's CPU per transfer included, from the first send to the last inclusion: %.0f µs at the plateau, %.0f at the reference",
 			r.PlateauMicrosPerIncluded, r.ReferenceMicrosPerIncluded)

@@ -33,7 +33,7 @@ func TestL1SaturationRows(t *testing.T) {
 		{"L1 ratio to the ceiling on the cores left to the validators ((2 − 0.30) cores: 3,545 tx/s", "50 %", "", nil},
 		{"L1 plateau: finalized at 2× the peak offered (3,570 tx/s; blocks every 1.10 s; 12,000 refusals at admission)",
 			"1,660 tx/s (93 % of the peak)", "≥ 90 % of the peak", is(true)},
-		{"L1 the peak (1,688 tx/s) offered just before the plateau", "1,420 tx/s (80 % of the peak)", "", nil},
+		{"L1 the peak (1,688 tx/s) offered just after the plateau", "1,420 tx/s (80 % of the peak)", "", nil},
 		{"L1 plateau against that reference", "117 %", "", nil},
 		{"L1 inclusion latency p50 / p99 at half the peak (892 tx/s)", "1,200 / 2,400 ms", "p50 ≤ 1,500 ms", is(true)},
 		{"L1 validator resident memory under saturating load", "180 MiB", "≤ 200 MiB", is(true)},

@@ -104,7 +104,7 @@ func (rs *rows) l1Saturation(r *l1bench.Report) {
 			fmt.Sprintf("≥ %.0f %% of the peak", 100*l1bench.PlateauGoal), met)
 	}
 	if r.Reference.Sent > 0 {
-		rs.add(fmt.Sprintf("L1 the peak (%s tx/s) offered just before the plateau: finalized (what the chain's growth alone costs)",
+		rs.add(fmt.Sprintf("L1 the peak (%s tx/s) offered just after the plateau: finalized (what the chain's growth alone costs)",
 			thousands(r.ReferenceRate)),
 			fmt.Sprintf("%s tx/s (%.0f %% of the peak)", thousands(r.Reference.FinalizedTPS), 100*r.AgingRatio), "", nil)
 		rs.add("L1 plateau against that reference (what overload alone costs; not the goal's measure)",
