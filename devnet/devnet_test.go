@@ -54,6 +54,39 @@ func TestCheckPortsFreeNamesTheTakenPort(t *testing.T) {
 	}
 }
 
+// TestFreeOffsetStaysBelowTheEphemeralRange: FreeOffset picks an offset
+// whose every port (validators, sequencer, challenger) is free and below
+// the kernel's ephemeral range, skips one with a port taken, and refuses a
+// step that would never advance.
+func TestFreeOffsetStaysBelowTheEphemeralRange(t *testing.T) {
+	const validators, step = 4, 97
+	first := 1000 + os.Getpid()%300
+	off, err := FreeOffset(validators, first, 20000, step)
+	if err != nil {
+		t.Fatal(err)
+	}
+	floor := ephemeralFloor()
+	if off < first || (off-first)%step != 0 || BaseP2PPort+off+validators-1 >= floor {
+		t.Fatalf("offset %d: want first %d plus a multiple of %d, every port below %d", off, first, step, floor)
+	}
+	// Take the sequencer's metrics port at that offset: the next free one is chosen.
+	ln, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", SequencerPorts(off).Metrics))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	next, err := FreeOffset(validators, off, 20000, step)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if next <= off || BaseP2PPort+next+validators-1 >= floor {
+		t.Fatalf("with a port of offset %d taken, FreeOffset gave %d; want a later one below %d", off, next, floor)
+	}
+	if _, err := FreeOffset(validators, first, 20000, 0); err == nil {
+		t.Fatal("a step of 0 accepted")
+	}
+}
+
 func testConfig(mode Mode) Config {
 	return Config{Validators: 3, PortOffset: 10, Mode: mode, ChainID: L1ChainID, Nodes: []NodeIdentity{
 		{Name: "validator-0", PeerID: "A"}, {Name: "validator-1", PeerID: "B"}, {Name: "validator-2", PeerID: "C"}}}

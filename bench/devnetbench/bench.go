@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -361,30 +360,14 @@ func recipient(i int) common.Address {
 }
 
 // freeOffset finds a port offset at which every port of the devnet (the
-// validators', the sequencer's and the challenger's) is free.
+// validators', the sequencer's and the challenger's) is free
+// (devnet.FreeOffset: below the kernel's ephemeral ports where it can).
 func freeOffset(validators int) (int, error) {
-	for offset := 22000; offset < 32000; offset += 173 {
-		ports := devnet.SequencerPorts(offset).List()
-		ports = append(ports, devnet.ChallengerPorts(offset).List()...)
-		for i := range validators {
-			ports = append(ports, devnet.PortsFor(i, offset).List()...)
-		}
-		if allFree(ports) {
-			return offset, nil
-		}
+	offset, err := devnet.FreeOffset(validators, 1200, 22000, 173)
+	if err != nil {
+		return 0, fmt.Errorf("devnet bench: %w", err)
 	}
-	return 0, errors.New("devnet bench: no free port range on 127.0.0.1")
-}
-
-func allFree(ports []int) bool {
-	for _, port := range ports {
-		ln, err := net.Listen("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(port)))
-		if err != nil {
-			return false
-		}
-		ln.Close()
-	}
-	return true
+	return offset, nil
 }
 
 // stop interrupts `devnet up`, which stops its nodes, and kills its

@@ -4,11 +4,9 @@ import (
 	"context"
 	"crypto/ecdsa"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"math/big"
-	"net"
 	"net/url"
 	"os"
 	"os/exec"
@@ -208,7 +206,7 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 		defer os.RemoveAll(dir)
 	}
 	datadir := filepath.Join(dir, "devnet")
-	offset, err := freePortOffset(o.Validators)
+	offset, err := devnet.FreeOffset(o.Validators, 1010, 20000, 137)
 	if err != nil {
 		return nil, err
 	}
@@ -380,27 +378,6 @@ func lastBytes(b []byte, n int) string {
 		b = b[len(b)-n:]
 	}
 	return string(b)
-}
-
-// freePortOffset finds an offset at which every devnet port is free.
-func freePortOffset(validators int) (int, error) {
-	for offset := 20000; offset < 30000; offset += 137 {
-		ok := true
-		for i := 0; i < validators && ok; i++ {
-			for _, base := range []int{8545, 30303, 6060} {
-				ln, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", base+offset+i))
-				if err != nil {
-					ok = false
-					break
-				}
-				ln.Close()
-			}
-		}
-		if ok {
-			return offset, nil
-		}
-	}
-	return 0, errors.New("no free port range for the devnet")
 }
 
 // waitFirstBlock waits for endpoints.json and for block 1 on every node.

@@ -5,8 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"math/big"
-	"net"
-	"strconv"
 	"time"
 
 	"github.com/bilayer/bilayer/bench/loadgen"
@@ -22,27 +20,15 @@ type benchPorts struct {
 }
 
 // freePorts finds a devnet port offset at which the validator's ports and
-// the sequencer's (9545 and 7060 shifted by the same offset) are free.
+// the sequencer's (9545 and 7060 shifted by the same offset) are free
+// (devnet.FreeOffset: below the kernel's ephemeral ports where it can).
 func freePorts() (benchPorts, error) {
-	for offset := 21000; offset < 30000; offset += 151 {
-		p := devnet.PortsFor(0, offset)
-		ps := benchPorts{offset: offset, seqRPC: 9545 + offset, seqMetrics: 7060 + offset}
-		if allFree(append(p.List(), ps.seqRPC, ps.seqMetrics)) {
-			return ps, nil
-		}
+	offset, err := devnet.FreeOffset(1, 1100, 21000, 151)
+	if err != nil {
+		return benchPorts{}, fmt.Errorf("l2 bench: %w", err)
 	}
-	return benchPorts{}, errors.New("l2 bench: no free port range on 127.0.0.1")
-}
-
-func allFree(ports []int) bool {
-	for _, port := range ports {
-		ln, err := net.Listen("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(port)))
-		if err != nil {
-			return false
-		}
-		ln.Close()
-	}
-	return true
+	p := devnet.SequencerPorts(offset)
+	return benchPorts{offset: offset, seqRPC: p.RPC, seqMetrics: p.Metrics}, nil
 }
 
 // waitL2 waits until the sequencer answers eth_chainId and returns it.
