@@ -106,21 +106,7 @@ type buildBudget struct {
 	// lateRecently is how many heights ago a height last ran late with a
 	// heavy block (1: the last one), 0 if not within lateWindow.
 	lateRecently int
-	// recent is the gas used by the last rampWindow committed blocks
-	// (observe), the newest at recent[next-1]; blockGas ramps from them.
-	recent [rampWindow]uint64
-	next   int
 }
-
-// rampWindow is how many of the last committed blocks blockGas ramps from.
-// More than one, so that a proposer's block cut short by its fill time
-// (a busy node fills fewer) does not hold the next one down.
-const rampWindow = 3
-
-// rampFloor is the share of the gas target a block may always take,
-// whatever the blocks before it: after idle heights, the first block of a
-// load starts at half of what the chain has carried.
-const rampFloor = 0.5
 
 // lateWindow is how many heights back a late round-0 height with a heavy
 // block looks for another before the target is cut. One late height alone
@@ -165,47 +151,13 @@ func newBuildBudget(timeLimit, blockTime time.Duration, gasLimit uint64) *buildB
 // fillTime is how long the proposer may spend filling its next block.
 func (b *buildBudget) fillTime() time.Duration { return b.time }
 
-// gasTarget is the gas the chain has shown it carries in a block time:
-// what observe learns from the committed heights.
+// gasTarget is the gas at which the proposer closes its next block.
 func (b *buildBudget) gasTarget() uint64 { return b.gas }
-
-// blockGas is the gas at which the proposer closes its next block: the
-// target, but at most a quarter more (blockGasMaxGrowth) than the largest
-// of the last rampWindow blocks, and at least half the target (rampFloor).
-//
-// A load that arrives all at once (after idle heights, or rising past
-// what the chain carries) fills every pool within a second, and the
-// target, grown while blocks went through with the pools nearly empty,
-// is larger than a height can carry while the validators also admit the
-// burst: recovering the senders of thousands of new transactions each.
-// Built at the target, the first blocks of such a load ran late, and
-// each late height cut the target again while the next proposal waited
-// for its proposer to catch up. In the L1 bench (issue 17, session 35)
-// the plateau's first block carried 3,535 transfers and took 1.6 s, the
-// next three heights ran 1.6–2.2 s, and the target fell from 3,540 to
-// 1,493 transfers in three heights, where the steady overload then carried
-// 1,800–2,200 a height and took a dozen heights to grow back: the 20 s
-// step finalized 16 % less than its last eight heights did. Ramping the
-// block from the blocks before it, as a sender's congestion window
-// ramps, lets the burst's admission pass before the blocks are full, and
-// leaves the target as it was; under a steady load blocks are as large as
-// the target allows.
-func (b *buildBudget) blockGas() uint64 {
-	var largest uint64
-	for _, g := range b.recent {
-		largest = max(largest, g)
-	}
-	ramp := uint64(float64(largest) * blockGasMaxGrowth)
-	floor := uint64(float64(b.gas) * rampFloor)
-	return min(b.gas, max(ramp, floor, minBlockGas))
-}
 
 // observe adjusts the target after a committed height: its decision round,
 // how long it took from its start to its commit, how long its block took
 // this node to build or execute, and the block's gas used.
 func (b *buildBudget) observe(round consensus.Round, took, exec time.Duration, gasUsed uint64) {
-	b.recent[b.next] = gasUsed
-	b.next = (b.next + 1) % rampWindow
 	heavy := exec >= b.blockTime/10 && float64(gasUsed) >= blockGasHeavy*float64(b.gas)
 	late := heavy && (round > 0 || float64(took) > lateHeight*float64(b.blockTime))
 	lateBefore := b.lateRecently > 0

@@ -372,12 +372,12 @@ func (d *driver) build(a consensus.BuildValue) consensus.Input {
 	// propose timeout, and they share the machine's cores: the proposer
 	// fills for at most two fifths of the block time or of that timeout
 	// (fillTimeOf), and stops at the gas target that follows the chain's
-	// heights, ramped from the blocks before it (buildbudget.go blockGas).
+	// heights (buildbudget.go).
 	fill := d.budget.fillTime()
 	var ex *chain.Executed
 	n.execGate.exclusive(func() {
 		ex, err = n.chain.Build(chain.BuildParams{Proposer: n.self, Time: uint64(time.Now().Unix()), LastCommit: last,
-			Enough: func() bool { return time.Since(start) > fill }, MaxGas: d.budget.blockGas()},
+			Enough: func() bool { return time.Since(start) > fill }, MaxGas: d.budget.gasTarget()},
 			n.pool.Executable(n.chain.NextBaseFee(n.chain.Head().Header)))
 	})
 	if err != nil {

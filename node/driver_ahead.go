@@ -93,7 +93,7 @@ func (d *driver) startAhead(h consensus.Height, ex *chain.Executed, execTook tim
 	a := &aheadBuild{height: h + 1, parent: b.Hash(), done: make(chan struct{}),
 		fill: newAheadFill(deadline.Add(fill), fill, time.Now)}
 	run, err := n.chain.BuildOn(ex, chain.BuildParams{Proposer: n.self, Time: uint64(time.Now().Unix()),
-		Enough: a.fill.enough, MaxGas: d.budget.blockGas()}, txs)
+		Enough: a.fill.enough, MaxGas: d.budget.gasTarget()}, txs)
 	if err != nil {
 		n.log.Debug("Cannot build the next block ahead", "height", h+1, "err", err)
 		return
@@ -146,7 +146,7 @@ func (d *driver) dropAheadUnless(decided common.Hash) {
 // some 60 ran behind a backlog, and each built its block at its height's
 // start, on the critical path.
 func (d *driver) backlogged(b *block.Block) bool {
-	full := float64(min(d.budget.blockGas(), b.Header.GasLimit))
+	full := float64(min(d.budget.gasTarget(), b.Header.GasLimit))
 	perTx := float64(execution.TxGas)
 	if len(b.Transactions) > 0 {
 		perTx = float64(b.Header.GasUsed) / float64(len(b.Transactions))
@@ -180,7 +180,7 @@ func (d *driver) takeAhead(h consensus.Height, r consensus.Round, last *block.Co
 	// parent is flushed) can come out with a few dozen transactions while a
 	// backlog waits: a whole height for almost nothing. Building again now,
 	// on the committed parent, fills a block in the usual fill time.
-	full := min(d.budget.blockGas(), a.ex.Block.Header.GasLimit)
+	full := min(d.budget.gasTarget(), a.ex.Block.Header.GasLimit)
 	if used := a.ex.Block.Header.GasUsed; float64(used) < aheadSmall*float64(full) && d.backlogged(a.ex.Block) {
 		d.n.log.Debug("The block built ahead is small behind a backlog; building again", "height", h,
 			"txs", len(a.ex.Block.Transactions), "gasUsed", used, "full", full)
