@@ -7,6 +7,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strings"
 	"sync"
@@ -66,6 +67,9 @@ func TestFreeOffsetStaysBelowTheEphemeralRange(t *testing.T) {
 		t.Fatal(err)
 	}
 	floor := ephemeralFloor()
+	if got, ok := EphemeralPortFloor(); runtime.GOOS == "linux" && (!ok || got != floor || got <= 1024 || got > 65535) {
+		t.Fatalf("EphemeralPortFloor on Linux = %d, %v; want the first port of %s (%d)", got, ok, ephemeralRangeFile, floor)
+	}
 	if off < first || (off-first)%step != 0 || BaseP2PPort+off+validators-1 >= floor {
 		t.Fatalf("offset %d: want first %d plus a multiple of %d, every port below %d", off, first, step, floor)
 	}

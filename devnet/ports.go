@@ -128,21 +128,33 @@ const ephemeralRangeFile = "/proc/sys/net/ipv4/ip_local_port_range"
 // higher, at 49152).
 const defaultEphemeralFloor = 32768
 
-// ephemeralFloor returns the first port of the kernel's ephemeral range.
-func ephemeralFloor() int {
+// EphemeralPortFloor returns the first port of the kernel's range of
+// source ports for outgoing connections, and whether it could be read
+// (Linux's /proc; false elsewhere). A listener on a port below it cannot
+// lose the port to an outgoing connection.
+func EphemeralPortFloor() (int, bool) {
 	data, err := os.ReadFile(ephemeralRangeFile)
 	if err != nil {
-		return defaultEphemeralFloor
+		return 0, false
 	}
 	fields := strings.Fields(string(data))
 	if len(fields) != 2 {
-		return defaultEphemeralFloor
+		return 0, false
 	}
 	first, err := strconv.Atoi(fields[0])
 	if err != nil || first <= 0 {
-		return defaultEphemeralFloor
+		return 0, false
 	}
-	return first
+	return first, true
+}
+
+// ephemeralFloor is EphemeralPortFloor, or defaultEphemeralFloor where the
+// range cannot be read.
+func ephemeralFloor() int {
+	if first, ok := EphemeralPortFloor(); ok {
+		return first
+	}
+	return defaultEphemeralFloor
 }
 
 // FreeOffset returns a port offset at which every port of a devnet of

@@ -6,8 +6,9 @@ import (
 	"net"
 	"os"
 	"strconv"
-	"strings"
 	"time"
+
+	"github.com/bilayer/bilayer/devnet"
 )
 
 // FreePort returns a TCP port on 127.0.0.1 that nothing listens on at the
@@ -29,10 +30,6 @@ func FreePort() (int, error) {
 	}
 	return port, nil
 }
-
-// ephemeralRangeFile holds the kernel's range of ports for outgoing
-// connections (Linux).
-const ephemeralRangeFile = "/proc/sys/net/ipv4/ip_local_port_range"
 
 // lowestPort is the lowest port a cluster picks: above the well-known ports
 // and the usual fixed service ports.
@@ -61,16 +58,8 @@ func newPortSet(seed uint64) *portSet {
 
 // candidateRange returns the ports below the kernel's ephemeral range.
 func candidateRange() (lo, hi int) {
-	data, err := os.ReadFile(ephemeralRangeFile)
-	if err != nil {
-		return 1, 0
-	}
-	fields := strings.Fields(string(data))
-	if len(fields) != 2 {
-		return 1, 0
-	}
-	first, err := strconv.Atoi(fields[0])
-	if err != nil {
+	first, ok := devnet.EphemeralPortFloor()
+	if !ok {
 		return 1, 0
 	}
 	return lowestPort, first - 1
