@@ -2,23 +2,18 @@ package l1bench
 
 import (
 	"context"
-	"crypto/ecdsa"
 	"encoding/json"
 	"fmt"
 	"io"
-	"math/big"
 	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strconv"
-	"strings"
 	"syscall"
 	"time"
 
 	"github.com/bilayer/bilayer/bench/loadgen"
 	"github.com/bilayer/bilayer/devnet"
-	"github.com/bilayer/bilayer/devnet/devkeys"
 	"github.com/ethereum/go-ethereum/ethclient"
 )
 
@@ -83,9 +78,10 @@ type Report struct {
 	LatencyP50         float64 `json:"l1_latency_p50_ms"`
 	LatencyP99         float64 `json:"l1_latency_p99_ms"`
 	DevnetStart        float64 `json:"devnet_start_s"`
-	// RSSMB is the most any validator held resident right after the
-	// plateau step (a saturating load; after the search if that did not
-	// run), RSSPeakMB the most any held at any time (VmHWM).
+	// RSSMB is the most any validator held resident right after either
+	// plateau step (a saturating load; after the search if neither ran),
+	// RSSPeakMB the most any held at any time on either chain (VmHWM);
+	// RSSPerNodeMB is each validator's after the last reading.
 	RSSMB        float64          `json:"rss_mb"`
 	RSSPeakMB    float64          `json:"rss_peak_mb"`
 	RSSPerNodeMB []float64        `json:"rss_per_node_mb"`
@@ -107,19 +103,39 @@ type Report struct {
 	OtherCores     float64            `json:"l1_other_cores"`
 	CeilingLeftTPS float64            `json:"l1_ceiling_cores_left_tps"`
 	RatioLeft      float64            `json:"l1_ratio_cores_left"`
-	// Plateau is the step offered twice the peak; PlateauRatio its
-	// finalized throughput over the peak's.
+	// Plateau is the step offered twice the peak, on a fresh chain whose
+	// history replays the search's up to the peak (Replay), so as old as
+	// the peak's chain was (PeakAge transfers); PlateauRatio is its
+	// finalized throughput over the peak's: goal 2's measure since
+	// session 36.
 	PlateauRate  float64        `json:"l1_plateau_offered_tps"`
 	Plateau      loadgen.Result `json:"l1_plateau"`
 	PlateauRatio float64        `json:"l1_plateau_ratio"`
+	// PeakAge is the transfers the search's steps before the peak's
+	// included: the chain's age when the peak was offered.
+	PeakAge int `json:"l1_peak_age"`
+	// Fresh is set when the plateau, the reference and the half-peak step
+	// ran on the fresh chain; Replay holds the search's steps before the
+	// peak as offered again there (the same rates, recipients and length).
+	Fresh  bool             `json:"l1_plateau_on_fresh_chain,omitempty"`
+	Replay []loadgen.Result `json:"l1_replay_steps,omitempty"`
+	// SearchPlateau is twice the peak offered on the search's own chain
+	// right after the search (every search step before it, the peak's
+	// followers included, so 45–95k transfers older than the peak's
+	// chain), SearchPlateauRatio its finalized throughput over the
+	// peak's: the plateau as measured until session 35, kept beside the
+	// goal's for comparison.
+	SearchPlateau      loadgen.Result `json:"l1_search_chain_plateau"`
+	SearchPlateauRatio float64        `json:"l1_search_chain_plateau_ratio"`
 	// Reference is the step offered the peak (its finalized throughput)
-	// right after the plateau step, so on a chain as old as the
-	// plateau's but one step older. A validator's cost per transfer
+	// right after the plateau step, on the same fresh chain, so as old as
+	// the plateau's but one step older. A validator's cost per transfer
 	// grows with the chain (docs/decisions.md, issue 17, sessions 8 and
-	// 9), so the plateau step runs on a dearer chain than the peak did:
-	// SameAgeRatio (the plateau over the reference) is what overload
-	// alone costs, AgingRatio (the reference over the peak) what the
-	// chain's growth alone costs.
+	// 9), so the reference runs on a dearer chain than the peak did, by
+	// the plateau step's transfers: SameAgeRatio (the plateau over the
+	// reference) is what overload costs against the peak's rate offered,
+	// AgingRatio (the reference over the peak) what the chain's growth
+	// over the plateau step costs.
 	ReferenceRate float64        `json:"l1_reference_offered_tps"`
 	Reference     loadgen.Result `json:"l1_reference"`
 	SameAgeRatio  float64        `json:"l1_plateau_same_age_ratio"`
@@ -205,93 +221,33 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 	} else {
 		defer os.RemoveAll(dir)
 	}
-	datadir := filepath.Join(dir, "devnet")
-	offset, err := devnet.FreeOffset(o.Validators, 1010, 20000, 137)
-	if err != nil {
-		return nil, err
-	}
-	logf("Generating a %d-validator devnet (port offset %d)...", o.Validators, offset)
-	gen := exec.Command(filepath.Join(o.Bin, "devnet"), "generate", "--datadir", datadir, "--validators", strconv.Itoa(o.Validators),
-		"--port-offset", strconv.Itoa(offset), "--prefund", strconv.Itoa(o.Prefund))
 	if o.Prefund > 0 {
 		logf("  with %d more accounts funded at genesis: every transfer goes to one of them", o.Prefund)
 		rep.Prefund = o.Prefund
 	}
-	if out, err := gen.CombinedOutput(); err != nil {
-		return nil, fmt.Errorf("devnet generate: %w\n%s", err, out)
-	}
-	// Timed from here: process start to the first committed block.
-	start := time.Now()
-	// --l1-only: the L1 alone is measured here (bench/l2bench measures
-	// the sequencer on its own machine time).
-	upArgs := []string{"up", "--datadir", datadir, "--quiet", "--l1-only"}
-	if o.ProfilePath != "" {
-		upArgs = append(upArgs, "--pprof")
-	}
-	pairArgs, pair, err := pairUpArgs(o)
+	pair, err := rep.pairOptions(o, logf)
 	if err != nil {
 		return nil, err
 	}
-	if pair != nil {
-		upArgs = append(upArgs, pairArgs...)
-		rep.Pair = pair
-		logf("  paired run: %s run %s; %s as usual", strings.Join(pair.B, ", "), pairWhat(pair), strings.Join(pair.A, ", "))
-	}
-	cmd := exec.Command(filepath.Join(o.Bin, "devnet"), upArgs...)
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	devLog, err := os.Create(filepath.Join(dir, "devnet.log"))
+	cur, startTime, err := startDevnet(ctx, o, dir, "devnet", pair, logf)
 	if err != nil {
 		return nil, err
 	}
-	defer devLog.Close()
-	cmd.Stdout, cmd.Stderr = devLog, devLog
-	if err := cmd.Start(); err != nil {
-		return nil, fmt.Errorf("start devnet: %w", err)
-	}
-	defer stopDevnet(cmd)
-	eps, err := waitFirstBlock(ctx, datadir, o.Validators, 90*time.Second)
-	if err != nil {
-		tail, _ := os.ReadFile(devLog.Name())
-		return nil, fmt.Errorf("%w\ndevnet output:\n%s", err, lastBytes(tail, 4000))
-	}
-	rep.DevnetStart = time.Since(start).Seconds()
+	// The devnet in use is stopped on the way out (the plateau runs on a
+	// second one: saturation).
+	defer func() { cur.stop() }()
+	rep.DevnetStart = startTime.Seconds()
 	logf("  first block on every node %.2f s after the processes started", rep.DevnetStart)
 
-	var urls []string
-	for _, n := range eps.Nodes {
-		urls = append(urls, n.RPC)
-	}
-	chainID := new(big.Int).SetUint64(eps.ChainID)
 	accounts, err := loadgen.DeriveAccounts("bilayer-bench", o.Accounts)
 	if err != nil {
 		return nil, err
 	}
-	dev, err := devkeys.Accounts(devkeys.Count)
-	if err != nil {
-		return nil, err
-	}
-	var funders []*ecdsa.PrivateKey
-	for _, a := range dev {
-		funders = append(funders, a.Key)
-	}
-	logf("Funding %d load accounts...", len(accounts))
-	if err := loadgen.Fund(ctx, urls[0], chainID, funders, accounts, new(big.Int).Mul(big.NewInt(5), big.NewInt(1e18)),
-		loadgen.DefaultFees(), 60*time.Second); err != nil {
+	if err := fundAccounts(ctx, cur, accounts, logf); err != nil {
 		return nil, err
 	}
 	logf("Searching for the finalized throughput (%.0f tx/s, ×%.2f per %s step)...", o.StartRate, o.Factor, o.StepDuration)
-	sc := loadgen.SearchConfig{
-		Config: loadgen.Config{URLs: urls, WatchURL: urls[0], Connections: 2 * o.Validators, Drain: 10 * time.Second,
-			SendInterval: sendInterval, CPU: cpuNames(eps), HeightsFrom: eps.Nodes[0].Metrics},
-		ChainID: chainID, Fees: loadgen.DefaultFees(), StartRate: o.StartRate, Factor: o.Factor,
-		StepDuration: o.StepDuration, MaxSteps: o.MaxSteps, Refine: o.Refine, Seed: 1, Log: func(s string) { logf("  %s", s) },
-	}
-	if o.Prefund > 0 {
-		sc.Recipients = devnet.PrefundAddresses(o.Prefund)
-	}
-	// Each step starts from drained pools and the chain's nonces, so a
-	// rate is not measured behind the previous one's backlog.
-	sc.Settle = func(ctx context.Context) error { return settle(ctx, sc, accounts, eps, logf) }
+	sc := searchConfig(o, cur, accounts, logf)
 	found, err := loadgen.Search(ctx, sc, accounts)
 	if err != nil {
 		return nil, err
@@ -321,18 +277,14 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 	rep.LatencyP99 = float64(best.LatencyP99.Microseconds()) / 1000
 	rep.cpuShares(best, txps)
 	logf("  peak %.0f tx/s; CPU cores used then: %s", best.FinalizedTPS, loadgen.CPUString(best.CPU))
-	if err := rep.saturation(ctx, sc, accounts, eps, best, logf); err != nil {
+	// The plateau runs on a second devnet (saturation), which cur then
+	// names, so the profile below and the deferred stop take that one.
+	if err := rep.saturation(ctx, o, dir, pair, &cur, &sc, accounts, found, logf); err != nil {
 		return nil, err
 	}
 	if len(rep.RSSPerNodeMB) == 0 {
-		for _, n := range eps.Nodes {
-			m, err := loadgen.ProcessMemory(n.PID)
-			if err != nil {
-				return nil, fmt.Errorf("memory of %s: %w", n.Name, err)
-			}
-			rep.RSSPerNodeMB = append(rep.RSSPerNodeMB, m.RSSMiB)
-			rep.RSSMB = max(rep.RSSMB, m.RSSMiB)
-			rep.RSSPeakMB = max(rep.RSSPeakMB, m.PeakMiB)
+		if err := rep.readMemory(cur.eps); err != nil {
+			return nil, err
 		}
 	}
 	if o.ProfilePath != "" && best.OfferedRate > 0 {
@@ -340,7 +292,7 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 		if factor <= 0 {
 			factor = 1
 		}
-		if err := rep.profile(ctx, sc, accounts, eps, best.OfferedRate*factor, o, logf); err != nil {
+		if err := rep.profile(ctx, sc, accounts, cur.eps, best.OfferedRate*factor, o, logf); err != nil {
 			return nil, err
 		}
 	}

@@ -204,6 +204,12 @@ func (r *Report) labeledSteps() []labeledStep {
 	for _, s := range r.Steps {
 		out = append(out, labeledStep{"search", s})
 	}
+	if r.SearchPlateau.Sent > 0 {
+		out = append(out, labeledStep{"2× peak, search's chain", r.SearchPlateau})
+	}
+	for _, s := range r.Replay {
+		out = append(out, labeledStep{"replayed", s})
+	}
 	for _, s := range []labeledStep{{"2× peak", r.Plateau}, {"peak again", r.Reference}, {"½ peak", r.HalfPeak}} {
 		if s.result.Sent > 0 {
 			out = append(out, s)

@@ -54,12 +54,25 @@ func (r *Report) Markdown(w io.Writer) {
 	fmt.Fprintf(w, "| block interval at the peak | %.2f s | 1 s |\n", r.BlockInterval)
 	fmt.Fprintf(w, "| inclusion latency p50 / p99 at the peak | %.0f / %.0f ms | |\n", r.LatencyP50, r.LatencyP99)
 	if r.Plateau.Sent > 0 {
-		fmt.Fprintf(w, "| plateau: offered 2× the peak (%.0f tx/s), finalized | %.0f tx/s = %.0f %% of the peak | ≥ %.0f %% |\n",
-			r.PlateauRate, r.Plateau.FinalizedTPS, 100*r.PlateauRatio, 100*PlateauGoal)
+		where := ""
+		if r.Fresh {
+			where = fmt.Sprintf(" on a fresh chain replayed to the peak's age (%d transfers old; the peak's step began at %d)",
+				r.PlateauAge(), r.PeakAge)
+		}
+		fmt.Fprintf(w, "| plateau: offered 2× the peak (%.0f tx/s)%s, finalized | %.0f tx/s = %.0f %% of the peak | ≥ %.0f %% |\n",
+			r.PlateauRate, where, r.Plateau.FinalizedTPS, 100*r.PlateauRatio, 100*PlateauGoal)
 		// A refused transfer is offered again, so the refusals can
 		// outnumber the distinct transfers offered.
 		fmt.Fprintf(w, "| plateau: block interval; refusals at admission, for the distinct transfers offered | %.2f s; %d for %d (%s) | 1 s |\n",
 			r.Plateau.BlockInterval.Seconds(), r.Plateau.SendErrors, r.Plateau.Sent, firstWords(r.Plateau.FirstError))
+	}
+	if r.SearchPlateau.Sent > 0 {
+		fmt.Fprintf(w, "| plateau on the search's own chain: offered 2× the peak right after the search, %d transfers old (the goal's measure until session 35) | %.0f tx/s = %.0f %% of the peak; blocks every %.2f s | |\n",
+			r.SearchAge(), r.SearchPlateau.FinalizedTPS, 100*r.SearchPlateauRatio, r.SearchPlateau.BlockInterval.Seconds())
+	}
+	if lo, hi, ok := r.replayRange(); ok {
+		fmt.Fprintf(w, "| the search's %d steps before the peak, offered again on the fresh chain: finalized against the search's | %.0f–%.0f %% | |\n",
+			len(r.Replay), 100*lo, 100*hi)
 	}
 	if r.Reference.Sent > 0 {
 		fmt.Fprintf(w, "| the peak (%.0f tx/s) offered just after the plateau: finalized (the chain's growth alone) | %.0f tx/s = %.0f %% of the peak | |\n",
@@ -104,6 +117,15 @@ func (r *Report) Markdown(w io.Writer) {
 	for _, s := range r.Steps {
 		row("", s)
 	}
+	if r.SearchPlateau.Sent > 0 {
+		row("2× peak, search's chain: ", r.SearchPlateau)
+	}
+	if r.Fresh {
+		before = 0 // the fresh chain's own age
+		for _, s := range r.Replay {
+			row("fresh chain, replayed: ", s)
+		}
+	}
 	if r.Plateau.Sent > 0 {
 		row("2× peak: ", r.Plateau)
 	}
@@ -116,6 +138,24 @@ func (r *Report) Markdown(w io.Writer) {
 	if r.Pair != nil {
 		r.Pair.markdown(w)
 	}
+}
+
+// replayRange is the least and the most that a replayed step finalized
+// against the search's step it replays (ok false if no step was replayed
+// or a search step finalized nothing): how closely the fresh chain
+// retraced the search's.
+func (r *Report) replayRange() (lo, hi float64, ok bool) {
+	for i, s := range r.Replay {
+		if i >= len(r.Steps) || r.Steps[i].FinalizedTPS <= 0 {
+			return 0, 0, false
+		}
+		q := s.FinalizedTPS / r.Steps[i].FinalizedTPS
+		if !ok {
+			lo, hi, ok = q, q, true
+		}
+		lo, hi = min(lo, q), max(hi, q)
+	}
+	return lo, hi, ok
 }
 
 // validatorMicrosPerTx returns the CPU one validator spent per finalized

@@ -3,6 +3,8 @@ package l1bench
 import (
 	"context"
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -81,51 +83,106 @@ func (r *Report) cpuShares(best loadgen.Result, txps float64) {
 	}
 }
 
-// saturation runs the steps after the search: twice the peak (the
-// plateau: what is finalized, and the memory every validator holds right
+// saturation runs the steps after the search. On the search's own chain:
+// twice the peak (the plateau on a chain aged by every search step, the
+// goal's measure until session 36). Then on a fresh devnet (which *cur
+// then names, and *sc loads), whose history replays the search's up to the
+// peak (the same rates, recipients and step lengths, in the same order):
+// twice the peak (the plateau the goal judges, on a chain as old as the
+// peak's: what is finalized, and the memory every validator holds right
 // after it), then the peak offered (the reference: what the peak's
-// throughput offered finalizes on a chain as old as the plateau's), then
-// half the peak (latency), each after the previous backlog drained. The
-// plateau comes first: the goal compares it with the peak, and a step
-// between them would only add to the chain's age, which a validator's
-// cost per transfer grows with (issue 17, sessions 8, 9 and 35).
-func (r *Report) saturation(ctx context.Context, sc loadgen.SearchConfig, accounts []*loadgen.Account, eps *endpoints,
-	best loadgen.Result, logf func(string, ...any)) error {
-	peak := best.FinalizedTPS
-	if peak <= 0 {
+// throughput offered finalizes on a chain as old as the plateau's plus
+// that step), then half the peak (latency), each after the previous
+// backlog drained.
+//
+// Why a second chain: a validator's cost per transfer grows with the
+// chain's state (every transfer creates an account), and the steps the
+// search runs after the peak to find it (the ramp's next step, the
+// refinements) aged the chain by 45–95k transfers before the plateau;
+// compared with the peak, that plateau measured the chain's growth as much
+// as the overload the goal is about (issue 17, sessions 8, 9, 35 and 36).
+func (r *Report) saturation(ctx context.Context, o Options, dir string, pairArgs []string, cur **l1Devnet, sc *loadgen.SearchConfig,
+	accounts []*loadgen.Account, found loadgen.SearchResult, logf func(string, ...any)) error {
+	peak := found.Best.FinalizedTPS
+	if peak <= 0 || found.BestIndex < 0 {
 		return nil
 	}
-	if err := settle(ctx, sc, accounts, eps, logf); err != nil {
-		return err
-	}
 	r.PlateauRate = 2 * peak
+	r.PeakAge = includedIn(found.Steps[:found.BestIndex])
 	// Twice as long as a search step: the excess then outgrows the
 	// pools, so admission has to refuse part of it.
-	long := sc
+	long := *sc
 	long.StepDuration = 2 * sc.StepDuration
-	logf("Offering twice the peak (%.0f tx/s) for %s: the plateau...", r.PlateauRate, long.StepDuration)
+	if err := sc.Settle(ctx); err != nil {
+		return err
+	}
+	logf("Offering twice the peak (%.0f tx/s) for %s on the search's chain (%d transfers old; the peak's step began at %d)...",
+		r.PlateauRate, long.StepDuration, r.SearchAge(), r.PeakAge)
+	old, err := loadgen.Step(ctx, long, accounts, r.PlateauRate, 2000)
+	if err != nil {
+		return fmt.Errorf("plateau step on the search's chain: %w", err)
+	}
+	r.SearchPlateau = old
+	r.SearchPlateauRatio = old.FinalizedTPS / peak
+	if err := r.readMemory((*cur).eps); err != nil {
+		return err
+	}
+	logf("  finalized %.0f tx/s = %.0f %% of the peak, blocks every %.2f s; validators hold up to %.0f MiB (peak %.0f MiB)",
+		old.FinalizedTPS, 100*r.SearchPlateauRatio, old.BlockInterval.Seconds(), r.RSSMB, r.RSSPeakMB)
+
+	logf("Stopping the search's devnet; a fresh one replays the search's %d steps before the peak (%d transfers), then the plateau...",
+		found.BestIndex, r.PeakAge)
+	(*cur).stop()
+	if !o.Keep {
+		// A gigabyte or so after the search; nothing reads it again.
+		if err := os.RemoveAll(filepath.Join(dir, "devnet")); err != nil {
+			return fmt.Errorf("remove the search's devnet: %w", err)
+		}
+	}
+	d, _, err := startDevnet(ctx, o, dir, "devnet-replay", pairArgs, logf)
+	if err != nil {
+		return fmt.Errorf("the plateau's devnet: %w", err)
+	}
+	*cur = d
+	if err := fundAccounts(ctx, d, accounts, logf); err != nil {
+		return err
+	}
+	*sc = searchConfig(o, d, accounts, logf)
+	for _, s := range found.Steps[:found.BestIndex] {
+		if err := sc.Settle(ctx); err != nil {
+			return err
+		}
+		res, err := loadgen.Step(ctx, *sc, accounts, s.OfferedRate, s.Seed)
+		if err != nil {
+			return fmt.Errorf("replaying the %.0f tx/s step: %w", s.OfferedRate, err)
+		}
+		r.Replay = append(r.Replay, res)
+	}
+	r.Fresh = true
+
+	if err := sc.Settle(ctx); err != nil {
+		return err
+	}
+	long = *sc
+	long.StepDuration = 2 * sc.StepDuration
+	logf("Offering twice the peak (%.0f tx/s) for %s on the fresh chain, %d transfers old (the peak's step began at %d): the plateau...",
+		r.PlateauRate, long.StepDuration, r.PlateauAge(), r.PeakAge)
 	plateau, err := loadgen.Step(ctx, long, accounts, r.PlateauRate, 2000)
 	if err != nil {
 		return fmt.Errorf("plateau step: %w", err)
 	}
 	r.Plateau = plateau
-	for _, n := range eps.Nodes {
-		m, err := loadgen.ProcessMemory(n.PID)
-		if err != nil {
-			return fmt.Errorf("memory of %s: %w", n.Name, err)
-		}
-		r.RSSPerNodeMB = append(r.RSSPerNodeMB, m.RSSMiB)
-		r.RSSMB = max(r.RSSMB, m.RSSMiB)
-		r.RSSPeakMB = max(r.RSSPeakMB, m.PeakMiB)
+	if err := r.readMemory(d.eps); err != nil {
+		return err
 	}
 	logf("  finalized %.0f tx/s = %.0f %% of the peak, blocks every %.2f s; validators hold up to %.0f MiB (peak %.0f MiB)",
 		plateau.FinalizedTPS, 100*plateau.FinalizedTPS/peak, plateau.BlockInterval.Seconds(), r.RSSMB, r.RSSPeakMB)
-	if err := settle(ctx, sc, accounts, eps, logf); err != nil {
+	if err := sc.Settle(ctx); err != nil {
 		return err
 	}
 	r.ReferenceRate = peak
 	logf("Offering the peak (%.0f tx/s) for %s: the reference at the plateau's age...", r.ReferenceRate, sc.StepDuration)
-	ref, err := loadgen.Step(ctx, sc, accounts, r.ReferenceRate, 1500)
+	ref, err := loadgen.Step(ctx, *sc, accounts, r.ReferenceRate, 1500)
 	if err != nil {
 		return fmt.Errorf("reference step: %w", err)
 	}
@@ -137,17 +194,41 @@ func (r *Report) saturation(ctx context.Context, sc loadgen.SearchConfig, accoun
 		logf("  a validator's CPU per transfer included, from the first send to the last inclusion: %.0f µs at the plateau, %.0f at the reference",
 			r.PlateauMicrosPerIncluded, r.ReferenceMicrosPerIncluded)
 	}
-	if err := settle(ctx, sc, accounts, eps, logf); err != nil {
+	if err := sc.Settle(ctx); err != nil {
 		return err
 	}
 	r.HalfPeakRate = peak / 2
 	logf("Latency at half the peak (%.0f tx/s)...", r.HalfPeakRate)
-	half, err := loadgen.Step(ctx, sc, accounts, r.HalfPeakRate, 3000)
+	half, err := loadgen.Step(ctx, *sc, accounts, r.HalfPeakRate, 3000)
 	if err != nil {
 		return fmt.Errorf("half-peak step: %w", err)
 	}
 	r.HalfPeak = half
 	return nil
+}
+
+// PlateauAge is the transfers the plateau's chain had included before
+// the plateau step: the replayed steps' on the fresh chain, or every
+// search step's on the search's chain.
+func (r *Report) PlateauAge() int {
+	if r.Fresh {
+		return includedIn(r.Replay)
+	}
+	return includedIn(r.Steps)
+}
+
+// SearchAge is the transfers the search's steps included: its chain's age
+// when its own plateau (SearchPlateau) was offered.
+func (r *Report) SearchAge() int { return includedIn(r.Steps) }
+
+// includedIn is the transfers the steps included: the chain's age after
+// them, counted from the first step (the load accounts' funding aside).
+func includedIn(steps []loadgen.Result) int {
+	n := 0
+	for _, s := range steps {
+		n += s.Included
+	}
+	return n
 }
 
 // plateauRatios sets the plateau's ratio to the peak (the goal's measure),

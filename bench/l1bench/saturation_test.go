@@ -115,7 +115,9 @@ func TestSetTxCost(t *testing.T) {
 // spent per finalized transfer, and validator-0's heights (mean, late of
 // all) with its gas target in transfers; a step without CPU figures or
 // height metrics shows a dash. The rows follow the run's order: the
-// plateau right after the search, then the peak offered again.
+// plateau on the search's chain right after the search, then the fresh
+// chain's rows, its age counted from zero again: the steps replayed, the
+// plateau, then the peak offered again.
 func TestStepRowsShowAgeAndCostPerTransfer(t *testing.T) {
 	cpu := map[string]float64{"validator-0": 0.4, "validator-1": 0.4, "validator-2": 0.4, "validator-3": 0.4, loadgenName: 0.1}
 	r := &Report{Validators: 4,
@@ -124,17 +126,26 @@ func TestStepRowsShowAgeAndCostPerTransfer(t *testing.T) {
 			{OfferedRate: 2000, FinalizedTPS: 1600, Included: 16000, Sent: 20000,
 				Heights: &loadgen.Heights{Count: 9, Late: 3, MeanSeconds: 1.234, GasTarget: 2000 * 21000, BuiltAhead: 2}},
 		},
-		Plateau:   loadgen.Result{OfferedRate: 4000, FinalizedTPS: 800, Included: 16000, Sent: 40000, CPU: cpu},
-		Reference: loadgen.Result{OfferedRate: 1600, FinalizedTPS: 1500, Included: 15000, Sent: 16000, CPU: cpu}}
+		SearchPlateau: loadgen.Result{OfferedRate: 3200, FinalizedTPS: 700, Included: 14000, Sent: 32000, CPU: cpu},
+		Fresh:         true,
+		PeakAge:       10000,
+		Replay:        []loadgen.Result{{OfferedRate: 1000, FinalizedTPS: 950, Included: 9500, Sent: 10000, CPU: cpu}},
+		Plateau:       loadgen.Result{OfferedRate: 4000, FinalizedTPS: 800, Included: 16000, Sent: 40000, CPU: cpu},
+		Reference:     loadgen.Result{OfferedRate: 1600, FinalizedTPS: 1500, Included: 15000, Sent: 16000, CPU: cpu}}
 	if got := validatorMicrosPerTx(r.Steps[0], 4); math.Abs(got-400) > 1e-9 {
 		t.Fatalf("1.6 validator cores at 1,000 tx/s over 4 validators: %.1f µs, want 400", got)
 	}
 	var buf bytes.Buffer
 	r.Markdown(&buf)
 	for _, s := range []string{"| 1000 | 1000 | 10000 / 10000 | 0 | 400 |", "| 2000 | 1600 | 16000 / 20000 | 10000 | – |",
-		"| 2× peak: 4000 | 800 | 16000 / 40000 | 26000 | 500 |",
-		"| peak again: 1600 | 1500 | 15000 / 16000 | 42000 |", // after the plateau, on a chain 42,000 transfers old
-		"| 0 | 0 | 1.23 (3 / 9) | 2000 | 2 |",                 // validator-0's heights, gas target and blocks built ahead
+		"| 2× peak, search's chain: 3200 | 700 | 14000 / 32000 | 26000 |", // right after the search, on its chain
+		"| fresh chain, replayed: 1000 | 950 | 9500 / 10000 | 0 |",        // the fresh chain's age starts again
+		"| 2× peak: 4000 | 800 | 16000 / 40000 | 9500 | 500 |",
+		"| peak again: 1600 | 1500 | 15000 / 16000 | 25500 |", // after the plateau, on a fresh chain 25,500 transfers old
+		"| plateau on the search's own chain: offered 2× the peak right after the search, 26000 transfers old",
+		"| plateau: offered 2× the peak (0 tx/s) on a fresh chain replayed to the peak's age (9500 transfers old; the peak's step began at 10000), finalized |",
+		"| the search's 1 steps before the peak, offered again on the fresh chain: finalized against the search's | 95–95 % |",
+		"| 0 | 0 | 1.23 (3 / 9) | 2000 | 2 |", // validator-0's heights, gas target and blocks built ahead
 		"| 0 | 0 | – | – | – |"} {
 		if !strings.Contains(buf.String(), s) {
 			t.Errorf("table lacks %q:\n%s", s, buf.String())

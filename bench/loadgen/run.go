@@ -141,6 +141,11 @@ type Config struct {
 // Result is what one run measured.
 type Result struct {
 	OfferedRate float64 `json:"offered_tps"`
+	// Seed is the seed the step's recipients were drawn from (Step):
+	// the same rate, seed and duration offered again on a chain of the
+	// same history replay the step (the L1 bench's plateau runs on a
+	// fresh chain replayed to the peak's age).
+	Seed uint64 `json:"seed,omitempty"`
 	// Sent counts the distinct transactions offered at least once,
 	// SendErrors every refusal (a transaction refused because the pool
 	// was full is offered again, and may be refused more than once).

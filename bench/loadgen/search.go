@@ -62,6 +62,9 @@ type SearchResult struct {
 	// LastGain is the last ramp step's finalized throughput over the best
 	// before it, minus one (0.17: it gained 17 %).
 	LastGain float64
+	// BestIndex is Best's place in Steps (-1 if no step ran): the steps
+	// before it are the chain's history when the peak was offered.
+	BestIndex int
 }
 
 // Search offers rising rates until finalized throughput stops rising (a
@@ -99,6 +102,7 @@ func search(ctx context.Context, sc SearchConfig, accounts []*Account) (SearchRe
 		if err != nil {
 			return res, err
 		}
+		res.Seed = seed
 		steps = append(steps, res)
 		if sc.Retry == nil || !sc.Retry(res) {
 			return res, nil
@@ -115,6 +119,7 @@ func search(ctx context.Context, sc SearchConfig, accounts []*Account) (SearchRe
 		if err != nil {
 			return res, err
 		}
+		again.Seed = seed + 1<<32
 		steps = append(steps, again)
 		if sc.Retry(again) {
 			return better(res, again), nil // disturbed twice: the better decides
@@ -126,7 +131,7 @@ func search(ctx context.Context, sc SearchConfig, accounts []*Account) (SearchRe
 	for step := 0; step < sc.MaxSteps; step++ {
 		res, err := measure(rate, sc.Seed+uint64(step))
 		if err != nil {
-			return SearchResult{Steps: steps, Best: best}, err
+			return SearchResult{Steps: steps, Best: best, BestIndex: bestIndex(steps, best)}, err
 		}
 		// Did this rate gain over the best of the earlier rates? A gain
 		// of under 5 % means the peak is near: the ramp stops, and if
@@ -166,7 +171,7 @@ func search(ctx context.Context, sc SearchConfig, accounts []*Account) (SearchRe
 		}
 		res, err := measure(mid, sc.Seed+uint64(sc.MaxSteps+i))
 		if err != nil {
-			return SearchResult{Steps: steps, Best: best}, err
+			return SearchResult{Steps: steps, Best: best, BestIndex: bestIndex(steps, best)}, err
 		}
 		if res.FinalizedTPS > best.FinalizedTPS {
 			best = res
@@ -175,8 +180,19 @@ func search(ctx context.Context, sc SearchConfig, accounts []*Account) (SearchRe
 			out.StillGaining = false // a rate above the best did no better: the peak lies below it
 		}
 	}
-	out.Steps, out.Best = steps, best
+	out.Steps, out.Best, out.BestIndex = steps, best, bestIndex(steps, best)
 	return out, nil
+}
+
+// bestIndex returns the place of best among steps, found by its seed
+// (each step offered draws from its own), or -1.
+func bestIndex(steps []Result, best Result) int {
+	for i, s := range steps {
+		if s.Seed == best.Seed && s.OfferedRate == best.OfferedRate {
+			return i
+		}
+	}
+	return -1
 }
 
 // better returns the result with the higher finalized throughput.
@@ -200,6 +216,7 @@ func Step(ctx context.Context, sc SearchConfig, accounts []*Account, rate float6
 	cfg := sc.Config
 	cfg.Rate = rate
 	res, err := Run(ctx, cfg, load)
+	res.Seed = seed
 	if err != nil {
 		return res, err
 	}

@@ -44,6 +44,17 @@ func TestSearchRefinesBetweenTheBestAndTheFirstMiss(t *testing.T) {
 	if math.Abs(best.OfferedRate-want[5]) > 0.01 || best.FinalizedTPS != 2_000 {
 		t.Fatalf("best %+v, want the first refinement (%.0f tx/s offered, 2000 finalized)", best, want[5])
 	}
+	// The best's place among the steps (its history: the five ramp steps
+	// before it) and each step's seed: the search's, then the ramp's
+	// step count plus the refinement's.
+	if found.BestIndex != 5 || steps[5].Seed != best.Seed {
+		t.Fatalf("best index %d (seed %d), want 5 (seed %d)", found.BestIndex, best.Seed, steps[5].Seed)
+	}
+	for i, wantSeed := range []uint64{0, 1, 2, 3, 4, 7, 8} {
+		if steps[i].Seed != wantSeed {
+			t.Fatalf("step %d seed %d, want %d", i, steps[i].Seed, wantSeed)
+		}
+	}
 
 	// Without refinement the ramp's best stands.
 	offered = nil
@@ -83,8 +94,8 @@ func TestSearchRefinesBetweenTheBestAndTheFirstMiss(t *testing.T) {
 			t.Fatalf("step %d offered %.2f, want %.2f (all: %v)", i, offered[i], want[i], offered)
 		}
 	}
-	if best.FinalizedTPS != 1_760 {
-		t.Fatalf("best %+v, want the refinement above the ramp (1760 finalized)", best)
+	if best.FinalizedTPS != 1_760 || found.BestIndex != 5 {
+		t.Fatalf("best %+v at %d, want the refinement above the ramp (1760 finalized) at 5", best, found.BestIndex)
 	}
 }
 

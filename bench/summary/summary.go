@@ -93,8 +93,15 @@ func (rs *rows) l1Saturation(r *l1bench.Report) {
 		// A search that ran out of steps still gaining may have found
 		// less than the peak, and twice that is not twice the peak: the
 		// plateau is then not judged.
-		figure := fmt.Sprintf("L1 plateau: finalized at 2× the peak offered (%s tx/s; blocks every %.2f s; %s refusals at admission)",
-			thousands(r.PlateauRate), r.Plateau.BlockInterval.Seconds(), thousands(float64(r.Plateau.SendErrors)))
+		where := ""
+		if r.Fresh {
+			// Since session 36 the plateau runs on a fresh chain whose
+			// history replays the search's up to the peak.
+			where = fmt.Sprintf("; on a fresh chain replayed to the peak's age: %s transfers old, the peak's %s",
+				thousands(float64(r.PlateauAge())), thousands(float64(r.PeakAge)))
+		}
+		figure := fmt.Sprintf("L1 plateau: finalized at 2× the peak offered (%s tx/s; blocks every %.2f s; %s refusals at admission%s)",
+			thousands(r.PlateauRate), r.Plateau.BlockInterval.Seconds(), thousands(float64(r.Plateau.SendErrors)), where)
 		met := is(r.PlateauRatio >= l1bench.PlateauGoal)
 		if r.SearchStillGaining > 0 {
 			figure += fmt.Sprintf("; not judged: the search ran out of steps still gaining (+%.0f %%), so the peak may lie higher", 100*r.SearchStillGaining)
@@ -102,6 +109,11 @@ func (rs *rows) l1Saturation(r *l1bench.Report) {
 		}
 		rs.add(figure, fmt.Sprintf("%s tx/s (%.0f %% of the peak)", thousands(r.Plateau.FinalizedTPS), 100*r.PlateauRatio),
 			fmt.Sprintf("≥ %.0f %% of the peak", 100*l1bench.PlateauGoal), met)
+	}
+	if r.SearchPlateau.Sent > 0 {
+		rs.add(fmt.Sprintf("L1 plateau on the search's own chain (2× the peak offered right after the search, %s transfers old; the goal's measure until session 35)",
+			thousands(float64(r.SearchAge()))),
+			fmt.Sprintf("%s tx/s (%.0f %% of the peak)", thousands(r.SearchPlateau.FinalizedTPS), 100*r.SearchPlateauRatio), "", nil)
 	}
 	if r.Reference.Sent > 0 {
 		rs.add(fmt.Sprintf("L1 the peak (%s tx/s) offered just after the plateau: finalized (what the chain's growth alone costs)",

@@ -29,8 +29,10 @@ func main() {
 		Name:  "bench",
 		Usage: "measure both layers: L1 finalized throughput, L2 soft-confirmed throughput and latency, the rollup's costs and the bridge's latencies, the devnet's start and memory",
 		Description: `Run from the repository root after "make build" (make bench does both). Takes about ten
-minutes on 2 cores: the devnet part (under a minute), the L1 part and the L2 part (three to four
-minutes each) and the rollup part (about two and a half). Every load loop is bounded in count and
+minutes on 2 cores: the devnet part (under a minute), the L1 part (four to five minutes: the
+saturation search on one devnet, then the plateau on a second, fresh devnet whose history
+replays the search's up to the peak), the L2 part (three to four) and the rollup part (about two
+and a half). Every load loop is bounded in count and
 time and talks only to local processes on 127.0.0.1. Each part prints its markdown table; the run
 ends with one table for both layers ("bilayer — both layers": every figure, its target or goal,
 met or not) and writes every figure to --out. --skip-l1, --skip-l2, --skip-rollup or --skip-devnet
