@@ -8,6 +8,7 @@ import (
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/core/types"
 	"github.com/ethereum/go-ethereum/crypto"
+	"github.com/ethereum/go-ethereum/rlp"
 	"github.com/prometheus/client_golang/prometheus"
 	dto "github.com/prometheus/client_model/go"
 
@@ -153,4 +154,71 @@ func counterValue(t *testing.T, c prometheus.Counter) float64 {
 		t.Fatal(err)
 	}
 	return m.GetCounter().GetValue()
+}
+
+// TestGossipDropsPooledCopiesBeforeDecoding: a gossiped transaction the
+// pool already holds is dropped before it is decoded and counted "known";
+// a batch holding one is not relayed as it is (ignored) while its new
+// transactions enter the pool; a malformed transaction beside a known one
+// still rejects the batch (issue 17, session 36: under overload most of a
+// validator's gossip is such copies).
+func TestGossipDropsPooledCopiesBeforeDecoding(t *testing.T) {
+	f := newAdmissionFixture(t, func(*txpool.Config) {})
+	n, m := f.n, f.m
+	n.txGate = newTxGate(txWaitBudget)                          // as startGossip sets it
+	n.txGossip = &txBatcher{n: n, kick: make(chan struct{}, 1)} // not run: what it would relay stays in its buffer
+	// Keys 2000 and up are funded at genesis.
+	a, b, c := f.transfer(t, 2000, f.chainID), f.transfer(t, 2001, f.chainID), f.transfer(t, 2002, f.chainID)
+	from := func(key int) common.Address { return crypto.PubkeyToAddress(testKey(key).PublicKey) }
+	batch := func(txs []*types.Transaction, keys ...int) []byte {
+		t.Helper()
+		var senders []common.Address
+		for _, k := range keys {
+			senders = append(senders, from(k))
+		}
+		data, err := wire.EncodeTxBatch(txs, senders)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return data
+	}
+	if v := n.validateTxBatch("peer", batch([]*types.Transaction{a, b}, 2000, 2001)); v != p2p.Accept {
+		t.Fatalf("a batch of new transactions: verdict %v, want accept", v)
+	}
+	if v := n.validateTxBatch("another peer", batch([]*types.Transaction{a, c}, 2000, 2002)); v != p2p.Ignore {
+		t.Fatalf("a pooled and a new transaction: verdict %v, want ignore", v)
+	}
+	if !n.pool.Has(c.Hash()) {
+		t.Fatal("the new transaction beside a pooled one did not enter the pool")
+	}
+	if buf := n.txGossip.buf; len(buf) != 1 || buf[0].Hash() != c.Hash() {
+		t.Fatalf("relayed in the node's own batch: %d transactions, want the new one alone", len(buf))
+	}
+	malformed, err := rlp.EncodeToBytes(struct {
+		Txs     [][]byte
+		Senders []common.Address
+	}{[][]byte{mustBinary(t, b), {2, 0xc0}}, []common.Address{from(2001), from(2001)}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v := n.validateTxBatch("peer", malformed); v != p2p.Reject {
+		t.Fatalf("a pooled and a malformed transaction: verdict %v, want reject", v)
+	}
+	for _, c := range []struct {
+		outcome string
+		want    float64
+	}{{admissionAdded, 3}, {admissionKnown, 2}, {admissionRefused, 0}, {admissionRecoveredRefused, 0}} {
+		if got := counterValue(t, m.Admissions.WithLabelValues("gossip", c.outcome)); got != c.want {
+			t.Errorf("gossip %s: %v, want %v", c.outcome, got, c.want)
+		}
+	}
+}
+
+func mustBinary(t *testing.T, tx *types.Transaction) []byte {
+	t.Helper()
+	data, err := tx.MarshalBinary()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return data
 }

@@ -86,6 +86,9 @@ const (
 	admissionRecoveredRefused = "recovered_refused"
 	// admissionAdded: entered the pool.
 	admissionAdded = "added"
+	// admissionKnown: a gossiped copy of a pooled transaction, dropped
+	// before it was decoded.
+	admissionKnown = "known"
 )
 
 // admitted records one admission outcome; m may be nil.
@@ -118,7 +121,7 @@ func NewMetrics(reg prometheus.Registerer) (*Metrics, error) {
 		BuiltAhead: prometheus.NewCounter(prometheus.CounterOpts{Namespace: "bilayer", Name: "blocks_built_ahead_total",
 			Help: "Blocks this node proposed that it built while their parent was still being decided."}),
 		Admissions: prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: "bilayer", Name: "txpool_admissions_total",
-			Help: "Transactions offered to the pool, by path (rpc, gossip) and outcome (refused before sender recovery, invalid, recovered_refused: refused after it, added)."},
+			Help: "Transactions offered to the pool, by path (rpc, gossip) and outcome (refused before sender recovery, invalid, recovered_refused: refused after it, added, known: a gossiped copy of a pooled transaction, dropped before decoding)."},
 			[]string{"path", "outcome"}),
 		BlockRecoveries: prometheus.NewCounter(prometheus.CounterOpts{Namespace: "bilayer", Name: "block_sender_recoveries_total",
 			Help: "Transactions of received blocks (proposals, synced blocks) that were not pooled here, so their senders were recovered when the block arrived."}),

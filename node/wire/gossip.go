@@ -84,6 +84,28 @@ type txBatch struct {
 // MaxTxBatchCount transactions and their claimed senders (one each). It
 // does not check signatures.
 func DecodeTxBatch(data []byte) ([]*types.Transaction, []common.Address, error) {
+	raw, senders, err := DecodeTxBatchRaw(data)
+	if err != nil {
+		return nil, nil, err
+	}
+	txs := make([]*types.Transaction, len(raw))
+	for i, b := range raw {
+		if txs[i], err = DecodeBatchTx(b, i); err != nil {
+			return nil, nil, err
+		}
+	}
+	return txs, senders, nil
+}
+
+// DecodeTxBatchRaw splits a transaction-topic message of at most
+// MaxTxBatchCount transactions into their binary encodings, not decoded,
+// and their claimed senders (one each). The Keccak-256 hash of an encoding
+// is its transaction's hash when the encoding is the canonical one (as
+// EncodeTxBatch writes it), so a receiver can tell a transaction it
+// already holds before paying to decode it (issue 17: under overload most
+// of a validator's gossip is copies of what it pooled); a non-canonical
+// encoding hashes to nothing it holds and is decoded (DecodeBatchTx).
+func DecodeTxBatchRaw(data []byte) ([][]byte, []common.Address, error) {
 	content, rest, err := rlp.SplitList(data)
 	if err != nil || len(rest) != 0 {
 		return nil, nil, fmt.Errorf("%w: tx batch is not one list", ErrBadMessage)
@@ -104,13 +126,15 @@ func DecodeTxBatch(data []byte) ([]*types.Transaction, []common.Address, error) 
 	if len(batch.Senders) != len(batch.Txs) {
 		return nil, nil, fmt.Errorf("%w: tx batch names %d senders for %d transactions", ErrBadMessage, len(batch.Senders), len(batch.Txs))
 	}
-	txs := make([]*types.Transaction, len(batch.Txs))
-	for i, b := range batch.Txs {
-		tx := new(types.Transaction)
-		if err := tx.UnmarshalBinary(b); err != nil {
-			return nil, nil, fmt.Errorf("%w: tx %d of batch: %v", ErrBadMessage, i, err)
-		}
-		txs[i] = tx
+	return batch.Txs, batch.Senders, nil
+}
+
+// DecodeBatchTx decodes the binary encoding of a batch's i-th transaction
+// (DecodeTxBatchRaw).
+func DecodeBatchTx(b []byte, i int) (*types.Transaction, error) {
+	tx := new(types.Transaction)
+	if err := tx.UnmarshalBinary(b); err != nil {
+		return nil, fmt.Errorf("%w: tx %d of batch: %v", ErrBadMessage, i, err)
 	}
-	return txs, batch.Senders, nil
+	return tx, nil
 }

@@ -173,3 +173,42 @@ func FuzzDecodeBlockRange(f *testing.F) {
 		}
 	})
 }
+
+// TestTxBatchRawEncodingsHashToTheirTransactions: DecodeTxBatchRaw gives
+// each transaction's binary encoding as EncodeTxBatch wrote it, whose
+// Keccak-256 hash is the transaction's hash for a typed and a legacy
+// transaction alike (a receiver looks its pool up with it before
+// decoding), and DecodeBatchTx decodes it; a malformed encoding is a bad
+// message.
+func TestTxBatchRawEncodingsHashToTheirTransactions(t *testing.T) {
+	txs := testTxs(t, 2)
+	key, _ := crypto.ToECDSA(common.LeftPadBytes([]byte{8}, 32))
+	to := common.Address{2}
+	legacy, err := types.SignNewTx(key, types.NewEIP155Signer(big.NewInt(1337)),
+		&types.LegacyTx{Nonce: 3, GasPrice: big.NewInt(1e9), Gas: 21000, To: &to, Value: big.NewInt(5)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	txs = append(txs, legacy)
+	senders := []common.Address{{1}, {2}, {3}}
+	enc, err := EncodeTxBatch(txs, senders)
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, from, err := DecodeTxBatchRaw(enc)
+	if err != nil || len(raw) != 3 || len(from) != 3 || from[2] != senders[2] {
+		t.Fatalf("raw: %d encodings, senders %v, %v", len(raw), from, err)
+	}
+	for i, b := range raw {
+		if h := crypto.Keccak256Hash(b); h != txs[i].Hash() {
+			t.Errorf("tx %d (type %d): encoding hashes to %s, the transaction is %s", i, txs[i].Type(), h, txs[i].Hash())
+		}
+		tx, err := DecodeBatchTx(b, i)
+		if err != nil || tx.Hash() != txs[i].Hash() {
+			t.Errorf("tx %d decoded: %v, %v", i, tx, err)
+		}
+	}
+	if _, err := DecodeBatchTx([]byte{2, 0xc0}, 4); !errors.Is(err, ErrBadMessage) {
+		t.Fatalf("a malformed transaction: %v", err)
+	}
+}
