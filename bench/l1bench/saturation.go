@@ -109,26 +109,13 @@ func (r *Report) saturation(ctx context.Context, o Options, dir string, pairArgs
 	}
 	r.PlateauRate = 2 * peak
 	r.PeakAge = includedIn(found.Steps[:found.BestIndex])
-	// Twice as long as a search step: the excess then outgrows the
-	// pools, so admission has to refuse part of it.
-	long := *sc
-	long.StepDuration = 2 * sc.StepDuration
-	if err := sc.Settle(ctx); err != nil {
-		return err
-	}
-	logf("Offering twice the peak (%.0f tx/s) for %s on the search's chain (%d transfers old; the peak's step began at %d)...",
-		r.PlateauRate, long.StepDuration, r.SearchAge(), r.PeakAge)
-	old, err := loadgen.Step(ctx, long, accounts, r.PlateauRate, 2000)
+	old, err := r.plateauStep(ctx, *sc, accounts, (*cur).eps, fmt.Sprintf("on the search's chain (%d transfers old; the peak's step began at %d)",
+		r.SearchAge(), r.PeakAge), logf)
 	if err != nil {
 		return fmt.Errorf("plateau step on the search's chain: %w", err)
 	}
 	r.SearchPlateau = old
 	r.SearchPlateauRatio = old.FinalizedTPS / peak
-	if err := r.readMemory((*cur).eps); err != nil {
-		return err
-	}
-	logf("  finalized %.0f tx/s = %.0f %% of the peak, blocks every %.2f s; validators hold up to %.0f MiB (peak %.0f MiB)",
-		old.FinalizedTPS, 100*r.SearchPlateauRatio, old.BlockInterval.Seconds(), r.RSSMB, r.RSSPeakMB)
 
 	logf("Stopping the search's devnet; a fresh one replays the search's %d steps before the peak (%d transfers), then the plateau...",
 		found.BestIndex, r.PeakAge)
@@ -160,23 +147,12 @@ func (r *Report) saturation(ctx context.Context, o Options, dir string, pairArgs
 	}
 	r.Fresh = true
 
-	if err := sc.Settle(ctx); err != nil {
-		return err
-	}
-	long = *sc
-	long.StepDuration = 2 * sc.StepDuration
-	logf("Offering twice the peak (%.0f tx/s) for %s on the fresh chain, %d transfers old (the peak's step began at %d): the plateau...",
-		r.PlateauRate, long.StepDuration, r.PlateauAge(), r.PeakAge)
-	plateau, err := loadgen.Step(ctx, long, accounts, r.PlateauRate, 2000)
+	plateau, err := r.plateauStep(ctx, *sc, accounts, d.eps, fmt.Sprintf("on the fresh chain, %d transfers old (the peak's step began at %d): the plateau",
+		r.PlateauAge(), r.PeakAge), logf)
 	if err != nil {
 		return fmt.Errorf("plateau step: %w", err)
 	}
 	r.Plateau = plateau
-	if err := r.readMemory(d.eps); err != nil {
-		return err
-	}
-	logf("  finalized %.0f tx/s = %.0f %% of the peak, blocks every %.2f s; validators hold up to %.0f MiB (peak %.0f MiB)",
-		plateau.FinalizedTPS, 100*plateau.FinalizedTPS/peak, plateau.BlockInterval.Seconds(), r.RSSMB, r.RSSPeakMB)
 	if err := sc.Settle(ctx); err != nil {
 		return err
 	}
@@ -220,6 +196,32 @@ func (r *Report) PlateauAge() int {
 // SearchAge is the transfers the search's steps included: its chain's age
 // when its own plateau (SearchPlateau) was offered.
 func (r *Report) SearchAge() int { return includedIn(r.Steps) }
+
+// plateauStep offers twice the peak (r.PlateauRate) for twice a search
+// step's length, from drained pools, then reads every validator's memory
+// (readMemory); where says which chain, for the log.
+func (r *Report) plateauStep(ctx context.Context, sc loadgen.SearchConfig, accounts []*loadgen.Account, eps *endpoints, where string,
+	logf func(string, ...any)) (loadgen.Result, error) {
+	if err := sc.Settle(ctx); err != nil {
+		return loadgen.Result{}, err
+	}
+	// Twice as long as a search step: the excess then outgrows the
+	// pools, so admission has to refuse part of it.
+	long := sc
+	long.StepDuration = 2 * sc.StepDuration
+	logf("Offering twice the peak (%.0f tx/s) for %s %s...", r.PlateauRate, long.StepDuration, where)
+	res, err := loadgen.Step(ctx, long, accounts, r.PlateauRate, 2000)
+	if err != nil {
+		return res, err
+	}
+	if err := r.readMemory(eps); err != nil {
+		return res, err
+	}
+	peak := r.PlateauRate / 2
+	logf("  finalized %.0f tx/s = %.0f %% of the peak, blocks every %.2f s; validators hold up to %.0f MiB (peak %.0f MiB)",
+		res.FinalizedTPS, 100*res.FinalizedTPS/peak, res.BlockInterval.Seconds(), r.RSSMB, r.RSSPeakMB)
+	return res, nil
+}
 
 // includedIn is the transfers the steps included: the chain's age after
 // them, counted from the first step (the load accounts' funding aside).
