@@ -7,6 +7,9 @@ import (
 	"regexp"
 	"slices"
 	"strconv"
+	"time"
+
+	"github.com/bilayer/bilayer/bench/loadgen"
 )
 
 var txsPerSec = regexp.MustCompile(`([0-9.e+]+) tx/s`)
@@ -69,4 +72,39 @@ func median(values []float64) float64 {
 	v := slices.Clone(values)
 	slices.Sort(v)
 	return v[len(v)/2]
+}
+
+// stealMeter adds up the hypervisor's steal time (loadgen.MachineTimes)
+// and the wall time over the spans between start and stop. Where steal
+// cannot be read (not Linux) it reads none.
+type stealMeter struct {
+	from         time.Time
+	fromSteal    time.Duration
+	wall, stolen time.Duration
+	failed       bool
+}
+
+func (m *stealMeter) start() {
+	_, steal, err := loadgen.MachineTimes()
+	m.failed = m.failed || err != nil
+	m.from, m.fromSteal = time.Now(), steal
+}
+
+func (m *stealMeter) stop() {
+	_, steal, err := loadgen.MachineTimes()
+	m.failed = m.failed || err != nil
+	m.wall += time.Since(m.from)
+	m.stolen += steal - m.fromSteal
+}
+
+// read reports whether every reading of the steal time succeeded.
+func (m *stealMeter) read() bool { return !m.failed && m.wall > 0 }
+
+// share is the steal over the spans' wall time on cores cores: the share
+// of the machine the hypervisor took (0 if unread).
+func (m *stealMeter) share(cores int) float64 {
+	if m.failed || m.wall <= 0 || cores <= 0 {
+		return 0
+	}
+	return max(0, m.stolen.Seconds()/m.wall.Seconds()/float64(cores))
 }

@@ -101,6 +101,13 @@ func waitIdle(ctx context.Context, url string, timeout time.Duration) error {
 	return nil
 }
 
+// notQuiet reports whether other processes, or the hypervisor (a shared
+// host running another guest on this machine's cores), took quietCores or
+// more during step r: the search offers such a step once more.
+func notQuiet(r loadgen.Result) bool {
+	return r.CPU[loadgen.OtherProcesses] >= quietCores || r.StolenCores >= quietCores
+}
+
 // quietCores is how many cores other processes may use for the machine to
 // count as quiet.
 const quietCores = 0.3

@@ -40,6 +40,7 @@ func (r *Report) Markdown(w io.Writer) {
 	fmt.Fprintf(w, "| included / sent at half the peak | %d / %d | |\n", r.LatencyIncluded, r.LatencySent)
 	fmt.Fprintf(w, "| block interval / transfers per block at the peak | %.3f s / %.0f | |\n", r.BlockInterval, r.TxsPerBlock)
 	fmt.Fprintf(w, "| CPU cores used at the peak (of %d) | %s | |\n", r.Machine.Cores, loadgen.CPUString(r.PeakCPU))
+	fmt.Fprintf(w, "| cores the hypervisor took at the peak (a shared host's steal) | %.2f | ≈ 0 |\n", r.PeakStolenCores)
 	fmt.Fprintf(w, "| sequencer start → RPC answering | %.2f s | |\n", r.SequencerStart)
 	fmt.Fprintf(w, "| sequencer resident memory | %.0f MiB | |\n", r.SequencerRSSMB)
 	fmt.Fprintf(w, "| funding %d load accounts on the L2 (fan-out) | %.1f s | |\n", r.Accounts, r.FundSeconds)
@@ -47,20 +48,24 @@ func (r *Report) Markdown(w io.Writer) {
 		fmt.Fprintf(w, "| sequencer CPU profile at the peak | %s | |\n", r.ProfilePath)
 	}
 	fmt.Fprintln(w)
-	fmt.Fprintln(w, "| offered tx/s | soft-confirmed tx/s | included / sent | blocks | p50 ms | p99 ms | send errors | CPU cores |")
-	fmt.Fprintln(w, "|---:|---:|---:|---:|---:|---:|---:|---|")
+	fmt.Fprintln(w, "| offered tx/s | soft-confirmed tx/s | included / sent | blocks | p50 ms | p99 ms | send errors | cores the hypervisor took | CPU cores |")
+	fmt.Fprintln(w, "|---:|---:|---:|---:|---:|---:|---:|---:|---|")
 	for _, s := range r.Steps {
-		fmt.Fprintf(w, "| %.0f | %.0f | %d / %d | %d | %d | %d | %d | %s |\n", s.OfferedRate, s.FinalizedTPS, s.Included, s.Sent,
-			s.Blocks, s.LatencyP50.Milliseconds(), s.LatencyP99.Milliseconds(), s.SendErrors, loadgen.CPUString(s.CPU))
+		fmt.Fprintf(w, "| %.0f | %.0f | %d / %d | %d | %d | %d | %d | %.2f | %s |\n", s.OfferedRate, s.FinalizedTPS, s.Included, s.Sent,
+			s.Blocks, s.LatencyP50.Milliseconds(), s.LatencyP99.Milliseconds(), s.SendErrors, s.StolenCores, loadgen.CPUString(s.CPU))
 	}
 	if r.HalfPeak.Sent > 0 {
 		s := r.HalfPeak
-		fmt.Fprintf(w, "| %.0f (half peak) | %.0f | %d / %d | %d | %d | %d | %d | %s |\n", s.OfferedRate, s.FinalizedTPS, s.Included, s.Sent,
-			s.Blocks, s.LatencyP50.Milliseconds(), s.LatencyP99.Milliseconds(), s.SendErrors, loadgen.CPUString(s.CPU))
+		fmt.Fprintf(w, "| %.0f (half peak) | %.0f | %d / %d | %d | %d | %d | %d | %.2f | %s |\n", s.OfferedRate, s.FinalizedTPS, s.Included, s.Sent,
+			s.Blocks, s.LatencyP50.Milliseconds(), s.LatencyP99.Milliseconds(), s.SendErrors, s.StolenCores, loadgen.CPUString(s.CPU))
 	}
 	if o := r.PeakCPU[loadgen.OtherProcesses]; o >= quietCores {
 		fmt.Fprintf(w, "\n⚠ The machine was not quiet: other processes used %.2f of its %d cores during the peak step, so these numbers understate the sequencer.\n",
 			o, r.Machine.Cores)
+	}
+	if r.PeakStolenCores >= quietCores {
+		fmt.Fprintf(w, "\n⚠ The host was not quiet: the hypervisor took %.2f of the machine's %d cores during the peak step (another guest ran on them), so these numbers understate the sequencer.\n",
+			r.PeakStolenCores, r.Machine.Cores)
 	}
 	for _, s := range append(slices.Clone(r.Steps), r.HalfPeak) {
 		if s.FirstError != "" {

@@ -79,3 +79,32 @@ func TestCPUSecondsLeavesOthersTheRest(t *testing.T) {
 		t.Fatal("no first reading or no wall time must give nothing")
 	}
 }
+
+// TestMachineTimesKeepsStealApart: the machine's busy time is user, nice,
+// system, irq and softirq; steal (the hypervisor running another guest on
+// this machine's cores) is read apart, and is not busy time, so "other
+// processes" never counts it (issue 17, session 37). A kernel without the
+// steal column reads none; a malformed line is an error.
+func TestMachineTimesKeepsStealApart(t *testing.T) {
+	busy, steal, err := machineTimes("cpu  100 20 30 5000 70 4 6 250 0 0\ncpu0 50 10 15 2500 35 2 3 125 0 0\n")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if busy != 1600*time.Millisecond || steal != 2500*time.Millisecond {
+		t.Fatalf("busy %s, steal %s; want 1.6s (160 ticks) and 2.5s (250 ticks)", busy, steal)
+	}
+	if _, steal, err := machineTimes("cpu  100 20 30 5000 70 4 6\n"); err != nil || steal != 0 {
+		t.Fatalf("no steal column: steal %s, err %v; want 0, nil", steal, err)
+	}
+	for _, bad := range []string{"", "intr 1 2 3 4 5 6 7 8", "cpu 1 2 3 x 5 6 7 8"} {
+		if _, _, err := machineTimes(bad); err == nil {
+			t.Errorf("%q: no error", bad)
+		}
+	}
+	if got := stolenNote(Result{StolenCores: 0.42}); got != ", the hypervisor took 0.42 cores" {
+		t.Errorf("stolenNote: %q", got)
+	}
+	if got := stolenNote(Result{StolenCores: 0.004}); got != "" {
+		t.Errorf("stolenNote of a quiet host: %q, want nothing", got)
+	}
+}

@@ -180,6 +180,11 @@ type Result struct {
 	// step charges the admission of a backlog finalized after it to the
 	// transfers finalized within it (issue 17, session 33).
 	CPUThroughDrain map[string]float64 `json:"cpu_seconds_through_drain,omitempty"`
+	// StolenCores is how many of the machine's cores the hypervisor took
+	// over the send window (steal time over wall time; MachineTimes), when
+	// Config.CPU is set: 0 on a machine of its own, and on a shared host
+	// the part of the machine the step did not have. It is not in CPU.
+	StolenCores float64 `json:"stolen_cores,omitempty"`
 	// Heights is what Config.HeightsFrom's validator said of its heights
 	// over the send window; HeightsError why it could not be read.
 	Heights      *Heights `json:"heights,omitempty"`
@@ -219,10 +224,12 @@ func Run(ctx context.Context, cfg Config, load *Load) (Result, error) {
 		heightsStart, heightsErr = scrapeHeights(ctx, cfg.HeightsFrom)
 	}
 	cpuStart := cpuTimes(cfg.CPU)
+	stealStart, stealErr := stolen(cfg.CPU)
 	start := time.Now()
 	sent, accepted, errs, firstErr := sendAll(ctx, cfg, load, w)
 	sendEnd := time.Now()
 	cpuEnd := cpuTimes(cfg.CPU)
+	stealEnd, stealEndErr := stolen(cfg.CPU)
 	var heights *Heights
 	if cfg.HeightsFrom != "" && heightsErr == nil {
 		var end heightsSnapshot
@@ -249,6 +256,9 @@ func Run(ctx context.Context, cfg Config, load *Load) (Result, error) {
 	res.CPUThroughDrain = cpuSeconds(cpuStart, cpuDrained)
 	res.OfferedRate, res.Sent, res.SendErrors, res.Unsent = cfg.Rate, sent, errs, load.Len()-sent
 	res.CPU = coresUsed(cpuStart, cpuEnd, sendEnd.Sub(start))
+	if stealErr == nil && stealEndErr == nil && sendEnd.After(start) {
+		res.StolenCores = max(0, (stealEnd-stealStart).Seconds()/sendEnd.Sub(start).Seconds())
+	}
 	res.Heights = heights
 	if heightsErr != nil {
 		res.HeightsError = heightsErr.Error()

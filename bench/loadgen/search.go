@@ -221,9 +221,9 @@ func Step(ctx context.Context, sc SearchConfig, accounts []*Account, rate float6
 		return res, err
 	}
 	if sc.Log != nil {
-		sc.Log(fmt.Sprintf("offered %.0f tx/s: finalized %.0f tx/s (from the first loaded block, %s in), included %d/%d, p50 %s, p99 %s, send errors %d %s",
+		sc.Log(fmt.Sprintf("offered %.0f tx/s: finalized %.0f tx/s (from the first loaded block, %s in), included %d/%d, p50 %s, p99 %s%s, send errors %d %s",
 			rate, res.FinalizedTPS, res.FirstBlockAfter.Round(time.Millisecond), res.Included, res.Sent, res.LatencyP50.Round(time.Millisecond),
-			res.LatencyP99.Round(time.Millisecond), res.SendErrors, res.FirstError))
+			res.LatencyP99.Round(time.Millisecond), stolenNote(res), res.SendErrors, res.FirstError))
 	}
 	if res.Partial() {
 		if err := ResyncNonces(ctx, sc.WatchURL, accounts); err != nil {

@@ -29,6 +29,8 @@ func TestL1SaturationRows(t *testing.T) {
 	r.SearchPlateau, r.SearchPlateauRatio = loadgen.Result{Sent: 30000, FinalizedTPS: 1430}, 0.8
 	r.Fresh, r.PeakAge = true, 30000
 	r.Replay = []loadgen.Result{{Included: 31000}}
+	r.StealRead, r.TxCostStolen, r.PeakStolen = true, 0.01, 0.12
+	r.Plateau.StolenCores = 0.06 // of 2 cores: 3 %
 	rs := Build(p)
 	for _, c := range []struct {
 		prefix, value, target string
@@ -44,14 +46,16 @@ func TestL1SaturationRows(t *testing.T) {
 		{"L1 plateau against that reference", "117 %", "", nil},
 		{"L1 inclusion latency p50 / p99 at half the peak (892 tx/s)", "1,200 / 2,400 ms", "p50 ≤ 1,500 ms", is(true)},
 		{"L1 validator resident memory under saturating load", "180 MiB", "≤ 200 MiB", is(true)},
+		{"L1 the hypervisor's steal: the share of the machine's cores a shared host took during the state transition's runs / the peak's step / the plateau's; ⚠ the hypervisor took 5 % or more of the machine during the peak's step:",
+			"1 % / 12 % / 3 %", "≈ 0", nil},
 	} {
 		row := find(t, rs, c.prefix)
 		if row.Value != c.value || row.Target != c.target || (row.Met == nil) != (c.met == nil) || (row.Met != nil && *row.Met != *c.met) {
 			t.Errorf("row %q: %q, target %q, met %v; want %q, %q, %v", row.Figure, row.Value, row.Target, metString(row.Met), c.value, c.target, metString(c.met))
 		}
 	}
-	if len(rs) != 24 {
-		t.Errorf("%d rows, want 24", len(rs))
+	if len(rs) != 25 {
+		t.Errorf("%d rows, want 25", len(rs))
 	}
 }
 

@@ -127,6 +127,13 @@ func (rs *rows) l1Saturation(r *l1bench.Report) {
 			fmt.Sprintf("%s / %s ms", thousands(float64(r.HalfPeak.LatencyP50.Milliseconds())), thousands(float64(r.HalfPeak.LatencyP99.Milliseconds()))),
 			"p50 ≤ 1,500 ms", is(r.HalfPeak.LatencyP50 <= 1500*time.Millisecond))
 	}
+	if r.StealRead {
+		figure := "L1 the hypervisor's steal: the share of the machine's cores a shared host took during " + r.StealOf()
+		if c := r.Contended(); c != "" {
+			figure += "; " + l1bench.ContendedWarning(c)
+		}
+		rs.add(figure, r.StealCell(), "≈ 0", nil)
+	}
 	if r.Plateau.Sent > 0 && r.RSSMB > 0 {
 		rs.add("L1 validator resident memory under saturating load (max over validators, right after the plateau step)",
 			fmt.Sprintf("%.0f MiB", r.RSSMB), fmt.Sprintf("≤ %d MiB", l1bench.MemoryGoalMiB), is(r.RSSMB <= l1bench.MemoryGoalMiB))
