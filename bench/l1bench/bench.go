@@ -157,16 +157,16 @@ type Report struct {
 	// Prefund is Options.Prefund: the accounts funded at genesis that the
 	// load's transfers went to (0: each transfer created an account).
 	Prefund int `json:"l1_prefund,omitempty"`
-	// TxCostStolen is the share of the machine's cores the hypervisor took
-	// (a virtual machine's steal time; loadgen.MachineTimes) while the
-	// state transition was measured, both times together: a cost measured
-	// while it took some is too high, and the ceiling too low.
+	// TxCostStolen is the share of the CPU time the machine asked for that
+	// the hypervisor withheld (a virtual machine's steal time over busy and
+	// steal time; loadgen.MachineTimes) while the state transition was
+	// measured, both times together: a cost measured while it withheld
+	// some is too high, and the ceiling too low.
 	TxCostStolen float64 `json:"state_transition_stolen_share"`
 	// StealRead is set when the machine's steal time could be read (on
 	// Linux; a results file written before session 37 has none).
 	StealRead bool `json:"l1_steal_read,omitempty"`
-	// PeakStolen is the share of the machine's cores the hypervisor took
-	// during the peak's step (loadgen.Result.StolenCores over the cores).
+	// PeakStolen is that share during the peak's step (stolenShare).
 	PeakStolen float64 `json:"l1_peak_stolen_share"`
 	// Pair is a paired run's comparison of its two groups of validators
 	// (Options.PairBin, PairEnv); nil in a normal run.
@@ -281,11 +281,11 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 		return nil, err
 	}
 	txCostSteal.stop()
-	rep.TxCostStolen, rep.StealRead = txCostSteal.share(rep.Machine.Cores), txCostSteal.read()
+	rep.TxCostStolen, rep.StealRead = txCostSteal.share(), txCostSteal.read()
 	rep.TxCostAfterMicros = 1e6 / median(after)
 	rep.setTxCost(append(costRuns, after...), o.Validators)
 	txps := 1e6 / rep.TxCostMicros
-	logf("  %.1f µs/tx before the search, %.1f after; the median of all %d runs, %.1f µs/tx: ceiling %.0f tx/s; the hypervisor took %.0f %% of the machine meanwhile",
+	logf("  %.1f µs/tx before the search, %.1f after; the median of all %d runs, %.1f µs/tx: ceiling %.0f tx/s; the hypervisor withheld %.0f %% of the CPU time asked for meanwhile",
 		rep.TxCostBeforeMicros, rep.TxCostAfterMicros, len(costRuns)+len(after), rep.TxCostMicros, rep.L1CeilingTPS, 100*rep.TxCostStolen)
 	rep.L1TPS = best.FinalizedTPS
 	rep.L1Ratio = rep.L1TPS / rep.L1CeilingTPS
@@ -293,7 +293,7 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 	rep.LatencyP50 = float64(best.LatencyP50.Microseconds()) / 1000
 	rep.LatencyP99 = float64(best.LatencyP99.Microseconds()) / 1000
 	rep.cpuShares(best, txps)
-	rep.PeakStolen = stolenShare(best, rep.Machine.Cores)
+	rep.PeakStolen = stolenShare(best)
 	logf("  peak %.0f tx/s; CPU cores used then: %s", best.FinalizedTPS, loadgen.CPUString(best.CPU))
 	// The plateau runs on a second devnet (saturation), which cur then
 	// names, so the profile below and the deferred stop take that one.

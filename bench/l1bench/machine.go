@@ -74,37 +74,47 @@ func median(values []float64) float64 {
 	return v[len(v)/2]
 }
 
-// stealMeter adds up the hypervisor's steal time (loadgen.MachineTimes)
-// and the wall time over the spans between start and stop. Where steal
-// cannot be read (not Linux) it reads none.
+// stealMeter adds up the machine's busy time and the hypervisor's steal
+// time (loadgen.MachineTimes) over the spans between start and stop.
+// Where they cannot be read (not Linux) it reads none.
 type stealMeter struct {
-	from         time.Time
-	fromSteal    time.Duration
-	wall, stolen time.Duration
-	failed       bool
+	fromBusy, fromSteal time.Duration
+	busy, stolen        time.Duration
+	spans               int
+	failed              bool
 }
 
 func (m *stealMeter) start() {
-	_, steal, err := loadgen.MachineTimes()
+	busy, steal, err := loadgen.MachineTimes()
 	m.failed = m.failed || err != nil
-	m.from, m.fromSteal = time.Now(), steal
+	m.fromBusy, m.fromSteal = busy, steal
 }
 
 func (m *stealMeter) stop() {
-	_, steal, err := loadgen.MachineTimes()
+	busy, steal, err := loadgen.MachineTimes()
 	m.failed = m.failed || err != nil
-	m.wall += time.Since(m.from)
+	m.busy += busy - m.fromBusy
 	m.stolen += steal - m.fromSteal
+	m.spans++
 }
 
-// read reports whether every reading of the steal time succeeded.
-func (m *stealMeter) read() bool { return !m.failed && m.wall > 0 }
+// read reports whether every reading succeeded.
+func (m *stealMeter) read() bool { return !m.failed && m.spans > 0 }
 
-// share is the steal over the spans' wall time on cores cores: the share
-// of the machine the hypervisor took (0 if unread).
-func (m *stealMeter) share(cores int) float64 {
-	if m.failed || m.wall <= 0 || cores <= 0 {
+// share is the part of the CPU time the machine asked for over the spans
+// that the hypervisor withheld: steal over busy and steal (0 if unread).
+func (m *stealMeter) share() float64 {
+	if !m.read() {
 		return 0
 	}
-	return max(0, m.stolen.Seconds()/m.wall.Seconds()/float64(cores))
+	return withheld(m.busy.Seconds(), m.stolen.Seconds())
+}
+
+// withheld is stolen over busy + stolen, the share of the CPU time asked
+// for that the host withheld, or 0 when nothing was asked for.
+func withheld(busy, stolen float64) float64 {
+	if busy+stolen <= 0 {
+		return 0
+	}
+	return max(0, stolen/(busy+stolen))
 }

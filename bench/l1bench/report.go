@@ -47,7 +47,7 @@ func (r *Report) Markdown(w io.Writer) {
 	fmt.Fprintf(w, "| state transition cost (one core; median of the runs before and right after the search) | %.1f µs/tx (%.1f before, %.1f after) | |\n",
 		r.TxCostMicros, r.TxCostBeforeMicros, r.TxCostAfterMicros)
 	if r.StealRead {
-		fmt.Fprintf(w, "| the hypervisor's steal, the share of the machine's cores a shared host took: %s | %s | ≈ 0 |\n", r.StealOf(), r.StealCell())
+		fmt.Fprintf(w, "| the hypervisor's steal, the share of the CPU time asked for that a shared host withheld: %s | %s | ≈ 0 |\n", r.StealOf(), r.StealCell())
 		if c := r.Contended(); c != "" {
 			fmt.Fprintf(w, "| %s | | |\n", ContendedWarning(c))
 		}

@@ -9,20 +9,22 @@ import (
 )
 
 // TestStealRowsWarnOnlyWhenTheHostTookTheMachine: the L1 table gives the
-// share of the machine the hypervisor took while the judged figures were
-// measured, and warns, naming them, only for those measured while it took
-// StealNotable or more (issue 17, session 37); a report that could not
-// read the steal (not Linux, or written before) has no such row.
+// share of the CPU time asked for that the hypervisor withheld while the
+// judged figures were measured, and warns, naming them, only for those
+// measured while it withheld StealNotable or more (issue 17, session 37);
+// a report that could not read the steal (not Linux, or written before)
+// has no such row.
 func TestStealRowsWarnOnlyWhenTheHostTookTheMachine(t *testing.T) {
 	r := &Report{Validators: 4, Machine: loadgen.Machine{Cores: 2}, StealRead: true, TxCostStolen: 0.02, PeakStolen: 0.01,
-		Plateau: loadgen.Result{OfferedRate: 4000, FinalizedTPS: 1800, Sent: 40000, StolenCores: 0.4}}
+		Plateau: loadgen.Result{OfferedRate: 4000, FinalizedTPS: 1800, Sent: 40000, StolenCores: 0.4, CPU: map[string]float64{"validator-0": 1.6}}}
 	var buf bytes.Buffer
 	r.Markdown(&buf)
 	out := buf.String()
 	for _, s := range []string{
-		"| the hypervisor's steal, the share of the machine's cores a shared host took: the state transition's runs / the peak's step / the plateau's | 2 % / 1 % / 20 % | ≈ 0 |",
-		"| ⚠ the hypervisor took 5 % or more of the machine during the plateau's step: what was measured then is the shared host's as much as the chain's",
-		"| 2× peak: 4000 | 1800 | 0 / 40000 | 0 | – | 0.00 | 0 | 0 | 0 | – | – | – | 0.40 | n/a |", // the steps table's column
+		// 0.4 cores withheld where the processes used 1.6: 20 % of the 2 asked for
+		"| the hypervisor's steal, the share of the CPU time asked for that a shared host withheld: the state transition's runs / the peak's step / the plateau's | 2 % / 1 % / 20 % | ≈ 0 |",
+		"| ⚠ the hypervisor withheld 5 % or more of the CPU time asked for during the plateau's step: what was measured then is the shared host's as much as the chain's",
+		"| 2× peak: 4000 | 1800 | 0 / 40000 | 0 | 222 | 0.00 | 0 | 0 | 0 | – | – | – | 0.40 | validator-0 1.60 |", // the steps table's column
 	} {
 		if !strings.Contains(out, s) {
 			t.Errorf("table lacks %q:\n%s", s, out)
@@ -38,7 +40,7 @@ func TestStealRowsWarnOnlyWhenTheHostTookTheMachine(t *testing.T) {
 	if got, want := r.Contended(), "the state transition's runs, the peak's step, the plateau's step"; got != want {
 		t.Errorf("Contended: %q, want %q", got, want)
 	}
-	r.TxCostStolen, r.PeakStolen, r.Plateau.StolenCores = 0.049, 0, 0.09
+	r.TxCostStolen, r.PeakStolen, r.Plateau.StolenCores = 0.049, 0, 0.08 // 0.08 of 1.68: 4.8 %
 	if got := r.Contended(); got != "" {
 		t.Errorf("Contended below %.2f: %q, want nothing", StealNotable, got)
 	}
@@ -53,5 +55,30 @@ func TestStealRowsWarnOnlyWhenTheHostTookTheMachine(t *testing.T) {
 	r.Markdown(&buf)
 	if strings.Contains(buf.String(), "the hypervisor's steal") {
 		t.Errorf("a report that read no steal has a steal row:\n%s", buf.String())
+	}
+}
+
+// TestStealMeterCountsWhatWasAskedFor: the state transition's runs use one
+// core of two, so the steal is counted against the busy time the machine
+// asked for, not against all its cores: one busy core that lost a tenth
+// of its time reads 10 %, not 5 %.
+func TestStealMeterCountsWhatWasAskedFor(t *testing.T) {
+	if got := withheld(0.9, 0.1); got < 0.0999 || got > 0.1001 {
+		t.Errorf("withheld(0.9 busy, 0.1 stolen) = %.4f, want 0.1", got)
+	}
+	if got := withheld(0, 0); got != 0 {
+		t.Errorf("nothing asked for: %.2f, want 0", got)
+	}
+	var m stealMeter
+	if m.read() || m.share() != 0 {
+		t.Error("a meter that never ran reads something")
+	}
+	m.start()
+	m.stop()
+	if !m.read() {
+		t.Skip("no /proc/stat here")
+	}
+	if s := m.share(); s < 0 || s > 1 {
+		t.Errorf("share %.2f outside [0, 1]", s)
 	}
 }

@@ -128,7 +128,7 @@ func (rs *rows) l1Saturation(r *l1bench.Report) {
 			"p50 ≤ 1,500 ms", is(r.HalfPeak.LatencyP50 <= 1500*time.Millisecond))
 	}
 	if r.StealRead {
-		figure := "L1 the hypervisor's steal: the share of the machine's cores a shared host took during " + r.StealOf()
+		figure := "L1 the hypervisor's steal: the share of the CPU time asked for that a shared host withheld during " + r.StealOf()
 		if c := r.Contended(); c != "" {
 			figure += "; " + l1bench.ContendedWarning(c)
 		}
