@@ -166,6 +166,14 @@ type Report struct {
 	// StealRead is set when the machine's steal time could be read (on
 	// Linux; a results file written before session 37 has none).
 	StealRead bool `json:"l1_steal_read,omitempty"`
+	// GaugeIdle is the cores' speed gauge on the machine before anything
+	// of the bench runs (loadgen.GaugeMedian), TxCostGauge the gauge during
+	// the state transition's runs (the mean of both times' medians): with
+	// each step's Result.Gauge, how fast the cores did the same work then
+	// (Speed).
+	GaugeIdle   time.Duration `json:"l1_gauge_idle_ns,omitempty"`
+	TxCostGauge time.Duration `json:"state_transition_gauge_ns,omitempty"`
+	PeakGauge   time.Duration `json:"l1_peak_gauge_ns,omitempty"`
 	// PeakStolen is that share during the peak's step (stolenShare).
 	PeakStolen float64 `json:"l1_peak_stolen_share"`
 	// Pair is a paired run's comparison of its two groups of validators
@@ -214,9 +222,14 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 
 	logf("Measuring the state transition on one core (1,000 transfers over 100k accounts; the median of %d runs, and of %d more after the search)...",
 		txCostRuns, txCostRuns)
+	if g, err := loadgen.GaugeMedian(gaugeIdleRuns); err == nil {
+		rep.GaugeIdle = g
+	}
 	var txCostSteal stealMeter
 	txCostSteal.start()
+	stopGauge := loadgen.StartGauge(loadgen.GaugeInterval)
 	costRuns, _, err := measureTxCost(o.Root, "5x")
+	gaugeBefore := stopGauge()
 	if err != nil {
 		return nil, err
 	}
@@ -276,11 +289,16 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 	// ceiling should be the one of the minutes the peak was measured in.
 	logf("Measuring the state transition again, right after the search...")
 	txCostSteal.start()
+	stopGauge = loadgen.StartGauge(loadgen.GaugeInterval)
 	after, _, err := measureTxCost(o.Root, "5x")
+	gaugeAfter := stopGauge()
 	if err != nil {
 		return nil, err
 	}
 	txCostSteal.stop()
+	if gaugeBefore > 0 && gaugeAfter > 0 {
+		rep.TxCostGauge = (gaugeBefore + gaugeAfter) / 2
+	}
 	rep.TxCostStolen, rep.StealRead = txCostSteal.share(), txCostSteal.read()
 	rep.TxCostAfterMicros = 1e6 / median(after)
 	rep.setTxCost(append(costRuns, after...), o.Validators)
@@ -293,7 +311,7 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 	rep.LatencyP50 = float64(best.LatencyP50.Microseconds()) / 1000
 	rep.LatencyP99 = float64(best.LatencyP99.Microseconds()) / 1000
 	rep.cpuShares(best, txps)
-	rep.PeakStolen = stolenShare(best)
+	rep.PeakStolen, rep.PeakGauge = stolenShare(best), best.Gauge
 	logf("  peak %.0f tx/s; CPU cores used then: %s", best.FinalizedTPS, loadgen.CPUString(best.CPU))
 	// The plateau runs on a second devnet (saturation), which cur then
 	// names, so the profile below and the deferred stop take that one.

@@ -46,6 +46,10 @@ func (r *Report) Markdown(w io.Writer) {
 	}
 	fmt.Fprintf(w, "| state transition cost (one core; median of the runs before and right after the search) | %.1f µs/tx (%.1f before, %.1f after) | |\n",
 		r.TxCostMicros, r.TxCostBeforeMicros, r.TxCostAfterMicros)
+	if cell := r.SpeedCell(); cell != "" {
+		fmt.Fprintf(w, "| the cores' speed, a fixed piece of work's CPU time on the idle machine over the same during %s (1: as fast as idle; the bench's own load lowers it too) | %s | |\n",
+			r.SpeedOf(), cell)
+	}
 	if r.StealRead {
 		fmt.Fprintf(w, "| the hypervisor's steal, the share of the CPU time asked for that a shared host withheld: %s | %s | ≈ 0 |\n", r.StealOf(), r.StealCell())
 		if c := r.Contended(); c != "" {
@@ -107,8 +111,8 @@ func (r *Report) Markdown(w io.Writer) {
 	// age the heights run late and the target is cut), and how many of the
 	// blocks it proposed it had built ahead (session 22: behind a backlog
 	// it almost never had, and nothing showed it).
-	fmt.Fprintln(w, "| offered tx/s | finalized tx/s | included / sent | transfers before | validator CPU µs per finalized transfer | block interval s | p50 ms | p99 ms | send errors | validator-0's heights: mean s (over 1.5 s / all) | its gas target at the end, transfers | its blocks built ahead | cores the hypervisor took | CPU cores |")
-	fmt.Fprintln(w, "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|")
+	fmt.Fprintln(w, "| offered tx/s | finalized tx/s | included / sent | transfers before | validator CPU µs per finalized transfer | block interval s | p50 ms | p99 ms | send errors | validator-0's heights: mean s (over 1.5 s / all) | its gas target at the end, transfers | its blocks built ahead | cores the hypervisor took | the cores' speed against idle | CPU cores |")
+	fmt.Fprintln(w, "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|")
 	var before int
 	row := func(label string, s loadgen.Result) {
 		perTx := "–"
@@ -116,9 +120,13 @@ func (r *Report) Markdown(w io.Writer) {
 			perTx = fmt.Sprintf("%.0f", us)
 		}
 		heights, target, ahead := heightCells(s)
-		fmt.Fprintf(w, "| %s%.0f | %.0f | %d / %d | %d | %s | %.2f | %d | %d | %d | %s | %s | %s | %.2f | %s |\n", label, s.OfferedRate, s.FinalizedTPS, s.Included, s.Sent,
+		speed := "–"
+		if v := r.Speed(s.Gauge); v > 0 {
+			speed = fmt.Sprintf("%.2f", v)
+		}
+		fmt.Fprintf(w, "| %s%.0f | %.0f | %d / %d | %d | %s | %.2f | %d | %d | %d | %s | %s | %s | %.2f | %s | %s |\n", label, s.OfferedRate, s.FinalizedTPS, s.Included, s.Sent,
 			before, perTx, s.BlockInterval.Seconds(), s.LatencyP50.Milliseconds(), s.LatencyP99.Milliseconds(), s.SendErrors, heights, target, ahead,
-			s.StolenCores, loadgen.CPUString(s.CPU))
+			s.StolenCores, speed, loadgen.CPUString(s.CPU))
 		before += s.Included
 	}
 	for _, s := range r.Steps {

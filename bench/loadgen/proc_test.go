@@ -108,3 +108,30 @@ func TestMachineTimesKeepsStealApart(t *testing.T) {
 		t.Errorf("stolenNote of a quiet host: %q, want nothing", got)
 	}
 }
+
+// TestGaugeTimesItsWorkInThreadCPU: the gauge times its fixed piece of
+// work in the CPU time of the thread that did it (Linux), a running gauge
+// has read at least one piece by the time it is stopped, and an empty set
+// of samples has no median.
+func TestGaugeTimesItsWorkInThreadCPU(t *testing.T) {
+	if runtime.GOOS != "linux" {
+		t.Skip("thread CPU time is read on Linux")
+	}
+	d, err := GaugeOnce()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d <= 0 || d > 10*time.Second {
+		t.Fatalf("one piece of the gauge's work took %s of CPU", d)
+	}
+	if m, err := GaugeMedian(3); err != nil || m <= 0 {
+		t.Fatalf("GaugeMedian(3) = %s, %v", m, err)
+	}
+	stop := StartGauge(time.Hour) // no tick: only the first piece
+	if got := stop(); got <= 0 {
+		t.Fatalf("a gauge stopped at once read %s, want its first piece", got)
+	}
+	if medianDuration(nil) != 0 {
+		t.Error("no samples, a median")
+	}
+}

@@ -185,6 +185,11 @@ type Result struct {
 	// Config.CPU is set: 0 on a machine of its own, and on a shared host
 	// the part of the machine the step did not have. It is not in CPU.
 	StolenCores float64 `json:"stolen_cores,omitempty"`
+	// Gauge is the median CPU time a fixed piece of work took the load
+	// generator over the send window (gauge.go), when Config.CPU is set:
+	// against the same on an idle machine (GaugeMedian), how fast the
+	// cores were during the step, which steal alone does not show.
+	Gauge time.Duration `json:"gauge_ns,omitempty"`
 	// Heights is what Config.HeightsFrom's validator said of its heights
 	// over the send window; HeightsError why it could not be read.
 	Heights      *Heights `json:"heights,omitempty"`
@@ -225,11 +230,16 @@ func Run(ctx context.Context, cfg Config, load *Load) (Result, error) {
 	}
 	cpuStart := cpuTimes(cfg.CPU)
 	stealStart, stealErr := stolen(cfg.CPU)
+	stopGauge := func() time.Duration { return 0 }
+	if len(cfg.CPU) > 0 {
+		stopGauge = StartGauge(GaugeInterval)
+	}
 	start := time.Now()
 	sent, accepted, errs, firstErr := sendAll(ctx, cfg, load, w)
 	sendEnd := time.Now()
 	cpuEnd := cpuTimes(cfg.CPU)
 	stealEnd, stealEndErr := stolen(cfg.CPU)
+	gauge := stopGauge()
 	var heights *Heights
 	if cfg.HeightsFrom != "" && heightsErr == nil {
 		var end heightsSnapshot
@@ -256,6 +266,7 @@ func Run(ctx context.Context, cfg Config, load *Load) (Result, error) {
 	res.CPUThroughDrain = cpuSeconds(cpuStart, cpuDrained)
 	res.OfferedRate, res.Sent, res.SendErrors, res.Unsent = cfg.Rate, sent, errs, load.Len()-sent
 	res.CPU = coresUsed(cpuStart, cpuEnd, sendEnd.Sub(start))
+	res.Gauge = gauge
 	if stealErr == nil && stealEndErr == nil && sendEnd.After(start) {
 		res.StolenCores = max(0, (stealEnd-stealStart).Seconds()/sendEnd.Sub(start).Seconds())
 	}

@@ -31,6 +31,7 @@ func TestL1SaturationRows(t *testing.T) {
 	r.Replay = []loadgen.Result{{Included: 31000}}
 	r.StealRead, r.TxCostStolen, r.PeakStolen = true, 0.01, 0.12
 	r.Plateau.StolenCores, r.Plateau.CPU = 0.06, map[string]float64{"validator-0": 1.94} // 0.06 of 2 asked for: 3 %
+	r.GaugeIdle, r.TxCostGauge, r.PeakGauge, r.Plateau.Gauge = 3*time.Millisecond, 3*time.Millisecond, 4*time.Millisecond, 6*time.Millisecond
 	rs := Build(p)
 	for _, c := range []struct {
 		prefix, value, target string
@@ -48,14 +49,16 @@ func TestL1SaturationRows(t *testing.T) {
 		{"L1 validator resident memory under saturating load", "180 MiB", "≤ 200 MiB", is(true)},
 		{"L1 the hypervisor's steal: the share of the CPU time asked for that a shared host withheld during the state transition's runs / the peak's step / the plateau's; ⚠ the hypervisor withheld 5 % or more of the CPU time asked for during the peak's step:",
 			"1 % / 12 % / 3 %", "≈ 0", nil},
+		{"L1 the cores' speed against the idle machine (a fixed piece of work's CPU time) during the state transition's runs (one core busy) / the peak's step / the plateau's",
+			"1.00 / 0.75 / 0.50", "", nil},
 	} {
 		row := find(t, rs, c.prefix)
 		if row.Value != c.value || row.Target != c.target || (row.Met == nil) != (c.met == nil) || (row.Met != nil && *row.Met != *c.met) {
 			t.Errorf("row %q: %q, target %q, met %v; want %q, %q, %v", row.Figure, row.Value, row.Target, metString(row.Met), c.value, c.target, metString(c.met))
 		}
 	}
-	if len(rs) != 25 {
-		t.Errorf("%d rows, want 25", len(rs))
+	if len(rs) != 26 {
+		t.Errorf("%d rows, want 26", len(rs))
 	}
 }
 

@@ -127,6 +127,9 @@ func (rs *rows) l1Saturation(r *l1bench.Report) {
 			fmt.Sprintf("%s / %s ms", thousands(float64(r.HalfPeak.LatencyP50.Milliseconds())), thousands(float64(r.HalfPeak.LatencyP99.Milliseconds()))),
 			"p50 ≤ 1,500 ms", is(r.HalfPeak.LatencyP50 <= 1500*time.Millisecond))
 	}
+	if cell := r.SpeedCell(); cell != "" {
+		rs.add("L1 the cores' speed against the idle machine (a fixed piece of work's CPU time) during "+r.SpeedOf(), cell, "", nil)
+	}
 	if r.StealRead {
 		figure := "L1 the hypervisor's steal: the share of the CPU time asked for that a shared host withheld during " + r.StealOf()
 		if c := r.Contended(); c != "" {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/bilayer/bilayer/bench/loadgen"
 )
@@ -24,7 +25,7 @@ func TestStealRowsWarnOnlyWhenTheHostTookTheMachine(t *testing.T) {
 		// 0.4 cores withheld where the processes used 1.6: 20 % of the 2 asked for
 		"| the hypervisor's steal, the share of the CPU time asked for that a shared host withheld: the state transition's runs / the peak's step / the plateau's | 2 % / 1 % / 20 % | ≈ 0 |",
 		"| ⚠ the hypervisor withheld 5 % or more of the CPU time asked for during the plateau's step: what was measured then is the shared host's as much as the chain's",
-		"| 2× peak: 4000 | 1800 | 0 / 40000 | 0 | 222 | 0.00 | 0 | 0 | 0 | – | – | – | 0.40 | validator-0 1.60 |", // the steps table's column
+		"| 2× peak: 4000 | 1800 | 0 / 40000 | 0 | 222 | 0.00 | 0 | 0 | 0 | – | – | – | 0.40 | – | validator-0 1.60 |", // the steps table's column
 	} {
 		if !strings.Contains(out, s) {
 			t.Errorf("table lacks %q:\n%s", s, out)
@@ -80,5 +81,38 @@ func TestStealMeterCountsWhatWasAskedFor(t *testing.T) {
 	}
 	if s := m.share(); s < 0 || s > 1 {
 		t.Errorf("share %.2f outside [0, 1]", s)
+	}
+}
+
+// TestSpeedRowsCompareTheGaugeWithTheIdleMachine: the cores' speed is the
+// gauge's CPU time on the idle machine over the same during the state
+// transition's runs, the peak's step and the plateau's, in the L1 table
+// and in the steps table's column; without an idle reading there is no
+// such row and the column reads "–".
+func TestSpeedRowsCompareTheGaugeWithTheIdleMachine(t *testing.T) {
+	ms := time.Millisecond
+	r := &Report{Validators: 4, Machine: loadgen.Machine{Cores: 2}, GaugeIdle: 3 * ms, TxCostGauge: 3300 * time.Microsecond, PeakGauge: 4 * ms,
+		Plateau: loadgen.Result{OfferedRate: 4000, FinalizedTPS: 1800, Sent: 40000, Gauge: 5 * ms}}
+	if got := r.SpeedCell(); got != "0.91 / 0.75 / 0.60" {
+		t.Errorf("SpeedCell: %q, want 0.91 / 0.75 / 0.60", got)
+	}
+	var buf bytes.Buffer
+	r.Markdown(&buf)
+	for _, s := range []string{
+		"| the cores' speed, a fixed piece of work's CPU time on the idle machine over the same during the state transition's runs (one core busy) / the peak's step / the plateau's (1: as fast as idle; the bench's own load lowers it too) | 0.91 / 0.75 / 0.60 | |",
+		"| 2× peak: 4000 | 1800 | 0 / 40000 | 0 | – | 0.00 | 0 | 0 | 0 | – | – | – | 0.00 | 0.60 | n/a |",
+	} {
+		if !strings.Contains(buf.String(), s) {
+			t.Errorf("table lacks %q:\n%s", s, buf.String())
+		}
+	}
+	if r.Speed(0) != 0 {
+		t.Error("a step without a gauge reading has a speed")
+	}
+	r.GaugeIdle = 0
+	buf.Reset()
+	r.Markdown(&buf)
+	if strings.Contains(buf.String(), "the cores' speed, a fixed piece") || r.SpeedCell() != "" {
+		t.Errorf("a report without an idle gauge reading has a speed row:\n%s", buf.String())
 	}
 }

@@ -3,9 +3,48 @@ package l1bench
 import (
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/bilayer/bilayer/bench/loadgen"
 )
+
+// What the shared host did to the measurements: the CPU time its
+// hypervisor withheld (steal), and how fast the cores it left did a fixed
+// piece of work (the gauge), while the judged figures were measured.
+
+// gaugeIdleRuns is how many pieces of the gauge's work the idle machine
+// is timed over (about 5 ms each).
+const gaugeIdleRuns = 21
+
+// Speed is the cores' speed while gauge was read, against the idle
+// machine: the gauge's CPU time idle over gauge (1: as fast as idle; the
+// bench's own load lowers it too, so loaded steps compare with each
+// other), or 0 if either was not read.
+func (r *Report) Speed(gauge time.Duration) float64 {
+	if r.GaugeIdle <= 0 || gauge <= 0 {
+		return 0
+	}
+	return r.GaugeIdle.Seconds() / gauge.Seconds()
+}
+
+// SpeedOf says what SpeedCell holds.
+func (r *Report) SpeedOf() string {
+	return strings.Replace(r.StealOf(), "runs", "runs (one core busy)", 1)
+}
+
+// SpeedCell is the cores' speed during the state transition's runs / the
+// peak's step / the plateau's (the last only once it ran), or "" if the
+// gauge was not read.
+func (r *Report) SpeedCell() string {
+	if r.GaugeIdle <= 0 {
+		return ""
+	}
+	cell := fmt.Sprintf("%.2f / %.2f", r.Speed(r.TxCostGauge), r.Speed(r.PeakGauge))
+	if r.Plateau.Sent > 0 {
+		cell += fmt.Sprintf(" / %.2f", r.Speed(r.Plateau.Gauge))
+	}
+	return cell
+}
 
 // StealNotable is the share of the CPU time the machine asked for that the
 // hypervisor may withhold (a virtual machine's steal time) while a figure
