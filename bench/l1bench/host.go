@@ -13,7 +13,7 @@ import (
 // piece of work (the gauge), while the judged figures were measured.
 
 // gaugeIdleRuns is how many pieces of the gauge's work the idle machine
-// is timed over (about 5 ms each).
+// is timed over (about 2 ms each).
 const gaugeIdleRuns = 21
 
 // Speed is the cores' speed while gauge was read, against the idle

@@ -1,10 +1,8 @@
 package loadgen
 
 import (
-	"math/rand/v2"
 	"runtime"
 	"slices"
-	"sync"
 	"time"
 
 	"github.com/ethereum/go-ethereum/crypto"
@@ -12,57 +10,37 @@ import (
 )
 
 // The cores' speed gauge. A shared host can slow a guest's cores without
-// taking their time (steal): neighbours on the same caches and SMT
-// siblings make each second of CPU get less done. In session 37 two runs
-// missed goal 2 with no steal to speak of while the state transition read
+// taking their time (steal): SMT siblings busy with a neighbour's work
+// make each second of CPU get less done. In session 37 two runs missed
+// goal 2 with no steal to speak of while the state transition read
 // 221–222 µs per transfer against 176–187 in the runs that met it. The
 // gauge times a fixed piece of work in the CPU time of the thread doing
 // it (not wall time, so neither steal nor waiting for a core counts):
-// hashing, as a validator does for every transaction and trie node, and
-// reads scattered over a buffer larger than a core's caches, as a trie
-// and its database caches are read. Timed on an idle machine and during a
-// step, the two say how fast the cores did the same work then.
+// Keccak-256 hashing, as a validator does for every transaction and trie
+// node. It is compute alone, on a few KiB: a first version also read at
+// random over 16 MiB, and then measured whether that buffer was still in
+// the caches (0.40–0.50 of its idle speed in every step, the lightest
+// included, since the idle machine timed it back to back) rather than the
+// cores.
 
-// gaugeHashBytes and gaugeReads size one piece of the gauge's work (about
-// 5 ms on this project's machines): Keccak-256 over gaugeHashBytes in
-// 4 KiB pieces, and gaugeReads reads at random places of gaugeBufBytes.
-const (
-	gaugeHashBytes = 256 << 10
-	gaugeReads     = 1 << 14
-	gaugeBufBytes  = 16 << 20
-)
+// gaugeHashBytes sizes one piece of the gauge's work (about 2 ms on this
+// project's machines): Keccak-256 over it in 4 KiB pieces.
+const gaugeHashBytes = 256 << 10
 
-// GaugeInterval is how often a step times the gauge's work: about 1 % of
-// one core for the load generator.
+// GaugeInterval is how often a step times the gauge's work: about 0.4 %
+// of one core for the load generator.
 const GaugeInterval = 500 * time.Millisecond
-
-var (
-	gaugeBufOnce sync.Once
-	gaugeBuf     []uint64
-)
 
 // gaugeWork does one piece of the gauge's work and returns a value that
 // depends on all of it, so that none of it is optimised away.
 func gaugeWork() uint64 {
-	gaugeBufOnce.Do(func() {
-		gaugeBuf = make([]uint64, gaugeBufBytes/8)
-		for i := range gaugeBuf {
-			gaugeBuf[i] = uint64(i) * 0x9e3779b97f4a7c15
-		}
-	})
 	piece := make([]byte, 4096)
 	var sum []byte
 	for range gaugeHashBytes / len(piece) {
 		sum = crypto.Keccak256(piece, sum)
 		piece[0] = sum[0]
 	}
-	r := rand.New(rand.NewPCG(uint64(sum[1]), 7))
-	acc := uint64(sum[2])
-	n := uint64(len(gaugeBuf))
-	for range gaugeReads {
-		acc += gaugeBuf[(r.Uint64()^acc)%n]
-	}
-	return acc
+	return uint64(sum[1])
 }
 
 // threadCPU is the CPU time the calling OS thread has used.
