@@ -113,3 +113,20 @@ func (r *Report) Contended() string {
 	}
 	return strings.Join(names, ", ")
 }
+
+// SpeedAdjustedPlateau is the plateau's ratio to the peak as it would read
+// had both steps run on cores of one speed: PlateauRatio times the
+// plateau's gauge over the peak's (each the CPU time of the same fixed
+// work, so their ratio is the peak's speed over the plateau's). On
+// CPU-bound cores throughput follows their speed: in session 37's g2 the
+// plateau read 120 % of the peak on cores a quarter faster, 93 % this way.
+// Not goal 2's measure; 0 if either step was not gauged.
+func (r *Report) SpeedAdjustedPlateau() float64 {
+	if r.PeakGauge <= 0 || r.Plateau.Gauge <= 0 || r.PlateauRatio <= 0 {
+		return 0
+	}
+	return r.PlateauRatio * r.Plateau.Gauge.Seconds() / r.PeakGauge.Seconds()
+}
+
+// SpeedAdjustedRow is the figure of the SpeedAdjustedPlateau row.
+const SpeedAdjustedRow = "plateau over the peak on cores of one speed: its ratio times the plateau's gauge over the peak's (throughput on CPU-bound cores follows their speed; not the goal's measure)"

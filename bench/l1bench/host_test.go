@@ -109,6 +109,22 @@ func TestSpeedRowsCompareTheGaugeWithTheIdleMachine(t *testing.T) {
 	if r.Speed(0) != 0 {
 		t.Error("a step without a gauge reading has a speed")
 	}
+	// g2's case: 120 % of the peak, the plateau's cores at 1.16 of idle and
+	// the peak's at 0.90, reads 93 % on cores of one speed.
+	g2 := &Report{PlateauRatio: 1.2, GaugeIdle: 2 * ms, PeakGauge: time.Duration(float64(2*ms) / 0.90),
+		Plateau: loadgen.Result{Sent: 1, Gauge: time.Duration(float64(2*ms) / 1.16)}}
+	if got := g2.SpeedAdjustedPlateau(); got < 0.925 || got > 0.935 {
+		t.Errorf("SpeedAdjustedPlateau: %.3f, want 0.93", got)
+	}
+	buf.Reset()
+	g2.Markdown(&buf)
+	if !strings.Contains(buf.String(), "| "+SpeedAdjustedRow+" | 93 % (speeds 0.90 at the peak, 1.16 at the plateau) | |") {
+		t.Errorf("table lacks the speed-adjusted plateau:\n%s", buf.String())
+	}
+	g2.Plateau.Gauge = 0
+	if g2.SpeedAdjustedPlateau() != 0 {
+		t.Error("an ungauged plateau is adjusted")
+	}
 	r.GaugeIdle = 0
 	buf.Reset()
 	r.Markdown(&buf)

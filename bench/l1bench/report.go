@@ -76,6 +76,9 @@ func (r *Report) Markdown(w io.Writer) {
 		fmt.Fprintf(w, "| plateau: block interval; refusals at admission, for the distinct transfers offered | %.2f s; %d for %d (%s) | 1 s |\n",
 			r.Plateau.BlockInterval.Seconds(), r.Plateau.SendErrors, r.Plateau.Sent, firstWords(r.Plateau.FirstError))
 	}
+	if adj := r.SpeedAdjustedPlateau(); adj > 0 {
+		fmt.Fprintf(w, "| %s | %.0f %% (speeds %.2f at the peak, %.2f at the plateau) | |\n", SpeedAdjustedRow, 100*adj, r.Speed(r.PeakGauge), r.Speed(r.Plateau.Gauge))
+	}
 	if r.SearchPlateau.Sent > 0 {
 		fmt.Fprintf(w, "| plateau on the search's own chain: offered 2× the peak right after the search, %d transfers old (the goal's measure until session 35) | %.0f tx/s = %.0f %% of the peak; blocks every %.2f s | |\n",
 			r.SearchAge(), r.SearchPlateau.FinalizedTPS, 100*r.SearchPlateauRatio, r.SearchPlateau.BlockInterval.Seconds())
