@@ -222,7 +222,7 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 
 	logf("Measuring the state transition on one core (1,000 transfers over 100k accounts; the median of %d runs, and of %d more after the search)...",
 		txCostRuns, txCostRuns)
-	if g, err := loadgen.GaugeMedian(gaugeIdleRuns); err == nil {
+	if g, err := loadgen.GaugeMedian(loadgen.GaugeIdleRuns); err == nil {
 		rep.GaugeIdle = g
 	}
 	var txCostSteal stealMeter

@@ -12,20 +12,11 @@ import (
 // hypervisor withheld (steal), and how fast the cores it left did a fixed
 // piece of work (the gauge), while the judged figures were measured.
 
-// gaugeIdleRuns is how many pieces of the gauge's work the idle machine
-// is timed over (about 2 ms each).
-const gaugeIdleRuns = 21
-
 // Speed is the cores' speed while gauge was read, against the idle
 // machine: the gauge's CPU time idle over gauge (1: as fast as idle; the
 // bench's own load lowers it too, so loaded steps compare with each
 // other), or 0 if either was not read.
-func (r *Report) Speed(gauge time.Duration) float64 {
-	if r.GaugeIdle <= 0 || gauge <= 0 {
-		return 0
-	}
-	return r.GaugeIdle.Seconds() / gauge.Seconds()
-}
+func (r *Report) Speed(gauge time.Duration) float64 { return loadgen.Speed(r.GaugeIdle, gauge) }
 
 // SpeedOf says what SpeedCell holds.
 func (r *Report) SpeedOf() string {

@@ -78,7 +78,15 @@ type Report struct {
 	PeakCPU       map[string]float64 `json:"l2_peak_cpu_cores"`
 	// PeakStolenCores is how many cores the hypervisor took from this
 	// machine during the peak's step (loadgen.Result.StolenCores).
-	PeakStolenCores  float64          `json:"l2_peak_stolen_cores,omitempty"`
+	PeakStolenCores float64 `json:"l2_peak_stolen_cores,omitempty"`
+	// GaugeIdle is the CPU time of the cores' speed gauge's work on the
+	// idle machine, before anything ran (loadgen.GaugeMedian), and
+	// PeakGauge the same during the peak's step (its Result.Gauge): their
+	// ratio is how fast the cores ran at the peak (loadgen.Speed), which
+	// on a shared host changes by a quarter within minutes (issue 17,
+	// session 37).
+	GaugeIdle        time.Duration    `json:"l2_gauge_idle_ns,omitempty"`
+	PeakGauge        time.Duration    `json:"l2_peak_gauge_ns,omitempty"`
 	LatencyRate      float64          `json:"l2_latency_offered_tps"`
 	LatencyP50       float64          `json:"l2_latency_p50_ms"`
 	LatencyP99       float64          `json:"l2_latency_p99_ms"`
@@ -119,6 +127,9 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 	logf("Measuring the sequencer's cost per transfer in one process (1,000-transfer blocks over 100k accounts)...")
 	if err := waitQuiet(ctx, []int{0}, 10*time.Second, logf); err != nil {
 		return nil, err
+	}
+	if g, err := loadgen.GaugeMedian(loadgen.GaugeIdleRuns); err == nil {
+		rep.GaugeIdle = g
 	}
 	if admit, produce, err := measureCeiling(ctx, o.Root); err != nil {
 		// The benchmark compiles the source tree; the binaries under test
@@ -252,7 +263,7 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 	if best.Blocks > 0 {
 		rep.TxsPerBlock = float64(best.Included) / float64(best.Blocks)
 	}
-	rep.PeakCPU, rep.PeakStolenCores = best.CPU, best.StolenCores
+	rep.PeakCPU, rep.PeakStolenCores, rep.PeakGauge = best.CPU, best.StolenCores, best.Gauge
 	logf("  peak %.0f tx/s; CPU cores used then: %s", best.FinalizedTPS, loadgen.CPUString(best.CPU))
 
 	if err := sc.Settle(ctx); err != nil {

@@ -41,6 +41,9 @@ func (r *Report) Markdown(w io.Writer) {
 	fmt.Fprintf(w, "| block interval / transfers per block at the peak | %.3f s / %.0f | |\n", r.BlockInterval, r.TxsPerBlock)
 	fmt.Fprintf(w, "| CPU cores used at the peak (of %d) | %s | |\n", r.Machine.Cores, loadgen.CPUString(r.PeakCPU))
 	fmt.Fprintf(w, "| cores the hypervisor took at the peak (a shared host's steal) | %.2f | ≈ 0 |\n", r.PeakStolenCores)
+	if v := loadgen.Speed(r.GaugeIdle, r.PeakGauge); v > 0 {
+		fmt.Fprintf(w, "| the cores' speed at the peak against the idle machine (a fixed piece of work's CPU time) | %.2f | |\n", v)
+	}
 	fmt.Fprintf(w, "| sequencer start → RPC answering | %.2f s | |\n", r.SequencerStart)
 	fmt.Fprintf(w, "| sequencer resident memory | %.0f MiB | |\n", r.SequencerRSSMB)
 	fmt.Fprintf(w, "| funding %d load accounts on the L2 (fan-out) | %.1f s | |\n", r.Accounts, r.FundSeconds)
@@ -48,16 +51,13 @@ func (r *Report) Markdown(w io.Writer) {
 		fmt.Fprintf(w, "| sequencer CPU profile at the peak | %s | |\n", r.ProfilePath)
 	}
 	fmt.Fprintln(w)
-	fmt.Fprintln(w, "| offered tx/s | soft-confirmed tx/s | included / sent | blocks | p50 ms | p99 ms | send errors | cores the hypervisor took | CPU cores |")
-	fmt.Fprintln(w, "|---:|---:|---:|---:|---:|---:|---:|---:|---|")
+	fmt.Fprintln(w, "| offered tx/s | soft-confirmed tx/s | included / sent | blocks | p50 ms | p99 ms | send errors | cores the hypervisor took | the cores' speed against idle | CPU cores |")
+	fmt.Fprintln(w, "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|")
 	for _, s := range r.Steps {
-		fmt.Fprintf(w, "| %.0f | %.0f | %d / %d | %d | %d | %d | %d | %.2f | %s |\n", s.OfferedRate, s.FinalizedTPS, s.Included, s.Sent,
-			s.Blocks, s.LatencyP50.Milliseconds(), s.LatencyP99.Milliseconds(), s.SendErrors, s.StolenCores, loadgen.CPUString(s.CPU))
+		r.stepRow(w, fmt.Sprintf("%.0f", s.OfferedRate), s)
 	}
 	if r.HalfPeak.Sent > 0 {
-		s := r.HalfPeak
-		fmt.Fprintf(w, "| %.0f (half peak) | %.0f | %d / %d | %d | %d | %d | %d | %.2f | %s |\n", s.OfferedRate, s.FinalizedTPS, s.Included, s.Sent,
-			s.Blocks, s.LatencyP50.Milliseconds(), s.LatencyP99.Milliseconds(), s.SendErrors, s.StolenCores, loadgen.CPUString(s.CPU))
+		r.stepRow(w, fmt.Sprintf("%.0f (half peak)", r.HalfPeak.OfferedRate), r.HalfPeak)
 	}
 	if o := r.PeakCPU[loadgen.OtherProcesses]; o >= quietCores {
 		fmt.Fprintf(w, "\n⚠ The machine was not quiet: other processes used %.2f of its %d cores during the peak step, so these numbers understate the sequencer.\n",
@@ -73,6 +73,17 @@ func (r *Report) Markdown(w io.Writer) {
 			break
 		}
 	}
+}
+
+// stepRow writes one row of the steps table, for the step offered as
+// offered says.
+func (r *Report) stepRow(w io.Writer, offered string, s loadgen.Result) {
+	speed := "n/a"
+	if v := loadgen.Speed(r.GaugeIdle, s.Gauge); v > 0 {
+		speed = fmt.Sprintf("%.2f", v)
+	}
+	fmt.Fprintf(w, "| %s | %.0f | %d / %d | %d | %d | %d | %d | %.2f | %s | %s |\n", offered, s.FinalizedTPS, s.Included, s.Sent,
+		s.Blocks, s.LatencyP50.Milliseconds(), s.LatencyP99.Milliseconds(), s.SendErrors, s.StolenCores, speed, loadgen.CPUString(s.CPU))
 }
 
 func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }

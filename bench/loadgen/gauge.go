@@ -27,6 +27,11 @@ import (
 // project's machines): Keccak-256 over it in 4 KiB pieces.
 const gaugeHashBytes = 256 << 10
 
+// GaugeIdleRuns is how many pieces of the gauge's work a bench times on
+// the idle machine, before anything runs, for the figure its steps'
+// gauges are compared with (Speed).
+const GaugeIdleRuns = 21
+
 // GaugeInterval is how often a step times the gauge's work: about 0.4 %
 // of one core for the load generator.
 const GaugeInterval = 500 * time.Millisecond
@@ -83,6 +88,17 @@ func GaugeMedian(n int) (time.Duration, error) {
 		samples = append(samples, d)
 	}
 	return medianDuration(samples), nil
+}
+
+// Speed is the cores' speed while gauge was read, against idle: the
+// gauge's CPU time on the idle machine over gauge (1: as fast as idle; a
+// bench's own load lowers it too, so loaded steps compare with each
+// other), or 0 if either was not read.
+func Speed(idle, gauge time.Duration) float64 {
+	if idle <= 0 || gauge <= 0 {
+		return 0
+	}
+	return idle.Seconds() / gauge.Seconds()
 }
 
 func medianDuration(d []time.Duration) time.Duration {
