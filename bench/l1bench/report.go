@@ -113,8 +113,10 @@ func (r *Report) Markdown(w io.Writer) {
 	// the gas target that left (issue 17, session 20: under overload at
 	// age the heights run late and the target is cut), and how many of the
 	// blocks it proposed it had built ahead (session 22: behind a backlog
-	// it almost never had, and nothing showed it).
-	fmt.Fprintln(w, "| offered tx/s | finalized tx/s | included / sent | transfers before | validator CPU µs per finalized transfer | block interval s | p50 ms | p99 ms | send errors | validator-0's heights: mean s (over 1.5 s / all) | its gas target at the end, transfers | its blocks built ahead | cores the hypervisor took | the cores' speed against idle | CPU cores |")
+	// it almost never had, and nothing showed it). The cuts of its target
+	// in the step beside it show how a collapsed plateau came about
+	// (session 38: cut twice in its first seconds, grown back slowly).
+	fmt.Fprintln(w, "| offered tx/s | finalized tx/s | included / sent | transfers before | validator CPU µs per finalized transfer | block interval s | p50 ms | p99 ms | send errors | validator-0's heights: mean s (over 1.5 s / all) | its gas target at the end, transfers (cuts in the step) | its blocks built ahead | cores the hypervisor took | the cores' speed against idle | CPU cores |")
 	fmt.Fprintln(w, "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|")
 	var before int
 	row := func(label string, s loadgen.Result) {
@@ -203,14 +205,15 @@ func validatorMicrosPerIncluded(s loadgen.Result, validators int) float64 {
 }
 
 // heightCells are a step's height cells: validator-0's mean height with
-// its late and all heights, its gas target in transfers, and the blocks it
-// proposed built ahead, or "–" for a step that read no height metrics.
+// its late and all heights, its gas target in transfers with the cuts the
+// step made to it, and the blocks it proposed built ahead, or "–" for a
+// step that read no height metrics.
 func heightCells(s loadgen.Result) (heights, target, ahead string) {
 	h := s.Heights
 	if h == nil {
 		return "–", "–", "–"
 	}
-	return fmt.Sprintf("%.2f (%d / %d)", h.MeanSeconds, h.Late, h.Count), fmt.Sprintf("%.0f", h.GasTarget/float64(execution.TxGas)),
+	return fmt.Sprintf("%.2f (%d / %d)", h.MeanSeconds, h.Late, h.Count), fmt.Sprintf("%.0f (%d)", h.GasTarget/float64(execution.TxGas), h.Cuts),
 		fmt.Sprint(h.BuiltAhead)
 }
 

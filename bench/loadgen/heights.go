@@ -17,6 +17,7 @@ const (
 	heightMetric     = "bilayer_height_seconds"
 	gasTargetMetric  = "bilayer_block_gas_target"
 	builtAheadMetric = "bilayer_blocks_built_ahead_total"
+	cutsMetric       = "bilayer_block_gas_target_cuts_total"
 	// LateHeight is how long a height may take before the validator's gas
 	// target may be cut (one and a half block times at the devnet's 1 s
 	// blocks): a bucket bound of bilayer_height_seconds.
@@ -32,13 +33,18 @@ const (
 // in the window it had built ahead, while the height before was decided
 // (node/driver_ahead.go): behind a backlog that takes its build off the
 // height's critical path, and for three sessions it almost never happened
-// unseen (issue 17, session 22).
+// unseen (issue 17, session 22). Cuts is how many of its heights cut the
+// target: in session 38 the plateaus that collapsed had their targets cut
+// twice within the first seconds of the overload (from 3,237 transfers to
+// 1,821 in one), and the target then grew back by a tenth a height
+// between further cuts, while the steps that held were cut less.
 type Heights struct {
 	Count       int     `json:"count"`
 	Late        int     `json:"late"`
 	MeanSeconds float64 `json:"mean_s"`
 	GasTarget   float64 `json:"gas_target"`
 	BuiltAhead  int     `json:"built_ahead"`
+	Cuts        int     `json:"gas_target_cuts"`
 }
 
 // heightsSnapshot is a validator's height metrics at one moment.
@@ -47,11 +53,13 @@ type heightsSnapshot struct {
 	sum           float64
 	gasTarget     float64
 	builtAhead    float64
+	cuts          float64
 }
 
 // since returns what happened between an earlier snapshot and s.
 func (s heightsSnapshot) since(earlier heightsSnapshot) Heights {
-	h := Heights{Count: int(s.count - earlier.count), GasTarget: s.gasTarget, BuiltAhead: int(s.builtAhead - earlier.builtAhead)}
+	h := Heights{Count: int(s.count - earlier.count), GasTarget: s.gasTarget, BuiltAhead: int(s.builtAhead - earlier.builtAhead),
+		Cuts: int(s.cuts - earlier.cuts)}
 	h.Late = h.Count - int(s.onTime-earlier.onTime)
 	if h.Count > 0 {
 		h.MeanSeconds = (s.sum - earlier.sum) / float64(h.Count)
@@ -107,6 +115,9 @@ func heightsOf(families map[string]*dto.MetricFamily) (heightsSnapshot, error) {
 	}
 	if bf, ok := families[builtAheadMetric]; ok && len(bf.GetMetric()) > 0 {
 		s.builtAhead = bf.GetMetric()[0].GetCounter().GetValue()
+	}
+	if cf, ok := families[cutsMetric]; ok && len(cf.GetMetric()) > 0 {
+		s.cuts = cf.GetMetric()[0].GetCounter().GetValue()
 	}
 	return s, nil
 }

@@ -16,7 +16,8 @@ import (
 // TestHeightsReadsAValidatorsMetrics serves a validator's own metrics
 // (node.NewMetrics) and reads what its heights did between two scrapes:
 // three heights, two of them over 1.5 s, a mean of 1.53 s, two blocks it
-// built ahead, and the gas target at the second scrape. An endpoint without the height metrics is
+// built ahead, one cut of the gas target, and the target at the second
+// scrape. An endpoint without the height metrics is
 // an error that names them.
 func TestHeightsReadsAValidatorsMetrics(t *testing.T) {
 	reg := prometheus.NewRegistry()
@@ -39,14 +40,15 @@ func TestHeightsReadsAValidatorsMetrics(t *testing.T) {
 		m.HeightDuration.Observe(s)
 	}
 	m.GasTarget.Set(15.75e6)
+	m.GasTargetCuts.Inc()
 	m.BuiltAhead.Add(2)
 	after, err := scrapeHeights(ctx, srv.URL)
 	if err != nil {
 		t.Fatal(err)
 	}
 	h := after.since(before)
-	if h.Count != 3 || h.Late != 2 || math.Abs(h.MeanSeconds-4.6/3) > 1e-9 || h.GasTarget != 15.75e6 || h.BuiltAhead != 2 {
-		t.Fatalf("got %+v, want 3 heights, 2 late, a mean of 1.533 s, a target of 15,750,000 and 2 blocks built ahead", h)
+	if h.Count != 3 || h.Late != 2 || math.Abs(h.MeanSeconds-4.6/3) > 1e-9 || h.GasTarget != 15.75e6 || h.BuiltAhead != 2 || h.Cuts != 1 {
+		t.Fatalf("got %+v, want 3 heights, 2 late, a mean of 1.533 s, a target of 15,750,000 after 1 cut and 2 blocks built ahead", h)
 	}
 
 	empty := httptest.NewServer(promhttp.HandlerFor(prometheus.NewRegistry(), promhttp.HandlerOpts{}))
