@@ -158,6 +158,10 @@ func (r *Report) Markdown(w io.Writer) {
 	if r.Pair != nil {
 		r.Pair.markdown(w)
 	}
+	if r.ProfileError != "" {
+		line, _, _ := strings.Cut(r.ProfileError, "\n")
+		fmt.Fprintf(w, "\nThe CPU profile asked for was not written (%s); the figures above stand.\n", strings.TrimSpace(line))
+	}
 }
 
 // replayRange is the least and the most that a replayed step finalized

@@ -171,3 +171,22 @@ func TestMarkdownWarnsWhenTheSearchStillGained(t *testing.T) {
 		t.Fatalf("a search that found its peak is warned about:\n%s", buf.String())
 	}
 }
+
+// TestMarkdownSaysAProfileWasNotWritten: a run whose CPU profile could not
+// be had (loadgen.ErrNoProfile) says so under its tables, on one line; a
+// run without ProfileError says nothing of it.
+func TestMarkdownSaysAProfileWasNotWritten(t *testing.T) {
+	r := &Report{Validators: 4, ProfileError: "no CPU profile of validator-0: 500 Internal Server Error: cpu profiling already in use\n"}
+	var buf bytes.Buffer
+	r.Markdown(&buf)
+	want := "The CPU profile asked for was not written (no CPU profile of validator-0: 500 Internal Server Error: cpu profiling already in use); the figures above stand."
+	if !strings.Contains(buf.String(), want) {
+		t.Fatalf("report lacks %q:\n%s", want, buf.String())
+	}
+	r.ProfileError = ""
+	buf.Reset()
+	r.Markdown(&buf)
+	if strings.Contains(buf.String(), "was not written") {
+		t.Fatalf("a run with its profile says it is missing:\n%s", buf.String())
+	}
+}

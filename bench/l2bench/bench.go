@@ -3,6 +3,7 @@ package l2bench
 import (
 	"context"
 	"crypto/ecdsa"
+	"errors"
 	"fmt"
 	"io"
 	"math/big"
@@ -85,28 +86,31 @@ type Report struct {
 	// ratio is how fast the cores ran at the peak (loadgen.Speed), which
 	// on a shared host changes by a quarter within minutes (issue 17,
 	// session 37).
-	GaugeIdle        time.Duration    `json:"l2_gauge_idle_ns,omitempty"`
-	PeakGauge        time.Duration    `json:"l2_peak_gauge_ns,omitempty"`
-	LatencyRate      float64          `json:"l2_latency_offered_tps"`
-	LatencyP50       float64          `json:"l2_latency_p50_ms"`
-	LatencyP99       float64          `json:"l2_latency_p99_ms"`
-	LatencyIncluded  int              `json:"l2_latency_included"`
-	LatencySent      int              `json:"l2_latency_sent"`
-	SequencerStart   float64          `json:"l2_sequencer_start_s"`
-	SequencerRSSMB   float64          `json:"l2_sequencer_rss_mb"`
-	FundSeconds      float64          `json:"l2_fund_s"`
-	Accounts         int              `json:"l2_accounts"`
-	Connections      int              `json:"l2_connections"`
-	SequencerArgs    []string         `json:"l2_sequencer_flags"`
-	Steps            []loadgen.Result `json:"l2_steps"`
-	HalfPeak         loadgen.Result   `json:"l2_half_peak"`
-	ProfilePath      string           `json:"l2_profile,omitempty"`
-	Targets          Targets          `json:"l2_targets"`
-	MaxTxsPerBlock   uint64           `json:"l2_max_txs_per_block"`
-	BlockTimeDefault float64          `json:"l2_genesis_block_time_s"`
-	Machine          loadgen.Machine  `json:"l2_machine"`
-	FinishedAt       string           `json:"l2_finished_at"`
-	StepDurationS    float64          `json:"l2_step_s"`
+	GaugeIdle       time.Duration    `json:"l2_gauge_idle_ns,omitempty"`
+	PeakGauge       time.Duration    `json:"l2_peak_gauge_ns,omitempty"`
+	LatencyRate     float64          `json:"l2_latency_offered_tps"`
+	LatencyP50      float64          `json:"l2_latency_p50_ms"`
+	LatencyP99      float64          `json:"l2_latency_p99_ms"`
+	LatencyIncluded int              `json:"l2_latency_included"`
+	LatencySent     int              `json:"l2_latency_sent"`
+	SequencerStart  float64          `json:"l2_sequencer_start_s"`
+	SequencerRSSMB  float64          `json:"l2_sequencer_rss_mb"`
+	FundSeconds     float64          `json:"l2_fund_s"`
+	Accounts        int              `json:"l2_accounts"`
+	Connections     int              `json:"l2_connections"`
+	SequencerArgs   []string         `json:"l2_sequencer_flags"`
+	Steps           []loadgen.Result `json:"l2_steps"`
+	HalfPeak        loadgen.Result   `json:"l2_half_peak"`
+	ProfilePath     string           `json:"l2_profile,omitempty"`
+	// ProfileError says why the CPU profile asked for was not written
+	// (loadgen.ErrNoProfile); the rest of the run stands.
+	ProfileError     string          `json:"l2_profile_error,omitempty"`
+	Targets          Targets         `json:"l2_targets"`
+	MaxTxsPerBlock   uint64          `json:"l2_max_txs_per_block"`
+	BlockTimeDefault float64         `json:"l2_genesis_block_time_s"`
+	Machine          loadgen.Machine `json:"l2_machine"`
+	FinishedAt       string          `json:"l2_finished_at"`
+	StepDurationS    float64         `json:"l2_step_s"`
 }
 
 // perSenderPending bounds each funder's pending transfers while funding
@@ -302,11 +306,16 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 			return nil, err
 		}
 		logf("Profiling the sequencer at the peak's offered rate (%.0f tx/s)...", best.OfferedRate)
-		if err := loadgen.ProfileStep(ctx, sc, accounts, best.OfferedRate, metricsAddr, "sequencer", o.ProfilePath); err != nil {
+		switch err := loadgen.ProfileStep(ctx, sc, accounts, best.OfferedRate, metricsAddr, "sequencer", o.ProfilePath); {
+		case errors.Is(err, loadgen.ErrNoProfile):
+			rep.ProfileError = err.Error()
+			logf("  %v; the run's figures are kept", err)
+		case err != nil:
 			return nil, err
+		default:
+			rep.ProfilePath = o.ProfilePath
+			logf("  CPU profile written to %s (go tool pprof -top %s %s)", o.ProfilePath, filepath.Join(o.Bin, "sequencer"), o.ProfilePath)
 		}
-		rep.ProfilePath = o.ProfilePath
-		logf("  CPU profile written to %s (go tool pprof -top %s %s)", o.ProfilePath, filepath.Join(o.Bin, "sequencer"), o.ProfilePath)
 	}
 	if rep.SequencerRSSMB, err = loadgen.ProcessRSSMB(seq.pid()); err != nil {
 		return nil, err

@@ -50,6 +50,9 @@ func (r *Report) Markdown(w io.Writer) {
 	if r.ProfilePath != "" {
 		fmt.Fprintf(w, "| sequencer CPU profile at the peak | %s | |\n", r.ProfilePath)
 	}
+	if r.ProfileError != "" {
+		fmt.Fprintf(w, "| sequencer CPU profile at the peak | not written: %s | |\n", firstLine(r.ProfileError))
+	}
 	fmt.Fprintln(w)
 	fmt.Fprintln(w, "| offered tx/s | soft-confirmed tx/s | included / sent | blocks | p50 ms | p99 ms | send errors | cores the hypervisor took | the cores' speed against idle | CPU cores |")
 	fmt.Fprintln(w, "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|")
@@ -84,6 +87,12 @@ func (r *Report) stepRow(w io.Writer, offered string, s loadgen.Result) {
 	}
 	fmt.Fprintf(w, "| %s | %.0f | %d / %d | %d | %d | %d | %d | %.2f | %s | %s |\n", offered, s.FinalizedTPS, s.Included, s.Sent,
 		s.Blocks, s.LatencyP50.Milliseconds(), s.LatencyP99.Milliseconds(), s.SendErrors, s.StolenCores, speed, loadgen.CPUString(s.CPU))
+}
+
+// firstLine is s up to its first line break, for a table cell.
+func firstLine(s string) string {
+	line, _, _ := strings.Cut(s, "\n")
+	return strings.TrimSpace(line)
 }
 
 func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }

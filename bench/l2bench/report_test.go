@@ -13,6 +13,7 @@ func TestMarkdownMarksTargets(t *testing.T) {
 	r := &Report{TPS: 16_000, LatencyP50: 80, LatencyP99: 200, LatencyRate: 8_000, Targets: DefaultTargets(),
 		PeakCPU: map[string]float64{"sequencer": 1.6, loadgen.OtherProcesses: 0.5}, PeakStolenCores: 0.45,
 		GaugeIdle: 2 * time.Millisecond, PeakGauge: 2500 * time.Microsecond,
+		ProfileError: "no CPU profile of sequencer: 500 Internal Server Error: cpu profiling already in use\nmore",
 		Steps: []loadgen.Result{{OfferedRate: 20_000, FinalizedTPS: 16_000, LatencyP50: time.Second, StolenCores: 0.45, Gauge: 2500 * time.Microsecond},
 			{OfferedRate: 30_000, FinalizedTPS: 15_000}}}
 	var b bytes.Buffer
@@ -28,6 +29,7 @@ func TestMarkdownMarksTargets(t *testing.T) {
 		"| 20000 | 16000 | 0 / 0 | 0 | 1000 | 0 | 0 | 0.45 | 0.80 | n/a |",
 		"| 30000 | 15000 | 0 / 0 | 0 | 0 | 0 | 0 | 0.00 | n/a | n/a |", // a step the gauge did not read
 		"| the cores' speed at the peak against the idle machine (a fixed piece of work's CPU time) | 0.80 | |",
+		"| sequencer CPU profile at the peak | not written: no CPU profile of sequencer: 500 Internal Server Error: cpu profiling already in use | |",
 		"The host was not quiet: the hypervisor took 0.45 of the machine's 0 cores",
 	} {
 		if !strings.Contains(out, want) {

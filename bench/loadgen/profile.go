@@ -2,6 +2,7 @@ package loadgen
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -11,12 +12,21 @@ import (
 	"strings"
 )
 
+// ErrNoProfile marks a ProfileStep whose step ran but whose profile could
+// not be had: the profiler busy with another client's profile ("cpu
+// profiling already in use"), or not answering. The bench then keeps the
+// run's figures and says the profile is missing, rather than throwing away
+// minutes of measurements for want of it.
+var ErrNoProfile = errors.New("no CPU profile")
+
 // ProfileStep runs one more step at rate while the Go profiler of the
 // process serving /debug/pprof/ at metricsAddr (host:port; the node runs
 // with --pprof) records its CPU, and writes the profile to path. what names
 // the profiled process in errors and the log line ("sequencer",
 // "validator-0"). The accounts' nonces are read again afterwards if some
-// of the step was not included.
+// of the step was not included, whether or not the profile was had; an
+// error wrapping ErrNoProfile says the step ran but no profile was
+// written.
 func ProfileStep(ctx context.Context, sc SearchConfig, accounts []*Account, rate float64, metricsAddr, what, path string) error {
 	// Presigning takes a few seconds before the sends start: profile the
 	// tail of the step, which is all sending.
@@ -26,21 +36,27 @@ func ProfileStep(ctx context.Context, sc SearchConfig, accounts []*Account, rate
 		err  error
 	}
 	done := make(chan result, 1)
-	count := int(rate * sc.StepDuration.Seconds())
-	load, err := Presign(sc.ChainID, accounts, count, sc.Fees, 2000, sc.Recipients)
-	if err != nil {
-		return err
+	run := sc.step
+	if run == nil {
+		count := int(rate * sc.StepDuration.Seconds())
+		load, err := Presign(sc.ChainID, accounts, count, sc.Fees, 2000, sc.Recipients)
+		if err != nil {
+			return err
+		}
+		run = func(rate float64, _ uint64) (Result, error) {
+			cfg := sc.Config
+			cfg.Rate = rate
+			return Run(ctx, cfg, load)
+		}
 	}
 	go func() {
 		data, err := fetchProfile(ctx, fmt.Sprintf("http://%s/debug/pprof/profile?seconds=%d", metricsAddr, seconds))
 		if err != nil {
-			err = fmt.Errorf("%s profile: %w", what, err)
+			err = fmt.Errorf("%w of %s: %w", ErrNoProfile, what, err)
 		}
 		done <- result{data: data, err: err}
 	}()
-	cfg := sc.Config
-	cfg.Rate = rate
-	res, err := Run(ctx, cfg, load)
+	res, err := run(rate, 2000)
 	if err != nil {
 		return fmt.Errorf("profile step: %w", err)
 	}
@@ -48,6 +64,11 @@ func ProfileStep(ctx context.Context, sc SearchConfig, accounts []*Account, rate
 		sc.Log(fmt.Sprintf("profiled step (%s): offered %.0f tx/s, included %.0f tx/s, CPU %s", what, rate, res.FinalizedTPS, CPUString(res.CPU)))
 	}
 	r := <-done
+	if res.Partial() {
+		if err := ResyncNonces(ctx, sc.WatchURL, accounts); err != nil {
+			return err
+		}
+	}
 	if r.err != nil {
 		return r.err
 	}
@@ -56,9 +77,6 @@ func ProfileStep(ctx context.Context, sc SearchConfig, accounts []*Account, rate
 	}
 	if err := os.WriteFile(path, r.data, 0o644); err != nil {
 		return fmt.Errorf("write profile: %w", err)
-	}
-	if res.Partial() {
-		return ResyncNonces(ctx, sc.WatchURL, accounts)
 	}
 	return nil
 }
