@@ -9,6 +9,7 @@ import (
 	"github.com/bilayer/bilayer/bench/devnetbench"
 	"github.com/bilayer/bilayer/bench/l1bench"
 	"github.com/bilayer/bilayer/bench/l2bench"
+	"github.com/bilayer/bilayer/bench/loadgen"
 	"github.com/bilayer/bilayer/bench/rollupbench"
 	"github.com/bilayer/bilayer/rollup/protocol"
 )
@@ -161,6 +162,13 @@ func (rs *rows) l2(r *l2bench.Report) {
 	}
 	rs.add("L2 soft-confirmed throughput (one sequencer, peak, from block contents)", fmt.Sprintf("%s tx/s", thousands(r.TPS)),
 		tpsTarget, is(r.TPS >= t.TPS))
+	// What the shared host did during the peak's step, as the L1 rows say
+	// it for theirs; a run that read the gauge (since session 38) read
+	// the steal too.
+	if v := loadgen.Speed(r.GaugeIdle, r.PeakGauge); v > 0 {
+		rs.add("L2 the cores' speed against the idle machine (a fixed piece of work's CPU time) during the peak's step", fmt.Sprintf("%.2f", v), "", nil)
+		rs.add("L2 cores the hypervisor took during the peak's step (a shared host's steal)", fmt.Sprintf("%.2f", r.PeakStolenCores), "≈ 0", nil)
+	}
 	if r.LatencySent == 0 {
 		rs.missing("L2 send → receipt p50 at half the peak", p50Target)
 		rs.missing("L2 send → receipt p99 at half the peak", p99Target)

@@ -132,3 +132,22 @@ func TestFormats(t *testing.T) {
 		}
 	}
 }
+
+// TestBuildSaysWhatTheHostDidToTheL2: an L2 run that read the cores' speed
+// gauge gives the speed at its peak against the idle machine and the
+// cores the hypervisor took then; one that did not (older than session
+// 38) gives neither row.
+func TestBuildSaysWhatTheHostDidToTheL2(t *testing.T) {
+	p := fullParts()
+	p.L2.GaugeIdle, p.L2.PeakGauge, p.L2.PeakStolenCores = 2*time.Millisecond, 2500*time.Microsecond, 0.45
+	rs := Build(p)
+	if r := find(t, rs, "L2 the cores' speed against the idle machine"); r.Value != "0.80" || r.Met != nil {
+		t.Errorf("speed row %+v, want 0.80 and no verdict", r)
+	}
+	if r := find(t, rs, "L2 cores the hypervisor took during the peak's step"); r.Value != "0.45" || r.Target != "≈ 0" {
+		t.Errorf("steal row %+v, want 0.45 against ≈ 0", r)
+	}
+	if got, without := len(rs), len(Build(fullParts())); got != without+2 {
+		t.Errorf("%d rows with the gauge read, %d without: want two more", got, without)
+	}
+}
