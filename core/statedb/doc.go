@@ -11,7 +11,8 @@
 // Caches: a DB opened with a cache (NewCached, as every chain is) keeps the
 // trie nodes of the newest states by their position in the trie, each with
 // its hash (nodeCache: a read is answered only by the node with the hash it
-// asks for; the nodes live in an arena of pointer-free chunks the collector
+// asks for, stored with the node or, for a node short enough to hash in
+// one keccak block, checked by hashing it; the nodes live in an arena of pointer-free chunks the collector
 // need not scan, compacted as superseded nodes leave dead bytes in them),
 // and keeps the nodes of staged, not yet flushed states itself
 // (pendingStates), so go-ethereum's trie database only reads what is on

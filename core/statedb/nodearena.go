@@ -10,16 +10,31 @@ import (
 	"github.com/ethereum/go-ethereum/core/types"
 )
 
-// A cached node is an entry in the cache's arena: a header of entryHeader
-// bytes (its position, hash and blob length) followed by its blob; what
-// eviction asks of it (whether it is a leaf, the round a commit last wrote
-// it in) is in its index slot (entryRef). The arena is a list of chunks,
-// each one allocation of arenaChunkSize bytes that holds no pointers, so
-// the collector neither scans the cache nor marks its nodes one by one;
-// the index from positions to entries is a map of integers, which it does
-// not scan either.
+// A cached node is an entry in the cache's arena: a header (its position,
+// its blob's length and, unless it is a leaf, its hash) followed by its
+// blob; what eviction asks of it (whether it is a leaf, the round a commit
+// last wrote it in) is in its index slot (entryRef). The arena is a list of
+// chunks, each one allocation of arenaChunkSize bytes that holds no
+// pointers, so the collector neither scans the cache nor marks its nodes
+// one by one; the index from positions to entries is a map of integers,
+// which it does not scan either.
+//
+// A node whose blob fits in one block of keccak (hashlessMax) is stored
+// without its hash (hashlessHeader): a read checks it by hashing the blob
+// instead (nodeCache.matchesLocked), which costs one permutation, well
+// under a microsecond. Such are nearly all leaves (about 44 stored bytes
+// on a devnet) and the branches with two or three children that most
+// deepest branches of a large trie are; for them the 32 bytes of the hash
+// were a fifth to a quarter of what an entry cost the budget, and without
+// them the budget holds that many more, so the leaf a new account's key
+// splits is read from pebble that much later in a growing chain (issue 17,
+// session 39: at 16 MiB the cache filled near 85k accounts). The full
+// branches near the root, four blocks of keccak each and read on every
+// walk, keep their hash.
 const (
-	entryHeader = 42
+	entryHeader = hdrHash + common.HashLength
+	// hashlessHeader is a leaf's header: its position and length.
+	hashlessHeader = hdrHash
 	// arenaChunkSize is a chunk's size: the largest of the allocator's
 	// size classes, so chunks come from its spans and not as large
 	// objects, whose runs of pages fragment the heap and make the runtime
@@ -33,22 +48,31 @@ const (
 	// indexSlotCost is what an entry's index slot takes: a map[uint64]uint64
 	// slot is 16 bytes and a control byte, at a load between 7/16 and 7/8.
 	indexSlotCost = 32
-	// nodeEntryOverhead is what a cached node costs beside its blob.
-	nodeEntryOverhead = entryHeader + indexSlotCost
+	// nodeEntryOverhead is what a cached node costs beside its blob, and
+	// hashlessEntryOverhead what one stored without its hash costs.
+	nodeEntryOverhead     = entryHeader + indexSlotCost
+	hashlessEntryOverhead = hashlessHeader + indexSlotCost
+	// hashlessMax is the longest blob stored without its hash: keccak-256
+	// absorbs 136 bytes a permutation and pads with at least one.
+	hashlessMax = 135
 	// maxCachedBlob is the largest blob the cache holds (its length is
-	// the low 15 bits of a uint16 in the header, lenElided the top one); a
-	// trie node is at most a few hundred bytes.
-	maxCachedBlob = lenElided - 1
+	// the low 14 bits of a uint16 in the header, lenElided and
+	// lenHashless the top two); a trie node is at most a few hundred
+	// bytes.
+	maxCachedBlob = lenHashless - 1
 	// lenElided marks, in the header's length, an entry stored without
 	// its blob's eoaSuffix.
 	lenElided = 1 << 15
+	// lenHashless marks, in the header's length, an entry whose header
+	// holds no hash (hashlessMax).
+	lenHashless = 1 << 14
 )
 
 // The header's fields, at these offsets.
 const (
 	hdrPos  = 0  // uint64: the position (positionOf), to find the entry's index slot from the chunk
-	hdrHash = 8  // the node's hash
-	hdrLen  = 40 // uint16: the stored blob's length, with lenElided if eoaSuffix was left out
+	hdrLen  = 8  // uint16: the stored blob's length, with lenElided if eoaSuffix was left out and lenHashless if no hash follows
+	hdrHash = 10 // the node's hash, unless lenHashless
 )
 
 // eoaSuffix is how the leaf of every account with no code and no storage
@@ -73,11 +97,19 @@ func storedForm(blob []byte) (stored []byte, elided bool) {
 	return blob, false
 }
 
-// storedLen splits a header's length field into the stored blob's length
-// and whether its eoaSuffix was left out.
-func storedLen(header []byte) (n int, elided bool) {
+// storedLen splits a header's length field into the stored blob's length,
+// whether its eoaSuffix was left out and whether the header holds no hash.
+func storedLen(header []byte) (n int, elided, hashless bool) {
 	v := binary.LittleEndian.Uint16(header[hdrLen:])
-	return int(v &^ lenElided), v&lenElided != 0
+	return int(v &^ (lenElided | lenHashless)), v&lenElided != 0, v&lenHashless != 0
+}
+
+// headerSize is the size of an entry's header, with a hash or without.
+func headerSize(hashless bool) int {
+	if hashless {
+		return hashlessHeader
+	}
+	return entryHeader
 }
 
 // arenaChunk is one allocation of the arena: its entries, one after
@@ -128,25 +160,36 @@ func (r entryRef) withReusedIn(round uint32) entryRef {
 }
 
 // charge is what an entry of blob costs the budget: its stored form
-// (storedForm) and the entry's overhead.
+// (storedForm) and the entry's overhead, with its hash or without
+// (hashlessBlob).
 func charge(blob []byte) int {
 	stored, _ := storedForm(blob)
-	return storedCharge(stored)
+	return storedCharge(stored, hashlessBlob(blob))
 }
 
+// hashlessBlob reports whether blob is stored without its hash: whether
+// hashing it takes one permutation (hashlessMax).
+func hashlessBlob(blob []byte) bool { return len(blob) <= hashlessMax }
+
 // storedCharge is what an entry whose stored form is stored costs the
-// budget.
-func storedCharge(stored []byte) int { return len(stored) + nodeEntryOverhead }
+// budget, stored without its hash (hashless) or with it.
+func storedCharge(stored []byte, hashless bool) int {
+	if hashless {
+		return len(stored) + hashlessEntryOverhead
+	}
+	return len(stored) + nodeEntryOverhead
+}
 
 // entryLocked returns the header and the stored blob of the entry at ref,
-// and whether the blob's eoaSuffix was left out of it. The stored blob's
-// capacity ends with it, so an append to it cannot reach the next entry.
-func (c *nodeCache) entryLocked(ref entryRef) (header, stored []byte, elided bool) {
+// whether the blob's eoaSuffix was left out of it and whether the header
+// holds no hash. The stored blob's capacity ends with it, so an append to
+// it cannot reach the next entry.
+func (c *nodeCache) entryLocked(ref entryRef) (header, stored []byte, elided, hashless bool) {
 	buf := c.chunks[ref.chunk()].buf
 	off := ref.offset()
-	header = buf[off : off+entryHeader : off+entryHeader]
-	n, elided := storedLen(header)
-	return header, buf[off+entryHeader : off+entryHeader+n : off+entryHeader+n], elided
+	n, elided, hashless := storedLen(buf[off:])
+	h := headerSize(hashless)
+	return buf[off : off+h : off+h], buf[off+h : off+h+n : off+h+n], elided, hashless
 }
 
 // blobOf returns the blob whose stored form is stored: stored itself, or a
@@ -159,10 +202,10 @@ func blobOf(stored []byte, elided bool) []byte {
 }
 
 // appendLocked writes an entry, of a blob whose stored form is stored,
-// into the head chunk, starting a new head when it is full, and returns
-// where the entry is.
-func (c *nodeCache) appendLocked(pos uint64, hash common.Hash, stored []byte, elided bool) entryRef {
-	n := entryHeader + len(stored)
+// with its hash or without (hashless), into the head chunk, starting a new
+// head when it is full, and returns where the entry is.
+func (c *nodeCache) appendLocked(pos uint64, hash common.Hash, stored []byte, elided, hashless bool) entryRef {
+	n := headerSize(hashless) + len(stored)
 	head := c.chunks[c.head]
 	if len(head.buf)+n > cap(head.buf) {
 		old := c.head
@@ -174,34 +217,39 @@ func (c *nodeCache) appendLocked(pos uint64, hash common.Hash, stored []byte, el
 	}
 	off := len(head.buf)
 	head.buf = head.buf[:off+n]
-	writeEntry(head.buf[off:off+n], pos, hash, stored, elided)
+	writeEntry(head.buf[off:off+n], pos, hash, stored, elided, hashless)
 	head.live += n
 	return makeRef(c.head, off)
 }
 
 // appendSingleLocked writes an entry, of a blob whose stored form is
-// stored, into a chunk of its own and returns where it is.
-func (c *nodeCache) appendSingleLocked(pos uint64, hash common.Hash, stored []byte, elided bool) entryRef {
-	n := entryHeader + len(stored)
+// stored, with its hash or without (hashless), into a chunk of its own and
+// returns where it is.
+func (c *nodeCache) appendSingleLocked(pos uint64, hash common.Hash, stored []byte, elided, hashless bool) entryRef {
+	n := headerSize(hashless) + len(stored)
 	id := c.newChunkLocked(n, true)
 	ch := c.chunks[id]
 	ch.buf = ch.buf[:n]
-	writeEntry(ch.buf, pos, hash, stored, elided)
+	writeEntry(ch.buf, pos, hash, stored, elided, hashless)
 	ch.live = n
 	return makeRef(id, 0)
 }
 
-// writeEntry writes an entry's header and stored blob into e, which is
-// exactly their size.
-func writeEntry(e []byte, pos uint64, hash common.Hash, stored []byte, elided bool) {
+// writeEntry writes an entry's header, with hash unless hashless, and
+// stored blob into e, which is exactly their size.
+func writeEntry(e []byte, pos uint64, hash common.Hash, stored []byte, elided, hashless bool) {
 	binary.LittleEndian.PutUint64(e[hdrPos:], pos)
-	copy(e[hdrHash:], hash[:])
 	n := uint16(len(stored))
 	if elided {
 		n |= lenElided
 	}
+	if hashless {
+		n |= lenHashless
+	} else {
+		copy(e[hdrHash:], hash[:])
+	}
 	binary.LittleEndian.PutUint16(e[hdrLen:], n)
-	copy(e[entryHeader:], stored)
+	copy(e[headerSize(hashless):], stored)
 }
 
 // newChunkLocked adds an empty chunk of capacity size, single or not,
@@ -227,9 +275,9 @@ func (c *nodeCache) freeChunkLocked(id uint32) {
 // dropLocked takes the entry at ref, the one at pos, out of the index; its
 // bytes stay in its chunk, dead, until the chunk is compacted.
 func (c *nodeCache) dropLocked(pos uint64, ref entryRef) {
-	_, stored, _ := c.entryLocked(ref)
-	n := entryHeader + len(stored)
-	c.size -= storedCharge(stored)
+	header, stored, _, hashless := c.entryLocked(ref)
+	n := len(header) + len(stored)
+	c.size -= storedCharge(stored, hashless)
 	delete(c.index, pos)
 	id := ref.chunk()
 	if ch := c.chunks[id]; ch.single {
@@ -288,12 +336,15 @@ func (c *nodeCache) compactLocked() {
 		for off := 0; off < len(ch.buf); {
 			e := ch.buf[off:]
 			pos := binary.LittleEndian.Uint64(e[hdrPos:])
-			stored, elided := storedLen(e)
-			n := entryHeader + stored
+			stored, elided, hashless := storedLen(e)
+			h := headerSize(hashless)
+			n := h + stored
 			if ref, ok := c.index[pos]; ok && ref.where() == makeRef(id, off) {
 				var hash common.Hash
-				copy(hash[:], e[hdrHash:])
-				c.index[pos] = c.appendLocked(pos, hash, e[entryHeader:n], elided) | ref&^refWhere
+				if !hashless {
+					copy(hash[:], e[hdrHash:])
+				}
+				c.index[pos] = c.appendLocked(pos, hash, e[h:n], elided, hashless) | ref&^refWhere
 				ch.live -= n
 			}
 			off += n

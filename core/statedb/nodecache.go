@@ -6,16 +6,18 @@ import (
 	"sync"
 
 	"github.com/ethereum/go-ethereum/common"
+	"github.com/ethereum/go-ethereum/crypto"
 	"github.com/ethereum/go-ethereum/rlp"
 	"github.com/ethereum/go-ethereum/trie/trienode"
 )
 
 // nodeCache holds the trie nodes of the newest states by their position
-// (the trie's owner and the node's path), each with its hash, within a byte
-// budget. A read asks for a node by position and hash and is answered only
-// when the cached node at that position has that hash, so a node of another
-// state at the same position is never returned: the cache needs no
-// invalidation to be correct, only to stay useful.
+// (the trie's owner and the node's path), within a byte budget. A read asks
+// for a node by position and hash and is answered only when the cached
+// node at that position has that hash (stored with it, or for a short node
+// computed from its blob: hashlessMax), so a node of another state at the
+// same position is never returned: the cache needs no invalidation to be
+// correct, only to stay useful.
 //
 // It replaces go-ethereum's hash-keyed clean cache (issue 17). That cache is
 // a ring buffer that every flushed node enters, so in an archive chain the
@@ -36,9 +38,11 @@ import (
 //
 // It is safe for concurrent use.
 type nodeCache struct {
-	mu    sync.Mutex
-	seed  maphash.Seed
-	index map[uint64]entryRef // by the hash of the node's position (positionOf)
+	mu   sync.Mutex
+	seed maphash.Seed
+	// hasher checks the nodes stored without their hash (matchesLocked).
+	hasher crypto.KeccakState
+	index  map[uint64]entryRef // by the hash of the node's position (positionOf)
 	// chunks are the arena's chunks by their number (nil: a number free
 	// for a new chunk); head is the one entries are appended to.
 	chunks  []*arenaChunk
@@ -66,7 +70,7 @@ type nodeCache struct {
 
 // newNodeCache returns an empty cache of budget bytes.
 func newNodeCache(budget int) *nodeCache {
-	c := &nodeCache{seed: maphash.MakeSeed(), index: make(map[uint64]entryRef), budget: budget, round: 1}
+	c := &nodeCache{seed: maphash.MakeSeed(), hasher: crypto.NewKeccakState(), index: make(map[uint64]entryRef), budget: budget, round: 1}
 	c.chunks = []*arenaChunk{{buf: make([]byte, 0, arenaChunkSize)}}
 	return c
 }
@@ -98,11 +102,28 @@ func (c *nodeCache) lookupLocked(pos uint64, hash common.Hash) (stored []byte, e
 	if !ok {
 		return nil, false, false
 	}
-	header, stored, elided := c.entryLocked(ref)
-	if !bytes.Equal(header[hdrHash:hdrHash+common.HashLength], hash[:]) {
+	header, stored, elided, hashless := c.entryLocked(ref)
+	if !c.matchesLocked(header, stored, elided, hashless, hash) {
 		return nil, false, false
 	}
 	return stored, elided, true
+}
+
+// matchesLocked reports whether the entry of header and stored (without
+// its eoaSuffix if elided) is the node with hash: by the hash in its
+// header, or for a node stored without one (hashless) by hashing its blob.
+func (c *nodeCache) matchesLocked(header, stored []byte, elided, hashless bool, hash common.Hash) bool {
+	if !hashless {
+		return bytes.Equal(header[hdrHash:hdrHash+common.HashLength], hash[:])
+	}
+	var got common.Hash
+	c.hasher.Reset()
+	c.hasher.Write(stored)
+	if elided {
+		c.hasher.Write(eoaSuffix)
+	}
+	c.hasher.Read(got[:])
+	return got == hash
 }
 
 // get returns the blob of the node at path in owner's trie if the cached node
@@ -176,18 +197,19 @@ func (c *nodeCache) setLocked(pos uint64, shallow bool, hash common.Hash, blob [
 		return
 	}
 	stored, elided := storedForm(blob)
+	hashless := hashlessBlob(blob)
 	var ref entryRef
 	if shallow {
-		ref = c.appendSingleLocked(pos, hash, stored, elided)
+		ref = c.appendSingleLocked(pos, hash, stored, elided, hashless)
 	} else {
-		ref = c.appendLocked(pos, hash, stored, elided)
+		ref = c.appendLocked(pos, hash, stored, elided, hashless)
 	}
 	ref = ref.withLeaf(leaf)
 	if reused {
 		ref = ref.withReusedIn(c.round)
 	}
 	c.index[pos] = ref
-	c.size += storedCharge(stored)
+	c.size += storedCharge(stored, hashless)
 	c.compactLocked()
 }
 

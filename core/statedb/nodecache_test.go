@@ -18,7 +18,7 @@ import (
 func TestNodeCacheAnswersOnlyTheHashAsked(t *testing.T) {
 	c := newNodeCache(1 << 20)
 	owner := common.HexToHash("0xaa")
-	h1, h2 := common.HexToHash("0x01"), common.HexToHash("0x02")
+	h1, h2 := crypto.Keccak256Hash([]byte("one")), crypto.Keccak256Hash([]byte("two"))
 	c.put(owner, []byte{1, 2}, h1, []byte("one"))
 	if blob, ok := c.get(owner, []byte{1, 2}, h1); !ok || string(blob) != "one" {
 		t.Fatalf("get of the cached hash = %q %v", blob, ok)
@@ -52,15 +52,67 @@ func TestNodeCacheAnswersOnlyTheHashAsked(t *testing.T) {
 	}
 }
 
+// TestNodeCacheChecksALeafByItsBlob: a leaf is stored without its hash, so
+// a read of it is checked by hashing the blob: a read of the hash of
+// another version of the account, or a claimed hash that is not the
+// blob's, is not answered, even at the leaf's position, while a read of
+// the blob's hash is, after compaction too; and a leaf costs less than a
+// node of the same length that keeps its hash.
+func TestNodeCacheChecksALeafByItsBlob(t *testing.T) {
+	c := newNodeCache(1 << 20)
+	leaf, older := testLeaf(t, 1, "new"), testLeaf(t, 1, "old")
+	path := []byte{5, 6, 7, 8}
+	c.put(common.Hash{}, path, crypto.Keccak256Hash(leaf), leaf)
+	if blob, ok := c.get(common.Hash{}, path, crypto.Keccak256Hash(leaf)); !ok || !bytes.Equal(blob, leaf) {
+		t.Fatalf("read of the leaf's hash = %x %v, want %x", blob, ok, leaf)
+	}
+	if _, ok := c.get(common.Hash{}, path, crypto.Keccak256Hash(older)); ok {
+		t.Fatal("a read of the older version's hash was answered by the newer leaf")
+	}
+	if _, ok := c.get(common.Hash{}, path, common.HexToHash("0x01")); ok {
+		t.Fatal("a read of a hash that is not the blob's was answered")
+	}
+	if c.holds(common.Hash{}, path, crypto.Keccak256Hash(older)) {
+		t.Fatal("holds reported the older version")
+	}
+	c.forget(common.Hash{}, path, crypto.Keccak256Hash(older))
+	if !c.holds(common.Hash{}, path, crypto.Keccak256Hash(leaf)) {
+		t.Fatal("forgetting the older version dropped the leaf")
+	}
+	// A leaf put as one of a commit's nodes is stored without its hash too,
+	// and a leaf put over a node that kept its hash reads back.
+	branch := testBranch(t, 3)
+	c.put(common.Hash{}, []byte{5, 6, 7, 9}, crypto.Keccak256Hash(branch), branch)
+	set := trienode.NewNodeSet(common.Hash{})
+	set.AddNode([]byte{5, 6, 7, 9}, trienode.NewNodeWithPrev(crypto.Keccak256Hash(older), older, nil))
+	merged := trienode.NewMergedNodeSet()
+	if err := merged.Merge(set); err != nil {
+		t.Fatal(err)
+	}
+	c.commit(merged)
+	if blob, ok := c.get(common.Hash{}, []byte{5, 6, 7, 9}, crypto.Keccak256Hash(older)); !ok || !bytes.Equal(blob, older) {
+		t.Fatalf("leaf committed over a branch = %x %v, want %x", blob, ok, older)
+	}
+	if _, ok := c.get(common.Hash{}, []byte{5, 6, 7, 9}, crypto.Keccak256Hash(branch)); ok {
+		t.Fatal("the branch the leaf replaced is still answered")
+	}
+	if _, _, entries, size := c.stats(); entries != 2 || size != 2*charge(leaf) {
+		t.Fatalf("two leaves: %d entries, %d bytes charged, want 2 and %d", entries, size, 2*charge(leaf))
+	}
+	if got, want := charge(leaf), len(leaf)+nodeEntryOverhead-common.HashLength; got != want {
+		t.Fatalf("leaf of %d bytes charged %d, want %d (no hash)", len(leaf), got, want)
+	}
+}
+
 // TestNodeCacheCommitReplacesAndDeletes: a commit's nodes take their
 // positions and its deleted nodes leave the cache.
 func TestNodeCacheCommitReplacesAndDeletes(t *testing.T) {
 	c := newNodeCache(1 << 20)
 	owner := common.HexToHash("0xbb")
-	c.put(common.Hash{}, []byte{3}, common.HexToHash("0x03"), []byte("old"))
-	c.put(owner, []byte{4}, common.HexToHash("0x04"), []byte("gone"))
+	c.put(common.Hash{}, []byte{3}, crypto.Keccak256Hash([]byte("old")), []byte("old"))
+	c.put(owner, []byte{4}, crypto.Keccak256Hash([]byte("gone")), []byte("gone"))
 	set := trienode.NewNodeSet(common.Hash{})
-	set.AddNode([]byte{3}, trienode.NewNodeWithPrev(common.HexToHash("0x33"), []byte("new"), nil))
+	set.AddNode([]byte{3}, trienode.NewNodeWithPrev(crypto.Keccak256Hash([]byte("new")), []byte("new"), nil))
 	storage := trienode.NewNodeSet(owner)
 	storage.AddNode([]byte{4}, trienode.NewDeletedWithPrev(nil))
 	merged := trienode.NewMergedNodeSet()
@@ -71,7 +123,7 @@ func TestNodeCacheCommitReplacesAndDeletes(t *testing.T) {
 		t.Fatal(err)
 	}
 	c.commit(merged)
-	if blob, ok := c.get(common.Hash{}, []byte{3}, common.HexToHash("0x33")); !ok || string(blob) != "new" {
+	if blob, ok := c.get(common.Hash{}, []byte{3}, crypto.Keccak256Hash([]byte("new"))); !ok || string(blob) != "new" {
 		t.Fatalf("committed node = %q %v", blob, ok)
 	}
 	if _, _, entries, _ := c.stats(); entries != 1 {
@@ -138,7 +190,7 @@ func TestNodeCacheCommitLeavesOutNewLeaves(t *testing.T) {
 	older := leaf([]byte{0x20, 0x12}, "older version")
 	filler := make([]byte, 32)
 	full := newNodeCache(charge(older) + 8*charge(filler))
-	full.put(common.Hash{}, []byte{1}, common.HexToHash("0x01"), older)
+	full.put(common.Hash{}, []byte{1}, crypto.Keccak256Hash(older), older)
 	for i := range 8 {
 		path := []byte{9, byte(i)}
 		full.put(common.Hash{}, path, crypto.Keccak256Hash(path), filler)
@@ -296,8 +348,9 @@ func TestNodeCacheStaysWithinItsBudget(t *testing.T) {
 	c := newNodeCache(budget)
 	for i := range 10_000 {
 		path := []byte(fmt.Sprintf("%d", i))
-		hash := crypto.Keccak256Hash(path)
-		c.put(common.Hash{}, path, hash, make([]byte, 100))
+		blob := append(make([]byte, 100-len(path)), path...)
+		hash := crypto.Keccak256Hash(blob)
+		c.put(common.Hash{}, path, hash, blob)
 		if _, _, _, size := c.stats(); size > budget {
 			t.Fatalf("after %d puts: %d bytes charged, budget %d", i+1, size, budget)
 		}
