@@ -10,10 +10,12 @@ import (
 	"github.com/ethereum/go-ethereum/core/types"
 )
 
-// A cached node is an entry in the cache's arena: a header (its position,
-// its blob's length and, unless it is a leaf, its hash) followed by its
-// blob; what eviction asks of it (whether it is a leaf, the round a commit
-// last wrote it in) is in its index slot (entryRef). The arena is a list of
+// A cached node is an entry in the cache's arena: a header (its blob's
+// length and, unless the blob is short, its hash) followed by its blob;
+// what eviction asks of it (whether it is a leaf, the round a commit last
+// wrote it in) is in its index slot (entryRef), and compaction finds an
+// entry's slot by walking the index, so the entry does not hold its
+// position. The arena is a list of
 // chunks, each one allocation of arenaChunkSize bytes that holds no
 // pointers, so the collector neither scans the cache nor marks its nodes
 // one by one; the index from positions to entries is a map of integers,
@@ -28,7 +30,9 @@ import (
 // were a fifth to a quarter of what an entry cost the budget, and without
 // them the budget holds that many more, so the leaf a new account's key
 // splits is read from pebble that much later in a growing chain (issue 17,
-// session 39: at 16 MiB the cache filled near 85k accounts). The full
+// session 39: at 16 MiB the cache filled near 85k accounts; with its
+// position also left out of the header, an empty account's leaf costs
+// 78 bytes instead of 118). The full
 // branches near the root, four blocks of keccak each and read on every
 // walk, keep their hash.
 const (
@@ -70,9 +74,8 @@ const (
 
 // The header's fields, at these offsets.
 const (
-	hdrPos  = 0  // uint64: the position (positionOf), to find the entry's index slot from the chunk
-	hdrLen  = 8  // uint16: the stored blob's length, with lenElided if eoaSuffix was left out and lenHashless if no hash follows
-	hdrHash = 10 // the node's hash, unless lenHashless
+	hdrLen  = 0 // uint16: the stored blob's length, with lenElided if eoaSuffix was left out and lenHashless if no hash follows
+	hdrHash = 2 // the node's hash, unless lenHashless
 )
 
 // eoaSuffix is how the leaf of every account with no code and no storage
@@ -204,7 +207,7 @@ func blobOf(stored []byte, elided bool) []byte {
 // appendLocked writes an entry, of a blob whose stored form is stored,
 // with its hash or without (hashless), into the head chunk, starting a new
 // head when it is full, and returns where the entry is.
-func (c *nodeCache) appendLocked(pos uint64, hash common.Hash, stored []byte, elided, hashless bool) entryRef {
+func (c *nodeCache) appendLocked(hash common.Hash, stored []byte, elided, hashless bool) entryRef {
 	n := headerSize(hashless) + len(stored)
 	head := c.chunks[c.head]
 	if len(head.buf)+n > cap(head.buf) {
@@ -217,7 +220,7 @@ func (c *nodeCache) appendLocked(pos uint64, hash common.Hash, stored []byte, el
 	}
 	off := len(head.buf)
 	head.buf = head.buf[:off+n]
-	writeEntry(head.buf[off:off+n], pos, hash, stored, elided, hashless)
+	writeEntry(head.buf[off:off+n], hash, stored, elided, hashless)
 	head.live += n
 	return makeRef(c.head, off)
 }
@@ -225,20 +228,19 @@ func (c *nodeCache) appendLocked(pos uint64, hash common.Hash, stored []byte, el
 // appendSingleLocked writes an entry, of a blob whose stored form is
 // stored, with its hash or without (hashless), into a chunk of its own and
 // returns where it is.
-func (c *nodeCache) appendSingleLocked(pos uint64, hash common.Hash, stored []byte, elided, hashless bool) entryRef {
+func (c *nodeCache) appendSingleLocked(hash common.Hash, stored []byte, elided, hashless bool) entryRef {
 	n := headerSize(hashless) + len(stored)
 	id := c.newChunkLocked(n, true)
 	ch := c.chunks[id]
 	ch.buf = ch.buf[:n]
-	writeEntry(ch.buf, pos, hash, stored, elided, hashless)
+	writeEntry(ch.buf, hash, stored, elided, hashless)
 	ch.live = n
 	return makeRef(id, 0)
 }
 
 // writeEntry writes an entry's header, with hash unless hashless, and
 // stored blob into e, which is exactly their size.
-func writeEntry(e []byte, pos uint64, hash common.Hash, stored []byte, elided, hashless bool) {
-	binary.LittleEndian.PutUint64(e[hdrPos:], pos)
+func writeEntry(e []byte, hash common.Hash, stored []byte, elided, hashless bool) {
 	n := uint16(len(stored))
 	if elided {
 		n |= lenElided
@@ -302,10 +304,14 @@ func (c *nodeCache) compactableLocked(id uint32) bool {
 
 // compactLocked, once the dead bytes exceed a quarter of the budget, moves
 // the live entries of the chunks that are least live to the head and lets
-// those chunks go, until the dead bytes are under an eighth of the budget.
-// Each chunk given up is at most half live, so moving its entries costs at
-// most what it frees. The chunks given up stay allocated while the blobs
-// read from them are held.
+// those chunks go, enough of them for the dead bytes to fall under an
+// eighth of the budget. Each chunk given up is at most half live, so
+// moving its entries costs at most what it frees. The entries are found
+// by one walk of the index (an entry does not hold its position, so
+// that a leaf costs the budget 8 bytes less); a compaction runs every
+// few blocks of a loaded chain, and the walk of the index of a full 16
+// MiB cache takes about a millisecond. The chunks given up stay allocated
+// while the blobs read from them are held.
 //
 // It looks at the chunks only when one is compactable (c.compactable):
 // dead bytes spread over chunks that are each more than half live can
@@ -327,29 +333,31 @@ func (c *nodeCache) compactLocked() {
 	slices.SortFunc(victims, func(a, b uint32) int {
 		return cmp.Compare(c.chunks[a].live*len(c.chunks[b].buf), c.chunks[b].live*len(c.chunks[a].buf))
 	})
+	given := make(map[uint32]bool)
+	dead := c.dead
 	for _, id := range victims {
-		if c.dead <= c.budget/8 {
-			return
+		if dead <= c.budget/8 {
+			break
 		}
 		ch := c.chunks[id]
-		wasDead := len(ch.buf) - ch.live
-		for off := 0; off < len(ch.buf); {
-			e := ch.buf[off:]
-			pos := binary.LittleEndian.Uint64(e[hdrPos:])
-			stored, elided, hashless := storedLen(e)
-			h := headerSize(hashless)
-			n := h + stored
-			if ref, ok := c.index[pos]; ok && ref.where() == makeRef(id, off) {
-				var hash common.Hash
-				if !hashless {
-					copy(hash[:], e[hdrHash:])
-				}
-				c.index[pos] = c.appendLocked(pos, hash, e[h:n], elided, hashless) | ref&^refWhere
-				ch.live -= n
-			}
-			off += n
+		given[id] = true
+		dead -= len(ch.buf) - ch.live
+	}
+	// Only the values of keys already in the index are set while it is
+	// walked, which Go's maps allow.
+	for pos, ref := range c.index {
+		if !given[ref.chunk()] {
+			continue
 		}
-		c.dead -= wasDead
+		header, stored, elided, hashless := c.entryLocked(ref)
+		var hash common.Hash
+		if !hashless {
+			copy(hash[:], header[hdrHash:])
+		}
+		c.index[pos] = c.appendLocked(hash, stored, elided, hashless) | ref&^refWhere
+	}
+	for id := range given {
+		c.dead -= len(c.chunks[id].buf) - c.chunks[id].live
 		c.freeChunkLocked(id)
 		c.compactable--
 	}

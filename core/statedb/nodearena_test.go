@@ -315,7 +315,16 @@ func TestNodeCacheCountsCompactableChunks(t *testing.T) {
 		if got != want {
 			t.Fatalf("step %d: %d chunks counted compactable, %d are", step, got, want)
 		}
+		if step%500 == 0 {
+			checkArena(t, c)
+			for i, h := range current {
+				if blob, ok := c.get(common.Hash{}, path(i), h); ok && crypto.Keccak256Hash(blob) != h {
+					t.Fatalf("step %d: node %d read as a blob of hash %x, want %x", step, i, crypto.Keccak256Hash(blob), h)
+				}
+			}
+		}
 	}
+	checkArena(t, c)
 	if c.compactionCount() == 0 {
 		t.Fatal("no compaction in 20,000 writes: the test did not exercise it")
 	}
@@ -418,4 +427,39 @@ func TestNodeCacheStoresAnEmptyAccountsLeafShorter(t *testing.T) {
 		t.Fatal("no compaction ran")
 	}
 	check("after compaction", kept)
+}
+
+// checkArena checks the arena's accounting against its index: each
+// shared chunk's live bytes are the entries the index holds in it, the
+// dead bytes are the rest of those chunks' bytes, each single chunk holds
+// one indexed entry, and the bytes charged are the indexed entries'.
+func checkArena(t *testing.T, c *nodeCache) {
+	t.Helper()
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	live := make(map[uint32]int)
+	charged := 0
+	for _, ref := range c.index {
+		header, stored, _, hashless := c.entryLocked(ref)
+		live[ref.chunk()] += len(header) + len(stored)
+		charged += storedCharge(stored, hashless)
+	}
+	dead := 0
+	for id, ch := range c.chunks {
+		if ch == nil {
+			if live[uint32(id)] != 0 {
+				t.Fatalf("freed chunk %d holds indexed entries", id)
+			}
+			continue
+		}
+		if ch.live != live[uint32(id)] {
+			t.Fatalf("chunk %d (single %v) counts %d live bytes, its indexed entries take %d", id, ch.single, ch.live, live[uint32(id)])
+		}
+		if !ch.single {
+			dead += len(ch.buf) - ch.live
+		}
+	}
+	if dead != c.dead || charged != c.size {
+		t.Fatalf("the cache counts %d dead and %d charged bytes; its chunks hold %d dead, its index charges %d", c.dead, c.size, dead, charged)
+	}
 }

@@ -200,9 +200,9 @@ func (c *nodeCache) setLocked(pos uint64, shallow bool, hash common.Hash, blob [
 	hashless := hashlessBlob(blob)
 	var ref entryRef
 	if shallow {
-		ref = c.appendSingleLocked(pos, hash, stored, elided, hashless)
+		ref = c.appendSingleLocked(hash, stored, elided, hashless)
 	} else {
-		ref = c.appendLocked(pos, hash, stored, elided, hashless)
+		ref = c.appendLocked(hash, stored, elided, hashless)
 	}
 	ref = ref.withLeaf(leaf)
 	if reused {
