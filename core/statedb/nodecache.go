@@ -66,6 +66,10 @@ type nodeCache struct {
 	// round counts the evictions (makeRoomLocked runs that dropped
 	// entries), from 1: a leaf reused in the current round is kept.
 	round uint32
+
+	// committing is commit's list of the nodes it writes, kept for the
+	// next commit's (emptied of them).
+	committing []committedNode
 }
 
 // newNodeCache returns an empty cache of budget bytes.
@@ -190,8 +194,15 @@ func (c *nodeCache) putIfRoom(owner common.Hash, path []byte, hash common.Hash, 
 // eviction round or not; an empty blob, or one too large to cache, deletes
 // it.
 func (c *nodeCache) setLocked(pos uint64, shallow bool, hash common.Hash, blob []byte, leaf, reused bool) {
-	if ref, ok := c.index[pos]; ok {
-		c.dropLocked(pos, ref)
+	old, had := c.index[pos]
+	c.replaceLocked(pos, old, had, shallow, hash, blob, leaf, reused)
+}
+
+// replaceLocked is setLocked for a caller that has looked pos up in the
+// index: old is the entry there if had.
+func (c *nodeCache) replaceLocked(pos uint64, old entryRef, had, shallow bool, hash common.Hash, blob []byte, leaf, reused bool) {
+	if had {
+		c.dropLocked(pos, old)
 	}
 	if len(blob) == 0 || len(blob) > maxCachedBlob {
 		return
@@ -295,18 +306,31 @@ func (c *nodeCache) commit(nodes *trienode.MergedNodeSet) {
 	var buf nodeKeyBuf
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	// Each node's position and kind are worked out once, in the first
+	// pass, for both (a block's commit writes thousands of nodes).
+	nodesOf := c.committing[:0]
+	defer func() {
+		clear(nodesOf) // the node sets are not kept alive by the cache
+		c.committing = nodesOf[:0]
+	}()
 	need, leaves := 0, 0
 	for owner, set := range nodes.Sets {
 		for path, n := range set.Nodes {
+			e := committedNode{
+				pos:     c.positionOf(nodeKey(&buf, owner, []byte(path))),
+				node:    n,
+				shallow: len(path) <= shallowDepth,
+				leaf:    len(n.Blob) > 0 && isLeaf(n.Blob),
+			}
+			nodesOf = append(nodesOf, e)
 			switch {
 			case len(n.Blob) == 0:
-			case isLeaf(n.Blob):
+			case e.leaf:
 				leaves += charge(n.Blob)
 				// A leaf written over a cached one is an account in use:
 				// the room made below keeps it.
-				pos := c.positionOf(nodeKey(&buf, owner, []byte(path)))
-				if ref, ok := c.index[pos]; ok {
-					c.index[pos] = ref.withReusedIn(c.round)
+				if ref, ok := c.index[e.pos]; ok {
+					c.index[e.pos] = ref.withReusedIn(c.round)
 				}
 			default:
 				need += charge(n.Blob)
@@ -315,19 +339,25 @@ func (c *nodeCache) commit(nodes *trienode.MergedNodeSet) {
 	}
 	newLeaves := c.size+need+leaves <= c.budget
 	c.makeRoomLocked(min(need, c.budget))
-	for owner, set := range nodes.Sets {
-		for path, n := range set.Nodes {
-			pos := c.positionOf(nodeKey(&buf, owner, []byte(path)))
-			_, cached := c.index[pos]
-			leaf := len(n.Blob) > 0 && isLeaf(n.Blob)
-			if leaf && !cached && !newLeaves {
-				continue
-			}
-			c.setLocked(pos, len(path) <= shallowDepth, n.Hash, n.Blob, leaf, leaf && cached)
+	for _, e := range nodesOf {
+		old, cached := c.index[e.pos]
+		if e.leaf && !cached && !newLeaves {
+			continue
 		}
+		c.replaceLocked(e.pos, old, cached, e.shallow, e.node.Hash, e.node.Blob, e.leaf, e.leaf && cached)
 	}
 	// A commit larger than the budget: drop some of its own nodes.
 	c.makeRoomLocked(0)
+}
+
+// committedNode is a node of a commit as commit works with it: its
+// position, whether it is kept in a chunk of its own (shallowDepth) and
+// whether it is a leaf.
+type committedNode struct {
+	pos     uint64
+	node    *trienode.Node
+	shallow bool
+	leaf    bool
 }
 
 // isLeaf reports whether blob is a trie leaf: a node of two items whose
@@ -339,13 +369,13 @@ func isLeaf(blob []byte) bool {
 		return false
 	}
 	key, rest, err := rlp.SplitString(content)
-	if err != nil || len(key) == 0 {
+	if err != nil || len(key) == 0 || key[0]&hexPrefixLeaf == 0 {
 		return false
 	}
-	if n, err := rlp.CountValues(rest); err != nil || n != 1 {
-		return false
-	}
-	return key[0]&hexPrefixLeaf != 0
+	// Exactly one item after the key: a branch's second item is followed
+	// by fifteen more.
+	_, _, after, err := rlp.Split(rest)
+	return err == nil && len(after) == 0
 }
 
 // hexPrefixLeaf is the flag of a hex-prefix encoded key's first nibble that

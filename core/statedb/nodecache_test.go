@@ -486,3 +486,42 @@ func TestNodeCacheKeepsALeafReadInTheLastRounds(t *testing.T) {
 		t.Fatal("the leaf read long ago was kept")
 	}
 }
+
+// TestIsLeafTellsTrieNodesApart: a leaf is a two-item list whose key has
+// the leaf flag; an extension's key has not, a branch has seventeen items
+// (even when its first child's hash begins with a byte that has the flag),
+// and a list of one item or three, an empty key or bytes that are not RLP
+// are not leaves.
+func TestIsLeafTellsTrieNodesApart(t *testing.T) {
+	enc := func(items ...[]byte) []byte {
+		t.Helper()
+		blob, err := rlp.EncodeToBytes(items)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return blob
+	}
+	child := append([]byte{0x2f}, bytes.Repeat([]byte{7}, 31)...) // a hash whose first byte has the leaf flag
+	branch := make([][]byte, 17)
+	branch[0], branch[5] = child, child
+	for _, tc := range []struct {
+		name string
+		blob []byte
+		want bool
+	}{
+		{"leaf, even key", enc([]byte{0x20, 1, 2}, []byte("account")), true},
+		{"leaf, odd key", enc([]byte{0x3a, 1, 2}, []byte("account")), true},
+		{"extension", enc([]byte{0x00, 1, 2}, child), false},
+		{"extension, odd key", enc([]byte{0x1a, 1}, child), false},
+		{"branch", enc(branch...), false},
+		{"one item", enc([]byte{0x20, 1}), false},
+		{"three items", enc([]byte{0x20, 1}, []byte("a"), []byte("b")), false},
+		{"empty key", enc([]byte{}, []byte("account")), false},
+		{"not RLP", []byte{0xf8, 0xff, 1}, false},
+		{"empty", nil, false},
+	} {
+		if got := isLeaf(tc.blob); got != tc.want {
+			t.Errorf("%s (%x): isLeaf = %v, want %v", tc.name, tc.blob, got, tc.want)
+		}
+	}
+}
