@@ -89,6 +89,43 @@ func TestStealMeterCountsWhatWasAskedFor(t *testing.T) {
 // transition's runs, the peak's step and the plateau's, in the L1 table
 // and in the steps table's column; without an idle reading there is no
 // such row and the column reads "–".
+// TestSpeedShiftWarnsOnlyPastItsBound: a plateau on cores 15 % or more
+// slower or faster than the peak's is warned of (reading low or high);
+// within that, or with a step not gauged, it is not.
+func TestSpeedShiftWarnsOnlyPastItsBound(t *testing.T) {
+	const idle = 2 * time.Millisecond
+	at := func(speed float64) time.Duration { return time.Duration(float64(idle) / speed) }
+	for _, tc := range []struct {
+		peak, plateau float64
+		want          string // "" for no warning
+	}{
+		{1.46, 0.93, "at 0.64 of the peak's step's speed (36 % slower): goal 2's ratio is the shared host's as much as the chain's, and reads low;"},
+		{1.00, 0.86, ""}, // 14 % slower: within the bound
+		{1.00, 0.84, "at 0.84 of the peak's step's speed (16 % slower)"},
+		{1.13, 1.34, "at 1.19 of the peak's step's speed (19 % faster): goal 2's ratio is the shared host's as much as the chain's, and reads high;"},
+		{1.10, 1.10, ""},
+		{0, 1.10, ""},
+	} {
+		r := &Report{GaugeIdle: idle, PlateauRatio: 0.8, Plateau: loadgen.Result{Sent: 1}}
+		if tc.peak > 0 {
+			r.PeakGauge = at(tc.peak)
+		}
+		r.Plateau.Gauge = at(tc.plateau)
+		got := r.SpeedShiftWarning()
+		var buf bytes.Buffer
+		r.Markdown(&buf)
+		if tc.want == "" {
+			if got != "" || strings.Contains(buf.String(), "⚠ the cores ran the plateau's step") {
+				t.Errorf("speeds %.2f / %.2f: warned %q", tc.peak, tc.plateau, got)
+			}
+			continue
+		}
+		if !strings.Contains(got, tc.want) || !strings.Contains(buf.String(), "| "+got+" | | |") {
+			t.Errorf("speeds %.2f / %.2f: warning %q, want it to hold %q and be a row of:\n%s", tc.peak, tc.plateau, got, tc.want, buf.String())
+		}
+	}
+}
+
 func TestSpeedRowsCompareTheGaugeWithTheIdleMachine(t *testing.T) {
 	ms := time.Millisecond
 	r := &Report{Validators: 4, Machine: loadgen.Machine{Cores: 2}, GaugeIdle: 3 * ms, TxCostGauge: 3300 * time.Microsecond, PeakGauge: 4 * ms,
@@ -121,9 +158,17 @@ func TestSpeedRowsCompareTheGaugeWithTheIdleMachine(t *testing.T) {
 	if !strings.Contains(buf.String(), "| "+SpeedAdjustedRow+" | 93 % (speeds 0.90 at the peak, 1.16 at the plateau) | |") {
 		t.Errorf("table lacks the speed-adjusted plateau:\n%s", buf.String())
 	}
+	// The plateau on cores 1.29 times as fast as the peak's: warned of, as
+	// reading high.
+	if !strings.Contains(buf.String(), "| ⚠ the cores ran the plateau's step at 1.29 of the peak's step's speed (29 % faster): goal 2's ratio is the shared host's as much as the chain's, and reads high;") {
+		t.Errorf("table lacks the warning of a faster plateau:\n%s", buf.String())
+	}
 	g2.Plateau.Gauge = 0
 	if g2.SpeedAdjustedPlateau() != 0 {
 		t.Error("an ungauged plateau is adjusted")
+	}
+	if g2.SpeedShiftWarning() != "" {
+		t.Error("an ungauged plateau is warned of")
 	}
 	r.GaugeIdle = 0
 	buf.Reset()

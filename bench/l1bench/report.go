@@ -79,6 +79,9 @@ func (r *Report) Markdown(w io.Writer) {
 	if adj := r.SpeedAdjustedPlateau(); adj > 0 {
 		fmt.Fprintf(w, "| %s | %.0f %% (speeds %.2f at the peak, %.2f at the plateau) | |\n", SpeedAdjustedRow, 100*adj, r.Speed(r.PeakGauge), r.Speed(r.Plateau.Gauge))
 	}
+	if warn := r.SpeedShiftWarning(); warn != "" {
+		fmt.Fprintf(w, "| %s | | |\n", warn)
+	}
 	if r.SearchPlateau.Sent > 0 {
 		fmt.Fprintf(w, "| plateau on the search's own chain: offered 2× the peak right after the search, %d transfers old (the goal's measure until session 35) | %.0f tx/s = %.0f %% of the peak; blocks every %.2f s | |\n",
 			r.SearchAge(), r.SearchPlateau.FinalizedTPS, 100*r.SearchPlateauRatio, r.SearchPlateau.BlockInterval.Seconds())

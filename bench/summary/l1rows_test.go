@@ -61,6 +61,10 @@ func TestL1SaturationRows(t *testing.T) {
 	if len(rs) != 27 {
 		t.Errorf("%d rows, want 27", len(rs))
 	}
+	// The plateau's cores at two thirds of the peak's speed: warned of.
+	if row := find(t, rs, "L1 plateau over the peak on cores of one speed"); !strings.Contains(row.Figure, "; ⚠ the cores ran the plateau's step at 0.67 of the peak's step's speed (33 % slower)") {
+		t.Errorf("row %q lacks the warning of a slower plateau", row.Figure)
+	}
 }
 
 // TestL1PlateauNotJudgedWhenTheSearchStillGained: a search that ran out

@@ -112,7 +112,11 @@ func (rs *rows) l1Saturation(r *l1bench.Report) {
 			fmt.Sprintf("≥ %.0f %% of the peak", 100*l1bench.PlateauGoal), met)
 	}
 	if adj := r.SpeedAdjustedPlateau(); adj > 0 {
-		rs.add("L1 "+l1bench.SpeedAdjustedRow, fmt.Sprintf("%.0f %%", 100*adj), "", nil)
+		figure := "L1 " + l1bench.SpeedAdjustedRow
+		if warn := r.SpeedShiftWarning(); warn != "" {
+			figure += "; " + warn
+		}
+		rs.add(figure, fmt.Sprintf("%.0f %%", 100*adj), "", nil)
 	}
 	if r.SearchPlateau.Sent > 0 {
 		rs.add(fmt.Sprintf("L1 plateau on the search's own chain (2× the peak offered right after the search, %s transfers old; the goal's measure until session 35)",
