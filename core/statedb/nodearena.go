@@ -127,29 +127,44 @@ type arenaChunk struct {
 
 // entryRef is an entry's index slot: where it is (its offset in its chunk
 // in the low refOffsetBits, then its chunk's number), whether it is a leaf
-// (refLeaf) and, for a leaf, the last eviction round in which a commit
-// wrote it over a cached one or a read found it (reusedIn; 0 if none), so
-// that eviction reads no entry.
+// (refLeaf), the entry's size in the arena (header and stored blob) and,
+// for a leaf, the last eviction round in which a commit wrote it over a
+// cached one or a read found it (reusedIn; 0 if none), so that eviction
+// and dropping an entry read nothing of the arena (a block's commit
+// replaces thousands of entries, and reading each one's length from its
+// chunk was a cache miss apiece).
 type entryRef uint64
 
 const (
-	refOffsetBits = 16 // a chunk is at most arenaChunkSize, or one entry
-	refChunkBits  = 28
+	// refOffsetBits holds an offset in a shared chunk (arenaChunkSize);
+	// an entry alone in its chunk is at offset 0.
+	refOffsetBits = 15
+	refChunkBits  = 24
 	refWhere      = 1<<(refOffsetBits+refChunkBits) - 1
 	refLeaf       = 1 << (refOffsetBits + refChunkBits)
-	refRoundShift = refOffsetBits + refChunkBits + 1
+	refSizeShift  = refOffsetBits + refChunkBits + 1
+	// refSizeBits holds an entry's size: a header and at most
+	// maxCachedBlob bytes.
+	refSizeBits   = 15
+	refSizeMask   = 1<<refSizeBits - 1
+	refRoundShift = refSizeShift + refSizeBits
 	// refRoundMask keeps the low bits of a round: a leaf written again
-	// exactly that many rounds ago is kept once more, which is harmless.
+	// exactly a multiple of that many rounds ago is kept once more, which
+	// is harmless.
 	refRoundMask = 1<<(64-refRoundShift) - 1
 )
 
 func makeRef(chunk uint32, off int) entryRef {
 	return entryRef(uint64(chunk)<<refOffsetBits | uint64(off))
 }
-func (r entryRef) chunk() uint32    { return uint32(r>>refOffsetBits) & (1<<refChunkBits - 1) }
-func (r entryRef) offset() int      { return int(r & (1<<refOffsetBits - 1)) }
-func (r entryRef) where() entryRef  { return r & refWhere }
-func (r entryRef) leaf() bool       { return r&refLeaf != 0 }
+func (r entryRef) chunk() uint32   { return uint32(r>>refOffsetBits) & (1<<refChunkBits - 1) }
+func (r entryRef) offset() int     { return int(r & (1<<refOffsetBits - 1)) }
+func (r entryRef) where() entryRef { return r & refWhere }
+func (r entryRef) leaf() bool      { return r&refLeaf != 0 }
+func (r entryRef) size() int       { return int(r>>refSizeShift) & refSizeMask }
+func (r entryRef) withSize(n int) entryRef {
+	return r&^(refSizeMask<<refSizeShift) | entryRef(n&refSizeMask)<<refSizeShift
+}
 func (r entryRef) reusedIn() uint32 { return uint32(r>>refRoundShift) & refRoundMask }
 func roundBits(round uint32) uint32 { return round & refRoundMask }
 func (r entryRef) withLeaf(leaf bool) entryRef {
@@ -206,7 +221,7 @@ func blobOf(stored []byte, elided bool) []byte {
 
 // appendLocked writes an entry, of a blob whose stored form is stored,
 // with its hash or without (hashless), into the head chunk, starting a new
-// head when it is full, and returns where the entry is.
+// head when it is full, and returns where the entry is and its size.
 func (c *nodeCache) appendLocked(hash common.Hash, stored []byte, elided, hashless bool) entryRef {
 	n := headerSize(hashless) + len(stored)
 	head := c.chunks[c.head]
@@ -222,12 +237,12 @@ func (c *nodeCache) appendLocked(hash common.Hash, stored []byte, elided, hashle
 	head.buf = head.buf[:off+n]
 	writeEntry(head.buf[off:off+n], hash, stored, elided, hashless)
 	head.live += n
-	return makeRef(c.head, off)
+	return makeRef(c.head, off).withSize(n)
 }
 
 // appendSingleLocked writes an entry, of a blob whose stored form is
 // stored, with its hash or without (hashless), into a chunk of its own and
-// returns where it is.
+// returns where it is and its size.
 func (c *nodeCache) appendSingleLocked(hash common.Hash, stored []byte, elided, hashless bool) entryRef {
 	n := headerSize(hashless) + len(stored)
 	id := c.newChunkLocked(n, true)
@@ -235,7 +250,7 @@ func (c *nodeCache) appendSingleLocked(hash common.Hash, stored []byte, elided, 
 	ch.buf = ch.buf[:n]
 	writeEntry(ch.buf, hash, stored, elided, hashless)
 	ch.live = n
-	return makeRef(id, 0)
+	return makeRef(id, 0).withSize(n)
 }
 
 // writeEntry writes an entry's header, with hash unless hashless, and
@@ -277,9 +292,8 @@ func (c *nodeCache) freeChunkLocked(id uint32) {
 // dropLocked takes the entry at ref, the one at pos, out of the index; its
 // bytes stay in its chunk, dead, until the chunk is compacted.
 func (c *nodeCache) dropLocked(pos uint64, ref entryRef) {
-	header, stored, _, hashless := c.entryLocked(ref)
-	n := len(header) + len(stored)
-	c.size -= storedCharge(stored, hashless)
+	n := ref.size()
+	c.size -= n + indexSlotCost
 	delete(c.index, pos)
 	id := ref.chunk()
 	if ch := c.chunks[id]; ch.single {

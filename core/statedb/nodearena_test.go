@@ -183,22 +183,27 @@ func TestNodeCacheReadsWhileCompacting(t *testing.T) {
 // TestEntryRefKeepsItsFields: an index slot's location, leaf flag and
 // round are set and read apart from each other.
 func TestEntryRefKeepsItsFields(t *testing.T) {
+	biggest := entryHeader + maxCachedBlob
 	for _, tc := range []struct {
 		chunk uint32
 		off   int
+		size  int
 		leaf  bool
 		round uint32
-	}{{0, 0, false, 0}, {1<<refChunkBits - 1, arenaChunkSize - 1, true, refRoundMask}, {12345, 777, true, 3}, {7, 1, false, refRoundMask + 5}} {
-		r := makeRef(tc.chunk, tc.off).withLeaf(tc.leaf).withReusedIn(tc.round)
-		if r.chunk() != tc.chunk || r.offset() != tc.off || r.leaf() != tc.leaf || r.reusedIn() != roundBits(tc.round) {
-			t.Fatalf("%+v: read back chunk %d offset %d leaf %v round %d", tc, r.chunk(), r.offset(), r.leaf(), r.reusedIn())
+	}{{0, 0, 0, false, 0}, {1<<refChunkBits - 1, arenaChunkSize - 1, biggest, true, refRoundMask}, {12345, 777, 78, true, 3}, {7, 1, 566, false, refRoundMask + 5}} {
+		r := makeRef(tc.chunk, tc.off).withSize(tc.size).withLeaf(tc.leaf).withReusedIn(tc.round)
+		if r.chunk() != tc.chunk || r.offset() != tc.off || r.size() != tc.size || r.leaf() != tc.leaf || r.reusedIn() != roundBits(tc.round) {
+			t.Fatalf("%+v: read back chunk %d offset %d size %d leaf %v round %d", tc, r.chunk(), r.offset(), r.size(), r.leaf(), r.reusedIn())
 		}
 		if r.where() != makeRef(tc.chunk, tc.off) {
 			t.Fatalf("%+v: location %x, want %x", tc, r.where(), makeRef(tc.chunk, tc.off))
 		}
-		if again := r.withReusedIn(1).withLeaf(!tc.leaf); again.where() != r.where() || again.reusedIn() != 1 || again.leaf() == tc.leaf {
-			t.Fatalf("%+v: rewriting the flags changed the location or missed", tc)
+		if again := r.withReusedIn(1).withLeaf(!tc.leaf); again.where() != r.where() || again.size() != tc.size || again.reusedIn() != 1 || again.leaf() == tc.leaf {
+			t.Fatalf("%+v: rewriting the flags changed the location or the size, or missed", tc)
 		}
+	}
+	if biggest > refSizeMask {
+		t.Fatalf("an entry of %d bytes does not fit in %d bits", biggest, refSizeBits)
 	}
 }
 
@@ -441,6 +446,9 @@ func checkArena(t *testing.T, c *nodeCache) {
 	charged := 0
 	for _, ref := range c.index {
 		header, stored, _, hashless := c.entryLocked(ref)
+		if n := len(header) + len(stored); ref.size() != n {
+			t.Fatalf("an entry of %d bytes has size %d in its index slot", n, ref.size())
+		}
 		live[ref.chunk()] += len(header) + len(stored)
 		charged += storedCharge(stored, hashless)
 	}
