@@ -10,6 +10,8 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
+	"strings"
 	"syscall"
 	"time"
 
@@ -43,9 +45,12 @@ type Options struct {
 	// ProfilePath, if set, receives a CPU profile of validator-0 taken
 	// during one more step at the peak's offered rate, after the rest.
 	ProfilePath string
-	// ProfileFactor multiplies the profiled step's rate (0 means 1: the
-	// peak's offered rate; 2 profiles the plateau's overload).
-	ProfileFactor float64
+	// ProfileFactors multiply the profiled step's rate, one profiled step
+	// for each in turn (none means one at 1: the peak's offered rate; 2
+	// profiles the plateau's overload). Steps of several factors, back to
+	// back on one chain and one host, tell what the overload itself costs
+	// (ProfilePaths names their files).
+	ProfileFactors []float64
 	// Prefund, if set, funds that many more accounts at genesis (devnet
 	// generate --prefund) and sends every transfer to one of them, so the
 	// chain's state is as large as the state-transition benchmark's from
@@ -153,6 +158,9 @@ type Report struct {
 	HalfPeakRate float64        `json:"l1_half_peak_tps"`
 	HalfPeak     loadgen.Result `json:"l1_half_peak"`
 	ProfilePath  string         `json:"l1_profile,omitempty"`
+	// ProfilePaths are the profiles' files when several factors were
+	// profiled (ProfilePath is the first's).
+	ProfilePaths []string `json:"l1_profiles,omitempty"`
 	// ProfileError says why the CPU profile asked for was not written
 	// (loadgen.ErrNoProfile); the rest of the run stands.
 	ProfileError string          `json:"l1_profile_error,omitempty"`
@@ -328,18 +336,21 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 		}
 	}
 	if o.ProfilePath != "" && best.OfferedRate > 0 {
-		factor := o.ProfileFactor
-		if factor <= 0 {
-			factor = 1
+		factors := profileFactors(o.ProfileFactors)
+		paths := profilePaths(o.ProfilePath, factors)
+		for i, factor := range factors {
+			if err := rep.profile(ctx, sc, accounts, cur.eps, best.OfferedRate*factor, paths[i], o, logf); errors.Is(err, loadgen.ErrNoProfile) {
+				// The step ran; only its profile is missing (session 38: a
+				// profile another client took at the same time cost a whole
+				// run's figures).
+				rep.ProfileError = err.Error()
+				logf("  %v; the run's figures are kept", err)
+			} else if err != nil {
+				return nil, err
+			}
 		}
-		if err := rep.profile(ctx, sc, accounts, cur.eps, best.OfferedRate*factor, o, logf); errors.Is(err, loadgen.ErrNoProfile) {
-			// The step ran; only its profile is missing (session 38: a
-			// profile another client took at the same time cost a whole
-			// run's figures).
-			rep.ProfileError = err.Error()
-			logf("  %v; the run's figures are kept", err)
-		} else if err != nil {
-			return nil, err
+		if len(paths) > 1 {
+			rep.ProfilePaths = paths
 		}
 	}
 	if rep.Pair != nil {
@@ -351,10 +362,41 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 	return rep, nil
 }
 
+// profileFactors returns the profiled steps' factors: factors, or one
+// step at the peak's rate if none is above zero.
+func profileFactors(factors []float64) []float64 {
+	var kept []float64
+	for _, f := range factors {
+		if f > 0 {
+			kept = append(kept, f)
+		}
+	}
+	if len(kept) == 0 {
+		return []float64{1}
+	}
+	return kept
+}
+
+// profilePaths names the profile of each factor: path itself for one,
+// and for several path with ".x" and the factor before its extension
+// (v0.pprof: v0.x1.pprof, v0.x2.pprof).
+func profilePaths(path string, factors []float64) []string {
+	if len(factors) == 1 {
+		return []string{path}
+	}
+	ext := filepath.Ext(path)
+	base := strings.TrimSuffix(path, ext)
+	paths := make([]string, len(factors))
+	for i, f := range factors {
+		paths[i] = fmt.Sprintf("%s.x%s%s", base, strconv.FormatFloat(f, 'f', -1, 64), ext)
+	}
+	return paths
+}
+
 // profile runs one more step at rate, from drained pools, while
-// validator-0's profiler records its CPU.
+// validator-0's profiler records its CPU into path.
 func (rep *Report) profile(ctx context.Context, sc loadgen.SearchConfig, accounts []*loadgen.Account, eps *endpoints, rate float64,
-	o Options, logf func(string, ...any)) error {
+	path string, o Options, logf func(string, ...any)) error {
 	u, err := url.Parse(eps.Nodes[0].Metrics)
 	if err != nil || u.Host == "" {
 		return fmt.Errorf("metrics address of %s: %q: %v", eps.Nodes[0].Name, eps.Nodes[0].Metrics, err)
@@ -363,11 +405,13 @@ func (rep *Report) profile(ctx context.Context, sc loadgen.SearchConfig, account
 		return err
 	}
 	logf("Profiling %s at %.0f offered tx/s...", eps.Nodes[0].Name, rate)
-	if err := loadgen.ProfileStep(ctx, sc, accounts, rate, u.Host, eps.Nodes[0].Name, o.ProfilePath); err != nil {
+	if err := loadgen.ProfileStep(ctx, sc, accounts, rate, u.Host, eps.Nodes[0].Name, path); err != nil {
 		return err
 	}
-	rep.ProfilePath = o.ProfilePath
-	logf("  CPU profile written to %s (go tool pprof -top %s %s)", o.ProfilePath, filepath.Join(o.Bin, "validator"), o.ProfilePath)
+	if rep.ProfilePath == "" {
+		rep.ProfilePath = path
+	}
+	logf("  CPU profile written to %s (go tool pprof -top %s %s)", path, filepath.Join(o.Bin, "validator"), path)
 	return nil
 }
 

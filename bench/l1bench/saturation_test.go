@@ -190,3 +190,28 @@ func TestMarkdownSaysAProfileWasNotWritten(t *testing.T) {
 		t.Fatalf("a run with its profile says it is missing:\n%s", buf.String())
 	}
 }
+
+// TestProfileFactorsNameAFileEach: no factor above zero profiles one step
+// at the peak's rate into the path given; several factors profile a step
+// each, in the order given, each into the path with ".x" and its factor
+// before the extension, so the profiles of one run stand side by side.
+func TestProfileFactorsNameAFileEach(t *testing.T) {
+	if got := profileFactors(nil); !slices.Equal(got, []float64{1}) {
+		t.Errorf("no factors: %v, want [1]", got)
+	}
+	if got := profileFactors([]float64{0, -1}); !slices.Equal(got, []float64{1}) {
+		t.Errorf("no factor above zero: %v, want [1]", got)
+	}
+	if got := profileFactors([]float64{2, 0, 1}); !slices.Equal(got, []float64{2, 1}) {
+		t.Errorf("factors 2, 0, 1: %v, want [2 1]", got)
+	}
+	if got := profilePaths("/tmp/v0.pprof", []float64{2}); !slices.Equal(got, []string{"/tmp/v0.pprof"}) {
+		t.Errorf("one factor: %v, want the path itself", got)
+	}
+	if got, want := profilePaths("/tmp/v0.pprof", []float64{1, 2, 1.5}), []string{"/tmp/v0.x1.pprof", "/tmp/v0.x2.pprof", "/tmp/v0.x1.5.pprof"}; !slices.Equal(got, want) {
+		t.Errorf("three factors: %v, want %v", got, want)
+	}
+	if got, want := profilePaths("prof", []float64{1, 2}), []string{"prof.x1", "prof.x2"}; !slices.Equal(got, want) {
+		t.Errorf("a path without an extension: %v, want %v", got, want)
+	}
+}

@@ -71,7 +71,7 @@ fails the run.`,
 			&cli.DurationFlag{Name: "l2-min-block-time", Usage: "L2: pass --min-block-time to the sequencer (default: its own, 100ms)"},
 			&cli.StringFlag{Name: "l2-log-level", Value: "warn", Usage: "L2: the sequencer's --log.level (its log is kept with --keep)"},
 			&cli.StringFlag{Name: "l1-profile", Usage: "L1: write a CPU profile of validator-0, taken during one more step at the peak's offered rate, to this file"},
-			&cli.Float64Flag{Name: "l1-profile-factor", Value: 1, Usage: "L1: the profiled step offers the peak's rate times this (2: the plateau's overload)"},
+			&cli.Float64SliceFlag{Name: "l1-profile-factor", Usage: "L1: the profiled step offers the peak's rate times this (default 1; 2: the plateau's overload); repeatable or comma-separated, one profiled step for each in turn, each profile in --l1-profile's file with .x and the factor before its extension (1,2: what the overload itself costs, on one chain)"},
 			&cli.IntFlag{Name: "l1-prefund", Usage: "L1: fund this many more accounts at genesis and send every transfer to one of them, so the state is that large from the first step and stops growing (100000: the state-transition benchmark's state; 0: every transfer creates an account)"},
 			&cli.StringFlag{Name: "l1-pair-bin", Usage: "L1: a paired run: the validators of --l1-pair-validators run this validator binary instead, beside the others under the same load and chain, and the L1 report compares the two groups' CPU per finalized transfer step by step (a change's cost measured within one run; swap the groups in a second run)"},
 			&cli.StringSliceFlag{Name: "l1-pair-env", Usage: "L1: a paired run: add `KEY=VALUE` to the environment of the validators of --l1-pair-validators (repeatable; with or without --l1-pair-bin), e.g. GOMEMLIMIT=150MiB"},
@@ -128,9 +128,9 @@ func run(c *cli.Context) error {
 			Root: c.String("root"), Bin: c.String("bin"), Validators: c.Int("validators"), Accounts: c.Int("accounts"),
 			StartRate: c.Float64("start-rate"), Factor: c.Float64("factor"), StepDuration: c.Duration("step"),
 			MaxSteps: c.Int("max-steps"), Refine: c.Int("refine"), Log: os.Stderr, Keep: c.Bool("keep"), ProfilePath: c.String("l1-profile"),
-			ProfileFactor: c.Float64("l1-profile-factor"),
-			Prefund:       c.Int("l1-prefund"),
-			PairBin:       pairBin, PairEnv: c.StringSlice("l1-pair-env"), PairValidators: c.IntSlice("l1-pair-validators"),
+			ProfileFactors: c.Float64Slice("l1-profile-factor"),
+			Prefund:        c.Int("l1-prefund"),
+			PairBin:        pairBin, PairEnv: c.StringSlice("l1-pair-env"), PairValidators: c.IntSlice("l1-pair-validators"),
 		})
 		if err != nil {
 			return fmt.Errorf("L1: %w", err)
