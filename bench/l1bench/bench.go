@@ -378,8 +378,9 @@ func profileFactors(factors []float64) []float64 {
 }
 
 // profilePaths names the profile of each factor: path itself for one,
-// and for several path with ".x" and the factor before its extension
-// (v0.pprof: v0.x1.pprof, v0.x2.pprof).
+// and for several path with ".x" and the factor before its extension, a
+// factor given again numbered from its second step (v0.pprof with 1, 2,
+// 1: v0.x1.pprof, v0.x2.pprof, v0.x1-2.pprof).
 func profilePaths(path string, factors []float64) []string {
 	if len(factors) == 1 {
 		return []string{path}
@@ -387,8 +388,14 @@ func profilePaths(path string, factors []float64) []string {
 	ext := filepath.Ext(path)
 	base := strings.TrimSuffix(path, ext)
 	paths := make([]string, len(factors))
+	seen := make(map[float64]int)
 	for i, f := range factors {
-		paths[i] = fmt.Sprintf("%s.x%s%s", base, strconv.FormatFloat(f, 'f', -1, 64), ext)
+		seen[f]++
+		name := fmt.Sprintf("%s.x%s", base, strconv.FormatFloat(f, 'f', -1, 64))
+		if n := seen[f]; n > 1 {
+			name += fmt.Sprintf("-%d", n)
+		}
+		paths[i] = name + ext
 	}
 	return paths
 }

@@ -194,7 +194,8 @@ func TestMarkdownSaysAProfileWasNotWritten(t *testing.T) {
 // TestProfileFactorsNameAFileEach: no factor above zero profiles one step
 // at the peak's rate into the path given; several factors profile a step
 // each, in the order given, each into the path with ".x" and its factor
-// before the extension, so the profiles of one run stand side by side.
+// before the extension (numbered when a factor comes again), so the
+// profiles of one run stand side by side and none overwrites another.
 func TestProfileFactorsNameAFileEach(t *testing.T) {
 	if got := profileFactors(nil); !slices.Equal(got, []float64{1}) {
 		t.Errorf("no factors: %v, want [1]", got)
@@ -213,5 +214,8 @@ func TestProfileFactorsNameAFileEach(t *testing.T) {
 	}
 	if got, want := profilePaths("prof", []float64{1, 2}), []string{"prof.x1", "prof.x2"}; !slices.Equal(got, want) {
 		t.Errorf("a path without an extension: %v, want %v", got, want)
+	}
+	if got, want := profilePaths("v0.pprof", []float64{1, 2, 1, 2, 1}), []string{"v0.x1.pprof", "v0.x2.pprof", "v0.x1-2.pprof", "v0.x2-2.pprof", "v0.x1-3.pprof"}; !slices.Equal(got, want) {
+		t.Errorf("factors given again: %v, want %v", got, want)
 	}
 }
