@@ -25,7 +25,7 @@ func TestStealRowsWarnOnlyWhenTheHostTookTheMachine(t *testing.T) {
 		// 0.4 cores withheld where the processes used 1.6: 20 % of the 2 asked for
 		"| the hypervisor's steal, the share of the CPU time asked for that a shared host withheld: the state transition's runs / the peak's step / the plateau's | 2 % / 1 % / 20 % | ≈ 0 |",
 		"| ⚠ the hypervisor withheld 5 % or more of the CPU time asked for during the plateau's step: what was measured then is the shared host's as much as the chain's",
-		"| 2× peak: 4000 | 1800 | 0 / 40000 | 0 | 222 | 0.00 | 0 | 0 | 0 | – | – | – | 0.40 | – | validator-0 1.60 |", // the steps table's column
+		"| 2× peak: 4000 | 1800 | 0 / 40000 | 0 | 222 | 0.00 | 0 | 0 | 0 | – | – | – | – | 0.40 | – | validator-0 1.60 |", // the steps table's column
 	} {
 		if !strings.Contains(out, s) {
 			t.Errorf("table lacks %q:\n%s", s, out)
@@ -137,7 +137,7 @@ func TestSpeedRowsCompareTheGaugeWithTheIdleMachine(t *testing.T) {
 	r.Markdown(&buf)
 	for _, s := range []string{
 		"| the cores' speed, a fixed piece of work's CPU time on the idle machine over the same during the state transition's runs (one core busy) / the peak's step / the plateau's (1: as fast as idle; the bench's own load lowers it too) | 0.91 / 0.75 / 0.60 | |",
-		"| 2× peak: 4000 | 1800 | 0 / 40000 | 0 | – | 0.00 | 0 | 0 | 0 | – | – | – | 0.00 | 0.60 | n/a |",
+		"| 2× peak: 4000 | 1800 | 0 / 40000 | 0 | – | 0.00 | 0 | 0 | 0 | – | – | – | – | 0.00 | 0.60 | n/a |",
 	} {
 		if !strings.Contains(buf.String(), s) {
 			t.Errorf("table lacks %q:\n%s", s, buf.String())

@@ -119,21 +119,21 @@ func (r *Report) Markdown(w io.Writer) {
 	// it almost never had, and nothing showed it). The cuts of its target
 	// in the step beside it show how a collapsed plateau came about
 	// (session 38: cut twice in its first seconds, grown back slowly).
-	fmt.Fprintln(w, "| offered tx/s | finalized tx/s | included / sent | transfers before | validator CPU µs per finalized transfer | block interval s | p50 ms | p99 ms | send errors | validator-0's heights: mean s (over 1.5 s / all) | its gas target at the end, transfers (cuts in the step) | its blocks built ahead | cores the hypervisor took | the cores' speed against idle | CPU cores |")
-	fmt.Fprintln(w, "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|")
+	fmt.Fprintln(w, "| offered tx/s | finalized tx/s | included / sent | transfers before | validator CPU µs per finalized transfer | block interval s | p50 ms | p99 ms | send errors | validator-0's heights: mean s (over 1.5 s / all) | its gas target at the end, transfers (cuts in the step) | its blocks built ahead | its sender recoveries per transfer it committed: JSON-RPC + gossip + blocks = all | cores the hypervisor took | the cores' speed against idle | CPU cores |")
+	fmt.Fprintln(w, "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|")
 	var before int
 	row := func(label string, s loadgen.Result) {
 		perTx := "–"
 		if us := validatorMicrosPerTx(s, r.Validators); us > 0 {
 			perTx = fmt.Sprintf("%.0f", us)
 		}
-		heights, target, ahead := heightCells(s)
+		heights, target, ahead, recoveries := heightCells(s)
 		speed := "–"
 		if v := r.Speed(s.Gauge); v > 0 {
 			speed = fmt.Sprintf("%.2f", v)
 		}
-		fmt.Fprintf(w, "| %s%.0f | %.0f | %d / %d | %d | %s | %.2f | %d | %d | %d | %s | %s | %s | %.2f | %s | %s |\n", label, s.OfferedRate, s.FinalizedTPS, s.Included, s.Sent,
-			before, perTx, s.BlockInterval.Seconds(), s.LatencyP50.Milliseconds(), s.LatencyP99.Milliseconds(), s.SendErrors, heights, target, ahead,
+		fmt.Fprintf(w, "| %s%.0f | %.0f | %d / %d | %d | %s | %.2f | %d | %d | %d | %s | %s | %s | %s | %.2f | %s | %s |\n", label, s.OfferedRate, s.FinalizedTPS, s.Included, s.Sent,
+			before, perTx, s.BlockInterval.Seconds(), s.LatencyP50.Milliseconds(), s.LatencyP99.Milliseconds(), s.SendErrors, heights, target, ahead, recoveries,
 			s.StolenCores, speed, loadgen.CPUString(s.CPU))
 		before += s.Included
 	}
@@ -213,15 +213,20 @@ func validatorMicrosPerIncluded(s loadgen.Result, validators int) float64 {
 
 // heightCells are a step's height cells: validator-0's mean height with
 // its late and all heights, its gas target in transfers with the cuts the
-// step made to it, and the blocks it proposed built ahead, or "–" for a
-// step that read no height metrics.
-func heightCells(s loadgen.Result) (heights, target, ahead string) {
+// step made to it, the blocks it proposed built ahead, and the senders it
+// recovered per transfer it committed (by path, then in all; ideally one
+// per transfer, issue 17), or "–" for a step that read no height metrics.
+func heightCells(s loadgen.Result) (heights, target, ahead, recoveries string) {
 	h := s.Heights
 	if h == nil {
-		return "–", "–", "–"
+		return "–", "–", "–", "–"
+	}
+	recoveries = "–"
+	if rpc, gossip, block, all, ok := h.RecoveriesPerCommitted(); ok {
+		recoveries = fmt.Sprintf("%.2f + %.2f + %.2f = %.2f", rpc, gossip, block, all)
 	}
 	return fmt.Sprintf("%.2f (%d / %d)", h.MeanSeconds, h.Late, h.Count), fmt.Sprintf("%.0f (%d)", h.GasTarget/float64(execution.TxGas), h.Cuts),
-		fmt.Sprint(h.BuiltAhead)
+		fmt.Sprint(h.BuiltAhead), recoveries
 }
 
 // firstWords shortens an error for a table cell.

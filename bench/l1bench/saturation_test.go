@@ -125,7 +125,8 @@ func TestStepRowsShowAgeAndCostPerTransfer(t *testing.T) {
 		Steps: []loadgen.Result{
 			{OfferedRate: 1000, FinalizedTPS: 1000, Included: 10000, Sent: 10000, CPU: cpu},
 			{OfferedRate: 2000, FinalizedTPS: 1600, Included: 16000, Sent: 20000,
-				Heights: &loadgen.Heights{Count: 9, Late: 3, MeanSeconds: 1.234, GasTarget: 2000 * 21000, BuiltAhead: 2, Cuts: 3}},
+				Heights: &loadgen.Heights{Count: 9, Late: 3, MeanSeconds: 1.234, GasTarget: 2000 * 21000, BuiltAhead: 2, Cuts: 3,
+					Committed: 16000, BlockRecoveries: 800, Admissions: map[string]int{"rpc/added": 4000, "rpc/refused": 4000, "gossip/added": 12000, "gossip/known": 9000}}},
 		},
 		SearchPlateau: loadgen.Result{OfferedRate: 3200, FinalizedTPS: 700, Included: 14000, Sent: 32000, CPU: cpu},
 		Fresh:         true,
@@ -146,8 +147,10 @@ func TestStepRowsShowAgeAndCostPerTransfer(t *testing.T) {
 		"| plateau on the search's own chain: offered 2× the peak right after the search, 26000 transfers old",
 		"| plateau: offered 2× the peak (0 tx/s) on a fresh chain replayed to the peak's age (9500 transfers old; the peak's step began at 10000), finalized |",
 		"| the search's 1 steps before the peak, offered again on the fresh chain: finalized against the search's | 95–95 % |",
-		"| 0 | 0 | 1.23 (3 / 9) | 2000 (3) | 2 |", // validator-0's heights, gas target (cuts) and blocks built ahead
-		"| 0 | 0 | – | – | – |"} {
+		// validator-0's heights, gas target (cuts), blocks built ahead and
+		// sender recoveries per committed transfer
+		"| 0 | 0 | 1.23 (3 / 9) | 2000 (3) | 2 | 0.25 + 0.75 + 0.05 = 1.05 |",
+		"| 0 | 0 | – | – | – | – |"} {
 		if !strings.Contains(buf.String(), s) {
 			t.Errorf("table lacks %q:\n%s", s, buf.String())
 		}

@@ -18,6 +18,9 @@ const (
 	gasTargetMetric  = "bilayer_block_gas_target"
 	builtAheadMetric = "bilayer_blocks_built_ahead_total"
 	cutsMetric       = "bilayer_block_gas_target_cuts_total"
+	admissionsMetric = "bilayer_txpool_admissions_total"
+	blockRecMetric   = "bilayer_block_sender_recoveries_total"
+	blockTxsMetric   = "bilayer_block_transactions"
 	// LateHeight is how long a height may take before the validator's gas
 	// target may be cut (one and a half block times at the devnet's 1 s
 	// blocks): a bucket bound of bilayer_height_seconds.
@@ -38,13 +41,56 @@ const (
 // twice within the first seconds of the overload (from 3,237 transfers to
 // 1,821 in one), and the target then grew back by a tenth a height
 // between further cuts, while the steps that held were cut less.
+//
+// Admissions counts the transactions offered to its pool by path and
+// outcome ("rpc/added", "gossip/recovered_refused", ...; node/metrics.go),
+// BlockRecoveries the transactions of blocks it received whose senders it
+// recovered when they arrived, and Committed the transactions of the blocks
+// it committed: with them Recoveries says how many senders it recovered per
+// transfer the chain took, the largest single cost of a transfer (issue 17,
+// session 39: 60–90 µs of a validator's CPU per included transfer, where
+// one recovery costs about 42).
 type Heights struct {
-	Count       int     `json:"count"`
-	Late        int     `json:"late"`
-	MeanSeconds float64 `json:"mean_s"`
-	GasTarget   float64 `json:"gas_target"`
-	BuiltAhead  int     `json:"built_ahead"`
-	Cuts        int     `json:"gas_target_cuts"`
+	Count           int            `json:"count"`
+	Late            int            `json:"late"`
+	MeanSeconds     float64        `json:"mean_s"`
+	GasTarget       float64        `json:"gas_target"`
+	BuiltAhead      int            `json:"built_ahead"`
+	Cuts            int            `json:"gas_target_cuts"`
+	Admissions      map[string]int `json:"admissions,omitempty"`
+	BlockRecoveries int            `json:"block_recoveries,omitempty"`
+	Committed       int            `json:"committed_txs,omitempty"`
+}
+
+// recoveringOutcomes are the admission outcomes that cost a sender
+// recovery: "refused" is decided before one, "known" before decoding.
+var recoveringOutcomes = []string{"added", "recovered_refused", "invalid"}
+
+// Recoveries returns the senders the validator recovered over the window
+// on path ("rpc", "gossip", or "block" for received blocks). An invalid
+// transaction is counted though its check may have failed before the
+// recovery: there are none under the bench's load.
+func (h Heights) Recoveries(path string) int {
+	if path == "block" {
+		return h.BlockRecoveries
+	}
+	n := 0
+	for _, o := range recoveringOutcomes {
+		n += h.Admissions[path+"/"+o]
+	}
+	return n
+}
+
+// RecoveriesPerCommitted returns the validator's sender recoveries over the
+// window per transaction it committed, on each path and in all, or ok false
+// when it committed none.
+func (h Heights) RecoveriesPerCommitted() (rpc, gossip, block, all float64, ok bool) {
+	if h.Committed <= 0 {
+		return 0, 0, 0, 0, false
+	}
+	c := float64(h.Committed)
+	rpc, gossip, block = float64(h.Recoveries("rpc"))/c, float64(h.Recoveries("gossip"))/c, float64(h.Recoveries("block"))/c
+	return rpc, gossip, block, rpc + gossip + block, true
 }
 
 // heightsSnapshot is a validator's height metrics at one moment.
@@ -54,12 +100,23 @@ type heightsSnapshot struct {
 	gasTarget     float64
 	builtAhead    float64
 	cuts          float64
+	admissions    map[string]float64 // by "path/outcome"
+	blockRec      float64
+	committed     float64
 }
 
 // since returns what happened between an earlier snapshot and s.
 func (s heightsSnapshot) since(earlier heightsSnapshot) Heights {
 	h := Heights{Count: int(s.count - earlier.count), GasTarget: s.gasTarget, BuiltAhead: int(s.builtAhead - earlier.builtAhead),
-		Cuts: int(s.cuts - earlier.cuts)}
+		Cuts: int(s.cuts - earlier.cuts), BlockRecoveries: int(s.blockRec - earlier.blockRec), Committed: int(s.committed - earlier.committed)}
+	for k, v := range s.admissions {
+		if d := int(v - earlier.admissions[k]); d > 0 {
+			if h.Admissions == nil {
+				h.Admissions = make(map[string]int)
+			}
+			h.Admissions[k] = d
+		}
+	}
 	h.Late = h.Count - int(s.onTime-earlier.onTime)
 	if h.Count > 0 {
 		h.MeanSeconds = (s.sum - earlier.sum) / float64(h.Count)
@@ -118,6 +175,27 @@ func heightsOf(families map[string]*dto.MetricFamily) (heightsSnapshot, error) {
 	}
 	if cf, ok := families[cutsMetric]; ok && len(cf.GetMetric()) > 0 {
 		s.cuts = cf.GetMetric()[0].GetCounter().GetValue()
+	}
+	if af, ok := families[admissionsMetric]; ok {
+		s.admissions = make(map[string]float64, len(af.GetMetric()))
+		for _, m := range af.GetMetric() {
+			var path, outcome string
+			for _, l := range m.GetLabel() {
+				switch l.GetName() {
+				case "path":
+					path = l.GetValue()
+				case "outcome":
+					outcome = l.GetValue()
+				}
+			}
+			s.admissions[path+"/"+outcome] += m.GetCounter().GetValue()
+		}
+	}
+	if rf, ok := families[blockRecMetric]; ok && len(rf.GetMetric()) > 0 {
+		s.blockRec = rf.GetMetric()[0].GetCounter().GetValue()
+	}
+	if tf, ok := families[blockTxsMetric]; ok && len(tf.GetMetric()) > 0 && tf.GetMetric()[0].GetHistogram() != nil {
+		s.committed = tf.GetMetric()[0].GetHistogram().GetSampleSum()
 	}
 	return s, nil
 }
