@@ -38,6 +38,9 @@ type Options struct {
 	// Refine is how many steps bisect between the ramp's best rate and
 	// the first one above it that did no better.
 	Refine int
+	// PlateauSteps is how many search steps long the plateaus are (twice
+	// the peak offered; 0 means DefaultPlateauSteps).
+	PlateauSteps int
 	// Log receives progress lines.
 	Log io.Writer
 	// Keep leaves the devnet's data directory (logs included) in place.
@@ -117,6 +120,9 @@ type Report struct {
 	PlateauRate  float64        `json:"l1_plateau_offered_tps"`
 	Plateau      loadgen.Result `json:"l1_plateau"`
 	PlateauRatio float64        `json:"l1_plateau_ratio"`
+	// PlateauSeconds is how long both plateaus offered twice the peak
+	// (Options.PlateauSteps search steps).
+	PlateauSeconds float64 `json:"l1_plateau_s,omitempty"`
 	// PeakAge is the transfers the search's steps before the peak's
 	// included: the chain's age when the peak was offered.
 	PeakAge int `json:"l1_peak_age"`

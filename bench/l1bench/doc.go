@@ -10,7 +10,7 @@
 // on the cores the load generator left to the validators, labelled as
 // such (the goal is measured against the plain ceiling). After the search
 // (issue 17) one step offers twice the peak for twice a step's duration
-// (the excess outgrows the pools) — the plateau: what is finalized then,
+// (the excess outgrows the pools; --l1-plateau-steps) — the plateau: what is finalized then,
 // the block interval, what admission refused ("txpool is full") — and the
 // validators' resident memory is read right after it, under that
 // saturating load; a last step at half the peak gives the inclusion

@@ -69,8 +69,8 @@ func (r *Report) Markdown(w io.Writer) {
 			where = fmt.Sprintf(" on a fresh chain replayed to the peak's age (%d transfers old; the peak's step began at %d)",
 				r.PlateauAge(), r.PeakAge)
 		}
-		fmt.Fprintf(w, "| plateau: offered 2× the peak (%.0f tx/s)%s, finalized | %.0f tx/s = %.0f %% of the peak | ≥ %.0f %% |\n",
-			r.PlateauRate, where, r.Plateau.FinalizedTPS, 100*r.PlateauRatio, 100*PlateauGoal)
+		fmt.Fprintf(w, "| plateau: offered 2× the peak (%.0f tx/s)%s%s, finalized | %.0f tx/s = %.0f %% of the peak | ≥ %.0f %% |\n",
+			r.PlateauRate, r.plateauFor(), where, r.Plateau.FinalizedTPS, 100*r.PlateauRatio, 100*PlateauGoal)
 		// A refused transfer is offered again, so the refusals can
 		// outnumber the distinct transfers offered.
 		fmt.Fprintf(w, "| plateau: block interval; refusals at admission, for the distinct transfers offered | %.2f s; %d for %d (%s) | 1 s |\n",
@@ -83,8 +83,8 @@ func (r *Report) Markdown(w io.Writer) {
 		fmt.Fprintf(w, "| %s | | |\n", warn)
 	}
 	if r.SearchPlateau.Sent > 0 {
-		fmt.Fprintf(w, "| plateau on the search's own chain: offered 2× the peak right after the search, %d transfers old (the goal's measure until session 35) | %.0f tx/s = %.0f %% of the peak; blocks every %.2f s | |\n",
-			r.SearchAge(), r.SearchPlateau.FinalizedTPS, 100*r.SearchPlateauRatio, r.SearchPlateau.BlockInterval.Seconds())
+		fmt.Fprintf(w, "| plateau on the search's own chain: offered 2× the peak%s right after the search, %d transfers old (the goal's measure until session 35) | %.0f tx/s = %.0f %% of the peak; blocks every %.2f s | |\n",
+			r.plateauFor(), r.SearchAge(), r.SearchPlateau.FinalizedTPS, 100*r.SearchPlateauRatio, r.SearchPlateau.BlockInterval.Seconds())
 	}
 	if lo, hi, ok := r.replayRange(); ok {
 		fmt.Fprintf(w, "| the search's %d steps before the peak, offered again on the fresh chain: finalized against the search's | %.0f–%.0f %% | |\n",
@@ -165,6 +165,15 @@ func (r *Report) Markdown(w io.Writer) {
 		line, _, _ := strings.Cut(r.ProfileError, "\n")
 		fmt.Fprintf(w, "\nThe CPU profile asked for was not written (%s); the figures above stand.\n", strings.TrimSpace(line))
 	}
+}
+
+// plateauFor says how long the plateaus were offered (" for 20 s"), or
+// nothing for a report that did not record it.
+func (r *Report) plateauFor() string {
+	if r.PlateauSeconds <= 0 {
+		return ""
+	}
+	return fmt.Sprintf(" for %.0f s", r.PlateauSeconds)
 }
 
 // replayRange is the least and the most that a replayed step finalized

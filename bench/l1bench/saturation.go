@@ -108,6 +108,7 @@ func (r *Report) saturation(ctx context.Context, o Options, dir string, pairArgs
 		return nil
 	}
 	r.PlateauRate = 2 * peak
+	r.PlateauSeconds = (time.Duration(plateauSteps(o)) * sc.StepDuration).Seconds()
 	r.PeakAge = includedIn(found.Steps[:found.BestIndex])
 	old, err := r.plateauStep(ctx, *sc, accounts, (*cur).eps, fmt.Sprintf("on the search's chain (%d transfers old; the peak's step began at %d)",
 		r.SearchAge(), r.PeakAge), logf)
@@ -197,18 +198,28 @@ func (r *Report) PlateauAge() int {
 // when its own plateau (SearchPlateau) was offered.
 func (r *Report) SearchAge() int { return includedIn(r.Steps) }
 
-// plateauStep offers twice the peak (r.PlateauRate) for twice a search
-// step's length, from drained pools, then reads every validator's memory
-// (readMemory); where says which chain, for the log.
+// DefaultPlateauSteps is how many search steps long a plateau is unless
+// Options.PlateauSteps says otherwise.
+const DefaultPlateauSteps = 2
+
+// plateauSteps returns the plateaus' length in search steps.
+func plateauSteps(o Options) int {
+	if o.PlateauSteps > 0 {
+		return o.PlateauSteps
+	}
+	return DefaultPlateauSteps
+}
+
+// plateauStep offers twice the peak (r.PlateauRate) for r.PlateauSeconds,
+// from drained pools, then reads every validator's memory (readMemory);
+// where says which chain, for the log.
 func (r *Report) plateauStep(ctx context.Context, sc loadgen.SearchConfig, accounts []*loadgen.Account, eps *endpoints, where string,
 	logf func(string, ...any)) (loadgen.Result, error) {
 	if err := sc.Settle(ctx); err != nil {
 		return loadgen.Result{}, err
 	}
-	// Twice as long as a search step: the excess then outgrows the
-	// pools, so admission has to refuse part of it.
 	long := sc
-	long.StepDuration = 2 * sc.StepDuration
+	long.StepDuration = time.Duration(r.PlateauSeconds * float64(time.Second))
 	logf("Offering twice the peak (%.0f tx/s) for %s %s...", r.PlateauRate, long.StepDuration, where)
 	res, err := loadgen.Step(ctx, long, accounts, r.PlateauRate, 2000)
 	if err != nil {

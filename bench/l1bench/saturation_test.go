@@ -128,12 +128,13 @@ func TestStepRowsShowAgeAndCostPerTransfer(t *testing.T) {
 				Heights: &loadgen.Heights{Count: 9, Late: 3, MeanSeconds: 1.234, GasTarget: 2000 * 21000, BuiltAhead: 2, Cuts: 3,
 					Committed: 16000, BlockRecoveries: 800, Admissions: map[string]int{"rpc/added": 4000, "rpc/refused": 4000, "gossip/added": 12000, "gossip/known": 9000}}},
 		},
-		SearchPlateau: loadgen.Result{OfferedRate: 3200, FinalizedTPS: 700, Included: 14000, Sent: 32000, CPU: cpu},
-		Fresh:         true,
-		PeakAge:       10000,
-		Replay:        []loadgen.Result{{OfferedRate: 1000, FinalizedTPS: 950, Included: 9500, Sent: 10000, CPU: cpu}},
-		Plateau:       loadgen.Result{OfferedRate: 4000, FinalizedTPS: 800, Included: 16000, Sent: 40000, CPU: cpu},
-		Reference:     loadgen.Result{OfferedRate: 1600, FinalizedTPS: 1500, Included: 15000, Sent: 16000, CPU: cpu}}
+		SearchPlateau:  loadgen.Result{OfferedRate: 3200, FinalizedTPS: 700, Included: 14000, Sent: 32000, CPU: cpu},
+		Fresh:          true,
+		PeakAge:        10000,
+		Replay:         []loadgen.Result{{OfferedRate: 1000, FinalizedTPS: 950, Included: 9500, Sent: 10000, CPU: cpu}},
+		Plateau:        loadgen.Result{OfferedRate: 4000, FinalizedTPS: 800, Included: 16000, Sent: 40000, CPU: cpu},
+		PlateauSeconds: 10,
+		Reference:      loadgen.Result{OfferedRate: 1600, FinalizedTPS: 1500, Included: 15000, Sent: 16000, CPU: cpu}}
 	if got := validatorMicrosPerTx(r.Steps[0], 4); math.Abs(got-400) > 1e-9 {
 		t.Fatalf("1.6 validator cores at 1,000 tx/s over 4 validators: %.1f µs, want 400", got)
 	}
@@ -144,8 +145,8 @@ func TestStepRowsShowAgeAndCostPerTransfer(t *testing.T) {
 		"| fresh chain, replayed: 1000 | 950 | 9500 / 10000 | 0 |",        // the fresh chain's age starts again
 		"| 2× peak: 4000 | 800 | 16000 / 40000 | 9500 | 500 |",
 		"| peak again: 1600 | 1500 | 15000 / 16000 | 25500 |", // after the plateau, on a fresh chain 25,500 transfers old
-		"| plateau on the search's own chain: offered 2× the peak right after the search, 26000 transfers old",
-		"| plateau: offered 2× the peak (0 tx/s) on a fresh chain replayed to the peak's age (9500 transfers old; the peak's step began at 10000), finalized |",
+		"| plateau on the search's own chain: offered 2× the peak for 10 s right after the search, 26000 transfers old",
+		"| plateau: offered 2× the peak (0 tx/s) for 10 s on a fresh chain replayed to the peak's age (9500 transfers old; the peak's step began at 10000), finalized |",
 		"| the search's 1 steps before the peak, offered again on the fresh chain: finalized against the search's | 95–95 % |",
 		// validator-0's heights, gas target (cuts), blocks built ahead and
 		// sender recoveries per committed transfer
@@ -220,5 +221,24 @@ func TestProfileFactorsNameAFileEach(t *testing.T) {
 	}
 	if got, want := profilePaths("v0.pprof", []float64{1, 2, 1, 2, 1}), []string{"v0.x1.pprof", "v0.x2.pprof", "v0.x1-2.pprof", "v0.x2-2.pprof", "v0.x1-3.pprof"}; !slices.Equal(got, want) {
 		t.Errorf("factors given again: %v, want %v", got, want)
+	}
+}
+
+// TestPlateauStepsFollowTheOption: the plateaus last DefaultPlateauSteps
+// search steps unless --l1-plateau-steps says otherwise, and a report
+// that recorded their length names it in both plateau rows (a test above);
+// one that did not names none.
+func TestPlateauStepsFollowTheOption(t *testing.T) {
+	if got := plateauSteps(Options{}); got != DefaultPlateauSteps {
+		t.Fatalf("no option: %d steps, want %d", got, DefaultPlateauSteps)
+	}
+	if got := plateauSteps(Options{PlateauSteps: 1}); got != 1 {
+		t.Fatalf("--l1-plateau-steps 1: %d steps", got)
+	}
+	if got := (&Report{}).plateauFor(); got != "" {
+		t.Fatalf("no length recorded: %q, want nothing", got)
+	}
+	if got := (&Report{PlateauSeconds: 20}).plateauFor(); got != " for 20 s" {
+		t.Fatalf("20 s: %q", got)
 	}
 }

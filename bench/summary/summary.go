@@ -101,8 +101,12 @@ func (rs *rows) l1Saturation(r *l1bench.Report) {
 			where = fmt.Sprintf("; on a fresh chain replayed to the peak's age: %s transfers old, the peak's %s",
 				thousands(float64(r.PlateauAge())), thousands(float64(r.PeakAge)))
 		}
-		figure := fmt.Sprintf("L1 plateau: finalized at 2× the peak offered (%s tx/s; blocks every %.2f s; %s refusals at admission%s)",
-			thousands(r.PlateauRate), r.Plateau.BlockInterval.Seconds(), thousands(float64(r.Plateau.SendErrors)), where)
+		length := ""
+		if r.PlateauSeconds > 0 {
+			length = fmt.Sprintf(" for %.0f s", r.PlateauSeconds)
+		}
+		figure := fmt.Sprintf("L1 plateau: finalized at 2× the peak offered (%s tx/s%s; blocks every %.2f s; %s refusals at admission%s)",
+			thousands(r.PlateauRate), length, r.Plateau.BlockInterval.Seconds(), thousands(float64(r.Plateau.SendErrors)), where)
 		met := is(r.PlateauRatio >= l1bench.PlateauGoal)
 		if r.SearchStillGaining > 0 {
 			figure += fmt.Sprintf("; not judged: the search ran out of steps still gaining (+%.0f %%), so the peak may lie higher", 100*r.SearchStillGaining)
