@@ -76,6 +76,10 @@ func (r *Report) Markdown(w io.Writer) {
 		fmt.Fprintf(w, "| plateau: block interval; refusals at admission, for the distinct transfers offered | %.2f s; %d for %d (%s) | 1 s |\n",
 			r.Plateau.BlockInterval.Seconds(), r.Plateau.SendErrors, r.Plateau.Sent, firstWords(r.Plateau.FirstError))
 	}
+	if r.PeakMicrosPerIncluded > 0 && r.PlateauMicrosPerIncluded > 0 {
+		fmt.Fprintf(w, "| validator CPU per transfer included, first send to last inclusion: the peak's step / the plateau (a peak step cheaper than the plateau lowers goal 2's ratio) | %.0f / %.0f µs (the plateau %+.0f %%) | |\n",
+			r.PeakMicrosPerIncluded, r.PlateauMicrosPerIncluded, 100*(r.PlateauMicrosPerIncluded/r.PeakMicrosPerIncluded-1))
+	}
 	if adj := r.SpeedAdjustedPlateau(); adj > 0 {
 		fmt.Fprintf(w, "| %s | %.0f %% (speeds %.2f at the peak, %.2f at the plateau) | |\n", SpeedAdjustedRow, 100*adj, r.Speed(r.PeakGauge), r.Speed(r.Plateau.Gauge))
 	}
