@@ -165,9 +165,9 @@ type Report struct {
 	// transfers happened to cost less finalizes more and is the one chosen.
 	// Beside the plateau's, it shows when goal 2's ratio is low because the
 	// peak's step was cheap rather than the plateau dear (issue 17, session
-	// 40: over twelve runs the peak's step cost 166–229 µs, the plateau
+	// 40: over thirteen runs the peak's step cost 164–229 µs, the plateau
 	// 181–222, and every miss had a peak step cheaper than its plateau by
-	// 11–28 %).
+	// 11–29 %).
 	PeakMicrosPerIncluded float64 `json:"l1_peak_us_per_included,omitempty"`
 	// HalfPeak is the step offered half the peak, for latency.
 	HalfPeakRate float64        `json:"l1_half_peak_tps"`
