@@ -41,6 +41,12 @@ type Options struct {
 	// PlateauSteps is how many search steps long the plateaus are (twice
 	// the peak offered; 0 means DefaultPlateauSteps).
 	PlateauSteps int
+	// PeakReplays is how many times the fresh chain offers the peak's step
+	// again (the same rate and transfers, at the same age) before its
+	// plateau; the peak is then the mean of the search's step and these
+	// (Report.confirmPeak). 0 keeps the search's best step as the peak,
+	// as before session 41.
+	PeakReplays int
 	// Log receives progress lines.
 	Log io.Writer
 	// Keep leaves the devnet's data directory (logs included) in place.
@@ -72,6 +78,8 @@ type Options struct {
 
 // Report is the outcome, written to bench/results/latest.json.
 type Report struct {
+	// L1TPS is the peak: the search's best step's finalized throughput,
+	// or with PeakReplays the mean of it and its replays (confirmPeak).
 	L1TPS        float64 `json:"l1_tps"`
 	L1CeilingTPS float64 `json:"l1_ceiling_tps"`
 	L1Ratio      float64 `json:"l1_ratio_to_ceiling"`
@@ -131,13 +139,19 @@ type Report struct {
 	// peak as offered again there (the same rates, recipients and length).
 	Fresh  bool             `json:"l1_plateau_on_fresh_chain,omitempty"`
 	Replay []loadgen.Result `json:"l1_replay_steps,omitempty"`
-	// SearchPlateau is twice the peak offered on the search's own chain
-	// right after the search (every search step before it, the peak's
-	// followers included, so 45–95k transfers older than the peak's
-	// chain), SearchPlateauRatio its finalized throughput over the
-	// peak's: the plateau as measured until session 35, kept beside the
-	// goal's for comparison.
+	// SearchBestTPS is the search's best step's finalized throughput, and
+	// PeakReplays that step offered again on the fresh chain right after
+	// Replay (Options.PeakReplays): the peak (L1TPS) is their mean.
+	SearchBestTPS float64          `json:"l1_search_best_tps,omitempty"`
+	PeakReplays   []loadgen.Result `json:"l1_peak_replays,omitempty"`
+	// SearchPlateau is twice the search's best step offered
+	// (SearchPlateauRate) on the search's own chain right after the search
+	// (every search step before it, the peak's followers included, so
+	// 45–95k transfers older than the peak's chain), SearchPlateauRatio
+	// its finalized throughput over the peak's: the plateau as measured
+	// until session 35, kept beside the goal's for comparison.
 	SearchPlateau      loadgen.Result `json:"l1_search_chain_plateau"`
+	SearchPlateauRate  float64        `json:"l1_search_chain_plateau_offered_tps,omitempty"`
 	SearchPlateauRatio float64        `json:"l1_search_chain_plateau_ratio"`
 	// Reference is the step offered the peak (its finalized throughput)
 	// right after the plateau step, on the same fresh chain, so as old as

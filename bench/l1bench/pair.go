@@ -210,6 +210,9 @@ func (r *Report) labeledSteps() []labeledStep {
 	for _, s := range r.Replay {
 		out = append(out, labeledStep{"replayed", s})
 	}
+	for _, s := range r.PeakReplays {
+		out = append(out, labeledStep{"the peak's step replayed", s})
+	}
 	for _, s := range []labeledStep{{"2× peak", r.Plateau}, {"peak again", r.Reference}, {"½ peak", r.HalfPeak}} {
 		if s.result.Sent > 0 {
 			out = append(out, s)

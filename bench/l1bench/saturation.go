@@ -88,9 +88,11 @@ func (r *Report) cpuShares(best loadgen.Result, txps float64) {
 // goal's measure until session 36). Then on a fresh devnet (which *cur
 // then names, and *sc loads), whose history replays the search's up to the
 // peak (the same rates, recipients and step lengths, in the same order):
-// twice the peak (the plateau the goal judges, on a chain as old as the
-// peak's: what is finalized, and the memory every validator holds right
-// after it), then the peak offered (the reference: what the peak's
+// the peak's step again, o.PeakReplays times, the peak becoming the mean
+// of the search's step and these (confirmPeak); twice that peak (the
+// plateau the goal judges, on a chain as old as the peak's step's end:
+// what is finalized, and the memory every validator holds right after
+// it), then the peak offered (the reference: what the peak's
 // throughput offered finalizes on a chain as old as the plateau's plus
 // that step), then half the peak (latency), each after the previous
 // backlog drained.
@@ -107,7 +109,9 @@ func (r *Report) saturation(ctx context.Context, o Options, dir string, pairArgs
 	if peak <= 0 || found.BestIndex < 0 {
 		return nil
 	}
+	r.SearchBestTPS = peak
 	r.PlateauRate = 2 * peak
+	r.SearchPlateauRate = r.PlateauRate
 	r.PlateauSeconds = (time.Duration(plateauSteps(o)) * sc.StepDuration).Seconds()
 	r.PeakAge = includedIn(found.Steps[:found.BestIndex])
 	old, err := r.plateauStep(ctx, *sc, accounts, (*cur).eps, fmt.Sprintf("on the search's chain (%d transfers old; the peak's step began at %d)",
@@ -116,7 +120,6 @@ func (r *Report) saturation(ctx context.Context, o Options, dir string, pairArgs
 		return fmt.Errorf("plateau step on the search's chain: %w", err)
 	}
 	r.SearchPlateau = old
-	r.SearchPlateauRatio = old.FinalizedTPS / peak
 
 	logf("Stopping the search's devnet; a fresh one replays the search's %d steps before the peak (%d transfers), then the plateau...",
 		found.BestIndex, r.PeakAge)
@@ -147,6 +150,27 @@ func (r *Report) saturation(ctx context.Context, o Options, dir string, pairArgs
 		r.Replay = append(r.Replay, res)
 	}
 	r.Fresh = true
+	for i := range o.PeakReplays {
+		if err := sc.Settle(ctx); err != nil {
+			return err
+		}
+		logf("Offering the peak's step again (%.0f tx/s, the same transfers) on the fresh chain at its age, %d of %d...",
+			found.Best.OfferedRate, i+1, o.PeakReplays)
+		res, err := loadgen.Step(ctx, *sc, accounts, found.Best.OfferedRate, found.Best.Seed)
+		if err != nil {
+			return fmt.Errorf("replaying the peak's step: %w", err)
+		}
+		r.PeakReplays = append(r.PeakReplays, res)
+		logf("  finalized %.0f tx/s (the search's step: %.0f)", res.FinalizedTPS, found.Best.FinalizedTPS)
+	}
+	if len(r.PeakReplays) > 0 {
+		peak = r.confirmPeak(found.Best)
+		logf("  the peak, the mean of the search's step and its %d replay(s): %.0f tx/s = %.0f %% of the ceiling", len(r.PeakReplays), peak, 100*r.L1Ratio)
+	}
+	r.PlateauRate = 2 * peak
+	if r.SearchPlateauRate > 0 {
+		r.SearchPlateauRatio = r.SearchPlateau.FinalizedTPS / peak
+	}
 
 	plateau, err := r.plateauStep(ctx, *sc, accounts, d.eps, fmt.Sprintf("on the fresh chain, %d transfers old (the peak's step began at %d): the plateau",
 		r.PlateauAge(), r.PeakAge), logf)
@@ -184,12 +208,48 @@ func (r *Report) saturation(ctx context.Context, o Options, dir string, pairArgs
 	return nil
 }
 
+// confirmPeak makes the peak the mean of the finalized throughput of the
+// search's best step and of its replays at the same age (PeakReplays),
+// and sets what is measured against it: the ratio to the ceiling, the
+// ratio on the cores the load generator left, and the peak's validator
+// CPU per included transfer (the samples' mean). It returns the peak.
+//
+// Why: the search's peak is the best of several 10 s samples, and the
+// best is biased up by its own noise (a step whose transfers happened to
+// cost less finalizes more and is the one chosen; issue 17, session 40).
+// A replay of that step (the same rate and transfers, on a chain as old)
+// is not chosen for being high, so the mean of both is nearer what the
+// chain sustains at that rate.
+func (r *Report) confirmPeak(best loadgen.Result) float64 {
+	samples := append([]loadgen.Result{best}, r.PeakReplays...)
+	var tps, us float64
+	var withCPU int
+	for _, s := range samples {
+		tps += s.FinalizedTPS
+		if v := validatorMicrosPerIncluded(s, r.Validators); v > 0 {
+			us += v
+			withCPU++
+		}
+	}
+	r.L1TPS = tps / float64(len(samples))
+	if r.L1CeilingTPS > 0 {
+		r.L1Ratio = r.L1TPS / r.L1CeilingTPS
+	}
+	if r.CeilingLeftTPS > 0 {
+		r.RatioLeft = r.L1TPS / r.CeilingLeftTPS
+	}
+	if withCPU > 0 {
+		r.PeakMicrosPerIncluded = us / float64(withCPU)
+	}
+	return r.L1TPS
+}
+
 // PlateauAge is the transfers the plateau's chain had included before
-// the plateau step: the replayed steps' on the fresh chain, or every
-// search step's on the search's chain.
+// the plateau step: the replayed steps' on the fresh chain (the peak's
+// replays included), or every search step's on the search's chain.
 func (r *Report) PlateauAge() int {
 	if r.Fresh {
-		return includedIn(r.Replay)
+		return includedIn(r.Replay) + includedIn(r.PeakReplays)
 	}
 	return includedIn(r.Steps)
 }
@@ -197,6 +257,10 @@ func (r *Report) PlateauAge() int {
 // SearchAge is the transfers the search's steps included: its chain's age
 // when its own plateau (SearchPlateau) was offered.
 func (r *Report) SearchAge() int { return includedIn(r.Steps) }
+
+// DefaultPeakReplays is how many times the bench offers the peak's step
+// again before the plateau unless told otherwise (Options.PeakReplays).
+const DefaultPeakReplays = 1
 
 // DefaultPlateauSteps is how many search steps long a plateau is unless
 // Options.PlateauSteps says otherwise.

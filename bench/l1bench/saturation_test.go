@@ -243,3 +243,48 @@ func TestPlateauStepsFollowTheOption(t *testing.T) {
 		t.Fatalf("20 s: %q", got)
 	}
 }
+
+// TestConfirmPeakAveragesTheSamples: with the peak's step replayed, the
+// peak is the mean of the search's step and its replay, and the ratios
+// and the peak's CPU per transfer follow it; the plateau's chain is then
+// as old as the replays made it, and the tables say all of it.
+func TestConfirmPeakAveragesTheSamples(t *testing.T) {
+	r := &Report{Validators: 2, L1CeilingTPS: 4000, CeilingLeftTPS: 3000, SearchBestTPS: 2400, SearchPlateauRate: 4800,
+		Fresh: true, PeakAge: 30000, Replay: []loadgen.Result{{Sent: 10, Included: 30000}},
+		PeakReplays: []loadgen.Result{{Sent: 10, OfferedRate: 2500, FinalizedTPS: 2200, Included: 22000,
+			CPUThroughDrain: map[string]float64{"validator-0": 4.4, "validator-1": 4.4}}}}
+	best := loadgen.Result{OfferedRate: 2500, FinalizedTPS: 2400, Included: 24000,
+		CPUThroughDrain: map[string]float64{"validator-0": 3.6, "validator-1": 3.6, loadgenName: 2}}
+	if peak := r.confirmPeak(best); peak != 2300 || r.L1TPS != 2300 {
+		t.Fatalf("peak %.1f (L1TPS %.1f), want the mean 2300", peak, r.L1TPS)
+	}
+	if math.Abs(r.L1Ratio-2300.0/4000) > 1e-9 || math.Abs(r.RatioLeft-2300.0/3000) > 1e-9 {
+		t.Fatalf("ratios %.3f and %.3f", r.L1Ratio, r.RatioLeft)
+	}
+	// 150 µs a transfer in the search's step, 200 in the replay.
+	if math.Abs(r.PeakMicrosPerIncluded-175) > 1e-9 {
+		t.Fatalf("peak's µs per included transfer %.1f, want 175", r.PeakMicrosPerIncluded)
+	}
+	if r.PlateauAge() != 52000 {
+		t.Fatalf("plateau age %d, want the replays' 52000", r.PlateauAge())
+	}
+	r.Plateau = loadgen.Result{Sent: 10, FinalizedTPS: 2100}
+	r.SearchPlateau = loadgen.Result{Sent: 10, FinalizedTPS: 1800}
+	var buf bytes.Buffer
+	r.Markdown(&buf)
+	for _, s := range []string{
+		"| the peak: the mean of the search's best step and its replay on the fresh chain at its age (the best of several 10 s steps is biased up by its own noise) | 2400 and 2200 → 2300 tx/s |",
+		"on a fresh chain replayed through the peak's step (52000 transfers old; the peak's step began at 30000)",
+		"| fresh chain, the peak's step replayed: 2500 | 2200 |",
+		"plateau on the search's own chain: offered 2× the search's best step (4800 tx/s)",
+	} {
+		if !strings.Contains(buf.String(), s) {
+			t.Errorf("table lacks %q:\n%s", s, buf.String())
+		}
+	}
+	// Without replays the search's step is the peak, as before.
+	plain := &Report{Validators: 2, L1TPS: 2400, Fresh: true, Replay: []loadgen.Result{{Included: 30000}}}
+	if plain.PlateauAge() != 30000 || plain.PeakSamplesCell() != "" || plain.replayedTo() != "to the peak's age" {
+		t.Fatalf("no replays: age %d, cell %q, %q", plain.PlateauAge(), plain.PeakSamplesCell(), plain.replayedTo())
+	}
+}

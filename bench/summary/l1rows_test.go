@@ -39,7 +39,7 @@ func TestL1SaturationRows(t *testing.T) {
 	}{
 		{"L1 load generator's CPU at the peak (of 2 cores)", "0.30 cores (15 %)", "", nil},
 		{"L1 ratio to the ceiling on the cores left to the validators ((2 − 0.30) cores: 3,545 tx/s", "50 %", "", nil},
-		{"L1 plateau: finalized at 2× the peak offered (3,570 tx/s for 10 s; blocks every 1.10 s; 12,000 refusals at admission; on a fresh chain replayed to the peak's age: 31,000 transfers old, the peak's 30,000)",
+		{"L1 plateau: finalized at 2× the peak offered (3,570 tx/s for 10 s; blocks every 1.10 s; 12,000 refusals at admission; on a fresh chain replayed to the peak's age: 31,000 transfers old, the peak's step began at 30,000)",
 			"1,660 tx/s (93 % of the peak)", "≥ 90 % of the peak", is(true)},
 		{"L1 plateau on the search's own chain (2× the peak offered right after the search, 70,000 transfers old; the goal's measure until session 35)",
 			"1,430 tx/s (80 % of the peak)", "", nil},
@@ -64,6 +64,34 @@ func TestL1SaturationRows(t *testing.T) {
 	// The plateau's cores at two thirds of the peak's speed: warned of.
 	if row := find(t, rs, "L1 plateau over the peak on cores of one speed"); !strings.Contains(row.Figure, "; ⚠ the cores ran the plateau's step at 0.67 of the peak's step's speed (33 % slower)") {
 		t.Errorf("row %q lacks the warning of a slower plateau", row.Figure)
+	}
+}
+
+// TestL1PeakRowsGiveItsSamples: a peak confirmed by replaying its step
+// on the fresh chain says so, with every sample and their mean; the
+// plateau's chain is then replayed through the peak's step, and the
+// search's own plateau offered twice the search's best step, not the peak.
+func TestL1PeakRowsGiveItsSamples(t *testing.T) {
+	p := fullParts()
+	r := p.L1
+	r.Validators, r.SearchBestTPS, r.L1TPS = 4, 2400, 2300
+	r.PeakReplays = []loadgen.Result{{FinalizedTPS: 2200, Included: 22000}}
+	r.Fresh, r.PeakAge = true, 30000
+	r.Replay = []loadgen.Result{{Included: 30000}}
+	r.Steps = []loadgen.Result{{Included: 30000}, {Included: 24000}}
+	r.PlateauRate, r.PlateauRatio = 4600, 0.91
+	r.Plateau = loadgen.Result{Sent: 46000, FinalizedTPS: 2093}
+	r.SearchPlateauRate, r.SearchPlateauRatio = 4800, 0.8
+	r.SearchPlateau = loadgen.Result{Sent: 48000, FinalizedTPS: 1840}
+	rs := Build(p)
+	if row := find(t, rs, "L1 finalized throughput (4 validators, 1 s blocks, from block contents): the peak, the mean of the search's best step and its replays on a fresh chain at the same age"); row.Value != "2400 and 2200 → 2300 tx/s" {
+		t.Errorf("peak row %q: %q", row.Figure, row.Value)
+	}
+	if row := find(t, rs, "L1 plateau: finalized"); !strings.Contains(row.Figure, "on a fresh chain replayed through the peak's step: 52,000 transfers old, the peak's step began at 30,000") {
+		t.Errorf("plateau row %q", row.Figure)
+	}
+	if row := find(t, rs, "L1 plateau on the search's own chain (2× the search's best step (4,800 tx/s) offered right after the search, 54,000 transfers old"); row.Value != "1,840 tx/s (80 % of the peak)" {
+		t.Errorf("search's plateau row %q: %q", row.Figure, row.Value)
 	}
 }
 

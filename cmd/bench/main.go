@@ -60,6 +60,7 @@ fails the run.`,
 			&cli.DurationFlag{Name: "step", Value: 10 * time.Second, Usage: "L1: duration of each search step"},
 			&cli.IntFlag{Name: "max-steps", Value: 7, Usage: "L1: most steps of the search's ramp (a ramp that runs out of them still gaining refines above its last step, and the report says the peak may lie higher)"},
 			&cli.IntFlag{Name: "refine", Value: 2, Usage: "L1: steps that bisect, once the ramp stops gaining, between its best rate and the next one up (the peak lies between)"},
+			&cli.IntFlag{Name: "l1-peak-replays", Value: l1bench.DefaultPeakReplays, Usage: "L1: how many times the fresh chain offers the peak's step again (the same rate and transfers, at the same age) before its plateau; the peak is the mean of the search's best step and these, because the best of several 10 s steps is biased up by its own noise (0: the search's best step alone)"},
 			&cli.IntFlag{Name: "l1-plateau-steps", Value: l1bench.DefaultPlateauSteps, Usage: "L1: how many search steps long the plateaus (twice the peak offered) are; every transfer creates an account, so a longer plateau also measures the chain's growth over it"},
 
 			&cli.IntFlag{Name: "l2-accounts", Value: 2000, Usage: "L2: load accounts (senders), funded on the L2 by fan-out from the dev accounts"},
@@ -128,7 +129,7 @@ func run(c *cli.Context) error {
 		r.l1, err = l1bench.Run(ctx, l1bench.Options{
 			Root: c.String("root"), Bin: c.String("bin"), Validators: c.Int("validators"), Accounts: c.Int("accounts"),
 			StartRate: c.Float64("start-rate"), Factor: c.Float64("factor"), StepDuration: c.Duration("step"),
-			MaxSteps: c.Int("max-steps"), Refine: c.Int("refine"), PlateauSteps: c.Int("l1-plateau-steps"), Log: os.Stderr, Keep: c.Bool("keep"), ProfilePath: c.String("l1-profile"),
+			MaxSteps: c.Int("max-steps"), Refine: c.Int("refine"), PlateauSteps: c.Int("l1-plateau-steps"), PeakReplays: c.Int("l1-peak-replays"), Log: os.Stderr, Keep: c.Bool("keep"), ProfilePath: c.String("l1-profile"),
 			ProfileFactors: c.Float64Slice("l1-profile-factor"),
 			Prefund:        c.Int("l1-prefund"),
 			PairBin:        pairBin, PairEnv: c.StringSlice("l1-pair-env"), PairValidators: c.IntSlice("l1-pair-validators"),
