@@ -41,11 +41,11 @@ type Options struct {
 	// PlateauSteps is how many search steps long the plateaus are (twice
 	// the peak offered; 0 means DefaultPlateauSteps).
 	PlateauSteps int
-	// PeakReplays is how many times the fresh chain offers the peak's step
-	// again (the same rate and transfers, at the same age) before its
-	// plateau; the peak is then the mean of the search's step and these
+	// PeakReplays is how many times a fresh chain of their own, replayed to
+	// the peak's age, offers the peak's step again (the same rate and
+	// transfers); the peak is then the mean of the search's step and these
 	// (Report.confirmPeak). 0 keeps the search's best step as the peak,
-	// as before session 41.
+	// as before session 41, and starts one devnet fewer.
 	PeakReplays int
 	// Log receives progress lines.
 	Log io.Writer
@@ -140,10 +140,12 @@ type Report struct {
 	Fresh  bool             `json:"l1_plateau_on_fresh_chain,omitempty"`
 	Replay []loadgen.Result `json:"l1_replay_steps,omitempty"`
 	// SearchBestTPS is the search's best step's finalized throughput, and
-	// PeakReplays that step offered again on the fresh chain right after
-	// Replay (Options.PeakReplays): the peak (L1TPS) is their mean.
-	SearchBestTPS float64          `json:"l1_search_best_tps,omitempty"`
-	PeakReplays   []loadgen.Result `json:"l1_peak_replays,omitempty"`
+	// PeakReplays that step offered again (Options.PeakReplays) on a fresh
+	// chain of their own, after PeakChainReplay (the search's steps before
+	// the peak's, offered again there): the peak (L1TPS) is their mean.
+	SearchBestTPS   float64          `json:"l1_search_best_tps,omitempty"`
+	PeakChainReplay []loadgen.Result `json:"l1_peak_chain_replay_steps,omitempty"`
+	PeakReplays     []loadgen.Result `json:"l1_peak_replays,omitempty"`
 	// SearchPlateau is twice the search's best step offered
 	// (SearchPlateauRate) on the search's own chain right after the search
 	// (every search step before it, the peak's followers included, so

@@ -9,10 +9,11 @@
 // by each validator and by every other process; the ceiling is also given
 // on the cores the load generator left to the validators, labelled as
 // such (the goal is measured against the plain ceiling). After the search
-// a fresh devnet replays the search's steps up to the peak's and the
+// a fresh devnet replays the search's steps up to the peak's, then the
 // peak's step itself (--l1-peak-replays): the peak is the mean of that
 // step's samples, since the best of several noisy steps is biased up.
-// Then (issue 17) one step offers twice the peak for twice a step's duration
+// Then (issue 17), on another fresh devnet replayed the same way, one
+// step offers twice the peak for twice a step's duration
 // (the excess outgrows the pools; --l1-plateau-steps) — the plateau: what is finalized then,
 // the block interval, what admission refused ("txpool is full") — and the
 // validators' resident memory is read right after it, under that

@@ -207,11 +207,14 @@ func (r *Report) labeledSteps() []labeledStep {
 	if r.SearchPlateau.Sent > 0 {
 		out = append(out, labeledStep{"2× peak, search's chain", r.SearchPlateau})
 	}
-	for _, s := range r.Replay {
-		out = append(out, labeledStep{"replayed", s})
+	for _, s := range r.PeakChainReplay {
+		out = append(out, labeledStep{"the peak's chain, replayed", s})
 	}
 	for _, s := range r.PeakReplays {
-		out = append(out, labeledStep{"the peak's step replayed", s})
+		out = append(out, labeledStep{"the peak's step again", s})
+	}
+	for _, s := range r.Replay {
+		out = append(out, labeledStep{"replayed", s})
 	}
 	for _, s := range []labeledStep{{"2× peak", r.Plateau}, {"peak again", r.Reference}, {"½ peak", r.HalfPeak}} {
 		if s.result.Sent > 0 {

@@ -31,7 +31,7 @@ func (r *Report) Markdown(w io.Writer) {
 	fmt.Fprintln(w, "|---|---:|---|")
 	fmt.Fprintf(w, "| L1 finalized throughput | %.0f tx/s | |\n", r.L1TPS)
 	if len(r.PeakReplays) > 0 {
-		fmt.Fprintf(w, "| the peak: the mean of the search's best step and %s on the fresh chain at its age (the best of several 10 s steps is biased up by its own noise) | %s | |\n",
+		fmt.Fprintf(w, "| the peak: the mean of the search's best step and %s on a fresh chain at its age (the best of several 10 s steps is biased up by its own noise) | %s | |\n",
 			replaysOf(len(r.PeakReplays)), r.PeakSamplesCell())
 	}
 	fmt.Fprintf(w, "| ceiling = cores / (validators × cost) | %.0f tx/s | |\n", r.L1CeilingTPS)
@@ -70,8 +70,8 @@ func (r *Report) Markdown(w io.Writer) {
 	if r.Plateau.Sent > 0 {
 		where := ""
 		if r.Fresh {
-			where = fmt.Sprintf(" on a fresh chain replayed %s (%d transfers old; the peak's step began at %d)",
-				r.replayedTo(), r.PlateauAge(), r.PeakAge)
+			where = fmt.Sprintf(" on a fresh chain replayed to the peak's age (%d transfers old; the peak's step began at %d)",
+				r.PlateauAge(), r.PeakAge)
 		}
 		fmt.Fprintf(w, "| plateau: offered 2× the peak (%.0f tx/s)%s%s, finalized | %.0f tx/s = %.0f %% of the peak | ≥ %.0f %% |\n",
 			r.PlateauRate, r.plateauFor(), where, r.Plateau.FinalizedTPS, 100*r.PlateauRatio, 100*PlateauGoal)
@@ -151,13 +151,19 @@ func (r *Report) Markdown(w io.Writer) {
 	if r.SearchPlateau.Sent > 0 {
 		row("2× peak, search's chain: ", r.SearchPlateau)
 	}
-	if r.Fresh {
-		before = 0 // the fresh chain's own age
-		for _, s := range r.Replay {
-			row("fresh chain, replayed: ", s)
+	if len(r.PeakReplays) > 0 {
+		before = 0 // the peak's fresh chain's own age
+		for _, s := range r.PeakChainReplay {
+			row("the peak's chain, replayed: ", s)
 		}
 		for _, s := range r.PeakReplays {
-			row("fresh chain, the peak's step replayed: ", s)
+			row("the peak's chain, the peak's step again: ", s)
+		}
+	}
+	if r.Fresh {
+		before = 0 // the plateau's fresh chain's own age
+		for _, s := range r.Replay {
+			row("fresh chain, replayed: ", s)
 		}
 	}
 	if r.Plateau.Sent > 0 {
@@ -197,16 +203,6 @@ func (r *Report) PeakSamplesCell() string {
 		parts = append(parts, fmt.Sprintf("%.0f", s.FinalizedTPS))
 	}
 	return fmt.Sprintf("%s → %.0f tx/s", strings.Join(parts, " and "), r.L1TPS)
-}
-
-// replayedTo says how far the fresh chain replayed the search before its
-// plateau: to the peak's age, or through the peak's step when it was
-// offered again there.
-func (r *Report) replayedTo() string {
-	if len(r.PeakReplays) > 0 {
-		return "through the peak's step"
-	}
-	return "to the peak's age"
 }
 
 // searchPlateauOffered says what the search's chain's plateau offered:

@@ -84,25 +84,29 @@ func (r *Report) cpuShares(best loadgen.Result, txps float64) {
 }
 
 // saturation runs the steps after the search. On the search's own chain:
-// twice the peak (the plateau on a chain aged by every search step, the
-// goal's measure until session 36). Then on a fresh devnet (which *cur
-// then names, and *sc loads), whose history replays the search's up to the
-// peak (the same rates, recipients and step lengths, in the same order):
-// the peak's step again, o.PeakReplays times, the peak becoming the mean
-// of the search's step and these (confirmPeak); twice that peak (the
-// plateau the goal judges, on a chain as old as the peak's step's end:
-// what is finalized, and the memory every validator holds right after
-// it), then the peak offered (the reference: what the peak's
+// twice the search's best step (the plateau on a chain aged by every
+// search step, the goal's measure until session 36). Then, with
+// o.PeakReplays, on a fresh devnet whose history replays the search's up
+// to the peak (the same rates, recipients and step lengths, in the same
+// order): the peak's step again, o.PeakReplays times, the peak becoming
+// the mean of the search's step and these (confirmPeak). Then on another
+// fresh devnet (which *cur then names, and *sc loads), replayed the same
+// way: twice the peak (the plateau the goal judges, on a chain as old as
+// the peak's: what is finalized, and the memory every validator holds
+// right after it), then the peak offered (the reference: what the peak's
 // throughput offered finalizes on a chain as old as the plateau's plus
 // that step), then half the peak (latency), each after the previous
 // backlog drained.
 //
-// Why a second chain: a validator's cost per transfer grows with the
+// Why fresh chains: a validator's cost per transfer grows with the
 // chain's state (every transfer creates an account), and the steps the
 // search runs after the peak to find it (the ramp's next step, the
 // refinements) aged the chain by 45–95k transfers before the plateau;
 // compared with the peak, that plateau measured the chain's growth as much
 // as the overload the goal is about (issue 17, sessions 8, 9, 35 and 36).
+// The peak's replays get a chain of their own so that the plateau's is
+// not aged by them (session 41: by about 28k transfers, some 8 % of a
+// transfer's cost at that age).
 func (r *Report) saturation(ctx context.Context, o Options, dir string, pairArgs []string, cur **l1Devnet, sc *loadgen.SearchConfig,
 	accounts []*loadgen.Account, found loadgen.SearchResult, logf func(string, ...any)) error {
 	peak := found.Best.FinalizedTPS
@@ -121,8 +125,6 @@ func (r *Report) saturation(ctx context.Context, o Options, dir string, pairArgs
 	}
 	r.SearchPlateau = old
 
-	logf("Stopping the search's devnet; a fresh one replays the search's %d steps before the peak (%d transfers), then the plateau...",
-		found.BestIndex, r.PeakAge)
 	(*cur).stop()
 	if !o.Keep {
 		// A gigabyte or so after the search; nothing reads it again.
@@ -130,47 +132,52 @@ func (r *Report) saturation(ctx context.Context, o Options, dir string, pairArgs
 			return fmt.Errorf("remove the search's devnet: %w", err)
 		}
 	}
-	d, _, err := startDevnet(ctx, o, dir, "devnet-replay", pairArgs, logf)
+	if o.PeakReplays > 0 {
+		logf("A fresh devnet replays the search's %d steps before the peak (%d transfers), then offers the peak's step again %d time(s), to confirm the peak...",
+			found.BestIndex, r.PeakAge, o.PeakReplays)
+		d, replayed, err := r.replayChain(ctx, o, dir, "devnet-peak", pairArgs, sc, accounts, found.Steps[:found.BestIndex], logf)
+		if d != nil {
+			*cur = d
+		}
+		if err != nil {
+			return fmt.Errorf("the peak's devnet: %w", err)
+		}
+		r.PeakChainReplay = replayed
+		for i := range o.PeakReplays {
+			if err := sc.Settle(ctx); err != nil {
+				return err
+			}
+			logf("Offering the peak's step again (%.0f tx/s, the same transfers) at its age, %d of %d...",
+				found.Best.OfferedRate, i+1, o.PeakReplays)
+			res, err := loadgen.Step(ctx, *sc, accounts, found.Best.OfferedRate, found.Best.Seed)
+			if err != nil {
+				return fmt.Errorf("replaying the peak's step: %w", err)
+			}
+			r.PeakReplays = append(r.PeakReplays, res)
+			logf("  finalized %.0f tx/s (the search's step: %.0f)", res.FinalizedTPS, found.Best.FinalizedTPS)
+		}
+		peak = r.confirmPeak(found.Best)
+		logf("  the peak, the mean of the search's step and its %s: %.0f tx/s = %.0f %% of the ceiling", replaysOf(len(r.PeakReplays)), peak, 100*r.L1Ratio)
+		d.stop()
+		if !o.Keep {
+			if err := os.RemoveAll(filepath.Join(dir, "devnet-peak")); err != nil {
+				return fmt.Errorf("remove the peak's devnet: %w", err)
+			}
+		}
+	}
+	r.PlateauRate = 2 * peak
+	r.SearchPlateauRatio = r.SearchPlateau.FinalizedTPS / peak
+
+	logf("A fresh devnet replays the search's %d steps before the peak (%d transfers), then the plateau...", found.BestIndex, r.PeakAge)
+	d, replayed, err := r.replayChain(ctx, o, dir, "devnet-replay", pairArgs, sc, accounts, found.Steps[:found.BestIndex], logf)
+	if d != nil {
+		*cur = d
+	}
 	if err != nil {
 		return fmt.Errorf("the plateau's devnet: %w", err)
 	}
-	*cur = d
-	if err := fundAccounts(ctx, d, accounts, logf); err != nil {
-		return err
-	}
-	*sc = searchConfig(o, d, accounts, logf)
-	for _, s := range found.Steps[:found.BestIndex] {
-		if err := sc.Settle(ctx); err != nil {
-			return err
-		}
-		res, err := loadgen.Step(ctx, *sc, accounts, s.OfferedRate, s.Seed)
-		if err != nil {
-			return fmt.Errorf("replaying the %.0f tx/s step: %w", s.OfferedRate, err)
-		}
-		r.Replay = append(r.Replay, res)
-	}
+	r.Replay = replayed
 	r.Fresh = true
-	for i := range o.PeakReplays {
-		if err := sc.Settle(ctx); err != nil {
-			return err
-		}
-		logf("Offering the peak's step again (%.0f tx/s, the same transfers) on the fresh chain at its age, %d of %d...",
-			found.Best.OfferedRate, i+1, o.PeakReplays)
-		res, err := loadgen.Step(ctx, *sc, accounts, found.Best.OfferedRate, found.Best.Seed)
-		if err != nil {
-			return fmt.Errorf("replaying the peak's step: %w", err)
-		}
-		r.PeakReplays = append(r.PeakReplays, res)
-		logf("  finalized %.0f tx/s (the search's step: %.0f)", res.FinalizedTPS, found.Best.FinalizedTPS)
-	}
-	if len(r.PeakReplays) > 0 {
-		peak = r.confirmPeak(found.Best)
-		logf("  the peak, the mean of the search's step and its %d replay(s): %.0f tx/s = %.0f %% of the ceiling", len(r.PeakReplays), peak, 100*r.L1Ratio)
-	}
-	r.PlateauRate = 2 * peak
-	if r.SearchPlateauRate > 0 {
-		r.SearchPlateauRatio = r.SearchPlateau.FinalizedTPS / peak
-	}
 
 	plateau, err := r.plateauStep(ctx, *sc, accounts, d.eps, fmt.Sprintf("on the fresh chain, %d transfers old (the peak's step began at %d): the plateau",
 		r.PlateauAge(), r.PeakAge), logf)
@@ -206,6 +213,36 @@ func (r *Report) saturation(ctx context.Context, o Options, dir string, pairArgs
 	}
 	r.HalfPeak = half
 	return nil
+}
+
+// replayChain starts a fresh devnet named name under dir, funds the load
+// accounts on it, points *sc at it and offers the search's steps again
+// (the same rates, recipients and lengths, in the same order), each from
+// drained pools: a chain as old as the search's was after them. It
+// returns the devnet (also on an error after it started, so that the
+// caller stops it) and the replayed steps.
+func (r *Report) replayChain(ctx context.Context, o Options, dir, name string, pairArgs []string, sc *loadgen.SearchConfig,
+	accounts []*loadgen.Account, steps []loadgen.Result, logf func(string, ...any)) (*l1Devnet, []loadgen.Result, error) {
+	d, _, err := startDevnet(ctx, o, dir, name, pairArgs, logf)
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := fundAccounts(ctx, d, accounts, logf); err != nil {
+		return d, nil, err
+	}
+	*sc = searchConfig(o, d, accounts, logf)
+	var out []loadgen.Result
+	for _, s := range steps {
+		if err := sc.Settle(ctx); err != nil {
+			return d, out, err
+		}
+		res, err := loadgen.Step(ctx, *sc, accounts, s.OfferedRate, s.Seed)
+		if err != nil {
+			return d, out, fmt.Errorf("replaying the %.0f tx/s step: %w", s.OfferedRate, err)
+		}
+		out = append(out, res)
+	}
+	return d, out, nil
 }
 
 // confirmPeak makes the peak the mean of the finalized throughput of the
@@ -245,11 +282,11 @@ func (r *Report) confirmPeak(best loadgen.Result) float64 {
 }
 
 // PlateauAge is the transfers the plateau's chain had included before
-// the plateau step: the replayed steps' on the fresh chain (the peak's
-// replays included), or every search step's on the search's chain.
+// the plateau step: the replayed steps' on the fresh chain, or every
+// search step's on the search's chain.
 func (r *Report) PlateauAge() int {
 	if r.Fresh {
-		return includedIn(r.Replay) + includedIn(r.PeakReplays)
+		return includedIn(r.Replay)
 	}
 	return includedIn(r.Steps)
 }

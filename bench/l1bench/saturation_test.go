@@ -246,11 +246,12 @@ func TestPlateauStepsFollowTheOption(t *testing.T) {
 
 // TestConfirmPeakAveragesTheSamples: with the peak's step replayed, the
 // peak is the mean of the search's step and its replay, and the ratios
-// and the peak's CPU per transfer follow it; the plateau's chain is then
-// as old as the replays made it, and the tables say all of it.
+// and the peak's CPU per transfer follow it; the tables say all of it,
+// the peak's own chain's steps apart from the plateau's chain's.
 func TestConfirmPeakAveragesTheSamples(t *testing.T) {
 	r := &Report{Validators: 2, L1CeilingTPS: 4000, CeilingLeftTPS: 3000, SearchBestTPS: 2400, SearchPlateauRate: 4800,
-		Fresh: true, PeakAge: 30000, Replay: []loadgen.Result{{Sent: 10, Included: 30000}},
+		Fresh: true, PeakAge: 30000, Replay: []loadgen.Result{{Sent: 10, OfferedRate: 1000, Included: 30000}},
+		PeakChainReplay: []loadgen.Result{{Sent: 10, OfferedRate: 1000, Included: 29000}},
 		PeakReplays: []loadgen.Result{{Sent: 10, OfferedRate: 2500, FinalizedTPS: 2200, Included: 22000,
 			CPUThroughDrain: map[string]float64{"validator-0": 4.4, "validator-1": 4.4}}}}
 	best := loadgen.Result{OfferedRate: 2500, FinalizedTPS: 2400, Included: 24000,
@@ -265,26 +266,36 @@ func TestConfirmPeakAveragesTheSamples(t *testing.T) {
 	if math.Abs(r.PeakMicrosPerIncluded-175) > 1e-9 {
 		t.Fatalf("peak's µs per included transfer %.1f, want 175", r.PeakMicrosPerIncluded)
 	}
-	if r.PlateauAge() != 52000 {
-		t.Fatalf("plateau age %d, want the replays' 52000", r.PlateauAge())
+	if r.PlateauAge() != 30000 {
+		t.Fatalf("plateau age %d, want its own chain's 30000", r.PlateauAge())
 	}
 	r.Plateau = loadgen.Result{Sent: 10, FinalizedTPS: 2100}
 	r.SearchPlateau = loadgen.Result{Sent: 10, FinalizedTPS: 1800}
 	var buf bytes.Buffer
 	r.Markdown(&buf)
 	for _, s := range []string{
-		"| the peak: the mean of the search's best step and its replay on the fresh chain at its age (the best of several 10 s steps is biased up by its own noise) | 2400 and 2200 → 2300 tx/s |",
-		"on a fresh chain replayed through the peak's step (52000 transfers old; the peak's step began at 30000)",
-		"| fresh chain, the peak's step replayed: 2500 | 2200 |",
+		"| the peak: the mean of the search's best step and its replay on a fresh chain at its age (the best of several 10 s steps is biased up by its own noise) | 2400 and 2200 → 2300 tx/s |",
+		"on a fresh chain replayed to the peak's age (30000 transfers old; the peak's step began at 30000)",
+		"| the peak's chain, replayed: 1000 | 0 | 29000 / 10 | 0 |",
+		"| the peak's chain, the peak's step again: 2500 | 2200 | 22000 / 10 | 29000 |",
+		"| fresh chain, replayed: 1000 | 0 | 30000 / 10 | 0 |",
 		"plateau on the search's own chain: offered 2× the search's best step (4800 tx/s)",
 	} {
 		if !strings.Contains(buf.String(), s) {
 			t.Errorf("table lacks %q:\n%s", s, buf.String())
 		}
 	}
+	labels := r.labeledSteps()
+	var names []string
+	for _, l := range labels {
+		names = append(names, l.label)
+	}
+	if want := []string{"2× peak, search's chain", "the peak's chain, replayed", "the peak's step again", "replayed", "2× peak"}; !slices.Equal(names, want) {
+		t.Fatalf("labeled steps %q, want %q", names, want)
+	}
 	// Without replays the search's step is the peak, as before.
-	plain := &Report{Validators: 2, L1TPS: 2400, Fresh: true, Replay: []loadgen.Result{{Included: 30000}}}
-	if plain.PlateauAge() != 30000 || plain.PeakSamplesCell() != "" || plain.replayedTo() != "to the peak's age" {
-		t.Fatalf("no replays: age %d, cell %q, %q", plain.PlateauAge(), plain.PeakSamplesCell(), plain.replayedTo())
+	plain := &Report{Validators: 2, L1TPS: 2400}
+	if plain.PeakSamplesCell() != "" {
+		t.Fatalf("no replays: cell %q", plain.PeakSamplesCell())
 	}
 }

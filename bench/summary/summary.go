@@ -105,12 +105,8 @@ func (rs *rows) l1Saturation(r *l1bench.Report) {
 		if r.Fresh {
 			// Since session 36 the plateau runs on a fresh chain whose
 			// history replays the search's up to the peak.
-			to := "to the peak's age"
-			if len(r.PeakReplays) > 0 {
-				to = "through the peak's step"
-			}
-			where = fmt.Sprintf("; on a fresh chain replayed %s: %s transfers old, the peak's step began at %s",
-				to, thousands(float64(r.PlateauAge())), thousands(float64(r.PeakAge)))
+			where = fmt.Sprintf("; on a fresh chain replayed to the peak's age: %s transfers old, the peak's step began at %s",
+				thousands(float64(r.PlateauAge())), thousands(float64(r.PeakAge)))
 		}
 		length := ""
 		if r.PlateauSeconds > 0 {

@@ -29,9 +29,10 @@ func main() {
 		Name:  "bench",
 		Usage: "measure both layers: L1 finalized throughput, L2 soft-confirmed throughput and latency, the rollup's costs and the bridge's latencies, the devnet's start and memory",
 		Description: `Run from the repository root after "make build" (make bench does both). Takes about ten
-minutes on 2 cores: the devnet part (under a minute), the L1 part (four to five minutes: the
-saturation search on one devnet, then the plateau on a second, fresh devnet whose history
-replays the search's up to the peak), the L2 part (three to four) and the rollup part (about two
+minutes on 2 cores: the devnet part (under a minute), the L1 part (about six minutes: the
+saturation search on one devnet; the peak's step offered again on a second, fresh devnet whose
+history replays the search's up to the peak, the peak being the mean of both; then the plateau on
+a third, replayed the same way), the L2 part (three to four) and the rollup part (about two
 and a half). Every load loop is bounded in count and
 time and talks only to local processes on 127.0.0.1. Each part prints its markdown table; the run
 ends with one table for both layers ("bilayer — both layers": every figure, its target or goal,
@@ -60,7 +61,7 @@ fails the run.`,
 			&cli.DurationFlag{Name: "step", Value: 10 * time.Second, Usage: "L1: duration of each search step"},
 			&cli.IntFlag{Name: "max-steps", Value: 7, Usage: "L1: most steps of the search's ramp (a ramp that runs out of them still gaining refines above its last step, and the report says the peak may lie higher)"},
 			&cli.IntFlag{Name: "refine", Value: 2, Usage: "L1: steps that bisect, once the ramp stops gaining, between its best rate and the next one up (the peak lies between)"},
-			&cli.IntFlag{Name: "l1-peak-replays", Value: l1bench.DefaultPeakReplays, Usage: "L1: how many times the fresh chain offers the peak's step again (the same rate and transfers, at the same age) before its plateau; the peak is the mean of the search's best step and these, because the best of several 10 s steps is biased up by its own noise (0: the search's best step alone)"},
+			&cli.IntFlag{Name: "l1-peak-replays", Value: l1bench.DefaultPeakReplays, Usage: "L1: how many times a fresh chain replayed to the peak's age offers the peak's step again (the same rate and transfers); the peak is the mean of the search's best step and these, because the best of several 10 s steps is biased up by its own noise (0: the search's best step alone, and one devnet fewer)"},
 			&cli.IntFlag{Name: "l1-plateau-steps", Value: l1bench.DefaultPlateauSteps, Usage: "L1: how many search steps long the plateaus (twice the peak offered) are; every transfer creates an account, so a longer plateau also measures the chain's growth over it"},
 
 			&cli.IntFlag{Name: "l2-accounts", Value: 2000, Usage: "L2: load accounts (senders), funded on the L2 by fan-out from the dev accounts"},
