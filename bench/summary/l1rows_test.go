@@ -84,7 +84,7 @@ func TestL1PeakRowsGiveItsSamples(t *testing.T) {
 	r.SearchPlateauRate, r.SearchPlateauRatio = 4800, 0.8
 	r.SearchPlateau = loadgen.Result{Sent: 48000, FinalizedTPS: 1840}
 	rs := Build(p)
-	if row := find(t, rs, "L1 finalized throughput (4 validators, 1 s blocks, from block contents): the peak, the mean of the search's best step and its replays on a fresh chain at the same age"); row.Value != "2400 and 2200 → 2300 tx/s" {
+	if row := find(t, rs, "L1 finalized throughput (4 validators, 1 s blocks, from block contents): the peak, the mean of the search's best step and its replays on a fresh chain at the same age"); row.Value != "2,400 and 2,200 → 2,300 tx/s" {
 		t.Errorf("peak row %q: %q", row.Figure, row.Value)
 	}
 	if row := find(t, rs, "L1 plateau: finalized"); !strings.Contains(row.Figure, "on a fresh chain replayed to the peak's age: 30,000 transfers old, the peak's step began at 30,000") {

@@ -78,7 +78,11 @@ func (rs *rows) l1(r *l1bench.Report) {
 		// Since session 41 the peak is the mean of the search's best step
 		// and its replays on the fresh chain at the same age.
 		peak += ": the peak, the mean of the search's best step and its replays on a fresh chain at the same age"
-		value = r.PeakSamplesCell()
+		samples := []string{thousands(r.SearchBestTPS)}
+		for _, s := range r.PeakReplays {
+			samples = append(samples, thousands(s.FinalizedTPS))
+		}
+		value = fmt.Sprintf("%s → %s tx/s", strings.Join(samples, " and "), thousands(r.L1TPS))
 	}
 	rs.add(peak, value, "", nil)
 	rs.add(fmt.Sprintf("L1 ratio to the ceiling (%d cores / (%d validators × %.1f µs) = %s tx/s)", r.Machine.Cores, r.Validators,
