@@ -75,6 +75,10 @@ func (r *Report) Markdown(w io.Writer) {
 		}
 		fmt.Fprintf(w, "| plateau: offered 2× the peak (%.0f tx/s)%s%s, finalized | %.0f tx/s = %.0f %% of the peak | ≥ %.0f %% |\n",
 			r.PlateauRate, r.plateauFor(), where, r.Plateau.FinalizedTPS, 100*r.PlateauRatio, 100*PlateauGoal)
+		if h := r.Plateau.HalvesTPS; h[0] > 0 && h[1] > 0 && r.L1TPS > 0 {
+			fmt.Fprintf(w, "| %s | %.0f / %.0f tx/s = %.0f / %.0f %% of the peak | |\n",
+				PlateauHalvesRow, h[0], h[1], 100*h[0]/r.L1TPS, 100*h[1]/r.L1TPS)
+		}
 		// A refused transfer is offered again, so the refusals can
 		// outnumber the distinct transfers offered.
 		fmt.Fprintf(w, "| plateau: block interval; refusals at admission, for the distinct transfers offered | %.2f s; %d for %d (%s) | 1 s |\n",
@@ -183,6 +187,11 @@ func (r *Report) Markdown(w io.Writer) {
 		fmt.Fprintf(w, "\nThe CPU profile asked for was not written (%s); the figures above stand.\n", strings.TrimSpace(line))
 	}
 }
+
+// PlateauHalvesRow names the plateau's halves in the tables: its first
+// half covers about the peak's step's span of the chain's age, its second
+// a chain older by the first's transfers.
+const PlateauHalvesRow = "plateau: finalized in its first half / its second (the first on about the chain the peak's step had, the second on a chain older by the first half's transfers; not the goal's measure)"
 
 // replaysOf names n replays of the peak's step.
 func replaysOf(n int) string {

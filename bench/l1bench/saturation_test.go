@@ -269,7 +269,7 @@ func TestConfirmPeakAveragesTheSamples(t *testing.T) {
 	if r.PlateauAge() != 30000 {
 		t.Fatalf("plateau age %d, want its own chain's 30000", r.PlateauAge())
 	}
-	r.Plateau = loadgen.Result{Sent: 10, FinalizedTPS: 2100}
+	r.Plateau = loadgen.Result{Sent: 10, FinalizedTPS: 2100, HalvesTPS: [2]float64{2300, 1900}}
 	r.SearchPlateau = loadgen.Result{Sent: 10, FinalizedTPS: 1800}
 	var buf bytes.Buffer
 	r.Markdown(&buf)
@@ -280,6 +280,7 @@ func TestConfirmPeakAveragesTheSamples(t *testing.T) {
 		"| the peak's chain, the peak's step again: 2500 | 2200 | 22000 / 10 | 29000 |",
 		"| fresh chain, replayed: 1000 | 0 | 30000 / 10 | 0 |",
 		"plateau on the search's own chain: offered 2× the search's best step (4800 tx/s)",
+		"| " + PlateauHalvesRow + " | 2300 / 1900 tx/s = 100 / 83 % of the peak |",
 	} {
 		if !strings.Contains(buf.String(), s) {
 			t.Errorf("table lacks %q:\n%s", s, buf.String())

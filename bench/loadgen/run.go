@@ -163,11 +163,19 @@ type Result struct {
 	// which FinalizedTPS leaves out.
 	FinalizedTPS    float64       `json:"finalized_tps"`
 	FirstBlockAfter time.Duration `json:"first_block_after_ns,omitempty"`
-	LatencyP50      time.Duration `json:"latency_p50_ns"`
-	LatencyP99      time.Duration `json:"latency_p99_ns"`
-	Blocks          int           `json:"blocks"`
-	BlockInterval   time.Duration `json:"block_interval_ns"`
-	FirstError      string        `json:"first_error,omitempty"`
+	// HalvesTPS is the steady state's finalized throughput in each half of
+	// its span (watcher.result), split at the last block of its first
+	// half, or zeros with fewer than two blocks on either side. Every
+	// transfer creates an account and a validator's cost grows with the
+	// state, so a long step's second half runs on a chain older by its
+	// first half's transfers: the halves show what that cost within the
+	// step (issue 17, session 41).
+	HalvesTPS     [2]float64    `json:"halves_tps,omitzero"`
+	LatencyP50    time.Duration `json:"latency_p50_ns"`
+	LatencyP99    time.Duration `json:"latency_p99_ns"`
+	Blocks        int           `json:"blocks"`
+	BlockInterval time.Duration `json:"block_interval_ns"`
+	FirstError    string        `json:"first_error,omitempty"`
 	// CPU is the cores each process of Config.CPU used over the send
 	// window (CPU seconds / wall seconds).
 	CPU map[string]float64 `json:"cpu_cores,omitempty"`
@@ -382,6 +390,34 @@ func (w *watcher) observe(txs []common.Hash, at time.Time) {
 	w.txsIn = append(w.txsIn, ours)
 }
 
+// halvesLocked splits the steady state from block first (its start, its
+// transactions not counted) to block last at the middle of their times:
+// the first half ends with the last block at or before the middle, the
+// second runs from that block to block last. Each half's throughput is
+// its blocks' transactions over its time. Both are zero unless each half
+// has at least two blocks' worth of span (a boundary block and one more).
+func (w *watcher) halvesLocked(first, last int) [2]float64 {
+	mid := w.blocks[first].Add(w.blocks[last].Sub(w.blocks[first]) / 2)
+	split := first
+	for i := first + 1; i < last && !w.blocks[i].After(mid); i++ {
+		split = i
+	}
+	if split-first < 2 || last-split < 2 {
+		return [2]float64{}
+	}
+	var halves [2]float64
+	for h, span := range [][2]int{{first, split}, {split, last}} {
+		n := 0
+		for i := span[0] + 1; i <= span[1]; i++ {
+			n += w.txsIn[i]
+		}
+		if d := w.blocks[span[1]].Sub(w.blocks[span[0]]).Seconds(); d > 0 {
+			halves[h] = float64(n) / d
+		}
+	}
+	return halves
+}
+
 // result summarises the blocks observed between start and the end of
 // sending. Throughput is the steady state's: the load's transactions in
 // the blocks seen after the first block that carried the load, up to the
@@ -411,6 +447,7 @@ func (w *watcher) result(start, sendEnd time.Time) Result {
 		}
 		if steady > 0 {
 			from, to, inWindow = w.blocks[first], w.blocks[last], steady
+			res.HalvesTPS = w.halvesLocked(first, last)
 		}
 	}
 	if d := to.Sub(from).Seconds(); d > 0 {

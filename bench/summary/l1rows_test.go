@@ -83,7 +83,11 @@ func TestL1PeakRowsGiveItsSamples(t *testing.T) {
 	r.Plateau = loadgen.Result{Sent: 46000, FinalizedTPS: 2093}
 	r.SearchPlateauRate, r.SearchPlateauRatio = 4800, 0.8
 	r.SearchPlateau = loadgen.Result{Sent: 48000, FinalizedTPS: 1840}
+	r.Plateau.HalvesTPS = [2]float64{2300, 1886}
 	rs := Build(p)
+	if row := find(t, rs, "L1 plateau: finalized in its first half / its second"); row.Value != "2,300 / 1,886 tx/s (100 / 82 % of the peak)" {
+		t.Errorf("halves row %q: %q", row.Figure, row.Value)
+	}
 	if row := find(t, rs, "L1 finalized throughput (4 validators, 1 s blocks, from block contents): the peak, the mean of the search's best step and its replays on a fresh chain at the same age"); row.Value != "2,400 and 2,200 → 2,300 tx/s" {
 		t.Errorf("peak row %q: %q", row.Figure, row.Value)
 	}

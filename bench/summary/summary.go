@@ -126,6 +126,10 @@ func (rs *rows) l1Saturation(r *l1bench.Report) {
 		rs.add(figure, fmt.Sprintf("%s tx/s (%.0f %% of the peak)", thousands(r.Plateau.FinalizedTPS), 100*r.PlateauRatio),
 			fmt.Sprintf("≥ %.0f %% of the peak", 100*l1bench.PlateauGoal), met)
 	}
+	if h := r.Plateau.HalvesTPS; r.Plateau.Sent > 0 && h[0] > 0 && h[1] > 0 {
+		rs.add("L1 "+l1bench.PlateauHalvesRow, fmt.Sprintf("%s / %s tx/s (%.0f / %.0f %% of the peak)",
+			thousands(h[0]), thousands(h[1]), 100*h[0]/r.L1TPS, 100*h[1]/r.L1TPS), "", nil)
+	}
 	if adj := r.SpeedAdjustedPlateau(); adj > 0 {
 		figure := "L1 " + l1bench.SpeedAdjustedRow
 		if warn := r.SpeedShiftWarning(); warn != "" {
