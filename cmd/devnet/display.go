@@ -73,9 +73,10 @@ func terminal(f *os.File) (bool, func() int) {
 
 // watchConfig is what the watcher follows: the validators, the sequencer
 // and the challenger of eps, with the genesis's challenge window and L1
-// block time.
-func watchConfig(eps devnet.Endpoints, p devnet.ChainParams) watch.Config {
-	wc := watch.Config{ChallengeWindow: p.ChallengeWindow, L1BlockTime: p.L1BlockTime}
+// block time; on a chain this run created (newChain) it reports every L1
+// block from the first, the sequencer's bond included.
+func watchConfig(eps devnet.Endpoints, p devnet.ChainParams, newChain bool) watch.Config {
+	wc := watch.Config{ChallengeWindow: p.ChallengeWindow, L1BlockTime: p.L1BlockTime, NewChain: newChain}
 	for _, n := range eps.Validators() {
 		wc.Validators = append(wc.Validators, watch.Node{Name: n.Name, RPC: n.RPC, Address: common.HexToAddress(n.Validator)})
 	}

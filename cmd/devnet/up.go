@@ -191,7 +191,7 @@ func runUp(c *cli.Context) error {
 		firstL2 = nil // nothing more is printed
 	case devnet.DisplayWatch:
 		tty, width := terminal(os.Stdout)
-		w = watch.New(watch.Options{Config: watchConfig(eps, params), Out: os.Stdout, TTY: tty, Width: width, FirstL2: firstL2})
+		w = watch.New(watch.Options{Config: watchConfig(eps, params, created), Out: os.Stdout, TTY: tty, Width: width, FirstL2: firstL2})
 	}
 	return supervise(c, ctx, sup, l, cfg, seq.l2ChainID, w, firstL2)
 }

@@ -150,7 +150,7 @@ func (p *Poller) readL1(ctx context.Context, s State, url string) (*L1Obs, error
 		return nil, fmt.Errorf("%s eth_blockNumber: %w", url, err)
 	}
 	obs := &L1Obs{Head: uint64(head)}
-	if !s.L1Seen {
+	if !s.L1Seen && !p.cfg.NewChain {
 		// Seed: the logs of the last window, to know the batches in it.
 		obs.Seed, obs.To = true, obs.Head
 		obs.From = 1

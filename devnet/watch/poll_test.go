@@ -173,3 +173,39 @@ func TestPollerReadsWhatStepNeeds(t *testing.T) {
 		t.Errorf("L2 eth_getLogs address filter %v, want the withdrawal queue", got)
 	}
 }
+
+// TestPollerReadsANewChainFromItsFirstBlock: on a chain the devnet just
+// created, the first poll reads every block from the first, so a
+// transaction already in block 2 (the sequencer's bond, when its block
+// comes before the first poll) is reported, not seeded away.
+func TestPollerReadsANewChainFromItsFirstBlock(t *testing.T) {
+	cfg := testConfig()
+	cfg.NewChain, cfg.Sequencer, cfg.Challenger = true, nil, nil
+	bond := txHash(7)
+	l1 := &fakeChain{head: 2, txs: map[uint64][]common.Hash{2: {bond}},
+		full: map[common.Hash]map[string]any{bond: {"hash": bond, "from": alice, "to": contract.Address, "value": (*hexutil.Big)(eth(10)),
+			"input": hexutil.Bytes{1, 2, 3, 4}}}}
+	l1URL := serve(t, map[string]any{"eth": l1, "bilayer": &fakeBilayer{set: validatorSet(cfg)}})
+	for i := range cfg.Validators {
+		cfg.Validators[i].RPC = l1URL
+	}
+	p := NewPoller(cfg)
+	defer p.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	obs := p.Poll(ctx, NewState())
+	o := obs.L1
+	if obs.L1Failed || o == nil || o.Seed || o.From != 1 || o.To != 2 || len(o.Blocks) != 2 {
+		t.Fatalf("first L1 read of a new chain: %+v (failed %v); want blocks 1-2, not a seed", o, obs.L1Failed)
+	}
+	if b := o.Blocks[1]; len(b.Txs) != 1 || b.Txs[0].Hash != bond {
+		t.Fatalf("block 2: %+v, want the bond", b)
+	}
+	// A resumed chain (NewChain unset) is seeded, as before.
+	cfg.NewChain = false
+	p2 := NewPoller(cfg)
+	defer p2.Close()
+	if o := p2.Poll(ctx, NewState()).L1; o == nil || !o.Seed || len(o.Blocks) != 0 {
+		t.Fatalf("first L1 read of a resumed chain: %+v, want a seed", o)
+	}
+}

@@ -21,6 +21,12 @@ type Config struct {
 	ChallengeWindow uint64
 	// L1BlockTime is the L1's target block interval.
 	L1BlockTime time.Duration
+	// NewChain says the chain was created by this run: every L1 block's
+	// transactions are reported from block 1 (the sequencer's bond may be
+	// in block 2 before the first poll). Otherwise the first poll only
+	// seeds the state from the last window's logs, so that a resumed
+	// chain's history is not reported again.
+	NewChain bool
 }
 
 // Node is one node the watcher follows.
