@@ -147,13 +147,12 @@ type Report struct {
 	PeakChainReplay []loadgen.Result `json:"l1_peak_chain_replay_steps,omitempty"`
 	PeakReplays     []loadgen.Result `json:"l1_peak_replays,omitempty"`
 	// SearchPlateau is twice the search's best step offered
-	// (SearchPlateauRate) on the search's own chain right after the search
+	// (its OfferedRate) on the search's own chain right after the search
 	// (every search step before it, the peak's followers included, so
 	// 45–95k transfers older than the peak's chain), SearchPlateauRatio
 	// its finalized throughput over the peak's: the plateau as measured
 	// until session 35, kept beside the goal's for comparison.
 	SearchPlateau      loadgen.Result `json:"l1_search_chain_plateau"`
-	SearchPlateauRate  float64        `json:"l1_search_chain_plateau_offered_tps,omitempty"`
 	SearchPlateauRatio float64        `json:"l1_search_chain_plateau_ratio"`
 	// Reference is the step offered the peak (its finalized throughput)
 	// right after the plateau step, on the same fresh chain, so as old as

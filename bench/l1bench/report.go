@@ -218,8 +218,8 @@ func (r *Report) PeakSamplesCell() string {
 // twice the search's best step, which is twice the peak unless the peak
 // was confirmed by replays.
 func (r *Report) searchPlateauOffered() string {
-	if len(r.PeakReplays) > 0 && r.SearchPlateauRate > 0 {
-		return fmt.Sprintf("2× the search's best step (%.0f tx/s)", r.SearchPlateauRate)
+	if len(r.PeakReplays) > 0 && r.SearchPlateau.OfferedRate > 0 {
+		return fmt.Sprintf("2× the search's best step (%.0f tx/s)", r.SearchPlateau.OfferedRate)
 	}
 	return "2× the peak"
 }

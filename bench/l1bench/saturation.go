@@ -115,7 +115,6 @@ func (r *Report) saturation(ctx context.Context, o Options, dir string, pairArgs
 	}
 	r.SearchBestTPS = peak
 	r.PlateauRate = 2 * peak
-	r.SearchPlateauRate = r.PlateauRate
 	r.PlateauSeconds = (time.Duration(plateauSteps(o)) * sc.StepDuration).Seconds()
 	r.PeakAge = includedIn(found.Steps[:found.BestIndex])
 	old, err := r.plateauStep(ctx, *sc, accounts, (*cur).eps, fmt.Sprintf("on the search's chain (%d transfers old; the peak's step began at %d)",

@@ -249,7 +249,7 @@ func TestPlateauStepsFollowTheOption(t *testing.T) {
 // and the peak's CPU per transfer follow it; the tables say all of it,
 // the peak's own chain's steps apart from the plateau's chain's.
 func TestConfirmPeakAveragesTheSamples(t *testing.T) {
-	r := &Report{Validators: 2, L1CeilingTPS: 4000, CeilingLeftTPS: 3000, SearchBestTPS: 2400, SearchPlateauRate: 4800,
+	r := &Report{Validators: 2, L1CeilingTPS: 4000, CeilingLeftTPS: 3000, SearchBestTPS: 2400,
 		Fresh: true, PeakAge: 30000, Replay: []loadgen.Result{{Sent: 10, OfferedRate: 1000, Included: 30000}},
 		PeakChainReplay: []loadgen.Result{{Sent: 10, OfferedRate: 1000, Included: 29000}},
 		PeakReplays: []loadgen.Result{{Sent: 10, OfferedRate: 2500, FinalizedTPS: 2200, Included: 22000,
@@ -270,7 +270,7 @@ func TestConfirmPeakAveragesTheSamples(t *testing.T) {
 		t.Fatalf("plateau age %d, want its own chain's 30000", r.PlateauAge())
 	}
 	r.Plateau = loadgen.Result{Sent: 10, FinalizedTPS: 2100, HalvesTPS: [2]float64{2300, 1900}}
-	r.SearchPlateau = loadgen.Result{Sent: 10, FinalizedTPS: 1800}
+	r.SearchPlateau = loadgen.Result{Sent: 10, OfferedRate: 4800, FinalizedTPS: 1800}
 	var buf bytes.Buffer
 	r.Markdown(&buf)
 	for _, s := range []string{

@@ -81,8 +81,8 @@ func TestL1PeakRowsGiveItsSamples(t *testing.T) {
 	r.Steps = []loadgen.Result{{Included: 30000}, {Included: 24000}}
 	r.PlateauRate, r.PlateauRatio = 4600, 0.91
 	r.Plateau = loadgen.Result{Sent: 46000, FinalizedTPS: 2093}
-	r.SearchPlateauRate, r.SearchPlateauRatio = 4800, 0.8
-	r.SearchPlateau = loadgen.Result{Sent: 48000, FinalizedTPS: 1840}
+	r.SearchPlateauRatio = 0.8
+	r.SearchPlateau = loadgen.Result{Sent: 48000, OfferedRate: 4800, FinalizedTPS: 1840}
 	r.Plateau.HalvesTPS = [2]float64{2300, 1886}
 	rs := Build(p)
 	if row := find(t, rs, "L1 plateau: finalized in its first half / its second"); row.Value != "2,300 / 1,886 tx/s (100 / 82 % of the peak)" {

@@ -139,8 +139,8 @@ func (rs *rows) l1Saturation(r *l1bench.Report) {
 	}
 	if r.SearchPlateau.Sent > 0 {
 		offered := "2× the peak"
-		if len(r.PeakReplays) > 0 && r.SearchPlateauRate > 0 {
-			offered = fmt.Sprintf("2× the search's best step (%s tx/s)", thousands(r.SearchPlateauRate))
+		if len(r.PeakReplays) > 0 && r.SearchPlateau.OfferedRate > 0 {
+			offered = fmt.Sprintf("2× the search's best step (%s tx/s)", thousands(r.SearchPlateau.OfferedRate))
 		}
 		rs.add(fmt.Sprintf("L1 plateau on the search's own chain (%s offered right after the search, %s transfers old; the goal's measure until session 35)",
 			offered, thousands(float64(r.SearchAge()))),
