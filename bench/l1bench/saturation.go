@@ -156,7 +156,7 @@ func (r *Report) saturation(ctx context.Context, o Options, dir string, pairArgs
 			logf("  finalized %.0f tx/s (the search's step: %.0f)", res.FinalizedTPS, found.Best.FinalizedTPS)
 		}
 		peak = r.confirmPeak(found.Best)
-		logf("  the peak, the mean of the search's step and its %s: %.0f tx/s = %.0f %% of the ceiling", replaysOf(len(r.PeakReplays)), peak, 100*r.L1Ratio)
+		logf("  the peak, the mean of the search's step and %s: %.0f tx/s = %.0f %% of the ceiling", replaysOf(len(r.PeakReplays)), peak, 100*r.L1Ratio)
 		d.stop()
 		if !o.Keep {
 			if err := os.RemoveAll(filepath.Join(dir, "devnet-peak")); err != nil {
