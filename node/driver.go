@@ -365,6 +365,7 @@ func (d *driver) build(a consensus.BuildValue) consensus.Input {
 		if n.metrics != nil {
 			n.metrics.BuiltAhead.Inc()
 		}
+		n.metrics.proposed(ex.ClosedBy)
 		return consensus.ValueBuilt{Height: a.Height, Round: a.Round, BlockID: id}
 	}
 	start := time.Now()
@@ -392,6 +393,7 @@ func (d *driver) build(a consensus.BuildValue) consensus.Input {
 	d.proposalArrived = d.proposalAt
 	d.stage(ex)
 	n.pool.SetDeciding(ex.Block.Transactions)
+	n.metrics.proposed(ex.ClosedBy)
 	return consensus.ValueBuilt{Height: a.Height, Round: a.Round, BlockID: id}
 }
 

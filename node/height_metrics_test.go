@@ -7,6 +7,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	dto "github.com/prometheus/client_model/go"
 
+	"github.com/bilayer/bilayer/core/execution"
 	"github.com/bilayer/bilayer/store/memdb"
 )
 
@@ -14,7 +15,9 @@ import (
 // phase by phase (proposal arrival, execution, commit, the whole height),
 // once per height it decided, each phase within the height's time; the
 // gas target gauge holds the node's target from its start, and light
-// blocks neither cut nor move it.
+// blocks neither cut nor move it; the blocks it proposed are counted by
+// what closed them, and one built on the emptied pool after the transfers
+// was closed by its source.
 func TestHeightMetricsTellWhereHeightsGo(t *testing.T) {
 	m, err := NewMetrics(prometheus.NewRegistry())
 	if err != nil {
@@ -61,6 +64,9 @@ func TestHeightMetricsTellWhereHeightsGo(t *testing.T) {
 	}
 	if got := value(t, m.GasTargetCuts); got != 0 {
 		t.Fatalf("%.0f gas target cuts for light blocks", got)
+	}
+	if got := value(t, m.Proposed.WithLabelValues(string(execution.ClosedBySource))); got < 1 {
+		t.Fatalf("%.0f blocks proposed closed by their source: validator 0 proposes one height in four, and the pool was empty for the last five", got)
 	}
 }
 

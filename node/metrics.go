@@ -3,6 +3,7 @@ package node
 import (
 	"time"
 
+	"github.com/bilayer/bilayer/core/execution"
 	"github.com/prometheus/client_golang/prometheus"
 )
 
@@ -18,6 +19,12 @@ type Metrics struct {
 	// BuiltAhead counts the blocks this node proposed that it had built
 	// before their parent was decided (driver_ahead.go).
 	BuiltAhead prometheus.Counter
+	// Proposed counts the blocks this node proposed by what closed them
+	// (execution.FillClose: "source" when the pool had no candidate left,
+	// "gas_target", "enough" when the fill time ran out, "gas_limit"):
+	// under a load above what the chain takes it says whether the gas
+	// target or the fill time sizes the blocks (issue 17, session 42).
+	Proposed *prometheus.CounterVec
 	// Admissions counts the transactions offered to the pool, by where
 	// they came from (rpc, gossip) and what became of them (see the
 	// admission* constants): under a load above what the chain takes it
@@ -76,6 +83,13 @@ func (m *Metrics) gasTarget(before, after uint64) {
 	}
 }
 
+// proposed records what closed a block this node proposed; m may be nil.
+func (m *Metrics) proposed(closedBy execution.FillClose) {
+	if m != nil && closedBy != "" {
+		m.Proposed.WithLabelValues(string(closedBy)).Inc()
+	}
+}
+
 // The outcomes of an admission (Metrics.Admissions' outcome label).
 const (
 	// admissionRefused: refused before its sender was recovered.
@@ -120,6 +134,9 @@ func NewMetrics(reg prometheus.Registerer) (*Metrics, error) {
 			Help: "Equivocations observed."}),
 		BuiltAhead: prometheus.NewCounter(prometheus.CounterOpts{Namespace: "bilayer", Name: "blocks_built_ahead_total",
 			Help: "Blocks this node proposed that it built while their parent was still being decided."}),
+		Proposed: prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: "bilayer", Name: "blocks_proposed_total",
+			Help: "Blocks this node built and proposed, by what closed them: source (the pool had no candidate left), gas_target, enough (the fill time ran out), gas_limit."},
+			[]string{"closed_by"}),
 		Admissions: prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: "bilayer", Name: "txpool_admissions_total",
 			Help: "Transactions offered to the pool, by path (rpc, gossip) and outcome (refused before sender recovery, invalid, recovered_refused: refused after it, added, known: a gossiped copy of a pooled transaction, dropped before decoding)."},
 			[]string{"path", "outcome"}),
@@ -140,7 +157,7 @@ func NewMetrics(reg prometheus.Registerer) (*Metrics, error) {
 		GasTargetCuts: prometheus.NewCounter(prometheus.CounterOpts{Namespace: "bilayer", Name: "block_gas_target_cuts_total",
 			Help: "Heights that ran late with a heavy block, so this node's gas target was cut."}),
 	}
-	for _, c := range []prometheus.Collector{m.Height, m.Round, m.Peers, m.MempoolSize, m.BlockInterval, m.BlockTxs, m.Evidence, m.BuiltAhead, m.Admissions, m.BlockRecoveries, m.BlockHeldSenders,
+	for _, c := range []prometheus.Collector{m.Height, m.Round, m.Peers, m.MempoolSize, m.BlockInterval, m.BlockTxs, m.Evidence, m.BuiltAhead, m.Proposed, m.Admissions, m.BlockRecoveries, m.BlockHeldSenders,
 		m.ProposalArrival, m.BlockExecution, m.BlockCommit, m.HeightDuration, m.GasTarget, m.GasTargetCuts} {
 		if err := reg.Register(c); err != nil {
 			return nil, err

@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"slices"
+	"strings"
 	"time"
 
 	dto "github.com/prometheus/client_model/go"
@@ -21,6 +23,7 @@ const (
 	admissionsMetric = "bilayer_txpool_admissions_total"
 	blockRecMetric   = "bilayer_block_sender_recoveries_total"
 	blockTxsMetric   = "bilayer_block_transactions"
+	proposedMetric   = "bilayer_blocks_proposed_total"
 	// LateHeight is how long a height may take before the validator's gas
 	// target may be cut (one and a half block times at the devnet's 1 s
 	// blocks): a bucket bound of bilayer_height_seconds.
@@ -60,6 +63,11 @@ type Heights struct {
 	Admissions      map[string]int `json:"admissions,omitempty"`
 	BlockRecoveries int            `json:"block_recoveries,omitempty"`
 	Committed       int            `json:"committed_txs,omitempty"`
+	// ProposedClosedBy counts the blocks the validator proposed in the
+	// window by what closed them ("source": its pool had no candidate
+	// left, "gas_target", "enough": its fill time ran out; node/metrics.go):
+	// which of them sizes the blocks at a step (issue 17, session 42).
+	ProposedClosedBy map[string]int `json:"proposed_closed_by,omitempty"`
 }
 
 // recoveringOutcomes are the admission outcomes that cost a sender
@@ -101,6 +109,7 @@ type heightsSnapshot struct {
 	builtAhead    float64
 	cuts          float64
 	admissions    map[string]float64 // by "path/outcome"
+	proposed      map[string]float64 // by what closed the block
 	blockRec      float64
 	committed     float64
 }
@@ -109,19 +118,45 @@ type heightsSnapshot struct {
 func (s heightsSnapshot) since(earlier heightsSnapshot) Heights {
 	h := Heights{Count: int(s.count - earlier.count), GasTarget: s.gasTarget, BuiltAhead: int(s.builtAhead - earlier.builtAhead),
 		Cuts: int(s.cuts - earlier.cuts), BlockRecoveries: int(s.blockRec - earlier.blockRec), Committed: int(s.committed - earlier.committed)}
-	for k, v := range s.admissions {
-		if d := int(v - earlier.admissions[k]); d > 0 {
-			if h.Admissions == nil {
-				h.Admissions = make(map[string]int)
-			}
-			h.Admissions[k] = d
-		}
-	}
+	h.Admissions = countsSince(s.admissions, earlier.admissions)
+	h.ProposedClosedBy = countsSince(s.proposed, earlier.proposed)
 	h.Late = h.Count - int(s.onTime-earlier.onTime)
 	if h.Count > 0 {
 		h.MeanSeconds = (s.sum - earlier.sum) / float64(h.Count)
 	}
 	return h
+}
+
+// countsSince returns what each of a counter family's series (by key) gained
+// from earlier to now, leaving out those that gained nothing; nil if none did.
+func countsSince(now, earlier map[string]float64) map[string]int {
+	var gained map[string]int
+	for k, v := range now {
+		if d := int(v - earlier[k]); d > 0 {
+			if gained == nil {
+				gained = make(map[string]int)
+			}
+			gained[k] = d
+		}
+	}
+	return gained
+}
+
+// countsByLabels sums a counter family's series by the values of labels,
+// joined by "/" in their order ("rpc/added" for path and outcome).
+func countsByLabels(f *dto.MetricFamily, labels ...string) map[string]float64 {
+	counts := make(map[string]float64, len(f.GetMetric()))
+	values := make([]string, len(labels))
+	for _, m := range f.GetMetric() {
+		clear(values)
+		for _, l := range m.GetLabel() {
+			if i := slices.Index(labels, l.GetName()); i >= 0 {
+				values[i] = l.GetValue()
+			}
+		}
+		counts[strings.Join(values, "/")] += m.GetCounter().GetValue()
+	}
+	return counts
 }
 
 // scrapeHeights reads a validator's height metrics from its Prometheus
@@ -177,19 +212,10 @@ func heightsOf(families map[string]*dto.MetricFamily) (heightsSnapshot, error) {
 		s.cuts = cf.GetMetric()[0].GetCounter().GetValue()
 	}
 	if af, ok := families[admissionsMetric]; ok {
-		s.admissions = make(map[string]float64, len(af.GetMetric()))
-		for _, m := range af.GetMetric() {
-			var path, outcome string
-			for _, l := range m.GetLabel() {
-				switch l.GetName() {
-				case "path":
-					path = l.GetValue()
-				case "outcome":
-					outcome = l.GetValue()
-				}
-			}
-			s.admissions[path+"/"+outcome] += m.GetCounter().GetValue()
-		}
+		s.admissions = countsByLabels(af, "path", "outcome")
+	}
+	if pf, ok := families[proposedMetric]; ok {
+		s.proposed = countsByLabels(pf, "closed_by")
 	}
 	if rf, ok := families[blockRecMetric]; ok && len(rf.GetMetric()) > 0 {
 		s.blockRec = rf.GetMetric()[0].GetCounter().GetValue()

@@ -2,6 +2,7 @@ package loadgen
 
 import (
 	"context"
+	"maps"
 	"math"
 	"net/http/httptest"
 	"strings"
@@ -21,8 +22,9 @@ import (
 // committed, 20 recovered on JSON-RPC (15 added, 5 refused after the
 // recovery; 30 refused before it cost none), 150 on gossip (the 40 known
 // copies and 10 refused by the precheck cost none) and 10 when a block
-// arrived. An endpoint without the height metrics is an error that names
-// them.
+// arrived; and the blocks it proposed by what closed them (node.Metrics.
+// Proposed: 4 by the fill time, 1 by the gas target in the window). An
+// endpoint without the height metrics is an error that names them.
 func TestHeightsReadsAValidatorsMetrics(t *testing.T) {
 	reg := prometheus.NewRegistry()
 	m, err := node.NewMetrics(reg)
@@ -38,6 +40,7 @@ func TestHeightsReadsAValidatorsMetrics(t *testing.T) {
 	m.BuiltAhead.Inc()
 	m.Admissions.WithLabelValues("rpc", "added").Add(7)
 	m.BlockTxs.Observe(1000)
+	m.Proposed.WithLabelValues("source").Add(3)
 	before, err := scrapeHeights(ctx, srv.URL)
 	if err != nil {
 		t.Fatal(err)
@@ -56,6 +59,8 @@ func TestHeightsReadsAValidatorsMetrics(t *testing.T) {
 		m.Admissions.WithLabelValues(a.path, a.outcome).Add(a.n)
 	}
 	m.BlockRecoveries.Add(10)
+	m.Proposed.WithLabelValues("enough").Add(4)
+	m.Proposed.WithLabelValues("gas_target").Inc()
 	m.BlockTxs.Observe(120)
 	m.BlockTxs.Observe(80)
 	after, err := scrapeHeights(ctx, srv.URL)
@@ -70,6 +75,9 @@ func TestHeightsReadsAValidatorsMetrics(t *testing.T) {
 	if !ok || h.Committed != 200 || rpc != 0.1 || gossip != 0.75 || block != 0.05 || math.Abs(all-0.9) > 1e-9 || h.Admissions["gossip/known"] != 40 {
 		t.Fatalf("got %+v: recoveries per committed %v rpc, %v gossip, %v block, %v in all (ok %v); want 200 committed, 0.1, 0.75, 0.05, 0.9 and 40 known copies",
 			h, rpc, gossip, block, all, ok)
+	}
+	if want := map[string]int{"enough": 4, "gas_target": 1}; !maps.Equal(h.ProposedClosedBy, want) {
+		t.Fatalf("blocks proposed by what closed them: got %v, want %v (the 3 closed by the source before the window left out)", h.ProposedClosedBy, want)
 	}
 	if _, _, _, _, ok := (Heights{}).RecoveriesPerCommitted(); ok {
 		t.Fatal("a window that committed nothing has no recoveries per committed transaction")

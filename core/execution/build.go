@@ -40,19 +40,57 @@ type FillStats struct {
 	Skipped int
 	// Bytes is the encoded size of the included transactions.
 	Bytes int
+	// ClosedBy says what closed the block.
+	ClosedBy FillClose
+}
+
+// FillClose is what closed a block Fill built.
+type FillClose string
+
+// What can close a block, in the order Fill checks them.
+const (
+	// ClosedBySource: the source had no candidate left (none, or none
+	// that fit the byte budget).
+	ClosedBySource FillClose = "source"
+	// ClosedByGasLimit: the header's gas limit had no room for a transfer.
+	ClosedByGasLimit FillClose = "gas_limit"
+	// ClosedByTxCap: an L2 block held its cap of transactions.
+	ClosedByTxCap FillClose = "tx_cap"
+	// ClosedByGasTarget: the gas used reached FillLimits.MaxGas.
+	ClosedByGasTarget FillClose = "gas_target"
+	// ClosedByEnough: FillLimits.Enough said so (a builder's time bound).
+	ClosedByEnough FillClose = "enough"
+)
+
+// closedBy returns what closes the block before its next candidate, or ""
+// while it stays open.
+func (e *BlockExecutor) closedBy(lim FillLimits) FillClose {
+	switch {
+	case e.GasLeft() < TxGas:
+		return ClosedByGasLimit
+	case e.txCapReached():
+		return ClosedByTxCap
+	case lim.MaxGas > 0 && e.gasUsed >= lim.MaxGas:
+		return ClosedByGasTarget
+	case lim.Enough != nil && lim.Enough():
+		return ClosedByEnough
+	}
+	return ""
 }
 
 // Fill applies candidates from src to the block, best first, until the
 // source is empty, the block's gas (or an L2 block's transaction cap) is
-// used up, lim says so, or the byte budget is spent. An invalid candidate
-// is skipped with its sender's later transactions. It is the one block
-// building loop of the L1 proposer and the L2 sequencer. An error means the
+// used up, lim says so, or the byte budget is spent; FillStats.ClosedBy
+// says which. An invalid candidate is skipped with its sender's later
+// transactions. It is the one block building loop of the L1 proposer and
+// the L2 sequencer. An error means the
 // block cannot be completed (a state failure); the executor is then
 // unusable.
 func (e *BlockExecutor) Fill(src TxSource, lim FillLimits) (FillStats, error) {
-	var st FillStats
+	st := FillStats{ClosedBy: ClosedBySource}
 	for tx := src.Peek(); tx != nil; tx = src.Peek() {
-		if e.GasLeft() < TxGas || e.txCapReached() || (lim.MaxGas > 0 && e.gasUsed >= lim.MaxGas) || (lim.Enough != nil && lim.Enough()) {
+		if closed := e.closedBy(lim); closed != "" {
+			st.ClosedBy = closed
 			break
 		}
 		size := int(tx.Size())

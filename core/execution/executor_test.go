@@ -217,7 +217,8 @@ func TestFinishRunsEndBlockAndRoots(t *testing.T) {
 
 // TestFillStopsAtTheGasTarget proves FillLimits.MaxGas: Fill closes the
 // block once its gas used reaches the target, with more candidates left,
-// and applies every candidate without one.
+// and applies every candidate without one; FillStats.ClosedBy says which
+// (the gas target, the fill time's Enough, or the source running out).
 func TestFillStopsAtTheGasTarget(t *testing.T) {
 	e := newEnv(t, 10)
 	to := common.HexToAddress("0xb0b")
@@ -226,17 +227,24 @@ func TestFillStopsAtTheGasTarget(t *testing.T) {
 		txs = append(txs, e.dyn(i, 0, &to, big.NewInt(1), TxGas, nil))
 	}
 	for _, c := range []struct {
-		maxGas uint64
-		want   int
-	}{{0, 10}, {3 * TxGas, 3}, {3*TxGas + 1, 4}, {1, 1}} {
+		maxGas  uint64
+		enough  int // Enough says so after this many candidates (0: never)
+		want    int
+		closure FillClose
+	}{{0, 0, 10, ClosedBySource}, {3 * TxGas, 0, 3, ClosedByGasTarget}, {3*TxGas + 1, 0, 4, ClosedByGasTarget}, {1, 0, 1, ClosedByGasTarget},
+		{0, 5, 5, ClosedByEnough}, {3 * TxGas, 5, 3, ClosedByGasTarget}} {
 		x, err := NewBlockExecutor(e.cfg, e.state(), e.header(1), e.reg, Options{})
 		if err != nil {
 			t.Fatal(err)
 		}
 		src := &sliceSource{txs: txs}
-		st, err := x.Fill(src, FillLimits{MaxGas: c.maxGas})
-		if err != nil || st.Included != c.want || src.pos != c.want {
-			t.Errorf("MaxGas %d: %+v at %d, %v; want %d included", c.maxGas, st, src.pos, err, c.want)
+		lim := FillLimits{MaxGas: c.maxGas}
+		if c.enough > 0 {
+			lim.Enough = func() bool { return src.pos >= c.enough }
+		}
+		st, err := x.Fill(src, lim)
+		if err != nil || st.Included != c.want || src.pos != c.want || st.ClosedBy != c.closure {
+			t.Errorf("MaxGas %d, enough after %d: %+v at %d, %v; want %d included, closed by %s", c.maxGas, c.enough, st, src.pos, err, c.want, c.closure)
 		}
 		x.Abort()
 	}

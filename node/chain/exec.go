@@ -33,7 +33,11 @@ type Executed struct {
 	// SystemLogs are the logs of the end-of-block hooks (no receipt holds
 	// them; eth_getLogs serves them after the receipts' logs).
 	SystemLogs []*types.Log
-	state      *state.StateDB
+	// ClosedBy says what closed a block this node built (Build, BuildOn):
+	// the pool's candidates, the gas target, the fill time ("enough"); ""
+	// for a block it executed.
+	ClosedBy execution.FillClose
+	state    *state.StateDB
 	// staging is closed once the post-state has been moved into the trie
 	// database's memory (StageInBackground); nil until that starts. Then
 	// staged (or stageErr) is set and state is nil: read them only after
@@ -293,7 +297,7 @@ func (c *Chain) build(parent *block.Block, sdb *state.StateDB, p BuildParams, tx
 	if skipped > 0 {
 		c.log.Debug("Skipped invalid transactions while building", "height", b.Number(), "skipped", skipped)
 	}
-	return &Executed{Block: b, Receipts: res.Receipts, SystemLogs: res.SystemLogs, state: sdb}, nil
+	return &Executed{Block: b, Receipts: res.Receipts, SystemLogs: res.SystemLogs, ClosedBy: st.ClosedBy, state: sdb}, nil
 }
 
 // Seal returns ex with its block carrying last as its parent's commit
@@ -311,7 +315,7 @@ func (ex *Executed) Seal(last *block.Commit) *Executed {
 	h.MixDigest = extras.Hash()
 	b := &block.Block{Header: h, Transactions: ex.Block.Transactions, Extras: extras}
 	execution.StampBlockHash(b.Hash(), ex.Receipts, ex.SystemLogs)
-	sealed := &Executed{Block: b, Receipts: ex.Receipts, SystemLogs: ex.SystemLogs, state: ex.state,
+	sealed := &Executed{Block: b, Receipts: ex.Receipts, SystemLogs: ex.SystemLogs, ClosedBy: ex.ClosedBy, state: ex.state,
 		staging: ex.staging, staged: ex.staged, stageErr: ex.stageErr, finished: ex.finished}
 	ex.state, ex.staged, ex.finished = nil, nil, true
 	return sealed
